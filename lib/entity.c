@@ -325,3 +325,17 @@ es_fp_hex(es_fp_t fp, char out[17])
 {
 	snprintf(out, 17, "%016llx", (unsigned long long)fp);
 }
+
+enum es_state
+es_list_state(enum es_list_kind k)
+{
+	switch (k) {
+	case ES_LIST_CONTEXT:		return ES_STATE_NEXT;
+	case ES_LIST_WAITING:		return ES_STATE_WAITING;
+	case ES_LIST_DEFERRED:		return ES_STATE_DEFERRED;
+	case ES_LIST_INCUBATING:	return ES_STATE_INCUBATING;
+	case ES_LIST_COMPLETED:		return ES_STATE_COMPLETED;
+	case ES_LIST_NONE:		break;
+	}
+	return ES_STATE_NONE;
+}

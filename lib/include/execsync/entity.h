@@ -50,6 +50,16 @@ enum es_state {
 	ES_STATE_COMPLETED,
 };
 
+/* The action list files of SPEC §2 (00k-next-actions/). */
+enum es_list_kind {
+	ES_LIST_NONE = 0,
+	ES_LIST_CONTEXT,	/* contexts/@<context>.md: state next */
+	ES_LIST_WAITING,	/* @waiting.md */
+	ES_LIST_DEFERRED,	/* @deferred.md */
+	ES_LIST_INCUBATING,	/* @incubating.md */
+	ES_LIST_COMPLETED,	/* completed.md */
+};
+
 /* Database-side bookkeeping: not part of an entity's meaning. */
 struct es_meta {
 	bool		 has_id;
@@ -145,5 +155,7 @@ const char *es_state_name(enum es_state s);	/* "next", ... */
 bool	es_folder_parse(const char *s, size_t len, enum es_folder *out);
 bool	es_ptype_parse(const char *s, size_t len, enum es_ptype *out);
 bool	es_state_parse(const char *s, size_t len, enum es_state *out);
+/* The state a list gives its lines (ES_LIST_COMPLETED: completed). */
+enum es_state es_list_state(enum es_list_kind k);
 
 #endif
