@@ -1,0 +1,406 @@
+/*
+ * execsync-bench: the benchmark program. Each subcommand prints its figures,
+ * one "name: value" a line, so runs can be compared by machine.
+ *
+ *   execsync-bench parse [--tree DIR]   read vs scan+parse+fingerprint
+ *   execsync-bench check [--tree DIR]   every file parses; canonical render of
+ *                                       every entity parses to the same
+ *                                       fingerprint (exit 1 if not)
+ *
+ * Without --tree a default sample tree (contrib/make-sample-tree: 2,000
+ * projects, 20,000 actions, 200 goals, seed 1) is generated in a temporary
+ * folder and removed afterwards.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "execsync/action-line.h"
+#include "execsync/action-list.h"
+#include "execsync/buf.h"
+#include "execsync/entity-file.h"
+#include "execsync/entity.h"
+#include "execsync/error.h"
+#include "execsync/fingerprint.h"
+#include "execsync/scan.h"
+
+#define REPEAT		7
+#define MAX_FILE	(8u << 20)
+
+struct counts {
+	size_t	files, bytes, projects, goals, lists, actions, skipped, errors;
+	es_fp_t	mix;	/* folds every fingerprint: keeps the work observable */
+};
+
+static double
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double
+median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(*v), cmp_double);
+	return v[n / 2];
+}
+
+static int
+rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb; (void)flag; (void)ftw;
+	return remove(path);
+}
+
+/* Generates the default sample tree in a new temporary folder. */
+static char *
+make_tree(void)
+{
+	char tmpl[] = "/tmp/execsync-bench-XXXXXX";
+	char *dir, *tree;
+	pid_t pid;
+	int status;
+
+	if ((dir = mkdtemp(tmpl)) == NULL) {
+		perror("mkdtemp");
+		exit(2);
+	}
+	if (asprintf(&tree, "%s/tree", dir) < 0)
+		exit(2);
+	fprintf(stderr, "generating the default sample tree in %s\n", tree);
+	if ((pid = fork()) == 0) {
+		int devnull = open("/dev/null", O_WRONLY);
+
+		if (devnull >= 0)
+			dup2(devnull, STDOUT_FILENO);
+		execlp("node", "node", ES_SOURCE_DIR "/contrib/make-sample-tree",
+		    tree, (char *)NULL);
+		perror("node");
+		_exit(127);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) ||
+	    WEXITSTATUS(status) != 0) {
+		fprintf(stderr, "execsync-bench: make-sample-tree failed\n");
+		exit(2);
+	}
+	return tree;
+}
+
+static void
+remove_tree(char *tree)
+{
+	char *slash = strrchr(tree, '/');
+
+	*slash = '\0';	/* the mkdtemp folder holding the tree */
+	nftw(tree, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	free(tree);
+}
+
+/* Bare cost of getting every file's bytes: open, read, close. */
+static size_t
+read_all(int root, const struct es_scan_result *sr, struct es_buf *b)
+{
+	size_t total = 0;
+
+	for (size_t i = 0; i < sr->n; i++) {
+		int fd = openat(root, sr->entries[i].rel, O_RDONLY | O_CLOEXEC);
+		ssize_t r;
+
+		if (fd < 0)
+			continue;
+		es_buf_reset(b);
+		es_buf_grow(b, (size_t)sr->entries[i].st.size + 1);
+		while ((r = read(fd, b->buf + b->len, b->alloc - b->len - 1)) > 0) {
+			b->len += (size_t)r;
+			if (b->alloc - b->len - 1 == 0)
+				es_buf_grow(b, 4096);
+		}
+		total += b->len;
+		close(fd);
+	}
+	return total;
+}
+
+static void
+report(const char *what, const struct es_error *err)
+{
+	char msg[PATH_MAX + 600];
+
+	fprintf(stderr, "%s: %s\n", what, es_error_format(err, msg, sizeof(msg)));
+}
+
+/* Parse one entity file; with check, also verify render -> parse -> same fingerprint. */
+static int
+do_entity(const struct es_scan_entry *en, const struct es_buf *b, bool check,
+    struct counts *c)
+{
+	struct es_entity e, again;
+	struct es_error err;
+	struct es_buf out = ES_BUF_INIT;
+	int r, bad = 0;
+
+	es_entity_init(&e, en->info.kind);
+	r = es_entity_file_parse(b->buf, b->len, en->rel, en->info.kind,
+	    en->info.folder, en->info.slug,
+	    en->info.kind == ES_KIND_PROJECT ? en->info.area_dir : NULL, &e,
+	    &err);
+	if (r < 0) {
+		c->errors++;
+		if (check)
+			report("parse", &err);
+		goto out;
+	}
+	if (r == 1) {
+		c->skipped++;
+		goto out;
+	}
+	if (en->info.kind == ES_KIND_PROJECT)
+		c->projects++;
+	else
+		c->goals++;
+	c->mix ^= es_entity_fingerprint(&e);
+	if (!check)
+		goto out;
+	es_entity_file_render(&e, &out);
+	es_entity_init(&again, en->info.kind);
+	if (es_entity_file_parse(out.buf, out.len, en->rel, en->info.kind,
+	    en->info.folder, en->info.slug,
+	    en->info.kind == ES_KIND_PROJECT ? en->info.area_dir : NULL,
+	    &again, &err) != 0) {
+		report("canonical render does not parse", &err);
+		bad = 1;
+	} else if (es_entity_fingerprint(&again) != es_entity_fingerprint(&e)) {
+		fprintf(stderr, "%s: canonical render changes the meaning\n",
+		    en->rel);
+		bad = 1;
+	}
+	es_entity_release(&again);
+out:
+	es_buf_release(&out);
+	es_entity_release(&e);
+	return bad;
+}
+
+static int
+do_list(const struct es_scan_entry *en, const struct es_buf *b, bool check,
+    struct counts *c)
+{
+	struct es_action_list *l;
+	const char *ctx = en->info.context[0] ? en->info.context : NULL;
+	struct es_buf out = ES_BUF_INIT;
+	int bad = 0;
+
+	l = es_action_list_parse(b->buf, b->len, en->rel, en->info.list, ctx);
+	c->lists++;
+	c->errors += es_action_list_nerrors(l);
+	for (size_t i = 0; i < es_action_list_count(l); i++) {
+		const struct es_action *a = es_action_list_get(l, i);
+
+		c->actions++;
+		c->mix ^= es_action_fingerprint(a);
+	}
+	if (!check)
+		goto out;
+	for (size_t i = 0; i < es_action_list_nerrors(l); i++)
+		report("action", es_action_list_error(l, i));
+	es_action_list_render(l, &out);
+	if (out.len != b->len || memcmp(out.buf, b->buf, b->len) != 0) {
+		fprintf(stderr, "%s: list does not render back to its bytes\n",
+		    en->rel);
+		bad = 1;
+	}
+	for (size_t i = 0; i < es_action_list_count(l) && !bad; i++) {
+		const struct es_action *a = es_action_list_get(l, i);
+		struct es_action back;
+		struct es_error err;
+		struct es_buf line = ES_BUF_INIT;
+		enum es_line_form form;
+
+		if (es_action_line_render(a, en->info.list, ctx,
+		    ES_LINE_CHECKLIST, &line, &err) < 0) {
+			fprintf(stderr, "%s:%u: cannot render: %s\n", en->rel,
+			    es_action_list_line(l, i), err.msg);
+			bad = 1;
+		} else {
+			es_action_init(&back);
+			if (es_action_line_parse(line.buf, line.len,
+			    en->info.list, ctx, &back, &form, &err) != 1 ||
+			    es_action_diff(a, &back) != 0) {
+				fprintf(stderr, "%s:%u: canonical line '%s' "
+				    "changes the meaning\n", en->rel,
+				    es_action_list_line(l, i), line.buf);
+				bad = 1;
+			}
+			es_action_release(&back);
+		}
+		es_buf_release(&line);
+	}
+out:
+	es_buf_release(&out);
+	es_action_list_free(l);
+	return bad;
+}
+
+/* Scan, read, parse and fingerprint everything once. */
+static int
+parse_all(int root, bool check, struct counts *c)
+{
+	struct es_scan_result sr;
+	struct es_scan_opts opts = { NULL };
+	struct es_error err;
+	struct es_buf b = ES_BUF_INIT;
+	int bad = 0;
+
+	memset(c, 0, sizeof(*c));
+	if (es_scan(root, &opts, &sr, &err) < 0) {
+		report("scan", &err);
+		exit(2);
+	}
+	for (size_t i = 0; i < sr.n; i++) {
+		const struct es_scan_entry *en = &sr.entries[i];
+		struct es_stat st;
+
+		es_buf_reset(&b);
+		if (es_scan_read(root, en->rel, MAX_FILE, &b, &st, &err) < 0) {
+			c->errors++;
+			if (check)
+				report("read", &err);
+			continue;
+		}
+		c->files++;
+		c->bytes += b.len;
+		if (en->info.kind == ES_KIND_ACTION)
+			bad |= do_list(en, &b, check, c);
+		else
+			bad |= do_entity(en, &b, check, c);
+	}
+	es_buf_release(&b);
+	es_scan_result_release(&sr);
+	return bad;
+}
+
+static int
+cmd_parse(int root)
+{
+	struct es_scan_result sr;
+	struct es_scan_opts opts = { NULL };
+	struct es_error err;
+	struct es_buf b = ES_BUF_INIT;
+	struct counts c;
+	double read_ms[REPEAT], parse_ms[REPEAT];
+	size_t bytes = 0;
+
+	if (es_scan(root, &opts, &sr, &err) < 0) {
+		report("scan", &err);
+		return 2;
+	}
+	/* Warm the page cache and the allocator, then alternate the two sides
+	 * so that both see the same machine state. */
+	read_all(root, &sr, &b);
+	parse_all(root, false, &c);
+	for (int i = 0; i < REPEAT; i++) {
+		double t0 = now_ms();
+
+		bytes = read_all(root, &sr, &b);
+		read_ms[i] = now_ms() - t0;
+		t0 = now_ms();
+		parse_all(root, false, &c);
+		parse_ms[i] = now_ms() - t0;
+	}
+	double r = median(read_ms, REPEAT), p = median(parse_ms, REPEAT);
+
+	printf("files: %zu\n", sr.n);
+	printf("bytes: %zu\n", bytes);
+	printf("projects: %zu\n", c.projects);
+	printf("goals: %zu\n", c.goals);
+	printf("action_lists: %zu\n", c.lists);
+	printf("actions: %zu\n", c.actions);
+	printf("not_goals: %zu\n", c.skipped);
+	printf("errors: %zu\n", c.errors);
+	printf("read_ms: %.2f\n", r);
+	printf("parse_ms: %.2f\n", p);
+	printf("parse_vs_read: %.2f\n", p / r);
+	es_buf_release(&b);
+	es_scan_result_release(&sr);
+	return 0;
+}
+
+static int
+cmd_check(int root)
+{
+	struct counts c;
+	int bad = parse_all(root, true, &c);
+
+	printf("files: %zu\n", c.files);
+	printf("projects: %zu\n", c.projects);
+	printf("goals: %zu\n", c.goals);
+	printf("actions: %zu\n", c.actions);
+	printf("errors: %zu\n", c.errors);
+	printf("round_trip: %s\n", bad || c.errors ? "FAILED" : "ok");
+	return bad || c.errors ? 1 : 0;
+}
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	fprintf(stderr, "usage: execsync-bench parse|check [--tree DIR]\n");
+	exit(2);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "tree", required_argument, NULL, 't' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char *tree = NULL, *made = NULL;
+	const char *cmd;
+	int ch, root, rc;
+
+	if (argc < 2)
+		usage();
+	cmd = argv[1];
+	optind = 2;
+	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		if (ch == 't')
+			tree = optarg;
+		else
+			usage();
+	}
+	if (tree == NULL)
+		tree = made = make_tree();
+	if ((root = open(tree, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		fprintf(stderr, "execsync-bench: %s: %s\n", tree, strerror(errno));
+		return 2;
+	}
+	if (strcmp(cmd, "parse") == 0)
+		rc = cmd_parse(root);
+	else if (strcmp(cmd, "check") == 0)
+		rc = cmd_check(root);
+	else
+		usage();
+	close(root);
+	if (made)
+		remove_tree(made);
+	return rc;
+}
