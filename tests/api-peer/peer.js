@@ -578,4 +578,9 @@ async function main() {
 	}
 }
 
-main().then((status) => { process.exitCode = status; });
+/* A reader that went away (EPIPE) is a failure, not a crash. */
+process.stdout.on('error', () => { process.exitCode = 1; });
+main().then((status) => {
+	if (process.exitCode === undefined)
+		process.exitCode = status;
+});
