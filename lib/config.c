@@ -1,0 +1,1213 @@
+/*
+ * Configuration (SPEC §1). One table, keys[], drives the file keys, the
+ * flags, validation, the defaults and --help, so they cannot drift apart.
+ *
+ * A file is read with libyaml's event parser, never split by hand, in three
+ * phases so that a bad file changes nothing: (1) events -> entries (key,
+ * raw value, line), checking the shape; (2) each raw value -> a parsed
+ * value; (3) store them all.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <yaml.h>
+
+#include "execsync/buf.h"
+#include "execsync/config.h"
+#include "execsync/error.h"
+#include "execsync/uri.h"
+#include "execsync/xmalloc.h"
+
+enum ktype {
+	K_PATH,		/* any non-empty string */
+	K_URI,		/* mongodb:// or mongodb+srv://, shown redacted */
+	K_DBNAME,	/* a MongoDB database name */
+	K_STRING,	/* printable, one line */
+	K_LISTEN,	/* host:port */
+	K_TOKEN,	/* secret: never shown */
+	K_UINT,		/* decimal, in [min, max] */
+	K_SIZE,		/* bytes with an optional binary unit */
+	K_CONFLICT,	/* newest, file, database */
+	K_LIST,		/* ignore patterns */
+};
+
+struct kdef {
+	struct es_config_key pub;
+	enum ktype	 type;
+	size_t		 off;	/* of its field in es_config */
+	uint64_t	 min, max;
+	/* K_UINT: the unit ("milliseconds"); else what a value must be. */
+	const char	*unit;
+};
+
+#define F(field)	offsetof(struct es_config, field)
+
+/* Keep in the order of struct es_config; config.h documents each key. */
+static const struct kdef keys[ES_CONFIG_NKEYS] = {
+	{ { "source", "--source", "DIR", NULL,
+	    "the folder to sync" },
+	    K_PATH, F(source), 0, 0, "a folder" },
+	{ { "mongodb_uri", "--mongodb-uri", "URI", NULL,
+	    "MongoDB connection string (also EXECSYNC_MONGODB_URI)" },
+	    K_URI, F(mongodb_uri), 0, 0,
+	    "a mongodb:// or mongodb+srv:// URI" },
+	{ { "database", "--database", "NAME", "execution_system",
+	    "database name" },
+	    K_DBNAME, F(database), 0, 0,
+	    "a database name of at most 63 bytes without / \\ . \" $, space "
+	    "or control characters" },
+	{ { "user_id", "--user-id", "ID", NULL,
+	    "whose documents to sync (their user_id field)" },
+	    K_STRING, F(user_id), 0, 0,
+	    "a user id of at most 256 bytes without control characters" },
+	{ { "status_listen", "--status-listen", "HOST:PORT", "127.0.0.1:8765",
+	    "address of the HTTP status endpoint" },
+	    K_LISTEN, F(status_listen), 0, 0, "host:port or [ipv6]:port" },
+	{ { "status_token", "--status-token", "TOKEN", NULL,
+	    "bearer token for /status over TCP (required off loopback)" },
+	    K_TOKEN, F(status_token), 0, 0,
+	    "printable ASCII without spaces, at most 1024 bytes" },
+	{ { "debounce_ms", "--debounce-ms", "MS", "100",
+	    "wait this long after a file event before syncing" },
+	    K_UINT, F(debounce_ms), 0, 600000, "milliseconds" },
+	{ { "poll_ms", "--poll-ms", "MS", "2000",
+	    "look for database changes this often" },
+	    K_UINT, F(poll_ms), 50, 86400000, "milliseconds" },
+	{ { "full_pass_s", "--full-pass-s", "SECONDS", "600",
+	    "full pass this often (0: never)" },
+	    K_UINT, F(full_pass_s), 0, 604800, "seconds" },
+	{ { "conflict", "--conflict", "POLICY", "newest",
+	    "who wins a conflict: newest, file or database" },
+	    K_CONFLICT, F(conflict), 0, 0, "newest, file or database" },
+	{ { "max_delete", "--max-delete", "PCT", "50",
+	    "refuse a pass that deletes more than this percent of a "
+	    "collection" },
+	    K_UINT, F(max_delete), 0, 100, "percent" },
+	{ { "max_file_size", "--max-file-size", "SIZE", "8 MiB",
+	    "skip larger files (bytes, or with K/KiB, M/MiB, G/GiB)" },
+	    K_SIZE, F(max_file_size), 1, ES_CONFIG_MAX_FILE_SIZE_LIMIT,
+	    "bytes or a size like '8 MiB' (units B, K, KiB, M, MiB, G, GiB)" },
+	{ { "ignore", "--ignore", "GLOB", NULL,
+	    "glob pattern, relative to the root, of files to leave alone "
+	    "(repeatable)" },
+	    K_LIST, F(ignore), 0, 0, "a list of glob patterns" },
+};
+
+/* A parsed value, before it is stored. */
+struct kval {
+	char		*s;
+	uint64_t	 n;
+	char		**list;
+	size_t		 nlist;
+};
+
+static void
+kval_release(struct kval *v)
+{
+	free(v->s);
+	for (size_t i = 0; i < v->nlist; i++)
+		free(v->list[i]);
+	free(v->list);
+	memset(v, 0, sizeof(*v));
+}
+
+static void
+list_add(char ***list, size_t *n, char *s)
+{
+	*list = es_xreallocarray(*list, *n + 2, sizeof(**list));
+	(*list)[(*n)++] = s;
+	(*list)[*n] = NULL;
+}
+
+/*
+ * A value as messages show it: at most 60 bytes, control characters as
+ * '?', so a message stays one line. The URI redacted first (SPEC §4.11).
+ */
+static const char *
+shown(const struct kdef *k, const char *v, char *out, size_t size)
+{
+	char *red = NULL;
+	size_t n, i;
+
+	if (k != NULL && k->type == K_URI)
+		v = red = es_uri_redact(v);
+	n = strlen(v);
+	for (i = 0; i < n && i < 60 && i + 4 < size; i++)
+		out[i] = (unsigned char)v[i] < 0x20 || v[i] == 0x7f ? '?' :
+		    v[i];
+	if (i < n && i + 4 <= size)
+		memcpy(out + i, "...", 3), i += 3;
+	out[i] = '\0';
+	free(red);
+	return out;
+}
+
+static bool
+has_ctl(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return true;
+	return false;
+}
+
+/* Printable ASCII without spaces: it travels in an HTTP header. */
+static bool
+is_token(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s <= 0x20 || (unsigned char)*s >= 0x7f)
+			return false;
+	return true;
+}
+
+/* Decimal digits only, no leading zero, no overflow. */
+static bool
+parse_decimal(const char *s, size_t len, uint64_t *out)
+{
+	uint64_t n = 0;
+
+	if (len == 0 || (s[0] == '0' && len > 1))
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		if (n > (UINT64_MAX - (uint64_t)(s[i] - '0')) / 10)
+			return false;
+		n = n * 10 + (uint64_t)(s[i] - '0');
+	}
+	*out = n;
+	return true;
+}
+
+/*
+ * "8388608", "8 MiB", "8MiB", "8M", "512 KiB", "1 GiB", "100 B". Returns 1
+ * on success, 0 when malformed, -1 for a decimal unit (MB, kB, ...).
+ */
+static int
+parse_size(const char *s, uint64_t *out)
+{
+	static const struct {
+		const char	*unit;
+		unsigned	 shift;
+	} units[] = {
+		{ "", 0 }, { "b", 0 },
+		{ "k", 10 }, { "kib", 10 },
+		{ "m", 20 }, { "mib", 20 },
+		{ "g", 30 }, { "gib", 30 },
+	};
+	size_t nd = strspn(s, "0123456789");
+	const char *u = s + nd;
+	uint64_t n;
+
+	if (!parse_decimal(s, nd, &n))
+		return 0;
+	if (*u == ' ' && u[1] != '\0')
+		u++;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcasecmp(u, units[i].unit) != 0)
+			continue;
+		if (n > (UINT64_MAX >> units[i].shift))
+			n = UINT64_MAX;		/* out of range anyway */
+		else
+			n <<= units[i].shift;
+		*out = n;
+		return 1;
+	}
+	if (strcasecmp(u, "kb") == 0 || strcasecmp(u, "mb") == 0 ||
+	    strcasecmp(u, "gb") == 0)
+		return -1;
+	return 0;
+}
+
+bool
+es_config_split_listen(const char *s, char *host, size_t hostsz,
+    unsigned *port)
+{
+	const char *h, *p;
+	size_t hl;
+	uint64_t n;
+
+	if (s[0] == '[') {
+		const char *close = strchr(s, ']');
+
+		if (close == NULL || close[1] != ':')
+			return false;
+		h = s + 1;
+		hl = (size_t)(close - h);
+		p = close + 2;
+		if (hl == 0 || strspn(h, "0123456789abcdefABCDEF:.") < hl)
+			return false;
+	} else {
+		const char *colon = strrchr(s, ':');
+
+		if (colon == NULL)
+			return false;
+		h = s;
+		hl = (size_t)(colon - s);
+		p = colon + 1;
+		if (hl == 0 || strspn(h, "abcdefghijklmnopqrstuvwxyz"
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_") < hl)
+			return false;
+	}
+	if (!parse_decimal(p, strlen(p), &n) || n > 65535 || hl >= hostsz)
+		return false;
+	memcpy(host, h, hl);
+	host[hl] = '\0';
+	*port = (unsigned)n;
+	return true;
+}
+
+bool
+es_config_host_is_loopback(const char *host)
+{
+	struct in_addr a4;
+	struct in6_addr a6;
+
+	if (strcasecmp(host, "localhost") == 0)
+		return true;
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	if (inet_pton(AF_INET6, host, &a6) == 1)
+		return IN6_IS_ADDR_LOOPBACK(&a6) ||
+		    (IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127);
+	return false;
+}
+
+/*
+ * Checks v for key k and fills out (owned by the caller, kval_release()).
+ * path and line name the place in messages. One ignore pattern for K_LIST.
+ */
+static int
+parse_value(const struct kdef *k, const char *v, struct kval *out,
+    const char *path, unsigned line, struct es_error *err)
+{
+	const char *name = k->pub.name;
+	char show[80], host[256];
+	unsigned port;
+	size_t len = strlen(v);
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (len == 0 && k->type != K_LIST)
+		return es_error_set(err, ES_ECONFIG, path, line,
+		    "empty value for '%s' (want %s)", name,
+		    k->type == K_UINT ? "a whole number" : k->unit);
+	switch (k->type) {
+	case K_PATH:
+		break;
+	case K_URI:
+		if ((strncmp(v, "mongodb://", 10) != 0 || len == 10) &&
+		    (strncmp(v, "mongodb+srv://", 14) != 0 || len == 14))
+			goto bad;
+		if (strpbrk(v, " ") != NULL || has_ctl(v))
+			goto bad;
+		break;
+	case K_DBNAME:
+		if (len > 63 || strpbrk(v, "/\\. \"$") != NULL || has_ctl(v))
+			goto bad;
+		break;
+	case K_STRING:
+		if (len > 256 || has_ctl(v))
+			goto bad;
+		break;
+	case K_LISTEN:
+		if (!es_config_split_listen(v, host, sizeof(host), &port))
+			goto bad;
+		break;
+	case K_TOKEN:
+		/* A secret: say what is wrong, never what it is. */
+		if (len > 1024 || !is_token(v))
+			return es_error_set(err, ES_ECONFIG, path, line,
+			    "bad value for '%s' (want %s)", name, k->unit);
+		break;
+	case K_UINT:
+		if (!parse_decimal(v, len, &out->n))
+			return es_error_set(err, ES_ECONFIG, path, line,
+			    "bad value '%s' for '%s' (want a whole number of "
+			    "%s)", shown(k, v, show, sizeof(show)), name,
+			    k->unit);
+		if (out->n < k->min || out->n > k->max)
+			return es_error_set(err, ES_ECONFIG, path, line,
+			    "bad value '%s' for '%s' (want %llu..%llu %s)",
+			    shown(k, v, show, sizeof(show)), name,
+			    (unsigned long long)k->min,
+			    (unsigned long long)k->max, k->unit);
+		return 0;
+	case K_SIZE:
+		rc = parse_size(v, &out->n);
+		if (rc < 0)
+			return es_error_set(err, ES_ECONFIG, path, line,
+			    "bad value '%s' for '%s' (units are binary: write "
+			    "KiB, MiB or GiB)", shown(k, v, show, sizeof(show)),
+			    name);
+		if (rc == 0)
+			goto bad;
+		if (out->n < k->min || out->n > k->max)
+			return es_error_set(err, ES_ECONFIG, path, line,
+			    "bad value '%s' for '%s' (want 1 byte to 1 GiB)",
+			    shown(k, v, show, sizeof(show)), name);
+		return 0;
+	case K_CONFLICT:
+		if (strcmp(v, "newest") == 0)
+			out->n = ES_CONFLICT_NEWEST;
+		else if (strcmp(v, "file") == 0)
+			out->n = ES_CONFLICT_FILE;
+		else if (strcmp(v, "database") == 0)
+			out->n = ES_CONFLICT_DATABASE;
+		else
+			return es_error_set(err, ES_ECONFIG, path, line,
+			    "'%s' must be one of newest, file, database "
+			    "(got '%s')", name,
+			    shown(k, v, show, sizeof(show)));
+		return 0;
+	case K_LIST:
+		if (len == 0)
+			return 0;	/* es_config_set: empty the list */
+		if (has_ctl(v))
+			return es_error_set(err, ES_ECONFIG, path, line,
+			    "bad ignore pattern '%s' (control characters)",
+			    shown(k, v, show, sizeof(show)));
+		if (v[0] == '/')
+			return es_error_set(err, ES_ECONFIG, path, line,
+			    "bad ignore pattern '%s' (patterns are relative to "
+			    "the root: drop the leading '/')",
+			    shown(k, v, show, sizeof(show)));
+		list_add(&out->list, &out->nlist, es_xstrdup(v));
+		return 0;
+	}
+	out->s = es_xstrdup(v);
+	return 0;
+bad:
+	return es_error_set(err, ES_ECONFIG, path, line,
+	    "bad value '%s' for '%s' (want %s)",
+	    shown(k, v, show, sizeof(show)), name, k->unit);
+}
+
+/* The char * field of key idx, or NULL when it is not a string key. */
+static char **
+string_field(struct es_config *c, size_t idx)
+{
+	switch (keys[idx].type) {
+	case K_PATH:
+	case K_URI:
+	case K_DBNAME:
+	case K_STRING:
+	case K_LISTEN:
+	case K_TOKEN:
+		return (char **)((char *)c + keys[idx].off);
+	default:
+		return NULL;
+	}
+}
+
+static void
+free_list(char **list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(list[i]);
+	free(list);
+}
+
+/*
+ * Stores v (taking its contents) as key idx from origin (NULL: default).
+ * append: add to the ignore list instead of replacing it.
+ */
+static void
+store(struct es_config *c, size_t idx, struct kval *v, const char *origin,
+    bool append)
+{
+	const struct kdef *k = &keys[idx];
+	char *base = (char *)c;
+
+	switch (k->type) {
+	case K_PATH:
+	case K_URI:
+	case K_DBNAME:
+	case K_STRING:
+	case K_LISTEN:
+	case K_TOKEN:
+		free(*string_field(c, idx));
+		*string_field(c, idx) = v->s;
+		v->s = NULL;
+		break;
+	case K_UINT:
+		*(unsigned *)(base + k->off) = (unsigned)v->n;
+		break;
+	case K_SIZE:
+		*(uint64_t *)(base + k->off) = v->n;
+		break;
+	case K_CONFLICT:
+		*(enum es_conflict_policy *)(base + k->off) =
+		    (enum es_conflict_policy)v->n;
+		break;
+	case K_LIST:
+		if (!append) {
+			free_list(c->ignore, c->nignore);
+			c->ignore = es_xcalloc(1, sizeof(*c->ignore));
+			c->nignore = 0;
+		}
+		for (size_t i = 0; i < v->nlist; i++)
+			list_add(&c->ignore, &c->nignore, v->list[i]);
+		free(v->list);
+		v->list = NULL;
+		v->nlist = 0;
+		break;
+	}
+	free(c->origin[idx]);
+	c->origin[idx] = origin != NULL ? es_xstrdup(origin) : NULL;
+}
+
+void
+es_config_init(struct es_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->ignore = es_xcalloc(1, sizeof(*c->ignore));
+	/* The defaults are the table's, parsed as a user's value would be. */
+	for (size_t i = 0; i < ES_CONFIG_NKEYS; i++) {
+		struct kval v;
+
+		if (keys[i].pub.defval == NULL)
+			continue;
+		if (parse_value(&keys[i], keys[i].pub.defval, &v, NULL, 0,
+		    NULL) != 0) {
+			fprintf(stderr, "config: bad default for %s\n",
+			    keys[i].pub.name);
+			abort();	/* a bug in the table, not input */
+		}
+		store(c, i, &v, NULL, false);
+		kval_release(&v);
+	}
+}
+
+void
+es_config_release(struct es_config *c)
+{
+	for (size_t i = 0; i < ES_CONFIG_NKEYS; i++) {
+		if (string_field(c, i) != NULL)
+			free(*string_field(c, i));
+		free(c->origin[i]);
+	}
+	free_list(c->ignore, c->nignore);
+	memset(c, 0, sizeof(*c));
+}
+
+/* Optimal string alignment distance, capped: returns > cap early. */
+static size_t
+edit_distance(const char *a, size_t al, const char *b, size_t bl, size_t cap)
+{
+	size_t prev2[32], prev[32], cur[32];
+
+	if (bl >= 32 || (al > bl ? al - bl : bl - al) > cap)
+		return cap + 1;
+	for (size_t j = 0; j <= bl; j++)
+		prev[j] = j;
+	memset(prev2, 0, sizeof(prev2));
+	for (size_t i = 1; i <= al; i++) {
+		size_t best = cur[0] = i;
+
+		for (size_t j = 1; j <= bl; j++) {
+			size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+			size_t d = prev[j - 1] + cost;
+
+			if (prev[j] + 1 < d)
+				d = prev[j] + 1;
+			if (cur[j - 1] + 1 < d)
+				d = cur[j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
+			    a[i - 2] == b[j - 1] && prev2[j - 2] + 1 < d)
+				d = prev2[j - 2] + 1;
+			cur[j] = d;
+			if (d < best)
+				best = d;
+		}
+		if (best > cap)
+			return cap + 1;
+		memcpy(prev2, prev, sizeof(prev));
+		memcpy(prev, cur, sizeof(cur));
+	}
+	return prev[bl];
+}
+
+/* The index of key name[0..len) as in the file, else -1. */
+static int
+find_key(const char *name, size_t len)
+{
+	for (size_t i = 0; i < ES_CONFIG_NKEYS; i++)
+		if (strlen(keys[i].pub.name) == len &&
+		    memcmp(keys[i].pub.name, name, len) == 0)
+			return (int)i;
+	return -1;
+}
+
+static int
+unknown_key(const char *name, size_t len, const char *path, unsigned line,
+    struct es_error *err)
+{
+	const char *best = NULL;
+	size_t bestd = 3;
+	char show[80], *copy;
+
+	for (size_t i = 0; i < ES_CONFIG_NKEYS; i++) {
+		const char *kn = keys[i].pub.name;
+		size_t d = edit_distance(name, len, kn, strlen(kn), 2);
+
+		if (d < bestd) {
+			bestd = d;
+			best = kn;
+		}
+	}
+	copy = es_xmemdup(name, len);
+	shown(NULL, copy, show, sizeof(show));
+	free(copy);
+	if (best != NULL)
+		return es_error_set(err, ES_ECONFIG, path, line,
+		    "unknown key '%s' (did you mean '%s'?)", show, best);
+	return es_error_set(err, ES_ECONFIG, path, line, "unknown key '%s'",
+	    show);
+}
+
+/*
+ * Line breaks as libyaml counts them ("\n", "\r\n", a lone "\r", NEL, LS,
+ * PS) in data[0..off), so a reader error's byte offset becomes the line
+ * libyaml's other errors would name.
+ */
+static unsigned
+breaks_before(const char *data, size_t off)
+{
+	const unsigned char *s = (const unsigned char *)data;
+	unsigned n = 0;
+
+	for (size_t i = 0; i < off; i++) {
+		if (s[i] == '\n')
+			n++;
+		else if (s[i] == '\r') {
+			n++;
+			if (i + 1 < off && s[i + 1] == '\n')
+				i++;
+		} else if (s[i] == 0xc2 && i + 1 < off && s[i + 1] == 0x85) {
+			n++;
+			i++;
+		} else if (s[i] == 0xe2 && i + 2 < off && s[i + 1] == 0x80 &&
+		    (s[i + 2] == 0xa8 || s[i + 2] == 0xa9)) {
+			n++;
+			i += 2;
+		}
+	}
+	return n;
+}
+
+/* A file after phase 1: raw values with their lines. */
+struct entry {
+	size_t		 idx;
+	unsigned	 line;
+	char		*scalar;	/* NULL for a list */
+	char		**list;
+	unsigned	*lines;		/* of each list item */
+	size_t		 nlist;
+};
+
+struct loader {
+	yaml_parser_t	 parser;
+	yaml_event_t	 ev;
+	bool		 have_ev;
+	const char	*name;
+	const char	*data;
+	size_t		 len;
+	struct entry	 ent[ES_CONFIG_NKEYS];
+	size_t		 nent;
+	struct es_error	*err;
+};
+
+/*
+ * libyaml's 0-based line as ours. At the end of the stream libyaml adds a
+ * line break of its own, so an error there ("{" unclosed) can name the
+ * line after the last one: that is the last line.
+ */
+static unsigned
+fix_line(const struct loader *ld, size_t yaml_line)
+{
+	const unsigned char *end = (const unsigned char *)ld->data + ld->len;
+	unsigned last = breaks_before(ld->data, ld->len);
+	unsigned line = (unsigned)yaml_line + 1;
+
+	if (ld->len == 0 || (end[-1] != '\n' && end[-1] != '\r' &&
+	    !(ld->len >= 2 && end[-2] == 0xc2 && end[-1] == 0x85) &&
+	    !(ld->len >= 3 && end[-3] == 0xe2 && end[-2] == 0x80 &&
+	    (end[-1] == 0xa8 || end[-1] == 0xa9))))
+		last++;		/* a last line without a break */
+	if (last == 0)
+		last = 1;
+	if (line == last + 1)
+		line = last;
+	return line;
+}
+
+static unsigned
+ev_line(const struct loader *ld)
+{
+	return fix_line(ld, ld->ev.start_mark.line);
+}
+
+static int
+yaml_failed(struct loader *ld)
+{
+	const yaml_parser_t *p = &ld->parser;
+	const char *problem = p->problem != NULL ? p->problem : "error";
+	unsigned line;
+
+	switch (p->error) {
+	case YAML_READER_ERROR:
+		line = fix_line(ld, breaks_before(ld->data,
+		    p->problem_offset < ld->len ? p->problem_offset : ld->len));
+		if (p->problem_value >= 0)
+			return es_error_set(ld->err, ES_ECONFIG, ld->name, line,
+			    "bad YAML: %s (byte 0x%02x)", problem,
+			    (unsigned)p->problem_value & 0xff);
+		return es_error_set(ld->err, ES_ECONFIG, ld->name, line,
+		    "bad YAML: %s", problem);
+	case YAML_SCANNER_ERROR:
+	case YAML_PARSER_ERROR:
+		line = fix_line(ld, p->problem_mark.line);
+		if (p->context != NULL)
+			return es_error_set(ld->err, ES_ECONFIG, ld->name, line,
+			    "bad YAML: %s (%s that starts on line %u)", problem,
+			    p->context, fix_line(ld, p->context_mark.line));
+		return es_error_set(ld->err, ES_ECONFIG, ld->name, line,
+		    "bad YAML: %s", problem);
+	default:
+		return es_error_set(ld->err, ES_ECONFIG, ld->name,
+		    fix_line(ld, p->problem_mark.line), "bad YAML: %s",
+		    problem);
+	}
+}
+
+/* The next event into ld->ev (the previous one freed). */
+static int
+next(struct loader *ld)
+{
+	if (ld->have_ev)
+		yaml_event_delete(&ld->ev);
+	ld->have_ev = false;
+	if (!yaml_parser_parse(&ld->parser, &ld->ev))
+		return yaml_failed(ld);
+	ld->have_ev = true;
+	return 0;
+}
+
+static const char *
+ev_kind(const yaml_event_t *ev)
+{
+	switch (ev->type) {
+	case YAML_SEQUENCE_START_EVENT:	return "a list";
+	case YAML_MAPPING_START_EVENT:	return "a mapping";
+	case YAML_ALIAS_EVENT:		return "an alias";
+	case YAML_SCALAR_EVENT:		return "a string";
+	default:			return "something else";
+	}
+}
+
+/* A plain scalar YAML reads as null: "", "~", "null". */
+static bool
+is_null(const yaml_event_t *ev)
+{
+	const char *v = (const char *)ev->data.scalar.value;
+
+	if (ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+		return false;
+	return v[0] == '\0' || strcmp(v, "~") == 0 || strcmp(v, "null") == 0 ||
+	    strcmp(v, "Null") == 0 || strcmp(v, "NULL") == 0;
+}
+
+/* The scalar in ld->ev as a C string, checked; NULL with the error set. */
+static char *
+scalar(struct loader *ld, const char *key)
+{
+	const yaml_event_t *ev = &ld->ev;
+	size_t len = ev->data.scalar.length;
+
+	if (is_null(ev)) {
+		es_error_set(ld->err, ES_ECONFIG, ld->name, ev_line(ld),
+		    "no value for '%s' (remove the line to keep the default)",
+		    key);
+		return NULL;
+	}
+	if (memchr(ev->data.scalar.value, '\0', len) != NULL) {
+		es_error_set(ld->err, ES_ECONFIG, ld->name, ev_line(ld),
+		    "NUL byte in the value of '%s'", key);
+		return NULL;
+	}
+	return es_xmemdup(ev->data.scalar.value, len);
+}
+
+static int
+read_list(struct loader *ld, struct entry *e, const char *key)
+{
+	char *s;
+
+	for (;;) {
+		if (next(ld) != 0)
+			return -1;
+		if (ld->ev.type == YAML_SEQUENCE_END_EVENT)
+			return 0;
+		if (ld->ev.type != YAML_SCALAR_EVENT)
+			return es_error_set(ld->err, ES_ECONFIG, ld->name,
+			    ev_line(ld), "'%s' must be a list of strings "
+			    "(got %s in it)", key, ev_kind(&ld->ev));
+		if (e->nlist >= ES_CONFIG_IGNORE_MAX)
+			return es_error_set(ld->err, ES_ECONFIG, ld->name,
+			    ev_line(ld), "too many '%s' patterns (at most %d)",
+			    key, ES_CONFIG_IGNORE_MAX);
+		if ((s = scalar(ld, key)) == NULL)
+			return -1;
+		e->lines = es_xreallocarray(e->lines, e->nlist + 1,
+		    sizeof(*e->lines));
+		e->lines[e->nlist] = ev_line(ld);
+		list_add(&e->list, &e->nlist, s);
+	}
+}
+
+static int
+read_mapping(struct loader *ld)
+{
+	const char *key;
+	struct entry *e;
+	unsigned line;
+	char show[80];
+	int idx;
+
+	for (;;) {
+		if (next(ld) != 0)
+			return -1;
+		if (ld->ev.type == YAML_MAPPING_END_EVENT)
+			return 0;
+		line = ev_line(ld);
+		if (ld->ev.type != YAML_SCALAR_EVENT)
+			return es_error_set(ld->err, ES_ECONFIG, ld->name, line,
+			    "keys must be plain names (got %s)",
+			    ev_kind(&ld->ev));
+		idx = find_key((const char *)ld->ev.data.scalar.value,
+		    ld->ev.data.scalar.length);
+		if (idx < 0)
+			return unknown_key(
+			    (const char *)ld->ev.data.scalar.value,
+			    ld->ev.data.scalar.length, ld->name, line, ld->err);
+		key = keys[idx].pub.name;
+		for (size_t i = 0; i < ld->nent; i++)
+			if (ld->ent[i].idx == (size_t)idx)
+				return es_error_set(ld->err, ES_ECONFIG,
+				    ld->name, line, "duplicate key '%s' (first "
+				    "on line %u)", key, ld->ent[i].line);
+		e = &ld->ent[ld->nent++];
+		e->idx = (size_t)idx;
+		e->line = line;
+
+		if (next(ld) != 0)
+			return -1;
+		switch (ld->ev.type) {
+		case YAML_SCALAR_EVENT:
+			if ((e->scalar = scalar(ld, key)) == NULL)
+				return -1;
+			if (keys[idx].type == K_LIST)
+				return es_error_set(ld->err, ES_ECONFIG,
+				    ld->name, ev_line(ld), "'%s' must be a "
+				    "list of patterns (got a single string; "
+				    "write %s: ['%s'])", key, key,
+				    shown(NULL, e->scalar, show, sizeof(show)));
+			break;
+		case YAML_SEQUENCE_START_EVENT:
+			if (keys[idx].type != K_LIST)
+				return es_error_set(ld->err, ES_ECONFIG,
+				    ld->name, ev_line(ld), "'%s' must be a "
+				    "single value (got a list)", key);
+			if (read_list(ld, e, key) != 0)
+				return -1;
+			break;
+		case YAML_ALIAS_EVENT:
+			return es_error_set(ld->err, ES_ECONFIG, ld->name,
+			    ev_line(ld), "YAML aliases are not supported "
+			    "(value of '%s')", key);
+		default:
+			return es_error_set(ld->err, ES_ECONFIG, ld->name,
+			    ev_line(ld), "'%s' must be %s (got %s)", key,
+			    keys[idx].type == K_LIST ? "a list of patterns" :
+			    "a single value", ev_kind(&ld->ev));
+		}
+	}
+}
+
+/* Phase 1: the events of the whole stream into ld->ent. */
+static int
+read_stream(struct loader *ld)
+{
+	if (next(ld) != 0)		/* STREAM-START */
+		return -1;
+	if (next(ld) != 0)
+		return -1;
+	if (ld->ev.type == YAML_STREAM_END_EVENT)
+		return 0;		/* empty, or only comments */
+	if (next(ld) != 0)		/* after DOCUMENT-START */
+		return -1;
+	switch (ld->ev.type) {
+	case YAML_MAPPING_START_EVENT:
+		if (read_mapping(ld) != 0)
+			return -1;
+		break;
+	case YAML_SCALAR_EVENT:
+		if (is_null(&ld->ev))
+			break;		/* "---" alone */
+		/* FALLTHROUGH */
+	default:
+		return es_error_set(ld->err, ES_ECONFIG, ld->name, ev_line(ld),
+		    "the configuration must be a mapping of keys to values "
+		    "(got %s)", ev_kind(&ld->ev));
+	}
+	if (next(ld) != 0)		/* DOCUMENT-END */
+		return -1;
+	if (next(ld) != 0)
+		return -1;
+	if (ld->ev.type != YAML_STREAM_END_EVENT)
+		return es_error_set(ld->err, ES_ECONFIG, ld->name, ev_line(ld),
+		    "only one YAML document is allowed (a second starts here)");
+	return 0;
+}
+
+int
+es_config_load_buffer(struct es_config *c, const char *data, size_t len,
+    const char *name, struct es_error *err)
+{
+	struct loader ld;
+	struct kval vals[ES_CONFIG_NKEYS];
+	size_t nvals = 0;
+	char origin[PATH_MAX + 16];
+	int rc = -1;
+
+	memset(&ld, 0, sizeof(ld));
+	memset(vals, 0, sizeof(vals));
+	if (data == NULL)
+		data = "";
+	ld.name = name;
+	ld.data = data;
+	ld.len = len;
+	ld.err = err;
+	/*
+	 * libyaml would decode UTF-16 by its byte order mark; we promise
+	 * UTF-8 and libyaml's line numbers, so refuse it plainly.
+	 */
+	if (len >= 2 && (((unsigned char)data[0] == 0xff &&
+	    (unsigned char)data[1] == 0xfe) || ((unsigned char)data[0] ==
+	    0xfe && (unsigned char)data[1] == 0xff)))
+		return es_error_set(err, ES_ECONFIG, name, 1,
+		    "the file is UTF-16: save it as UTF-8");
+	if (!yaml_parser_initialize(&ld.parser))
+		return es_error_set(err, ES_ECONFIG, name, 1,
+		    "cannot start the YAML parser");
+	yaml_parser_set_encoding(&ld.parser, YAML_UTF8_ENCODING);
+	yaml_parser_set_input_string(&ld.parser, (const unsigned char *)data,
+	    len);
+	if (read_stream(&ld) != 0)
+		goto out;
+
+	/* Phase 2: every value checked before anything changes. */
+	for (nvals = 0; nvals < ld.nent; nvals++) {
+		struct entry *e = &ld.ent[nvals];
+		const struct kdef *k = &keys[e->idx];
+		struct kval *v = &vals[nvals];
+
+		if (e->scalar != NULL) {
+			if (parse_value(k, e->scalar, v, name, e->line,
+			    err) != 0)
+				goto out;
+			continue;
+		}
+		memset(v, 0, sizeof(*v));
+		for (size_t i = 0; i < e->nlist; i++) {
+			struct kval one;
+
+			if (e->list[i][0] == '\0') {
+				es_error_set(err, ES_ECONFIG, name, e->lines[i],
+				    "empty pattern in '%s'", k->pub.name);
+				goto out;
+			}
+			if (parse_value(k, e->list[i], &one, name, e->lines[i],
+			    err) != 0)
+				goto out;
+			list_add(&v->list, &v->nlist, one.list[0]);
+			free(one.list);
+		}
+	}
+
+	/* Phase 3. */
+	for (size_t i = 0; i < ld.nent; i++) {
+		snprintf(origin, sizeof(origin), "%s:%u", name, ld.ent[i].line);
+		store(c, ld.ent[i].idx, &vals[i], origin, false);
+	}
+	rc = 0;
+out:
+	/* Stored values were taken; the rest were never stored. */
+	for (size_t i = 0; i < ES_CONFIG_NKEYS; i++)
+		kval_release(&vals[i]);
+	for (size_t i = 0; i < ld.nent; i++) {
+		free(ld.ent[i].scalar);
+		free_list(ld.ent[i].list, ld.ent[i].nlist);
+		free(ld.ent[i].lines);
+	}
+	if (ld.have_ev)
+		yaml_event_delete(&ld.ev);
+	yaml_parser_delete(&ld.parser);
+	return rc;
+}
+
+int
+es_config_load_file(struct es_config *c, const char *path, bool explicit,
+    struct es_error *err)
+{
+	struct es_buf b = ES_BUF_INIT;
+	struct stat st;
+	char chunk[8192];
+	int fd, e, rc = -1;
+	ssize_t n;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		e = errno;
+		if (e == ENOENT && !explicit)
+			return 0;	/* the default file is optional */
+		return es_error_set_sys(err, e, path,
+		    "cannot open the config file");
+	}
+	if (fstat(fd, &st) != 0) {
+		e = errno;
+		es_error_set_sys(err, e, path, "cannot stat the config file");
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		es_error_set(err, ES_ECONFIG, path, 0, "not a regular file");
+		goto out;
+	}
+	for (;;) {
+		n = read(fd, chunk, sizeof(chunk));
+		if (n < 0) {
+			e = errno;
+			if (e == EINTR)
+				continue;
+			es_error_set_sys(err, e, path,
+			    "cannot read the config file");
+			goto out;
+		}
+		if (n == 0)
+			break;
+		es_buf_add(&b, chunk, (size_t)n);
+		if (b.len > ES_CONFIG_FILE_MAX) {
+			es_error_set(err, ES_ELIMIT, path, 0, "the config file "
+			    "is larger than %d bytes", ES_CONFIG_FILE_MAX);
+			goto out;
+		}
+	}
+	rc = es_config_load_buffer(c, b.buf, b.len, path, err);
+out:
+	close(fd);
+	es_buf_release(&b);
+	return rc;
+}
+
+/* "--poll-ms", "poll-ms" -> "poll_ms" into norm (truncated to size). */
+static size_t
+normalize_key(const char *key, char *norm, size_t size)
+{
+	size_t n = 0;
+
+	if (strncmp(key, "--", 2) == 0)
+		key += 2;
+	for (; key[n] != '\0' && n + 1 < size; n++)
+		norm[n] = key[n] == '-' ? '_' : key[n];
+	norm[n] = '\0';
+	return n;
+}
+
+static int
+key_index(const char *key)
+{
+	char norm[64];
+	size_t n = normalize_key(key, norm, sizeof(norm));
+
+	if (strlen(key) >= sizeof(norm))
+		return -1;
+	return find_key(norm, n);
+}
+
+int
+es_config_set(struct es_config *c, const char *key, const char *value,
+    const char *origin, struct es_error *err)
+{
+	struct kval v;
+	char norm[64];
+	int idx;
+	bool append;
+
+	if ((idx = key_index(key)) < 0)
+		return unknown_key(norm, normalize_key(key, norm,
+		    sizeof(norm)), origin, 0, err);
+	if (parse_value(&keys[idx], value, &v, origin, 0, err) != 0)
+		return -1;
+	append = keys[idx].type == K_LIST && value[0] != '\0' &&
+	    c->origin[idx] != NULL && origin != NULL &&
+	    strcmp(c->origin[idx], origin) == 0;
+	store(c, (size_t)idx, &v, origin, append);
+	kval_release(&v);
+	return 0;
+}
+
+int
+es_config_apply_env(struct es_config *c, struct es_error *err)
+{
+	const char *v = getenv("EXECSYNC_MONGODB_URI");
+
+	if (v == NULL || v[0] == '\0')
+		return 0;
+	return es_config_set(c, "mongodb_uri", v, "EXECSYNC_MONGODB_URI", err);
+}
+
+/* "~/x" or "x" -> "/home/u/x", "/cwd/x"; trailing slashes dropped. */
+static int
+absolute_source(struct es_config *c, struct es_error *err)
+{
+	struct es_buf b = ES_BUF_INIT;
+	const char *src = c->source, *home;
+	char cwd[PATH_MAX];
+	int e;
+
+	if (src[0] == '~' && (src[1] == '/' || src[1] == '\0')) {
+		if ((home = getenv("HOME")) == NULL || home[0] != '/')
+			return es_error_set(err, ES_ECONFIG,
+			    es_config_origin(c, "source"), 0, "cannot expand "
+			    "'~' in source: HOME is not set");
+		es_buf_addstr(&b, home);
+		es_buf_addch(&b, '/');
+		es_buf_addstr(&b, src + 1 + (src[1] == '/'));
+	} else if (src[0] != '/') {
+		if (getcwd(cwd, sizeof(cwd)) == NULL) {
+			e = errno;
+			return es_error_set_sys(err, e, NULL, "cannot make "
+			    "source '%s' absolute", src);
+		}
+		es_buf_addstr(&b, cwd);
+		es_buf_addch(&b, '/');
+		es_buf_addstr(&b, src);
+	} else
+		es_buf_addstr(&b, src);
+	while (b.len > 1 && b.buf[b.len - 1] == '/')
+		es_buf_setlen(&b, b.len - 1);
+	free(c->source);
+	c->source = es_buf_detach(&b, NULL);
+	return 0;
+}
+
+int
+es_config_finish(struct es_config *c, unsigned need, struct es_error *err)
+{
+	char host[256];
+	unsigned port;
+
+	if ((need & ES_CONFIG_NEED_SOURCE) && c->source == NULL)
+		return es_error_set(err, ES_ECONFIG, NULL, 0, "no source "
+		    "folder: set 'source' in the config file or pass --source");
+	if ((need & ES_CONFIG_NEED_URI) && c->mongodb_uri == NULL)
+		return es_error_set(err, ES_ECONFIG, NULL, 0, "no MongoDB URI: "
+		    "set 'mongodb_uri' in the config file or "
+		    "EXECSYNC_MONGODB_URI, or pass --mongodb-uri");
+	if ((need & ES_CONFIG_NEED_USER) && c->user_id == NULL)
+		return es_error_set(err, ES_ECONFIG, NULL, 0, "no user id: set "
+		    "'user_id' in the config file or pass --user-id");
+	if (c->status_listen == NULL || !es_config_split_listen(
+	    c->status_listen, host, sizeof(host), &port))
+		return es_error_set(err, ES_ECONFIG,
+		    es_config_origin(c, "status_listen"), 0, "bad value for "
+		    "'status_listen' (want host:port or [ipv6]:port)");
+	/* SPEC §5: off loopback, /status must need a token. */
+	if (!es_config_host_is_loopback(host) && c->status_token == NULL)
+		return es_error_set(err, ES_ECONFIG,
+		    es_config_origin(c, "status_listen"), 0, "status_listen "
+		    "'%s' is not a loopback address: set 'status_token' too",
+		    c->status_listen);
+	if (c->source != NULL && absolute_source(c, err) != 0)
+		return -1;
+	return 0;
+}
+
+const char *
+es_config_default_path(struct es_buf *out)
+{
+	const char *xdg = getenv("XDG_CONFIG_HOME");
+	const char *home = getenv("HOME");
+
+	es_buf_reset(out);
+	/* The XDG base directory spec ignores a relative value. */
+	if (xdg != NULL && xdg[0] == '/')
+		es_buf_addf(out, "%s/execsync/config.yaml", xdg);
+	else if (home != NULL && home[0] != '\0')
+		es_buf_addf(out, "%s/.config/execsync/config.yaml", home);
+	else
+		return NULL;
+	return out->buf;
+}
+
+const char *
+es_config_origin(const struct es_config *c, const char *key)
+{
+	int idx = key_index(key);
+
+	if (idx < 0 || c->origin[idx] == NULL)
+		return "default";
+	return c->origin[idx];
+}
+
+const struct es_config_key *
+es_config_key_at(size_t i)
+{
+	return i < ES_CONFIG_NKEYS ? &keys[i].pub : NULL;
+}
+
+const struct es_config_key *
+es_config_key_find(const char *name)
+{
+	int idx = key_index(name);
+
+	return idx < 0 ? NULL : &keys[idx].pub;
+}
+
+void
+es_config_help(struct es_buf *out)
+{
+	for (size_t i = 0; i < ES_CONFIG_NKEYS; i++) {
+		const struct es_config_key *k = &keys[i].pub;
+		int w;
+
+		w = (int)(strlen(k->flag) + 1 + strlen(k->metavar));
+		es_buf_addf(out, "  %s %s%*s %s", k->flag, k->metavar,
+		    w < 28 ? 28 - w : 1, "", k->help);
+		if (k->defval != NULL)
+			es_buf_addf(out, " (default %s)", k->defval);
+		es_buf_addch(out, '\n');
+	}
+}
+
+const char *
+es_config_conflict_name(enum es_conflict_policy p)
+{
+	switch (p) {
+	case ES_CONFLICT_NEWEST:	return "newest";
+	case ES_CONFLICT_FILE:		return "file";
+	case ES_CONFLICT_DATABASE:	return "database";
+	}
+	return "newest";
+}
