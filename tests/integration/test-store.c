@@ -1,0 +1,644 @@
+/*
+ * The database layer against a real server (SPEC §3): indexes, find by user
+ * and since, bulk insert with per-document outcomes, compare-and-swap
+ * (SPEC 4.12), a server that goes away (SPEC 4.13) and credentials that
+ * never reach an error (SPEC 4.11).
+ */
+#include "es-itest.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <mongoc/mongoc.h>
+
+#include "execsync/doc.h"
+#include "execsync/error.h"
+#include "execsync/xmalloc.h"
+
+#define T0	1762646400000LL		/* 2025-11-09T00:00:00Z */
+#define SECRET	"s3cr3t-pw"
+
+static bson_t *
+mkdoc(const char *user, const char *slug, int64_t updated_at, bson_oid_t *id)
+{
+	bson_t *d = bson_new();
+	bson_oid_t oid;
+
+	bson_oid_init(&oid, NULL);
+	if (id)
+		bson_oid_copy(&oid, id);
+	BSON_APPEND_OID(d, "_id", &oid);
+	BSON_APPEND_UTF8(d, "user_id", user);
+	if (slug)
+		BSON_APPEND_UTF8(d, "slug", slug);
+	BSON_APPEND_DATE_TIME(d, "updated_at", updated_at);
+	return d;
+}
+
+static void
+insert_ok(struct es_itest *t, enum es_kind kind, bson_t *doc)
+{
+	struct es_error err;
+
+	if (es_store_insert(t->store, kind, doc, &err) != 0)
+		fail_msg("insert: %s: %s", err.path, err.msg);
+	bson_destroy(doc);
+}
+
+/* What es_store_find handed to its callback, in order. */
+struct seen {
+	int		 n;
+	int		 stop_after;	/* 0: never */
+	bson_oid_t	 ids[16];
+	int64_t		 upd[16];
+};
+
+static int
+collect(const bson_t *doc, void *ud)
+{
+	struct seen *s = ud;
+	bson_iter_t it;
+
+	assert_true(s->n < 16);
+	assert_true(bson_iter_init_find(&it, doc, "_id"));
+	bson_oid_copy(bson_iter_oid(&it), &s->ids[s->n]);
+	assert_true(bson_iter_init_find(&it, doc, "updated_at"));
+	s->upd[s->n] = bson_iter_date_time(&it);
+	s->n++;
+	return s->stop_after != 0 && s->n >= s->stop_after;
+}
+
+static void
+find_ok(struct es_itest *t, enum es_kind kind, const char *user,
+    int64_t since, struct seen *s)
+{
+	struct es_error err;
+	int stop = s->stop_after;
+
+	memset(s, 0, sizeof(*s));
+	s->stop_after = stop;
+	if (es_store_find(t->store, kind, user, since, collect, s, &err) != 0)
+		fail_msg("find: %s: %s", err.path, err.msg);
+}
+
+static void
+test_store_ping(void **state)
+{
+	struct es_itest t;
+	struct es_error err;
+
+	(void)state;
+	es_itest_begin(&t, "ping");
+	/* Opening does not talk to the server; the ping is the first command
+	 * (the connection handshake is not a command the counter sees). */
+	assert_int_equal(es_store_round_trips(t.store), 0);
+	if (es_store_ping(t.store, &err) != 0)
+		fail_msg("ping: %s", err.msg);
+	assert_int_equal(es_store_round_trips(t.store), 1);
+	assert_int_equal(es_store_ping(t.store, &err), 0);
+	assert_int_equal(es_store_round_trips(t.store), 2);
+	assert_string_equal(es_store_collection_name(ES_KIND_PROJECT),
+	    "projects");
+	assert_string_equal(es_store_collection_name(ES_KIND_GOAL), "goals");
+	assert_string_equal(es_store_collection_name(ES_KIND_ACTION),
+	    "actions");
+	es_itest_end(&t);
+}
+
+/* The index names and their uniqueness, as the server lists them. */
+static void
+assert_indexes(struct es_itest *t, const char *coll, bool want_slug)
+{
+	mongoc_client_t *c = mongoc_client_new(t->uri);
+	mongoc_collection_t *col = mongoc_client_get_collection(c, t->db, coll);
+	mongoc_cursor_t *cur = mongoc_collection_find_indexes_with_opts(col,
+	    NULL);
+	const bson_t *ix;
+	bson_iter_t it;
+	bool slug = false, upd = false;
+
+	while (mongoc_cursor_next(cur, &ix)) {
+		const char *name;
+
+		assert_true(bson_iter_init_find(&it, ix, "name"));
+		name = bson_iter_utf8(&it, NULL);
+		if (strcmp(name, "user_id_1_slug_1") == 0) {
+			slug = true;
+			assert_true(bson_iter_init_find(&it, ix, "unique"));
+			assert_true(bson_iter_as_bool(&it));
+		} else if (strcmp(name, "user_id_1_updated_at_1") == 0) {
+			upd = true;
+			assert_false(bson_iter_init_find(&it, ix, "unique") &&
+			    bson_iter_as_bool(&it));
+		}
+	}
+	assert_false(mongoc_cursor_error(cur, NULL));
+	mongoc_cursor_destroy(cur);
+	mongoc_collection_destroy(col);
+	mongoc_client_destroy(c);
+	assert_int_equal(slug, want_slug);
+	assert_true(upd);
+}
+
+/* SPEC §2: a slug is unique within one user and collection, not across. */
+static void
+test_store_indexes(void **state)
+{
+	struct es_itest t;
+	struct es_error err;
+	bson_t *d;
+	char *path;
+
+	(void)state;
+	es_itest_begin(&t, "indexes");
+	if (es_store_ensure_indexes(t.store, &err) != 0)
+		fail_msg("ensure_indexes: %s: %s", err.path, err.msg);
+	/* Idempotent. */
+	if (es_store_ensure_indexes(t.store, &err) != 0)
+		fail_msg("ensure_indexes again: %s: %s", err.path, err.msg);
+	assert_indexes(&t, "projects", true);
+	assert_indexes(&t, "goals", true);
+	assert_indexes(&t, "actions", false);
+
+	insert_ok(&t, ES_KIND_PROJECT, mkdoc("ana", "learn-rust", T0, NULL));
+	d = mkdoc("ana", "learn-rust", T0, NULL);
+	es_error_clear(&err);
+	assert_int_equal(es_store_insert(t.store, ES_KIND_PROJECT, d, &err),
+	    -1);
+	assert_int_equal(err.code, ES_ECONFLICT);
+	path = es_xasprintf("%s/projects", t.db);
+	assert_string_equal(err.path, path);
+	free(path);
+	bson_destroy(d);
+	/* Another user, or another collection: no clash. */
+	insert_ok(&t, ES_KIND_PROJECT, mkdoc("bob", "learn-rust", T0, NULL));
+	insert_ok(&t, ES_KIND_GOAL, mkdoc("ana", "learn-rust", T0, NULL));
+	d = mkdoc("ana", "learn-rust", T0, NULL);
+	assert_int_equal(es_store_insert(t.store, ES_KIND_GOAL, d, &err), -1);
+	assert_int_equal(err.code, ES_ECONFLICT);
+	bson_destroy(d);
+	/* Actions have no slug index. */
+	insert_ok(&t, ES_KIND_ACTION, mkdoc("ana", "x", T0, NULL));
+	insert_ok(&t, ES_KIND_ACTION, mkdoc("ana", "x", T0, NULL));
+	es_itest_end(&t);
+}
+
+static int
+oid_cmp(const void *a, const void *b)
+{
+	return bson_oid_compare(a, b);
+}
+
+/*
+ * Find by user (other users' documents never come back, deleted ones do)
+ * and since (updated_at > since); ties at equal updated_at in _id order.
+ */
+static void
+test_store_find(void **state)
+{
+	struct es_itest t;
+	struct seen s;
+	bson_oid_t ids[5], tie[3];
+	bson_t *d;
+	bson_iter_t it;
+	bson_t found;
+	bool got;
+	struct es_error err;
+	static const int64_t upd[5] = { T0 + 30, T0 + 20, T0 + 10, T0 + 20,
+	    T0 + 20 };
+
+	(void)state;
+	es_itest_begin(&t, "find");
+	for (int i = 0; i < 5; i++) {
+		d = mkdoc("ana", NULL, upd[i], &ids[i]);
+		if (i == 0)
+			BSON_APPEND_BOOL(d, "deleted", true);
+		insert_ok(&t, ES_KIND_ACTION, d);
+	}
+	insert_ok(&t, ES_KIND_ACTION, mkdoc("bob", NULL, T0 + 15, NULL));
+	insert_ok(&t, ES_KIND_ACTION, mkdoc("bob", NULL, T0 + 40, NULL));
+	insert_ok(&t, ES_KIND_PROJECT, mkdoc("ana", "p", T0 + 50, NULL));
+
+	/* The three at T0+20, in _id order. */
+	tie[0] = ids[1];
+	tie[1] = ids[3];
+	tie[2] = ids[4];
+	qsort(tie, 3, sizeof(tie[0]), oid_cmp);
+
+	memset(&s, 0, sizeof(s));
+	find_ok(&t, ES_KIND_ACTION, "ana", -1, &s);
+	assert_int_equal(s.n, 5);
+	assert_true(bson_oid_equal(&s.ids[0], &ids[2]));
+	assert_int_equal(s.upd[0], T0 + 10);
+	for (int i = 0; i < 3; i++) {
+		assert_true(bson_oid_equal(&s.ids[1 + i], &tie[i]));
+		assert_int_equal(s.upd[1 + i], T0 + 20);
+	}
+	assert_true(bson_oid_equal(&s.ids[4], &ids[0]));	/* deleted too */
+
+	find_ok(&t, ES_KIND_ACTION, "ana", T0 + 10, &s);
+	assert_int_equal(s.n, 4);
+	assert_true(bson_oid_equal(&s.ids[0], &tie[0]));
+	assert_true(bson_oid_equal(&s.ids[3], &ids[0]));
+	find_ok(&t, ES_KIND_ACTION, "ana", T0 + 20, &s);
+	assert_int_equal(s.n, 1);
+	find_ok(&t, ES_KIND_ACTION, "ana", T0 + 30, &s);
+	assert_int_equal(s.n, 0);
+	find_ok(&t, ES_KIND_ACTION, "bob", -1, &s);
+	assert_int_equal(s.n, 2);
+	find_ok(&t, ES_KIND_ACTION, "nobody", -1, &s);
+	assert_int_equal(s.n, 0);
+	find_ok(&t, ES_KIND_PROJECT, "ana", -1, &s);
+	assert_int_equal(s.n, 1);
+	/* since 0 is a real bound (the epoch), not "all". */
+	find_ok(&t, ES_KIND_ACTION, "ana", 0, &s);
+	assert_int_equal(s.n, 5);
+
+	/* The callback stops the walk early: not an error. */
+	s.stop_after = 2;
+	find_ok(&t, ES_KIND_ACTION, "ana", -1, &s);
+	assert_int_equal(s.n, 2);
+
+	/* find_one by _id. */
+	if (es_store_find_one(t.store, ES_KIND_ACTION, &ids[3], &found, &got,
+	    &err) != 0)
+		fail_msg("find_one: %s", err.msg);
+	assert_true(got);
+	assert_true(bson_iter_init_find(&it, &found, "_id"));
+	assert_true(bson_oid_equal(bson_iter_oid(&it), &ids[3]));
+	assert_true(es_doc_user_is(&found, "ana"));
+	bson_destroy(&found);
+	/* Wrong collection, or an id nobody has: not found, not an error. */
+	assert_int_equal(es_store_find_one(t.store, ES_KIND_GOAL, &ids[3],
+	    &found, &got, &err), 0);
+	assert_false(got);
+	es_itest_end(&t);
+}
+
+/*
+ * Unordered bulk insert in batches: duplicates inside the input and
+ * against what is stored are status 1, a document libmongoc refuses is -1,
+ * the rest is inserted; one command per batch.
+ */
+static void
+test_store_insert_many(void **state)
+{
+	struct es_itest t;
+	struct es_error err;
+	bson_t *docs[8];
+	int status[8];
+	bson_oid_t pre;
+	uint64_t before;
+	struct seen s;
+	static const int want[8] = { 0, 0, 1, 0, 1, -1, 0, 0 };
+
+	(void)state;
+	es_itest_begin(&t, "bulk");
+	insert_ok(&t, ES_KIND_ACTION, mkdoc("ana", NULL, T0, &pre));
+	for (int i = 0; i < 8; i++)
+		docs[i] = mkdoc("ana", NULL, T0 + i, NULL);
+	/* [2] repeats [0]'s _id (same batch); [4] the stored one's (batch 2). */
+	bson_destroy(docs[2]);
+	docs[2] = bson_copy(docs[0]);
+	bson_destroy(docs[4]);
+	docs[4] = bson_new();
+	BSON_APPEND_OID(docs[4], "_id", &pre);
+	BSON_APPEND_UTF8(docs[4], "user_id", "ana");
+	BSON_APPEND_DATE_TIME(docs[4], "updated_at", T0 + 4);
+	/* [5] has a key libmongoc will not insert. */
+	BSON_APPEND_INT32(docs[5], "$bad", 1);
+
+	before = es_store_round_trips(t.store);
+	es_error_clear(&err);
+	assert_int_equal(es_store_insert_many(t.store, ES_KIND_ACTION,
+	    (const bson_t *const *)docs, 8, 3, status, &err), 0);
+	/*
+	 * ceil(8 / 3) = 3 insert commands and nothing else: the duplicates
+	 * come back as writeErrors of their batch, the bad key is refused
+	 * before sending.
+	 */
+	assert_int_equal(es_store_round_trips(t.store) - before, 3);
+	for (int i = 0; i < 8; i++)
+		if (status[i] != want[i])
+			fail_msg("status[%d] = %d, want %d", i, status[i],
+			    want[i]);
+	assert_int_equal(err.code, ES_EDB);
+	assert_true(strlen(err.msg) > 0);
+	/* 1 stored before + 5 inserted. */
+	memset(&s, 0, sizeof(s));
+	find_ok(&t, ES_KIND_ACTION, "ana", -1, &s);
+	assert_int_equal(s.n, 6);
+
+	/* The same again: every one is already there (or still bad). */
+	before = es_store_round_trips(t.store);
+	assert_int_equal(es_store_insert_many(t.store, ES_KIND_ACTION,
+	    (const bson_t *const *)docs, 8, 100, status, &err), 0);
+	assert_int_equal(es_store_round_trips(t.store) - before, 1);
+	for (int i = 0; i < 8; i++)
+		assert_int_equal(status[i], i == 5 ? -1 : 1);
+	assert_int_equal(es_store_insert_many(t.store, ES_KIND_ACTION, NULL, 0,
+	    3, status, &err), 0);
+	for (int i = 0; i < 8; i++)
+		bson_destroy(docs[i]);
+	es_itest_end(&t);
+}
+
+static void
+read_project(struct es_itest *t, const bson_oid_t *id, struct es_entity *e)
+{
+	bson_t doc;
+	bool found;
+	struct es_error err;
+
+	if (es_store_find_one(t->store, ES_KIND_PROJECT, id, &doc, &found,
+	    &err) != 0)
+		fail_msg("find_one: %s", err.msg);
+	assert_true(found);
+	if (es_entity_decode(&doc, ES_KIND_PROJECT, e, &err) != 0)
+		fail_msg("decode: %s: %s", err.path, err.msg);
+	bson_destroy(&doc);
+}
+
+static bool
+cas_title(struct es_itest *t, const struct es_entity *e, const char *user,
+    int64_t expected, const char *title, int64_t now)
+{
+	struct es_entity mine;
+	bson_t update = BSON_INITIALIZER, body = BSON_INITIALIZER;
+	struct es_error err;
+	bool matched;
+
+	es_entity_copy(&mine, e);
+	free(mine.title);
+	mine.title = es_xstrdup(title);
+	es_entity_encode_set(&mine, ES_F_TITLE, now, &body);
+	BSON_APPEND_DOCUMENT(&update, "$set", &body);
+	if (es_store_update_cas(t->store, ES_KIND_PROJECT, &e->meta.id, user,
+	    expected, &update, &matched, &err) != 0)
+		fail_msg("cas: %s", err.msg);
+	bson_destroy(&body);
+	bson_destroy(&update);
+	es_entity_release(&mine);
+	return matched;
+}
+
+/*
+ * SPEC 4.12, deterministic interleaving (FerretDB updates are not atomic,
+ * so no racing threads): we read, the API writes, our write with the old
+ * version is refused and the API's change survives; with the fresh version
+ * it goes through.
+ */
+static void
+test_store_cas(void **state)
+{
+	struct es_itest t;
+	struct es_entity v0, v1, v2;
+	bson_t doc;
+	bson_oid_t id;
+	int64_t now;
+
+	(void)state;
+	es_itest_begin(&t, "cas");
+	es_itest_peer(&t, "create-project",
+	    "{\"title\": \"Learn Rust\", \"area\": \"Learning\"}", &doc);
+	es_itest_oid(&doc, "_id", &id);
+	bson_destroy(&doc);
+	read_project(&t, &id, &v0);
+	assert_string_equal(v0.title, "Learn Rust");
+	assert_int_equal(v0.due, ES_DATE_NONE);
+
+	es_itest_peer(&t, "update-project",
+	    "{\"slug\": \"learn-rust\", \"set\": {\"due\": \"2026-01-31\"}}",
+	    &doc);
+	bson_destroy(&doc);
+	read_project(&t, &id, &v1);
+	if (v1.meta.updated_at == v0.meta.updated_at)
+		fail_msg("the peer's update kept updated_at %lld",
+		    (long long)v0.meta.updated_at);
+
+	now = es_itest_now_ms();
+	/* Stale version: refused, nothing written. */
+	assert_false(cas_title(&t, &v0, "ana", v0.meta.updated_at,
+	    "Learn Rust (ours)", now));
+	read_project(&t, &id, &v2);
+	assert_int_equal(es_entity_diff(&v1, &v2), 0);
+	assert_int_equal(v2.meta.updated_at, v1.meta.updated_at);
+	assert_int_equal(es_date_to_ms(v2.due), es_itest_day_ms("2026-01-31"));
+	es_entity_release(&v2);
+	/* Right version, wrong user: refused too. */
+	assert_false(cas_title(&t, &v1, "bob", v1.meta.updated_at,
+	    "Learn Rust (ours)", now));
+	/* Re-read version: applied, and the API's due is still there. */
+	assert_true(cas_title(&t, &v1, "ana", v1.meta.updated_at,
+	    "Learn Rust (ours)", now));
+	read_project(&t, &id, &v2);
+	assert_string_equal(v2.title, "Learn Rust (ours)");
+	assert_int_equal(es_date_to_ms(v2.due), es_itest_day_ms("2026-01-31"));
+	assert_int_equal(v2.meta.updated_at, now);
+	assert_int_equal(es_entity_diff(&v1, &v2), ES_F_TITLE);
+	/* And that version is now stale in turn. */
+	assert_false(cas_title(&t, &v1, "ana", v1.meta.updated_at, "again",
+	    now + 1));
+
+	es_entity_release(&v0);
+	es_entity_release(&v1);
+	es_entity_release(&v2);
+	es_itest_end(&t);
+}
+
+/* "mongodb://host..." -> "mongodb://execsync:SECRET@host...". */
+static char *
+with_credentials(const char *uri)
+{
+	const char *p = strstr(uri, "://");
+
+	assert_non_null(p);
+	return es_xasprintf("%.*s://execsync:" SECRET "@%s", (int)(p - uri),
+	    uri, p + 3);
+}
+
+static void
+assert_clean_db_error(const struct es_error *err)
+{
+	char line[1024];
+
+	es_error_format(err, line, sizeof(line));
+	print_message("%s\n", line);
+	assert_int_equal(err->code, ES_EDB);
+	assert_true(strlen(err->msg) > 0);
+	if (strstr(line, SECRET) != NULL)
+		fail_msg("password in error: %s", line);
+}
+
+/* SPEC 4.11: a URI libmongoc rejects, or an unreachable server. */
+static void
+test_store_bad_uri(void **state)
+{
+	struct es_store *s;
+	struct es_error err;
+	char line[1024];
+	int64_t t0;
+
+	(void)state;
+	es_error_clear(&err);
+	s = es_store_open("mongodb://execsync:" SECRET "@/nohost", "db", 1000,
+	    &err);
+	assert_null(s);
+	assert_int_equal(err.code, ES_ECONFIG);
+	es_error_format(&err, line, sizeof(line));
+	assert_non_null(strstr(line, "bad mongodb uri"));
+	if (strstr(line, SECRET) != NULL)
+		fail_msg("password in error: %s", line);
+	s = es_store_open("http://x", "db", 1000, &err);
+	assert_null(s);
+	assert_int_equal(err.code, ES_ECONFIG);
+	assert_null(es_store_open("mongodb://x", "", 1000, &err));
+	es_store_free(NULL);
+
+	/* Port 1 on loopback: nothing listens, refused at once. */
+	s = es_store_open("mongodb://execsync:" SECRET "@127.0.0.1:1/", "db",
+	    1000, &err);
+	assert_non_null(s);
+	t0 = es_itest_mono_ms();
+	assert_int_equal(es_store_ping(s, &err), -1);
+	assert_clean_db_error(&err);
+	assert_string_equal(err.path, "db");
+	assert_int_equal(es_store_ensure_indexes(s, &err), -1);
+	assert_clean_db_error(&err);
+	assert_string_equal(err.path, "db/projects");
+	assert_true(es_itest_mono_ms() - t0 < 5000);
+	es_store_free(s);
+}
+
+static int
+count_cb(const bson_t *doc, void *ud)
+{
+	(void)doc;
+	(*(int *)ud)++;
+	return 0;
+}
+
+static void
+fixture(const char *verb, const char *dir)
+{
+	const char *src = getenv("ES_SOURCE_DIR");
+	char *script, *argv[4];
+	struct es_buf out, errout;
+	int rc;
+
+	assert_non_null(src);
+	script = es_xasprintf("%s/tests/ferretdb-fixture", src);
+	argv[0] = script;
+	argv[1] = (char *)verb;
+	argv[2] = (char *)dir;
+	argv[3] = NULL;
+	es_buf_init(&out, 0);
+	es_buf_init(&errout, 0);
+	rc = es_itest_run(argv, &out, &errout, 30);
+	if (rc != 0)
+		fail_msg("ferretdb-fixture %s: exit %d: %s", verb, rc,
+		    errout.buf);
+	es_buf_release(&out);
+	es_buf_release(&errout);
+	free(script);
+}
+
+/*
+ * SPEC 4.13: the server goes away under an open store. Every call fails
+ * within a bound with a clean ES_EDB error that never shows the password,
+ * and the bulk insert says which documents were not sent.
+ */
+static void
+test_store_server_stopped(void **state)
+{
+	const char *env = getenv("EXECSYNC_TEST_MONGODB_URI");
+	char *tmp, *fdb, *path, *uri, *cred;
+	char line[4096];
+	FILE *f;
+	struct es_store *s;
+	struct es_error err;
+	bson_t *docs[3];
+	int status[3], n = 0;
+	int64_t t0, took;
+
+	(void)state;
+	if (env != NULL && env[0] != '\0')
+		skip();		/* the fixture starts no server of its own */
+	tmp = es_itest_tmpdir("stop");
+	fdb = es_xasprintf("%s/fdb", tmp);
+	fixture("start", fdb);
+	path = es_xasprintf("%s/uri", fdb);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	assert_non_null(fgets(line, sizeof(line), f));
+	fclose(f);
+	line[strcspn(line, "\r\n")] = '\0';
+	uri = es_xstrdup(line);
+	/*
+	 * FerretDB without authentication refuses credentials (SCRAM is
+	 * unsupported): the server's refusal is an error without the password.
+	 */
+	cred = with_credentials(uri);
+	s = es_store_open(cred, "es_t_stop", 3000, &err);
+	if (s == NULL)
+		fail_msg("open: %s", err.msg);
+	assert_int_equal(es_store_ping(s, &err), -1);
+	assert_clean_db_error(&err);
+	es_store_free(s);
+
+	s = es_store_open(uri, "es_t_stop", 3000, &err);
+	if (s == NULL)
+		fail_msg("open: %s", err.msg);
+	if (es_store_ping(s, &err) != 0)
+		fail_msg("ping: %s", err.msg);
+	assert_int_equal(es_store_find(s, ES_KIND_PROJECT, "ana", -1, count_cb,
+	    &n, &err), 0);
+
+	fixture("stop", fdb);
+	t0 = es_itest_mono_ms();
+	/* The first call may see the broken connection, the next ones fail
+	 * server selection: all of them are errors. */
+	assert_int_equal(es_store_ping(s, &err), -1);
+	assert_clean_db_error(&err);
+	assert_int_equal(es_store_ping(s, &err), -1);
+	assert_clean_db_error(&err);
+	assert_int_equal(es_store_find(s, ES_KIND_PROJECT, "ana", -1, count_cb,
+	    &n, &err), -1);
+	assert_clean_db_error(&err);
+	assert_string_equal(err.path, "es_t_stop/projects");
+	for (int i = 0; i < 3; i++)
+		docs[i] = mkdoc("ana", NULL, T0, NULL);
+	assert_int_equal(es_store_insert_many(s, ES_KIND_ACTION,
+	    (const bson_t *const *)docs, 3, 2, status, &err), -1);
+	assert_clean_db_error(&err);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(status[i], -2);
+		bson_destroy(docs[i]);
+	}
+	took = es_itest_mono_ms() - t0;
+	print_message("failing took %lld ms\n", (long long)took);
+	if (took >= 15000)
+		fail_msg("failing took %lld ms", (long long)took);
+	assert_int_equal(n, 0);
+
+	es_store_free(s);
+	es_itest_rm_rf(tmp);
+	free(cred);
+	free(uri);
+	free(path);
+	free(fdb);
+	free(tmp);
+}
+
+static const struct CMUnitTest tests[] = {
+	cmocka_unit_test(test_store_ping),
+	cmocka_unit_test(test_store_indexes),
+	cmocka_unit_test(test_store_find),
+	cmocka_unit_test(test_store_insert_many),
+	cmocka_unit_test(test_store_cas),
+	cmocka_unit_test(test_store_bad_uri),
+	cmocka_unit_test(test_store_server_stopped),
+};
+
+ES_ITEST_MAIN(tests)
