@@ -1,0 +1,905 @@
+/*
+ * Action lines (SPEC §2): recognition, parsing, canonical rendering and
+ * in-place updates. The grammar is in execsync/action-line.h.
+ *
+ * One scanner, scan_line(), serves all three. It reads a line once: words,
+ * control characters, slots and tokens in one pass, the text joined as it
+ * goes (list files are parsed on every scan: the cost per line is the
+ * action's strings and nothing else). Updating also keeps the words with
+ * their roles and offsets, so that an edit touches exactly the words whose
+ * meaning changed. Rendering and updating check their output by parsing it
+ * back: the promise "parse(render(a)) == a" is enforced, not hoped for.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "execsync/action-line.h"
+#include "execsync/xmalloc.h"
+
+#define NO_WORD	SIZE_MAX
+/* Longest bad value quoted in a message: enough to find it in the line. */
+#define QUOTE_MAX 80
+
+enum role {
+	R_MARK,		/* "- [ ]", "- [x]", the "x" of "x DATE" */
+	R_PRI,		/* "(A)", also as the todo.txt marker */
+	R_COMPLETED,
+	R_DATE,		/* creation date */
+	R_CONTEXT,
+	R_PROJECT,
+	R_DUE,
+	R_DEFER,
+	R_TEXT,
+};
+
+struct word {
+	size_t		 off;
+	size_t		 len;
+	enum role	 role;
+};
+
+/* The optional leading fields of a line, in the order they may appear. */
+enum slot {
+	S_PRI,
+	S_COMPLETED,
+	S_DATE,
+};
+
+struct scan {
+	enum es_line_form form;
+	bool		 done;
+	bool		 pri_is_mark;	/* "(A) text": priority as marker */
+	char		 pri;
+	es_date_t	 completed;
+	es_date_t	 action_date;
+	es_date_t	 due;
+	es_date_t	 defer;
+	size_t		 ctx_off, ctx_len;	/* ctx_len 0: no token */
+	size_t		 proj_off, proj_len;
+	char		*text;		/* joined text words, owned */
+	size_t		 text_len;
+
+	/* Only when collecting (updates). */
+	bool		 collect;
+	struct word	*w;
+	size_t		 nw, aw;
+	size_t		 i_pri, i_completed, i_date;
+	size_t		 i_ctx, i_proj, i_due, i_defer;
+	size_t		 i_header;	/* last word before the body */
+};
+
+static bool
+is_ws(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+static bool
+is_ctl(unsigned char c)
+{
+	return c < 0x20 || c == 0x7f;
+}
+
+static bool
+is_pri_word(const char *w, size_t len)
+{
+	return len == 3 && w[0] == '(' && w[1] >= 'A' && w[1] <= 'Z' &&
+	    w[2] == ')';
+}
+
+/* NNNN-NN-NN: in a date slot such a word is a date, or an error. */
+static bool
+is_date_shaped(const char *w, size_t len)
+{
+	static const char shape[] = "dddd-dd-dd";
+
+	if (len != 10)
+		return false;
+	for (size_t i = 0; i < 10; i++) {
+		if (shape[i] == '-' ? w[i] != '-' : (w[i] < '0' || w[i] > '9'))
+			return false;
+	}
+	return true;
+}
+
+/* 4 for "due:...", 6 for "defer:...", else 0. */
+static size_t
+date_token(const char *w, size_t len)
+{
+	if (w[0] != 'd')
+		return 0;
+	if (len >= 4 && memcmp(w, "due:", 4) == 0)
+		return 4;
+	if (len >= 6 && memcmp(w, "defer:", 6) == 0)
+		return 6;
+	return 0;
+}
+
+/*
+ * The next word at or after *pos: 1 and the word at [*off, *off + *wlen),
+ * 0 at the end of the line, -1 with *off at a control character (tab is
+ * whitespace, not a control character here).
+ */
+static int
+next_word(const char *s, size_t len, size_t *pos, size_t *off, size_t *wlen)
+{
+	size_t i = *pos, start;
+	unsigned char c;
+
+	while (i < len && is_ws(s[i]))
+		i++;
+	if (i == len) {
+		*pos = i;
+		return 0;
+	}
+	for (start = i; i < len; i++) {
+		c = (unsigned char)s[i];
+		if (c > ' ' && c != 0x7f)	/* most bytes */
+			continue;
+		if (c == ' ' || c == '\t')
+			break;
+		*off = i;
+		return -1;
+	}
+	*off = start;
+	*wlen = i - start;
+	*pos = i;
+	return 1;
+}
+
+static void
+add_word(struct scan *sc, size_t off, size_t len, enum role role)
+{
+	if (!sc->collect)
+		return;
+	if (sc->nw == sc->aw) {
+		sc->aw = sc->aw ? sc->aw * 2 : 16;
+		sc->w = es_xreallocarray(sc->w, sc->aw, sizeof(*sc->w));
+	}
+	sc->w[sc->nw].off = off;
+	sc->w[sc->nw].len = len;
+	sc->w[sc->nw].role = role;
+	sc->nw++;
+}
+
+static void
+scan_release(struct scan *sc)
+{
+	free(sc->w);
+	free(sc->text);
+	sc->w = NULL;
+	sc->text = NULL;
+	sc->nw = sc->aw = 0;
+}
+
+static int
+quote_len(size_t len)
+{
+	return (int)(len < QUOTE_MAX ? len : QUOTE_MAX);
+}
+
+/*
+ * May a date-shaped word fill this date slot? In "- [x] " lines a creation
+ * date comes only after a completion date (SPEC §2: completed.md holds
+ * "- [x] <completion-date> <the original line after '- [ ] '>").
+ */
+static bool
+date_slot_open(const struct scan *sc, enum slot s)
+{
+	if (s == S_COMPLETED)
+		return true;
+	return sc->form != ES_LINE_CHECKLIST || !sc->done ||
+	    sc->completed != ES_DATE_NONE;
+}
+
+/*
+ * Reads the words of a line. Returns 1 (action: sc filled, sc->text owned
+ * by sc), 0 (not an action) or -1 (malformed action, err filled).
+ * sc->collect, sc->w and sc->aw are the caller's to set before; the rest is
+ * initialised here. scan_release() in every case.
+ */
+static int
+scan_line(const char *s, size_t len, struct scan *sc, struct es_error *err)
+{
+	enum slot slots[4];
+	size_t nslots = 0, k = 0, pos, off, wl, n;
+	bool header = true;
+	es_date_t d;
+	int r;
+
+	sc->done = sc->pri_is_mark = false;
+	sc->pri = 0;
+	sc->completed = sc->action_date = sc->due = sc->defer = ES_DATE_NONE;
+	sc->ctx_off = sc->ctx_len = sc->proj_off = sc->proj_len = 0;
+	sc->text = NULL;
+	sc->text_len = 0;
+	sc->nw = 0;
+	sc->i_pri = sc->i_completed = sc->i_date = NO_WORD;
+	sc->i_ctx = sc->i_proj = sc->i_due = sc->i_defer = NO_WORD;
+	sc->i_header = 0;
+
+	/* The marker, at column 0 and followed by whitespace (or the end). */
+	if (len >= 5 && s[0] == '-' && s[1] == ' ' && s[2] == '[' &&
+	    (s[3] == ' ' || s[3] == 'x' || s[3] == 'X') && s[4] == ']' &&
+	    (len == 5 || is_ws(s[5]))) {
+		sc->form = ES_LINE_CHECKLIST;
+		sc->done = s[3] != ' ';
+		add_word(sc, 0, 5, R_MARK);
+		pos = 5;
+		slots[nslots++] = S_PRI;
+		if (sc->done) {
+			slots[nslots++] = S_COMPLETED;
+			slots[nslots++] = S_PRI;
+		}
+		slots[nslots++] = S_DATE;
+	} else if (len >= 3 && is_pri_word(s, 3) && (len == 3 || is_ws(s[3]))) {
+		sc->form = ES_LINE_TODOTXT;
+		sc->pri = s[1];
+		sc->pri_is_mark = true;
+		sc->i_pri = sc->nw;
+		add_word(sc, 0, 3, R_PRI);
+		pos = 3;
+		slots[nslots++] = S_DATE;
+	} else if (len >= 13 && s[0] == 'x' && s[1] == ' ' &&
+	    es_date_parse(s + 2, 10, &d) && is_ws(s[12])) {
+		sc->form = ES_LINE_TODOTXT;
+		sc->done = true;
+		sc->completed = d;
+		add_word(sc, 0, 1, R_MARK);
+		sc->i_completed = sc->nw;
+		add_word(sc, 2, 10, R_COMPLETED);
+		pos = 12;
+		slots[nslots++] = S_PRI;
+		slots[nslots++] = S_DATE;
+	} else
+		return 0;
+
+	/* The text is at most the rest of the line. */
+	sc->text = es_xmalloc(len - pos + 1);
+	while ((r = next_word(s, len, &pos, &off, &wl)) == 1) {
+		const char *w = s + off;
+
+		if (header) {
+			for (; k < nslots; k++) {
+				if (slots[k] == S_PRI) {
+					if (sc->pri == 0 && is_pri_word(w, wl))
+						break;
+				} else if (is_date_shaped(w, wl) &&
+				    date_slot_open(sc, slots[k]))
+					break;
+			}
+			if (k < nslots) {
+				if (slots[k] == S_PRI) {
+					sc->pri = w[1];
+					sc->i_pri = sc->nw;
+					add_word(sc, off, wl, R_PRI);
+				} else {
+					if (!es_date_parse(w, wl, &d))
+						return es_error_set(err,
+						    ES_EPARSE, NULL, 0,
+						    "bad date '%.*s'",
+						    quote_len(wl), w);
+					if (slots[k] == S_COMPLETED) {
+						sc->completed = d;
+						sc->i_completed = sc->nw;
+						add_word(sc, off, wl,
+						    R_COMPLETED);
+					} else {
+						sc->action_date = d;
+						sc->i_date = sc->nw;
+						add_word(sc, off, wl, R_DATE);
+					}
+				}
+				k++;
+				continue;
+			}
+			header = false;
+			sc->i_header = sc->nw ? sc->nw - 1 : 0;
+		}
+
+		if ((n = date_token(w, wl)) != 0) {
+			bool due = n == 4;
+			es_date_t *slot = due ? &sc->due : &sc->defer;
+
+			if (*slot != ES_DATE_NONE)
+				return es_error_set(err, ES_EPARSE, NULL, 0,
+				    "more than one '%s' token",
+				    due ? "due:" : "defer:");
+			if (!es_date_parse(w + n, wl - n, slot))
+				return es_error_set(err, ES_EPARSE, NULL, 0,
+				    "bad date '%.*s' in '%s'",
+				    quote_len(wl - n), w + n,
+				    due ? "due:" : "defer:");
+			if (due)
+				sc->i_due = sc->nw;
+			else
+				sc->i_defer = sc->nw;
+			add_word(sc, off, wl, due ? R_DUE : R_DEFER);
+		} else if (w[0] == '@' && wl >= 2 && sc->ctx_len == 0) {
+			/* A context names a file, contexts/@<ctx>.md: no '/'
+			 * (SPEC §4.11). */
+			if (memchr(w, '/', wl) != NULL)
+				return es_error_set(err, ES_EPARSE, NULL, 0,
+				    "bad context '%.*s'", quote_len(wl), w);
+			sc->ctx_off = off;
+			sc->ctx_len = wl;
+			sc->i_ctx = sc->nw;
+			add_word(sc, off, wl, R_CONTEXT);
+		} else if (w[0] == '+' && wl >= 2 && sc->proj_len == 0) {
+			sc->proj_off = off;
+			sc->proj_len = wl;
+			sc->i_proj = sc->nw;
+			add_word(sc, off, wl, R_PROJECT);
+		} else {
+			if (sc->text_len > 0)
+				sc->text[sc->text_len++] = ' ';
+			memcpy(sc->text + sc->text_len, w, wl);
+			sc->text_len += wl;
+			add_word(sc, off, wl, R_TEXT);
+		}
+	}
+	if (r == -1)
+		return es_error_set(err, ES_EPARSE, NULL, 0,
+		    "control character 0x%02x in action line",
+		    (unsigned char)s[off]);
+	sc->text[sc->text_len] = '\0';
+	if (header)
+		sc->i_header = sc->nw ? sc->nw - 1 : 0;
+	if (sc->text_len == 0)
+		return es_error_set(err, ES_EPARSE, NULL, 0,
+		    "action has no text");
+	return 1;
+}
+
+/* Fills out from a successful scan of s; the text moves from sc to out. */
+static void
+scan_fill(const char *s, struct scan *sc, enum es_list_kind list,
+    const char *list_context, struct es_action *out)
+{
+	out->text = sc->text;
+	sc->text = NULL;
+	if (sc->ctx_len != 0)
+		out->context = es_xmemdup(s + sc->ctx_off, sc->ctx_len);
+	else if (list == ES_LIST_CONTEXT && list_context != NULL)
+		out->context = es_xstrdup(list_context);
+	else
+		out->context = NULL;
+	out->project_slug = sc->proj_len != 0 ?
+	    es_xmemdup(s + sc->proj_off + 1, sc->proj_len - 1) : NULL;
+	out->state = sc->done ? ES_STATE_COMPLETED : es_list_state(list);
+	out->due = sc->due;
+	out->defer = sc->defer;
+	out->action_date = sc->action_date;
+	out->completed = sc->completed;
+	out->priority = sc->pri;
+}
+
+int
+es_action_line_parse(const char *line, size_t len, enum es_list_kind list,
+    const char *list_context, struct es_action *out, enum es_line_form *form,
+    struct es_error *err)
+{
+	struct scan sc;
+	int r;
+
+	sc.collect = false;
+	sc.w = NULL;
+	sc.aw = 0;
+	if ((r = scan_line(line, len, &sc, err)) == 1) {
+		scan_fill(line, &sc, list, list_context, out);
+		if (form != NULL)
+			*form = sc.form;
+	}
+	scan_release(&sc);
+	return r;
+}
+
+/* ------------------------------------------------------------------ */
+/* Rendering */
+
+static bool
+str_eq(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+static bool
+date_ok(es_date_t d)
+{
+	int y, m, day;
+
+	if (d == ES_DATE_NONE)
+		return true;
+	es_date_to_ymd(d, &y, &m, &day);
+	return es_date_from_ymd(y, m, day) == d;
+}
+
+static const char *
+state_name(enum es_state s)
+{
+	const char *n = es_state_name(s);
+
+	return n != NULL ? n : "none";
+}
+
+/* The first text word that starts with c and has more after it. */
+static const char *
+text_word_with(const char *text, char c, size_t *wlen)
+{
+	size_t len = strlen(text), pos = 0, off, wl;
+
+	while (next_word(text, len, &pos, &off, &wl) == 1) {
+		if (text[off] == c && wl >= 2) {
+			*wlen = wl;
+			return text + off;
+		}
+	}
+	return NULL;
+}
+
+/* The checks that name what makes an action unwritable. */
+static int
+render_check(const struct es_action *a, enum es_list_kind list,
+    const char *list_context, struct es_error *err)
+{
+	size_t len, pos = 0, off, wl;
+	const char *t = a->text, *w;
+	enum es_state want = es_list_state(list);
+
+	if (t == NULL || t[0] == '\0')
+		return es_error_set(err, ES_EPARSE, NULL, 0,
+		    "action has no text");
+	len = strlen(t);
+	for (size_t i = 0; i < len; i++) {
+		if (is_ctl((unsigned char)t[i]))
+			return es_error_set(err, ES_EPARSE, NULL, 0,
+			    "control character 0x%02x in action text",
+			    (unsigned char)t[i]);
+	}
+	if (t[0] == ' ' || t[len - 1] == ' ' || strstr(t, "  ") != NULL)
+		return es_error_set(err, ES_EPARSE, NULL, 0,
+		    "action text '%.*s' has leading, trailing or repeated "
+		    "spaces", quote_len(len), t);
+	while (next_word(t, len, &pos, &off, &wl) == 1) {
+		w = t + off;
+		if (date_token(w, wl) != 0)
+			return es_error_set(err, ES_EPARSE, NULL, 0,
+			    "text word '%.*s' would read as a token",
+			    quote_len(wl), w);
+	}
+	if (a->context == NULL && (w = text_word_with(t, '@', &wl)) != NULL)
+		return es_error_set(err, ES_EPARSE, NULL, 0,
+		    "text word '%.*s' would read as a context",
+		    quote_len(wl), w);
+	if (a->project_slug == NULL &&
+	    (w = text_word_with(t, '+', &wl)) != NULL)
+		return es_error_set(err, ES_EPARSE, NULL, 0,
+		    "text word '%.*s' would read as a project",
+		    quote_len(wl), w);
+
+	if (a->context != NULL) {
+		const char *c = a->context;
+		size_t n = strlen(c);
+		bool bad = c[0] != '@' || n < 2;
+
+		for (size_t i = 0; i < n && !bad; i++)
+			bad = c[i] == ' ' || c[i] == '/' ||
+			    is_ctl((unsigned char)c[i]);
+		if (bad)
+			return es_error_set(err, ES_EPARSE, NULL, 0,
+			    "bad context '%.*s'", quote_len(n), c);
+	} else if (list == ES_LIST_CONTEXT && list_context != NULL)
+		return es_error_set(err, ES_EPARSE, NULL, 0,
+		    "action has no context but its list gives it '%s'",
+		    list_context);
+	if (a->project_slug != NULL) {
+		const char *p = a->project_slug;
+		size_t n = strlen(p);
+		bool bad = n == 0;
+
+		for (size_t i = 0; i < n && !bad; i++)
+			bad = p[i] == ' ' || is_ctl((unsigned char)p[i]);
+		if (bad)
+			return es_error_set(err, ES_EPARSE, NULL, 0,
+			    "bad project slug '%.*s'", quote_len(n), p);
+	}
+	if (a->priority != 0 && (a->priority < 'A' || a->priority > 'Z'))
+		return es_error_set(err, ES_EPARSE, NULL, 0,
+		    "bad priority %d", a->priority);
+	if (!date_ok(a->due) || !date_ok(a->defer) ||
+	    !date_ok(a->action_date) || !date_ok(a->completed))
+		return es_error_set(err, ES_EPARSE, NULL, 0,
+		    "date out of range 0001-9999");
+	if (a->state != want && a->state != ES_STATE_COMPLETED)
+		return es_error_set(err, ES_EPARSE, NULL, 0,
+		    "state '%s' does not fit a list of state '%s'",
+		    state_name(a->state), state_name(want));
+	if (a->completed != ES_DATE_NONE && a->state != ES_STATE_COMPLETED)
+		return es_error_set(err, ES_EPARSE, NULL, 0,
+		    "completion date on an action in state '%s'",
+		    state_name(a->state));
+	if (a->state == ES_STATE_COMPLETED && a->completed == ES_DATE_NONE &&
+	    a->action_date != ES_DATE_NONE)
+		return es_error_set(err, ES_EPARSE, NULL, 0,
+		    "completed action with a creation date but no completion "
+		    "date");
+	return 0;
+}
+
+static void
+add_date(struct es_buf *b, es_date_t d)
+{
+	char s[ES_DATE_BUFSZ];
+
+	es_date_format(d, s);
+	es_buf_add(b, s, 10);
+}
+
+enum tok {
+	T_CTX = 1 << 0,
+	T_PROJ = 1 << 1,
+	T_DUE = 1 << 2,
+	T_DEFER = 1 << 3,
+};
+
+static void
+add_tokens(struct es_buf *b, const struct es_action *a, unsigned which,
+    bool front)
+{
+	for (unsigned t = T_CTX; t <= T_DEFER; t <<= 1) {
+		if (!(which & t))
+			continue;
+		if (!front)
+			es_buf_addch(b, ' ');
+		switch (t) {
+		case T_CTX:
+			es_buf_addstr(b, a->context);
+			break;
+		case T_PROJ:
+			es_buf_addch(b, '+');
+			es_buf_addstr(b, a->project_slug);
+			break;
+		case T_DUE:
+			es_buf_add(b, "due:", 4);
+			add_date(b, a->due);
+			break;
+		case T_DEFER:
+			es_buf_add(b, "defer:", 6);
+			add_date(b, a->defer);
+			break;
+		}
+		if (front)
+			es_buf_addch(b, ' ');
+	}
+}
+
+static void
+build_line(const struct es_action *a, enum es_line_form form,
+    unsigned front, unsigned back, struct es_buf *b)
+{
+	bool done = a->state == ES_STATE_COMPLETED;
+
+	if (form == ES_LINE_TODOTXT && done && a->completed != ES_DATE_NONE) {
+		es_buf_add(b, "x ", 2);
+		add_date(b, a->completed);
+		es_buf_addch(b, ' ');
+		if (a->priority != 0)
+			es_buf_addf(b, "(%c) ", a->priority);
+	} else if (form == ES_LINE_TODOTXT && !done && a->priority != 0) {
+		es_buf_addf(b, "(%c) ", a->priority);
+	} else {
+		es_buf_add(b, done ? "- [x] " : "- [ ] ", 6);
+		if (a->completed != ES_DATE_NONE) {
+			add_date(b, a->completed);
+			es_buf_addch(b, ' ');
+		}
+		if (a->priority != 0)
+			es_buf_addf(b, "(%c) ", a->priority);
+	}
+	if (a->action_date != ES_DATE_NONE) {
+		add_date(b, a->action_date);
+		es_buf_addch(b, ' ');
+	}
+	add_tokens(b, a, front, true);
+	es_buf_addstr(b, a->text);
+	add_tokens(b, a, back, false);
+}
+
+/* Does line read back as exactly a? */
+static bool
+reads_back(const char *line, size_t len, enum es_list_kind list,
+    const char *list_context, const struct es_action *a)
+{
+	struct es_action got;
+	bool same;
+
+	es_action_init(&got);
+	same = es_action_line_parse(line, len, list, list_context, &got, NULL,
+	    NULL) == 1 && es_action_diff(&got, a) == 0;
+	es_action_release(&got);
+	return same;
+}
+
+int
+es_action_line_render(const struct es_action *a, enum es_list_kind list,
+    const char *list_context, enum es_line_form form, struct es_buf *out,
+    struct es_error *err)
+{
+	struct es_buf b = ES_BUF_INIT;
+	unsigned tokens = 0, front = 0;
+	size_t wl;
+	int rc = -1;
+
+	if (render_check(a, list, list_context, err) == -1)
+		goto out;
+
+	/* The list's own context goes without saying (SPEC §2). */
+	if (a->context != NULL && !(list == ES_LIST_CONTEXT &&
+	    str_eq(a->context, list_context)))
+		tokens |= T_CTX;
+	if (a->project_slug != NULL)
+		tokens |= T_PROJ;
+	if (a->due != ES_DATE_NONE)
+		tokens |= T_DUE;
+	if (a->defer != ES_DATE_NONE)
+		tokens |= T_DEFER;
+	/* Only the first "@x" / "+x" word is a token: the action's own must
+	 * come before any such word of the text. */
+	if (a->context != NULL && text_word_with(a->text, '@', &wl) != NULL)
+		front |= T_CTX;
+	if (a->project_slug != NULL &&
+	    text_word_with(a->text, '+', &wl) != NULL)
+		front |= T_PROJ;
+	tokens |= front;
+
+	build_line(a, form, front, tokens & ~front, &b);
+	if (reads_back(b.buf, b.len, list, list_context, a)) {
+		rc = 0;
+		goto out;
+	}
+	/*
+	 * The text's first word would land in a priority or date slot
+	 * ("2025-11-09 plans" with no creation date): a token before the text
+	 * closes the slots. The context may serve even when it goes without
+	 * saying.
+	 */
+	if (tokens == 0 && a->context != NULL)
+		tokens = T_CTX;
+	if (tokens != 0) {
+		es_buf_reset(&b);
+		build_line(a, form, tokens, 0, &b);
+		if (reads_back(b.buf, b.len, list, list_context, a)) {
+			rc = 0;
+			goto out;
+		}
+	}
+	es_error_set(err, ES_EPARSE, NULL, 0,
+	    "action text '%.*s' cannot be written as a line that reads back "
+	    "the same", quote_len(strlen(a->text)), a->text);
+out:
+	if (rc == 0)
+		es_buf_add(out, b.buf, b.len);
+	es_buf_release(&b);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Updating in place */
+
+struct edit {
+	bool		 del;
+	const char	*str;		/* replacement: [pre]str, or */
+	char		 pre;
+	char		 buf[24];	/* replacement "defer:YYYY-MM-DD" */
+	char		 ins[32];	/* " (A) YYYY-MM-DD": added after */
+	size_t		 ins_len;
+};
+
+static void
+edit_insert(struct edit *e, const char *s, size_t n)
+{
+	e->ins[e->ins_len++] = ' ';
+	memcpy(e->ins + e->ins_len, s, n);
+	e->ins_len += n;
+}
+
+/* A date token or plain date (prefix "" ) into e's replacement buffer. */
+static void
+edit_date(struct edit *e, const char *prefix, es_date_t d)
+{
+	size_t n = strlen(prefix);
+
+	memcpy(e->buf, prefix, n);
+	es_date_format(d, e->buf + n);
+}
+
+static void
+tail_date(struct es_buf *tail, const char *prefix, es_date_t d)
+{
+	es_buf_addch(tail, ' ');
+	es_buf_addstr(tail, prefix);
+	add_date(tail, d);
+}
+
+/*
+ * Appends to b the old line with only the words whose meaning differs
+ * between cur (what old says) and a edited. Returns false when that cannot
+ * be done in place (the caller renders instead); b is then unchanged.
+ * The result is checked by the caller.
+ */
+static bool
+edit_line(const char *old, size_t old_len, const struct scan *sc,
+    const struct es_action *cur, const struct es_action *a,
+    struct es_buf *b)
+{
+	struct edit *ed;
+	struct es_buf tail = ES_BUF_INIT;
+	const struct word *w = sc->w;
+	char pri[3];
+	size_t end;
+	bool ok = false;
+
+	ed = es_xcalloc(sc->nw, sizeof(*ed));
+	if (!date_ok(a->completed) || !date_ok(a->action_date) ||
+	    !date_ok(a->due) || !date_ok(a->defer) ||
+	    (a->priority != 0 && (a->priority < 'A' || a->priority > 'Z')))
+		goto out;
+
+	/* Slots first, in line order: completion date, priority, date. */
+	if (a->completed != cur->completed) {
+		if (a->completed == ES_DATE_NONE || sc->i_completed == NO_WORD)
+			goto out;
+		edit_date(&ed[sc->i_completed], "", a->completed);
+	}
+	if (a->priority != cur->priority) {
+		pri[0] = '(';
+		pri[1] = a->priority;
+		pri[2] = ')';
+		if (sc->i_pri != NO_WORD && a->priority == 0) {
+			/* "(A) text" without its "(A)" is no action. */
+			if (sc->pri_is_mark)
+				goto out;
+			ed[sc->i_pri].del = true;
+		} else if (sc->i_pri != NO_WORD)
+			memcpy(ed[sc->i_pri].buf, pri, 3);
+		else {
+			/* After the marker, or after the completion date of
+			 * a done line that has one. */
+			edit_insert(&ed[sc->i_completed != NO_WORD ?
+			    sc->i_completed : 0], pri, 3);
+		}
+	}
+	if (a->action_date != cur->action_date) {
+		char d[ES_DATE_BUFSZ];
+
+		if (sc->i_date != NO_WORD && a->action_date == ES_DATE_NONE)
+			ed[sc->i_date].del = true;
+		else if (sc->i_date != NO_WORD)
+			edit_date(&ed[sc->i_date], "", a->action_date);
+		else {
+			/* The last slot: after everything else of the header
+			 * (a priority inserted above sits at the same word,
+			 * and before). */
+			es_date_format(a->action_date, d);
+			edit_insert(&ed[sc->i_header], d, 10);
+		}
+	}
+
+	/* Tokens: replaced where they are, removed, or appended. */
+	if (!str_eq(a->context, cur->context)) {
+		if (sc->i_ctx != NO_WORD && a->context == NULL)
+			ed[sc->i_ctx].del = true;
+		else if (sc->i_ctx != NO_WORD)
+			ed[sc->i_ctx].str = a->context;
+		else if (a->context != NULL) {
+			es_buf_addch(&tail, ' ');
+			es_buf_addstr(&tail, a->context);
+		}
+		/* else: the list's context is gone; the check below fails. */
+	}
+	if (!str_eq(a->project_slug, cur->project_slug)) {
+		if (sc->i_proj != NO_WORD && a->project_slug == NULL)
+			ed[sc->i_proj].del = true;
+		else if (sc->i_proj != NO_WORD) {
+			ed[sc->i_proj].pre = '+';
+			ed[sc->i_proj].str = a->project_slug;
+		} else {
+			es_buf_add(&tail, " +", 2);
+			es_buf_addstr(&tail, a->project_slug);
+		}
+	}
+	if (a->due != cur->due) {
+		if (a->due == ES_DATE_NONE)
+			ed[sc->i_due].del = true;
+		else if (sc->i_due != NO_WORD)
+			edit_date(&ed[sc->i_due], "due:", a->due);
+		else
+			tail_date(&tail, "due:", a->due);
+	}
+	if (a->defer != cur->defer) {
+		if (a->defer == ES_DATE_NONE)
+			ed[sc->i_defer].del = true;
+		else if (sc->i_defer != NO_WORD)
+			edit_date(&ed[sc->i_defer], "defer:", a->defer);
+		else
+			tail_date(&tail, "defer:", a->defer);
+	}
+
+	/*
+	 * Each kept word with the whitespace that was before it: a removed
+	 * word takes its leading whitespace with it; the line's trailing
+	 * whitespace stays at the end.
+	 */
+	for (size_t i = 0; i < sc->nw; i++) {
+		struct edit *e = &ed[i];
+
+		if (e->del)
+			continue;
+		if (i > 0) {
+			end = w[i - 1].off + w[i - 1].len;
+			es_buf_add(b, old + end, w[i].off - end);
+		}
+		if (e->str != NULL) {
+			if (e->pre != '\0')
+				es_buf_addch(b, e->pre);
+			es_buf_addstr(b, e->str);
+		} else if (e->buf[0] != '\0')
+			es_buf_addstr(b, e->buf);
+		else
+			es_buf_add(b, old + w[i].off, w[i].len);
+		es_buf_add(b, e->ins, e->ins_len);
+	}
+	es_buf_add(b, tail.buf, tail.len);
+	end = w[sc->nw - 1].off + w[sc->nw - 1].len;
+	es_buf_add(b, old + end, old_len - end);
+	ok = true;
+out:
+	es_buf_release(&tail);
+	free(ed);
+	return ok;
+}
+
+int
+es_action_line_update(const char *old, size_t old_len,
+    enum es_list_kind list, const char *list_context,
+    const struct es_action *a, struct es_buf *out, struct es_error *err)
+{
+	struct scan sc;
+	struct es_action cur;
+	struct es_buf b = ES_BUF_INIT;
+	enum es_line_form form = ES_LINE_CHECKLIST;
+	int rc;
+
+	es_action_init(&cur);
+	memset(&sc, 0, sizeof(sc));
+	sc.collect = true;
+	if (scan_line(old, old_len, &sc, NULL) != 1)
+		goto render;
+	form = sc.form;
+	scan_fill(old, &sc, list, list_context, &cur);
+	if (a->text == NULL || strcmp(cur.text, a->text) != 0 ||
+	    cur.state != a->state)
+		goto render;
+	if (es_action_diff(&cur, a) == 0) {
+		es_buf_add(out, old, old_len);
+		rc = 0;
+		goto out;
+	}
+	if (edit_line(old, old_len, &sc, &cur, a, &b) &&
+	    reads_back(b.buf, b.len, list, list_context, a)) {
+		es_buf_add(out, b.buf, b.len);
+		rc = 0;
+		goto out;
+	}
+render:
+	rc = es_action_line_render(a, list, list_context, form, out, err);
+out:
+	es_buf_release(&b);
+	es_action_release(&cur);
+	scan_release(&sc);
+	return rc;
+}
