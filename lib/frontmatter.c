@@ -1,0 +1,1067 @@
+/*
+ * Frontmatter: split, parse with libyaml's event parser, edit by lines (see
+ * frontmatter.h).
+ *
+ * The file is kept as a copy plus an array of lines (pointers into the copy
+ * or into lines we wrote); each key knows the lines it occupies, so an edit
+ * touches only those and render() concatenates. libyaml's marks count
+ * characters, not bytes, and count NEL, LS and PS as line breaks where we
+ * count only LF: marks are turned into byte offsets (mark_byte()), and byte
+ * offsets into our lines (line_of()).
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <yaml.h>
+
+#include "execsync/buf.h"
+#include "execsync/error.h"
+#include "execsync/frontmatter.h"
+#include "execsync/xmalloc.h"
+#include "execsync/yaml-value.h"
+
+#define DEPTH_MAX	ES_YAML_DEPTH_MAX
+#define TAG_STR		"tag:yaml.org,2002:str"
+#define TAG_PREFIX	"tag:yaml.org,2002:"
+
+struct fm_line {
+	const char	*p;
+	size_t		 len;		/* with its EOL */
+};
+
+struct es_frontmatter {
+	char			*data;		/* our copy of the file */
+	size_t			 len;
+	bool			 present, bom, crlf, edited;
+	const char		*open, *close;	/* delimiter lines, EOL incl. */
+	size_t			 open_len, close_len;
+	struct fm_line		*lines;		/* between the delimiters */
+	size_t			 nlines, alines;
+	size_t			 tail;		/* lines from an explicit "..." */
+	struct es_frontmatter_key *keys;
+	size_t			 nkeys, akeys;
+	const char		*body;
+	size_t			 body_len;
+	char			**owned;	/* lines and bodies we wrote */
+	size_t			 nowned, aowned;
+};
+
+/* Where the parts of a file are, as byte offsets. */
+struct split {
+	enum es_frontmatter_shape shape;
+	bool		 bom, crlf;
+	size_t		 start;		/* after the BOM */
+	size_t		 open_end;	/* after the opening line's EOL */
+	size_t		 close_start, close_end;
+};
+
+static bool
+is3(const char *p, const char *lit)
+{
+	return memcmp(p, lit, 3) == 0;
+}
+
+static void
+split(const char *d, size_t len, struct split *sp)
+{
+	const char *nl;
+	size_t i = 0, e, c;
+
+	memset(sp, 0, sizeof(*sp));
+	sp->shape = ES_FM_NONE;
+	if (len >= 3 && memcmp(d, "\xef\xbb\xbf", 3) == 0) {
+		sp->bom = true;
+		i = 3;
+	}
+	sp->start = i;
+	nl = memchr(d + i, '\n', len - i);
+	e = nl ? (size_t)(nl - d) : len;
+	c = e;
+	if (nl && c > i && d[c - 1] == '\r') {
+		c--;
+		sp->crlf = true;
+	}
+	if (c - i != 3 || !is3(d + i, "---"))
+		return;
+	sp->shape = ES_FM_UNCLOSED;
+	if (nl == NULL)
+		return;
+	sp->open_end = e + 1;
+	for (size_t q = sp->open_end; q < len; q = e + 1) {
+		nl = memchr(d + q, '\n', len - q);
+		e = nl ? (size_t)(nl - d) : len;
+		c = e;
+		if (nl && c > q && d[c - 1] == '\r')
+			c--;
+		if (c - q == 3 && (is3(d + q, "---") || is3(d + q, "..."))) {
+			sp->shape = ES_FM_CLOSED;
+			sp->close_start = q;
+			sp->close_end = nl ? e + 1 : len;
+			return;
+		}
+		if (nl == NULL)
+			break;
+	}
+}
+
+enum es_frontmatter_shape
+es_frontmatter_shape(const char *data, size_t len)
+{
+	struct split sp;
+
+	split(len ? data : "", len, &sp);
+	return sp.shape;
+}
+
+static void
+key_release(struct es_frontmatter_key *k)
+{
+	free(k->name);
+	es_yaml_value_release(&k->value);
+	memset(k, 0, sizeof(*k));
+}
+
+void
+es_frontmatter_free(struct es_frontmatter *fm)
+{
+	if (fm == NULL)
+		return;
+	for (size_t i = 0; i < fm->nkeys; i++)
+		key_release(&fm->keys[i]);
+	for (size_t i = 0; i < fm->nowned; i++)
+		free(fm->owned[i]);
+	free(fm->owned);
+	free(fm->keys);
+	free(fm->lines);
+	free(fm->data);
+	free(fm);
+}
+
+/* The parser's state while it walks libyaml's events. */
+struct pctx {
+	yaml_parser_t		 parser;
+	struct es_frontmatter	*fm;
+	const char		*text;		/* the frontmatter lines */
+	size_t			 len;
+	bool			 ascii;		/* then a mark index is a byte */
+	size_t			 cidx, cbyte;	/* cursor: char index, byte */
+	const char		*rel;
+	struct es_error		*err;
+};
+
+/* libyaml's mark index counts characters: walk UTF-8 to get bytes. */
+static size_t
+mark_byte(struct pctx *c, const yaml_mark_t *m)
+{
+	if (c->ascii)
+		return m->index < c->len ? m->index : c->len;
+	if (m->index < c->cidx) {
+		c->cidx = 0;
+		c->cbyte = 0;
+	}
+	while (c->cidx < m->index && c->cbyte < c->len) {
+		c->cbyte++;
+		while (c->cbyte < c->len &&
+		    ((unsigned char)c->text[c->cbyte] & 0xc0) == 0x80)
+			c->cbyte++;
+		c->cidx++;
+	}
+	return c->cbyte;
+}
+
+/* Index of the line holding byte b (the last line past the end). */
+static size_t
+line_of(const struct pctx *c, size_t b)
+{
+	const struct fm_line *l = c->fm->lines;
+	size_t lo = 0, hi = c->fm->nlines;
+
+	if (hi == 0)
+		return 0;
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if ((size_t)(l[mid].p - c->text) <= b)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* File line of a line index: line 1 is the opening "---". */
+static unsigned
+file_line(size_t idx)
+{
+	return (unsigned)(idx + 2);
+}
+
+static unsigned
+mark_line(struct pctx *c, const yaml_mark_t *m)
+{
+	return file_line(line_of(c, mark_byte(c, m)));
+}
+
+static int
+yaml_fail(struct pctx *c)
+{
+	yaml_parser_t *p = &c->parser;
+	const char *problem = p->problem ? p->problem : "unknown error";
+	size_t b;
+
+	if (p->error == YAML_READER_ERROR)
+		b = p->problem_offset < c->len ? p->problem_offset : c->len;
+	else
+		b = mark_byte(c, &p->problem_mark);
+	if (p->context)
+		return es_error_set(c->err, ES_EPARSE, c->rel,
+		    file_line(line_of(c, b)), "bad YAML: %s %s", p->context,
+		    problem);
+	return es_error_set(c->err, ES_EPARSE, c->rel,
+	    file_line(line_of(c, b)), "bad YAML: %s", problem);
+}
+
+static int
+next_event(struct pctx *c, yaml_event_t *ev)
+{
+	if (yaml_parser_parse(&c->parser, ev))
+		return 0;
+	memset(ev, 0, sizeof(*ev));
+	return yaml_fail(c);
+}
+
+/* A value for a message: control bytes replaced, long ones cut. */
+static void
+shown(const char *s, size_t len, char *out, size_t outsz)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < len && n + 4 < outsz; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		out[n++] = (ch < 0x20 || ch == 0x7f) ? '?' : (char)ch;
+	}
+	if (n + 4 >= outsz && outsz > 4) {
+		out[n++] = '.';
+		out[n++] = '.';
+		out[n++] = '.';
+	}
+	out[n] = '\0';
+}
+
+/* Anchors and aliases would make one value appear in two places, which
+ * neither a line edit nor a BSON document can follow; tags other than
+ * !!str would ask for types we do not have. */
+static int
+check_props(struct pctx *c, const yaml_char_t *anchor, const yaml_char_t *tag,
+    const yaml_mark_t *m, bool scalar)
+{
+	const char *t = (const char *)tag;
+	char buf[64];
+
+	if (anchor != NULL)
+		return es_error_set(c->err, ES_EPARSE, c->rel, mark_line(c, m),
+		    "YAML aliases are not supported");
+	if (t == NULL || (scalar && strcmp(t, TAG_STR) == 0))
+		return 0;
+	if (strncmp(t, TAG_PREFIX, strlen(TAG_PREFIX)) == 0) {
+		t += strlen(TAG_PREFIX);
+		snprintf(buf, sizeof(buf), "!!");
+		shown(t, strlen(t), buf + 2, sizeof(buf) - 2);
+	} else
+		shown(t, strlen(t), buf, sizeof(buf));
+	return es_error_set(c->err, ES_EPARSE, c->rel, mark_line(c, m),
+	    "unsupported tag '%s' (only !!str)", buf);
+}
+
+/* The end of a scalar's text. A block scalar's end mark lies in the
+ * indentation of the first line that is not part of it: back off to the
+ * start of that line. Blank and space-only lines before it stay in the
+ * span, as they may be content ("|+", or more spaces than the indent). */
+static size_t
+scalar_end(struct pctx *c, const yaml_event_t *ev)
+{
+	size_t s = mark_byte(c, &ev->start_mark);
+	size_t b = mark_byte(c, &ev->end_mark);
+	yaml_scalar_style_t st = ev->data.scalar.style;
+
+	if (st == YAML_LITERAL_SCALAR_STYLE || st == YAML_FOLDED_SCALAR_STYLE)
+		while (b > s && (c->text[b - 1] == ' ' ||
+		    c->text[b - 1] == '\t'))
+			b--;
+	return b;
+}
+
+/*
+ * Takes the scalar's text from the event instead of copying it: this is
+ * the hot path of every scan. libyaml allocates it with malloc() (api.c
+ * yaml_malloc), NUL-terminated, and yaml_event_delete() frees NULL
+ * harmlessly.
+ */
+static char *
+take_scalar(yaml_event_t *ev)
+{
+	char *p = (char *)ev->data.scalar.value;
+
+	ev->data.scalar.value = NULL;
+	return p;
+}
+
+static void
+max_to(size_t *m, size_t v)
+{
+	if (v > *m)
+		*m = v;
+}
+
+/* A mapping key: a scalar (consumed: ev is deleted). */
+static int
+parse_key(struct pctx *c, yaml_event_t *ev, char **key, size_t *klen,
+    unsigned *line, size_t *start, size_t *maxend)
+{
+	const char *v;
+	size_t n;
+	char buf[64];
+	int rc = -1;
+
+	*line = mark_line(c, &ev->start_mark);
+	if (ev->type == YAML_ALIAS_EVENT) {
+		es_error_set(c->err, ES_EPARSE, c->rel, *line,
+		    "YAML aliases are not supported");
+		goto out;
+	}
+	if (ev->type != YAML_SCALAR_EVENT) {
+		es_error_set(c->err, ES_EPARSE, c->rel, *line,
+		    "a key must be text, not a list or a mapping");
+		goto out;
+	}
+	if (check_props(c, ev->data.scalar.anchor, ev->data.scalar.tag,
+	    &ev->start_mark, true) == -1)
+		goto out;
+	v = (const char *)ev->data.scalar.value;
+	n = ev->data.scalar.length;
+	if (memchr(v, '\0', n) != NULL) {
+		es_error_set(c->err, ES_EPARSE, c->rel, *line,
+		    "NUL byte in key");
+		goto out;
+	}
+	if (n > ES_YAML_KEY_MAX) {
+		shown(v, n, buf, sizeof(buf));
+		es_error_set(c->err, ES_EPARSE, c->rel, *line,
+		    "key too long '%s'", buf);
+		goto out;
+	}
+	*start = mark_byte(c, &ev->start_mark);
+	max_to(maxend, scalar_end(c, ev));
+	*key = take_scalar(ev);
+	*klen = n;
+	rc = 0;
+out:
+	yaml_event_delete(ev);
+	return rc;
+}
+
+static int
+dup_key(struct pctx *c, const char *key, size_t klen, unsigned line)
+{
+	char buf[64];
+
+	shown(key, klen, buf, sizeof(buf));
+	return es_error_set(c->err, ES_EPARSE, c->rel, line,
+	    "duplicate key '%s'", buf);
+}
+
+static struct es_yaml_value *
+add_item(struct es_yaml_value *v, size_t *alloc)
+{
+	if (v->nitems == *alloc) {
+		*alloc = *alloc ? *alloc * 2 : 4;
+		v->items = es_xreallocarray(v->items, *alloc,
+		    sizeof(*v->items));
+	}
+	memset(&v->items[v->nitems], 0, sizeof(*v->items));
+	return &v->items[v->nitems++];
+}
+
+/* One node from ev (consumed) into v; *maxend grows to its last byte. */
+static int
+parse_node(struct pctx *c, yaml_event_t *ev, struct es_yaml_value *v,
+    int depth, size_t *maxend)
+{
+	yaml_event_t child;
+	size_t alloc = 0;
+	bool map, flow;
+	int rc = -1;
+
+	v->line = mark_line(c, &ev->start_mark);
+	switch (ev->type) {
+	case YAML_ALIAS_EVENT:
+		es_error_set(c->err, ES_EPARSE, c->rel, v->line,
+		    "YAML aliases are not supported");
+		goto out;
+	case YAML_SCALAR_EVENT:
+		if (check_props(c, ev->data.scalar.anchor, ev->data.scalar.tag,
+		    &ev->start_mark, true) == -1)
+			goto out;
+		if (memchr(ev->data.scalar.value, '\0',
+		    ev->data.scalar.length) != NULL) {
+			es_error_set(c->err, ES_EPARSE, c->rel, v->line,
+			    "NUL byte in value");
+			goto out;
+		}
+		v->kind = ES_YAML_SCALAR;
+		v->len = ev->data.scalar.length;
+		v->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+		    ev->data.scalar.tag == NULL;
+		max_to(maxend, scalar_end(c, ev));
+		v->str = take_scalar(ev);
+		break;
+	case YAML_SEQUENCE_START_EVENT:
+	case YAML_MAPPING_START_EVENT:
+		map = ev->type == YAML_MAPPING_START_EVENT;
+		if (check_props(c, map ? ev->data.mapping_start.anchor :
+		    ev->data.sequence_start.anchor, map ?
+		    ev->data.mapping_start.tag : ev->data.sequence_start.tag,
+		    &ev->start_mark, false) == -1)
+			goto out;
+		if (depth >= DEPTH_MAX) {
+			es_error_set(c->err, ES_EPARSE, c->rel, v->line,
+			    "values nested too deep");
+			goto out;
+		}
+		flow = map ?
+		    ev->data.mapping_start.style == YAML_FLOW_MAPPING_STYLE :
+		    ev->data.sequence_start.style == YAML_FLOW_SEQUENCE_STYLE;
+		v->kind = map ? ES_YAML_MAPPING : ES_YAML_SEQUENCE;
+		for (;;) {
+			struct es_yaml_value *it;
+
+			if (next_event(c, &child) == -1)
+				goto out;
+			if (child.type == YAML_SEQUENCE_END_EVENT ||
+			    child.type == YAML_MAPPING_END_EVENT) {
+				/* A block collection's end mark is the next
+				 * token, maybe lines below: only a flow
+				 * collection's closing bracket is its end. */
+				if (flow)
+					max_to(maxend,
+					    mark_byte(c, &child.end_mark));
+				yaml_event_delete(&child);
+				break;
+			}
+			it = add_item(v, &alloc);
+			if (map) {
+				size_t start;
+
+				if (parse_key(c, &child, &it->key,
+				    &it->key_len, &it->key_line, &start,
+				    maxend) == -1)
+					goto out;
+				for (size_t i = 0; i + 1 < v->nitems; i++)
+					if (v->items[i].key_len == it->key_len &&
+					    memcmp(v->items[i].key, it->key,
+					    it->key_len) == 0) {
+						dup_key(c, it->key, it->key_len,
+						    it->key_line);
+						goto out;
+					}
+				if (next_event(c, &child) == -1)
+					goto out;
+			}
+			if (parse_node(c, &child, it, depth + 1, maxend) == -1)
+				goto out;
+		}
+		break;
+	default:
+		es_error_set(c->err, ES_EPARSE, c->rel, v->line,
+		    "bad YAML: unexpected event");
+		goto out;
+	}
+	rc = 0;
+out:
+	yaml_event_delete(ev);
+	return rc;
+}
+
+static bool
+blank_or_comment(const struct fm_line *l)
+{
+	size_t i = 0;
+
+	while (i < l->len && (l->p[i] == ' ' || l->p[i] == '\t'))
+		i++;
+	return i == l->len || l->p[i] == '\n' || l->p[i] == '\r' ||
+	    l->p[i] == '#';
+}
+
+static struct es_frontmatter_key *
+add_key(struct es_frontmatter *fm)
+{
+	if (fm->nkeys == fm->akeys) {
+		fm->akeys = fm->akeys ? fm->akeys * 2 : 16;
+		fm->keys = es_xreallocarray(fm->keys, fm->akeys,
+		    sizeof(*fm->keys));
+	}
+	memset(&fm->keys[fm->nkeys], 0, sizeof(*fm->keys));
+	return &fm->keys[fm->nkeys++];
+}
+
+/* The top-level block mapping, after its MAPPING-START event. */
+static int
+parse_keys(struct pctx *c, size_t lower)
+{
+	struct es_frontmatter *fm = c->fm;
+	yaml_event_t ev;
+
+	for (;;) {
+		struct es_frontmatter_key *k;
+		size_t start, maxend = 0, kidx, lo, hi;
+
+		if (next_event(c, &ev) == -1)
+			return -1;
+		if (ev.type == YAML_MAPPING_END_EVENT) {
+			yaml_event_delete(&ev);
+			return 0;
+		}
+		k = add_key(fm);
+		if (parse_key(c, &ev, &k->name, &k->name_len, &k->line,
+		    &start, &maxend) == -1)
+			return -1;
+		for (size_t i = 0; i + 1 < fm->nkeys; i++)
+			if (fm->keys[i].name_len == k->name_len &&
+			    memcmp(fm->keys[i].name, k->name, k->name_len) == 0)
+				return dup_key(c, k->name, k->name_len,
+				    k->line);
+		if (next_event(c, &ev) == -1)
+			return -1;
+		if (parse_node(c, &ev, &k->value, 1, &maxend) == -1)
+			return -1;
+		/* Lines of this key: from the first line after the previous
+		 * key that is not blank or a comment (an explicit "?" line
+		 * comes before the key's text), to the value's last byte.
+		 * Comments between keys belong to no key and stay. */
+		kidx = line_of(c, start);
+		/* One line cannot hold two keys' edits. With the line
+		 * breaks refused above libyaml never puts a key on the line
+		 * of the previous value or of "---"; this keeps it so. */
+		if (kidx < lower) {
+			char buf[64];
+
+			shown(k->name, k->name_len, buf, sizeof(buf));
+			return es_error_set(c->err, ES_EPARSE, c->rel, k->line,
+			    "bad YAML: key '%s' on the line of the previous "
+			    "value", buf);
+		}
+		lo = lower;
+		while (lo < kidx && blank_or_comment(&fm->lines[lo]))
+			lo++;
+		hi = maxend > 0 ? line_of(c, maxend - 1) : kidx;
+		if (hi < kidx)
+			hi = kidx;
+		k->first = file_line(lo);
+		k->last = file_line(hi);
+		lower = hi + 1;
+	}
+}
+
+static int
+parse_yaml(struct es_frontmatter *fm, const char *text, size_t len,
+    const char *rel, struct es_error *err)
+{
+	struct pctx c;
+	yaml_event_t ev;
+	size_t lower = 0;
+	int rc = -1;
+
+	memset(&c, 0, sizeof(c));
+	c.fm = fm;
+	c.text = text;
+	c.len = len;
+	c.rel = rel;
+	c.err = err;
+	c.ascii = true;
+	for (size_t i = 0; i < len; i++) {
+		const unsigned char *u = (const unsigned char *)text + i;
+		size_t left = len - i;
+
+		if (*u >= 0x80)
+			c.ascii = false;
+		/* YAML 1.1 (libyaml) breaks lines at a lone CR, NEL, LS and
+		 * PS; YAML 1.2 and our line edits only at LF. Refuse what
+		 * readers would split differently: inside quotes the
+		 * escapes \r, \N, \L, \P say the same unambiguously. */
+		if ((*u == '\r' && (left < 2 || u[1] != '\n')) ||
+		    (*u == 0xc2 && left >= 2 && u[1] == 0x85) ||
+		    (*u == 0xe2 && left >= 3 && u[1] == 0x80 &&
+		    (u[2] == 0xa8 || u[2] == 0xa9)))
+			return es_error_set(err, ES_EPARSE, rel,
+			    file_line(line_of(&c, i)),
+			    "line break other than LF or CRLF (a lone CR, NEL, "
+			    "LS or PS)");
+	}
+	if (!yaml_parser_initialize(&c.parser))
+		return es_error_set(err, ES_EPARSE, rel, 0,
+		    "bad YAML: out of memory");
+	yaml_parser_set_encoding(&c.parser, YAML_UTF8_ENCODING);
+	yaml_parser_set_input_string(&c.parser, (const unsigned char *)text,
+	    len);
+
+	if (next_event(&c, &ev) == -1)		/* STREAM-START */
+		goto out;
+	yaml_event_delete(&ev);
+	if (next_event(&c, &ev) == -1)
+		goto out;
+	if (ev.type == YAML_STREAM_END_EVENT) {	/* only comments, blanks */
+		yaml_event_delete(&ev);
+		rc = 0;
+		goto out;
+	}
+	/* DOCUMENT-START: keys start after an explicit "---" line. */
+	if (!ev.data.document_start.implicit)
+		lower = line_of(&c, mark_byte(&c, &ev.end_mark)) + 1;
+	yaml_event_delete(&ev);
+	if (next_event(&c, &ev) == -1)
+		goto out;
+	if (ev.type == YAML_SCALAR_EVENT &&
+	    ev.data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+	    ev.data.scalar.length == 0 && ev.data.scalar.tag == NULL &&
+	    ev.data.scalar.anchor == NULL) {
+		/* An empty document: no keys. */
+		yaml_event_delete(&ev);
+	} else if (ev.type == YAML_MAPPING_START_EVENT &&
+	    ev.data.mapping_start.style != YAML_FLOW_MAPPING_STYLE) {
+		if (check_props(&c, ev.data.mapping_start.anchor,
+		    ev.data.mapping_start.tag, &ev.start_mark, false) == -1) {
+			yaml_event_delete(&ev);
+			goto out;
+		}
+		yaml_event_delete(&ev);
+		if (parse_keys(&c, lower) == -1)
+			goto out;
+	} else {
+		es_error_set(err, ES_EPARSE, rel, mark_line(&c, &ev.start_mark),
+		    "frontmatter is not a block mapping of keys");
+		yaml_event_delete(&ev);
+		goto out;
+	}
+	if (next_event(&c, &ev) == -1)		/* DOCUMENT-END */
+		goto out;
+	/* "... # note" ends the document inside the frontmatter: keys
+	 * appended at the end must go before it. */
+	if (ev.type == YAML_DOCUMENT_END_EVENT && !ev.data.document_end.implicit)
+		fm->tail = fm->nlines - line_of(&c, mark_byte(&c,
+		    &ev.start_mark));
+	yaml_event_delete(&ev);
+	if (next_event(&c, &ev) == -1)
+		goto out;
+	if (ev.type != YAML_STREAM_END_EVENT) {
+		es_error_set(err, ES_EPARSE, rel, mark_line(&c, &ev.start_mark),
+		    "frontmatter holds more than one YAML document");
+		yaml_event_delete(&ev);
+		goto out;
+	}
+	yaml_event_delete(&ev);
+	rc = 0;
+out:
+	yaml_parser_delete(&c.parser);
+	return rc;
+}
+
+struct es_frontmatter *
+es_frontmatter_parse(const char *data, size_t len, const char *rel,
+    struct es_error *err)
+{
+	struct es_frontmatter *fm;
+	struct split sp;
+	const char *text;
+	size_t tlen;
+
+	if (len == 0)
+		data = "";
+	fm = es_xcalloc(1, sizeof(*fm));
+	split(data, len, &sp);
+	fm->data = es_xmemdup(data, len);
+	fm->len = len;
+	fm->bom = sp.bom;
+	fm->crlf = sp.crlf;
+	switch (sp.shape) {
+	case ES_FM_NONE:
+		fm->body = fm->data + sp.start;
+		fm->body_len = len - sp.start;
+		return fm;
+	case ES_FM_UNCLOSED:
+		es_error_set(err, ES_EPARSE, rel, 1,
+		    "frontmatter is not closed");
+		goto fail;
+	case ES_FM_CLOSED:
+		break;
+	}
+	fm->present = true;
+	fm->open = fm->data + sp.start;
+	fm->open_len = sp.open_end - sp.start;
+	fm->close = fm->data + sp.close_start;
+	fm->close_len = sp.close_end - sp.close_start;
+	fm->body = fm->data + sp.close_end;
+	fm->body_len = len - sp.close_end;
+	text = fm->data + sp.open_end;
+	tlen = sp.close_start - sp.open_end;
+	/* Every frontmatter line ends with LF: the closing line follows. */
+	for (size_t q = 0; q < tlen; ) {
+		const char *nl = memchr(text + q, '\n', tlen - q);
+		size_t e = (size_t)(nl - text) + 1;
+
+		if (fm->nlines == fm->alines) {
+			fm->alines = fm->alines ? fm->alines * 2 : 32;
+			fm->lines = es_xreallocarray(fm->lines, fm->alines,
+			    sizeof(*fm->lines));
+		}
+		fm->lines[fm->nlines].p = text + q;
+		fm->lines[fm->nlines].len = e - q;
+		fm->nlines++;
+		/* libyaml skips a BOM opening a line but counts it as a
+		 * column: the line is then indented by one invisible
+		 * character, which no edit could match. */
+		if (e - q >= 3 && memcmp(text + q, "\xef\xbb\xbf", 3) == 0) {
+			es_error_set(err, ES_EPARSE, rel,
+			    file_line(fm->nlines - 1),
+			    "byte order mark at the start of a line");
+			goto fail;
+		}
+		q = e;
+	}
+	if (tlen > 0 && parse_yaml(fm, text, tlen, rel, err) == -1)
+		goto fail;
+	return fm;
+fail:
+	es_frontmatter_free(fm);
+	return NULL;
+}
+
+bool
+es_frontmatter_present(const struct es_frontmatter *fm)
+{
+	return fm->present;
+}
+
+bool
+es_frontmatter_has_bom(const struct es_frontmatter *fm)
+{
+	return fm->bom;
+}
+
+bool
+es_frontmatter_is_crlf(const struct es_frontmatter *fm)
+{
+	return fm->crlf;
+}
+
+size_t
+es_frontmatter_nkeys(const struct es_frontmatter *fm)
+{
+	return fm->nkeys;
+}
+
+const struct es_frontmatter_key *
+es_frontmatter_key(const struct es_frontmatter *fm, size_t i)
+{
+	return i < fm->nkeys ? &fm->keys[i] : NULL;
+}
+
+bool
+es_frontmatter_find(const struct es_frontmatter *fm, const char *name,
+    size_t len, size_t *i)
+{
+	for (size_t k = 0; k < fm->nkeys; k++)
+		if (fm->keys[k].name_len == len &&
+		    memcmp(fm->keys[k].name, name, len) == 0) {
+			*i = k;
+			return true;
+		}
+	return false;
+}
+
+const char *
+es_frontmatter_body(const struct es_frontmatter *fm, size_t *len)
+{
+	*len = fm->body_len;
+	return fm->body;
+}
+
+bool
+es_frontmatter_edited(const struct es_frontmatter *fm)
+{
+	return fm->edited;
+}
+
+/* Edits --------------------------------------------------------------- */
+
+static void
+check_index(const struct es_frontmatter *fm, size_t i)
+{
+	if (i >= fm->nkeys) {
+		fprintf(stderr, "es_frontmatter: key index %zu out of range\n",
+		    i);
+		abort();
+	}
+}
+
+static size_t
+lo_of(const struct es_frontmatter_key *k)
+{
+	return k->first - 2;
+}
+
+static size_t
+hi_of(const struct es_frontmatter_key *k)
+{
+	return k->last - 2;
+}
+
+static char *
+own(struct es_frontmatter *fm, char *p)
+{
+	if (fm->nowned == fm->aowned) {
+		fm->aowned = fm->aowned ? fm->aowned * 2 : 8;
+		fm->owned = es_xreallocarray(fm->owned, fm->aowned,
+		    sizeof(*fm->owned));
+	}
+	fm->owned[fm->nowned++] = p;
+	return p;
+}
+
+/*
+ * Lines [at, at + nrem) become the nins lines at ins; keys starting at or
+ * after at + nrem move with them. Keys inside the removed lines are the
+ * caller's business.
+ */
+static void
+lines_splice(struct es_frontmatter *fm, size_t at, size_t nrem,
+    const struct fm_line *ins, size_t nins)
+{
+	size_t n = fm->nlines - nrem + nins;
+
+	if (n > fm->alines) {
+		fm->alines = n * 2;
+		fm->lines = es_xreallocarray(fm->lines, fm->alines,
+		    sizeof(*fm->lines));
+	}
+	memmove(&fm->lines[at + nins], &fm->lines[at + nrem],
+	    (fm->nlines - at - nrem) * sizeof(*fm->lines));
+	if (nins)
+		memcpy(&fm->lines[at], ins, nins * sizeof(*fm->lines));
+	fm->nlines = n;
+	for (size_t i = 0; i < fm->nkeys; i++) {
+		struct es_frontmatter_key *k = &fm->keys[i];
+
+		if (k->first != 0 && lo_of(k) >= at + nrem) {
+			k->first = (unsigned)(k->first - nrem + nins);
+			k->last = (unsigned)(k->last - nrem + nins);
+		}
+	}
+	fm->edited = true;
+}
+
+/* Leading blanks of line idx (none past the end). */
+static size_t
+indent_of(const struct es_frontmatter *fm, size_t idx)
+{
+	size_t n = 0;
+
+	if (idx >= fm->nlines)
+		return 0;
+	while (n < fm->lines[idx].len &&
+	    (fm->lines[idx].p[n] == ' ' || fm->lines[idx].p[n] == '\t'))
+		n++;
+	return n;
+}
+
+/* indent + key + ": " + value + EOL, owned by fm. */
+static struct fm_line
+make_line(struct es_frontmatter *fm, size_t indent_line, const char *key,
+    size_t klen, const char *value, size_t vlen)
+{
+	struct es_buf b;
+	struct fm_line l;
+	size_t ind = indent_of(fm, indent_line);
+
+	es_buf_init(&b, ind + klen + vlen + 8);
+	if (ind)
+		es_buf_add(&b, fm->lines[indent_line].p, ind);
+	es_yaml_value_render_string(key, klen, ES_YAML_BLOCK, &b);
+	es_buf_addch(&b, ':');
+	if (vlen) {
+		es_buf_addch(&b, ' ');
+		es_buf_add(&b, value, vlen);
+	}
+	es_buf_addstr(&b, fm->crlf ? "\r\n" : "\n");
+	l.len = b.len;
+	l.p = own(fm, es_buf_detach(&b, NULL));
+	return l;
+}
+
+void
+es_frontmatter_replace(struct es_frontmatter *fm, size_t i, const char *value,
+    size_t vlen)
+{
+	struct es_frontmatter_key *k;
+	struct fm_line l;
+	size_t lo;
+
+	check_index(fm, i);
+	k = &fm->keys[i];
+	lo = lo_of(k);
+	l = make_line(fm, lo, k->name, k->name_len, value, vlen);
+	lines_splice(fm, lo, hi_of(k) - lo + 1, &l, 1);
+	k->last = k->first;
+	es_yaml_value_release(&k->value);
+}
+
+/* Takes key i out of the array (its lines stay). */
+static struct es_frontmatter_key
+take_key(struct es_frontmatter *fm, size_t i)
+{
+	struct es_frontmatter_key k = fm->keys[i];
+
+	memmove(&fm->keys[i], &fm->keys[i + 1],
+	    (fm->nkeys - i - 1) * sizeof(*fm->keys));
+	fm->nkeys--;
+	return k;
+}
+
+static void
+put_key(struct es_frontmatter *fm, size_t i, const struct es_frontmatter_key *k)
+{
+	add_key(fm);
+	memmove(&fm->keys[i + 1], &fm->keys[i],
+	    (fm->nkeys - 1 - i) * sizeof(*fm->keys));
+	fm->keys[i] = *k;
+}
+
+void
+es_frontmatter_remove(struct es_frontmatter *fm, size_t i)
+{
+	struct es_frontmatter_key k;
+
+	check_index(fm, i);
+	k = take_key(fm, i);
+	lines_splice(fm, lo_of(&k), hi_of(&k) - lo_of(&k) + 1, NULL, 0);
+	key_release(&k);
+}
+
+/* Line and key index where a key goes, relative to anchor. */
+static void
+target(const struct es_frontmatter *fm, enum es_frontmatter_where where,
+    size_t anchor, size_t *at, size_t *kidx, size_t *indent_line)
+{
+	switch (where) {
+	case ES_FM_AFTER:
+		check_index(fm, anchor);
+		*at = hi_of(&fm->keys[anchor]) + 1;
+		*kidx = anchor + 1;
+		*indent_line = lo_of(&fm->keys[anchor]);
+		return;
+	case ES_FM_BEFORE:
+		check_index(fm, anchor);
+		*at = lo_of(&fm->keys[anchor]);
+		*kidx = anchor;
+		*indent_line = *at;
+		return;
+	case ES_FM_END:
+		break;
+	}
+	*at = fm->nlines - fm->tail;
+	*kidx = fm->nkeys;
+	*indent_line = fm->nkeys ? lo_of(&fm->keys[fm->nkeys - 1]) :
+	    fm->nlines;
+}
+
+void
+es_frontmatter_insert(struct es_frontmatter *fm,
+    enum es_frontmatter_where where, size_t anchor, const char *key,
+    size_t klen, const char *value, size_t vlen)
+{
+	struct es_frontmatter_key k;
+	struct fm_line l;
+	size_t at, kidx, ind;
+
+	target(fm, where, anchor, &at, &kidx, &ind);
+	l = make_line(fm, ind, key, klen, value, vlen);
+	lines_splice(fm, at, 0, &l, 1);
+	memset(&k, 0, sizeof(k));
+	k.name = es_xmemdup(key, klen);
+	k.name_len = klen;
+	k.first = k.last = file_line(at);
+	put_key(fm, kidx, &k);
+}
+
+void
+es_frontmatter_move(struct es_frontmatter *fm, size_t i,
+    enum es_frontmatter_where where, size_t anchor)
+{
+	struct es_frontmatter_key k;
+	struct fm_line *saved;
+	size_t lo, n, at, kidx, ind;
+
+	check_index(fm, i);
+	if (where != ES_FM_END) {
+		check_index(fm, anchor);
+		if (anchor == i)
+			return;
+	}
+	k = take_key(fm, i);
+	lo = lo_of(&k);
+	n = hi_of(&k) - lo + 1;
+	saved = es_xreallocarray(NULL, n, sizeof(*saved));
+	memcpy(saved, &fm->lines[lo], n * sizeof(*saved));
+	lines_splice(fm, lo, n, NULL, 0);
+	if (where != ES_FM_END && anchor > i)
+		anchor--;
+	target(fm, where, anchor, &at, &kidx, &ind);
+	lines_splice(fm, at, 0, saved, n);
+	free(saved);
+	k.first = file_line(at);
+	k.last = file_line(at + n - 1);
+	put_key(fm, kidx, &k);
+}
+
+void
+es_frontmatter_set_body(struct es_frontmatter *fm, const char *p, size_t len)
+{
+	fm->body = own(fm, es_xmemdup(p, len));
+	fm->body_len = len;
+	fm->edited = true;
+}
+
+void
+es_frontmatter_render(const struct es_frontmatter *fm, struct es_buf *out)
+{
+	const char *eol = fm->crlf ? "\r\n" : "\n";
+	size_t total = fm->body_len + 16;
+
+	for (size_t i = 0; i < fm->nlines; i++)
+		total += fm->lines[i].len;
+	es_buf_grow(out, total);
+	if (fm->bom)
+		es_buf_add(out, "\xef\xbb\xbf", 3);
+	if (fm->present)
+		es_buf_add(out, fm->open, fm->open_len);
+	else if (fm->nlines > 0) {
+		es_buf_addstr(out, "---");
+		es_buf_addstr(out, eol);
+	}
+	for (size_t i = 0; i < fm->nlines; i++)
+		es_buf_add(out, fm->lines[i].p, fm->lines[i].len);
+	if (fm->present) {
+		es_buf_add(out, fm->close, fm->close_len);
+		/* A closing line at the end of the file had no EOL. */
+		if (fm->body_len > 0 &&
+		    (fm->close_len == 0 || fm->close[fm->close_len - 1] != '\n'))
+			es_buf_addstr(out, eol);
+	} else if (fm->nlines > 0) {
+		es_buf_addstr(out, "---");
+		es_buf_addstr(out, eol);
+	}
+	es_buf_add(out, fm->body, fm->body_len);
+}
