@@ -2,7 +2,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define XXH_STATIC_LINKING_ONLY
 #include <xxhash.h>
 
 #include "execsync/entity.h"
@@ -244,30 +243,60 @@ es_state_parse(const char *s, size_t len, enum es_state *out)
 
 /*
  * Fingerprints of meaning: every field in a fixed order, each with a tag and
- * a length, so no two different entities serialise alike.
+ * a length, so no two different entities serialise alike. The small fields
+ * are serialised into one stack buffer and hashed in one call (XXH3's
+ * streaming API costs more than the hashing for inputs this small); a body
+ * and the extra document are chained in with the previous hash as the seed.
  */
+struct fpbuf {
+	unsigned char	 b[1024];
+	size_t		 len;
+	XXH64_hash_t	 seed;
+};
+
 static void
-fp_str(XXH3_state_t *st, char tag, const char *s, size_t len)
+fp_flush(struct fpbuf *f)
+{
+	f->seed = XXH3_64bits_withSeed(f->b, f->len, f->seed);
+	f->len = 0;
+}
+
+static void
+fp_put(struct fpbuf *f, const void *p, size_t len)
+{
+	if (len > sizeof(f->b) - f->len) {
+		fp_flush(f);
+		if (len > sizeof(f->b)) {
+			f->seed = XXH3_64bits_withSeed(p, len, f->seed);
+			return;
+		}
+	}
+	memcpy(f->b + f->len, p, len);
+	f->len += len;
+}
+
+static void
+fp_str(struct fpbuf *f, char tag, const char *s, size_t len)
 {
 	uint64_t n = s ? (uint64_t)len : UINT64_MAX;
 
-	XXH3_64bits_update(st, &tag, 1);
-	XXH3_64bits_update(st, &n, sizeof(n));
+	fp_put(f, &tag, 1);
+	fp_put(f, &n, sizeof(n));
 	if (s && len)
-		XXH3_64bits_update(st, s, len);
+		fp_put(f, s, len);
 }
 
 static void
-fp_cstr(XXH3_state_t *st, char tag, const char *s)
+fp_cstr(struct fpbuf *f, char tag, const char *s)
 {
-	fp_str(st, tag, s, s ? strlen(s) : 0);
+	fp_str(f, tag, s, s ? strlen(s) : 0);
 }
 
 static void
-fp_int(XXH3_state_t *st, char tag, int64_t v)
+fp_int(struct fpbuf *f, char tag, int64_t v)
 {
-	XXH3_64bits_update(st, &tag, 1);
-	XXH3_64bits_update(st, &v, sizeof(v));
+	fp_put(f, &tag, 1);
+	fp_put(f, &v, sizeof(v));
 }
 
 es_fp_t
@@ -279,45 +308,43 @@ es_fp_bytes(const void *p, size_t len)
 es_fp_t
 es_entity_fingerprint(const struct es_entity *e)
 {
-	XXH3_state_t st;
-	es_fp_t fp;
+	struct fpbuf f = { .len = 0, .seed = 0 };
 
-	XXH3_64bits_reset(&st);
-	fp_int(&st, 'k', e->kind);
-	fp_cstr(&st, 't', e->title);
-	fp_cstr(&st, 's', e->slug);
-	fp_cstr(&st, 'a', e->area);
-	fp_int(&st, 'f', e->folder);
-	fp_int(&st, 'y', e->type);
-	fp_int(&st, '1', e->created);
-	fp_int(&st, '2', e->started);
-	fp_int(&st, '3', e->last_reviewed);
-	fp_int(&st, '4', e->due);
-	fp_int(&st, '5', e->completed);
-	fp_int(&st, '6', e->descoped);
-	fp_str(&st, 'c', e->content, e->content_len);
-	fp_str(&st, 'x', (const char *)bson_get_data(e->extra), e->extra->len);
-	fp = XXH3_64bits_digest(&st);
-	return fp;
+	fp_int(&f, 'k', e->kind);
+	fp_cstr(&f, 't', e->title);
+	fp_cstr(&f, 's', e->slug);
+	fp_cstr(&f, 'a', e->area);
+	fp_int(&f, 'f', e->folder);
+	fp_int(&f, 'y', e->type);
+	fp_int(&f, '1', e->created);
+	fp_int(&f, '2', e->started);
+	fp_int(&f, '3', e->last_reviewed);
+	fp_int(&f, '4', e->due);
+	fp_int(&f, '5', e->completed);
+	fp_int(&f, '6', e->descoped);
+	fp_str(&f, 'c', e->content, e->content_len);
+	fp_str(&f, 'x', (const char *)bson_get_data(e->extra), e->extra->len);
+	fp_flush(&f);
+	return f.seed;
 }
 
 es_fp_t
 es_action_fingerprint(const struct es_action *a)
 {
-	XXH3_state_t st;
+	struct fpbuf f = { .len = 0, .seed = 0 };
 
-	XXH3_64bits_reset(&st);
-	fp_int(&st, 'k', ES_KIND_ACTION);
-	fp_cstr(&st, 't', a->text);
-	fp_cstr(&st, 'c', a->context);
-	fp_cstr(&st, 'p', a->project_slug);
-	fp_int(&st, 's', a->state);
-	fp_int(&st, '4', a->due);
-	fp_int(&st, '7', a->defer);
-	fp_int(&st, '8', a->action_date);
-	fp_int(&st, '5', a->completed);
-	fp_int(&st, 'r', a->priority);
-	return XXH3_64bits_digest(&st);
+	fp_int(&f, 'k', ES_KIND_ACTION);
+	fp_cstr(&f, 't', a->text);
+	fp_cstr(&f, 'c', a->context);
+	fp_cstr(&f, 'p', a->project_slug);
+	fp_int(&f, 's', a->state);
+	fp_int(&f, '4', a->due);
+	fp_int(&f, '7', a->defer);
+	fp_int(&f, '8', a->action_date);
+	fp_int(&f, '5', a->completed);
+	fp_int(&f, 'r', a->priority);
+	fp_flush(&f);
+	return f.seed;
 }
 
 void

@@ -240,9 +240,10 @@ class Peer {
 				return `${base}-${n}`;
 	}
 
-	/* $set plus updated_at, then the document as stored. */
+	/* $set plus updated_at (now, unless fields name it), then the document
+	 * as stored. */
 	async set(coll, id, fields) {
-		const upd = Object.assign({}, fields, { updated_at: this.now() });
+		const upd = Object.assign({ updated_at: this.now() }, fields);
 		const r = await this.coll(coll).updateOne(
 		    { _id: id, user_id: this.user }, { $set: upd });
 		if (r.matchedCount !== 1)
@@ -374,7 +375,7 @@ class Peer {
 		const doc = await this.bySlug('projects', args.slug);
 		const now = this.now();
 		const project = await this.set('projects', doc._id,
-		    { deleted: true, deleted_at: now });
+		    { deleted: true, deleted_at: now, updated_at: now });
 		const r = await this.coll('actions').updateMany(
 		    { user_id: this.user, project_slug: doc.slug,
 			deleted: { $ne: true } },
@@ -387,8 +388,9 @@ class Peer {
 		checkKeys(args, [key], [key]);
 		const doc = key === 'slug' ? await this.bySlug(coll, args.slug) :
 		    await this.byId(coll, args.id);
+		const now = this.now();
 		return this.set(coll, doc._id,
-		    { deleted: true, deleted_at: this.now() });
+		    { deleted: true, deleted_at: now, updated_at: now });
 	}
 
 	async completeAction(args) {

@@ -1,0 +1,165 @@
+/*
+ * execsync-scan: shows what execsync sees in a folder, without touching it or
+ * any database: how many projects, goals, action lists and actions, what was
+ * skipped (symlinks, unreadable folders) and every problem as
+ * `path:line: reason`. Exit status: 0 clean, 1 some items have problems,
+ * 2 usage or the folder cannot be read.
+ *
+ *   execsync-scan [--json] [--max-file-size BYTES] [--ignore GLOB]... DIR
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "execsync/error.h"
+#include "execsync/tree.h"
+#include "execsync/xmalloc.h"
+
+static void __attribute__((noreturn))
+usage(int status)
+{
+	fprintf(status ? stderr : stdout,
+	    "usage: execsync-scan [--json] [--max-file-size BYTES] "
+	    "[--ignore GLOB]... DIR\n");
+	exit(status);
+}
+
+static void
+print_human(const char *dir, const struct es_tree *t)
+{
+	char msg[PATH_MAX + 600];
+	size_t not_goals = 0;
+
+	for (size_t i = 0; i < t->nfiles; i++)
+		if (t->files[i].status == ES_TREE_NOT_SYNCED)
+			not_goals++;
+	printf("source: %s\n", dir);
+	printf("files: %zu (%zu bytes)\n", t->nfiles, t->bytes);
+	printf("projects: %zu\n", t->nprojects);
+	printf("goals: %zu (%zu supporting files under 30k-goals/ not synced)\n",
+	    t->ngoals, not_goals);
+	printf("action lists: %zu\n", t->nlists);
+	printf("actions: %zu\n", t->nactions);
+	printf("skipped: %zu\n", t->nskipped);
+	for (size_t i = 0; i < t->nskipped; i++)
+		printf("  %s: %s\n", t->skipped[i].rel, t->skipped[i].reason);
+	printf("errors: %zu\n", t->nerrors);
+	for (size_t i = 0; i < t->nerrors; i++)
+		printf("  %s\n", es_error_format(&t->errors[i], msg,
+		    sizeof(msg)));
+}
+
+static void
+print_json(const char *dir, const struct es_tree *t)
+{
+	json_t *o = json_object(), *errs = json_array(), *skips = json_array();
+	char *s;
+
+	for (size_t i = 0; i < t->nerrors; i++) {
+		const struct es_error *e = &t->errors[i];
+
+		json_array_append_new(errs, json_pack("{s:s, s:i, s:s, s:s}",
+		    "path", e->path, "line", (int)e->line,
+		    "code", es_errcode_name(e->code), "message", e->msg));
+	}
+	for (size_t i = 0; i < t->nskipped; i++)
+		json_array_append_new(skips, json_pack("{s:s, s:s}",
+		    "path", t->skipped[i].rel, "reason",
+		    t->skipped[i].reason));
+	json_object_set_new(o, "source", json_string(dir));
+	json_object_set_new(o, "files", json_integer((json_int_t)t->nfiles));
+	json_object_set_new(o, "bytes", json_integer((json_int_t)t->bytes));
+	json_object_set_new(o, "projects",
+	    json_integer((json_int_t)t->nprojects));
+	json_object_set_new(o, "goals", json_integer((json_int_t)t->ngoals));
+	json_object_set_new(o, "action_lists",
+	    json_integer((json_int_t)t->nlists));
+	json_object_set_new(o, "actions",
+	    json_integer((json_int_t)t->nactions));
+	json_object_set_new(o, "skipped", skips);
+	json_object_set_new(o, "errors", errs);
+	s = json_dumps(o, JSON_COMPACT);
+	puts(s);
+	free(s);
+	json_decref(o);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "max-file-size", required_argument, NULL, 'm' },
+		{ "ignore", required_argument, NULL, 'i' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct es_tree_opts opts = { NULL, 8u << 20 };
+	const char **ignore = NULL;
+	size_t nignore = 0;
+	struct es_tree t;
+	struct es_error err;
+	bool json = false;
+	int ch, root, rc;
+	char *end, *dir;
+
+	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'j':
+			json = true;
+			break;
+		case 'm':
+			errno = 0;
+			opts.max_file_size = strtoull(optarg, &end, 10);
+			if (errno || *end || end == optarg) {
+				fprintf(stderr, "execsync-scan: bad value '%s' "
+				    "for --max-file-size (want bytes)\n",
+				    optarg);
+				return 2;
+			}
+			break;
+		case 'i':
+			ignore = es_xreallocarray(ignore, nignore + 2,
+			    sizeof(*ignore));
+			ignore[nignore++] = optarg;
+			ignore[nignore] = NULL;
+			break;
+		case 'h':
+			usage(0);
+		default:
+			usage(2);
+		}
+	}
+	if (optind != argc - 1)
+		usage(2);
+	opts.ignore = ignore;
+	if ((dir = realpath(argv[optind], NULL)) == NULL ||
+	    (root = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		fprintf(stderr, "execsync-scan: %s: %s\n", argv[optind],
+		    strerror(errno));
+		return 2;
+	}
+	if (es_tree_load(root, &opts, &t, &err) < 0) {
+		char msg[PATH_MAX + 600];
+
+		fprintf(stderr, "execsync-scan: %s\n",
+		    es_error_format(&err, msg, sizeof(msg)));
+		return 2;
+	}
+	if (json)
+		print_json(dir, &t);
+	else
+		print_human(dir, &t);
+	rc = t.nerrors ? 1 : 0;
+	es_tree_release(&t);
+	close(root);
+	free(dir);
+	free(ignore);
+	return rc;
+}
