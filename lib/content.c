@@ -186,7 +186,10 @@ conflict_at(const char *data, size_t len)
 	int stage;
 
 	for (;;) {
-		q = memmem(p, (size_t)(end - p), "<<<<<<<", 7);
+		/* memchr for the rare '<' is several times cheaper than memmem's
+		 * two-way search on text that holds none (measured: the walk of
+		 * every file in execsync-bench parse). */
+		q = memchr(p, '<', (size_t)(end - p));
 		if (q == NULL)
 			return -1;
 		if (q == data || q[-1] == '\n') {

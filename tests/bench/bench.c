@@ -23,6 +23,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <yaml.h>
+
 #include "execsync/action-line.h"
 #include "execsync/action-list.h"
 #include "execsync/buf.h"
@@ -298,6 +300,98 @@ parse_all(int root, bool check, struct counts *c)
 	return bad;
 }
 
+/*
+ * The floor set by libyaml alone: the frontmatter text of every project and
+ * goal file, already in memory, run through libyaml's event parser and
+ * nothing else. Shows how much of parse_ms no code of ours can remove.
+ */
+struct fm_texts {
+	char	**text;
+	size_t	 *len;
+	size_t	  n;
+};
+
+static void
+collect_frontmatter(int root, const struct es_scan_result *sr,
+    struct fm_texts *ft)
+{
+	struct es_buf b = ES_BUF_INIT;
+
+	memset(ft, 0, sizeof(*ft));
+	for (size_t i = 0; i < sr->n; i++) {
+		const char *p, *end, *q;
+		struct es_stat st;
+		struct es_error err;
+
+		if (sr->entries[i].info.kind == ES_KIND_ACTION)
+			continue;
+		es_buf_reset(&b);
+		if (es_scan_read(root, sr->entries[i].rel, MAX_FILE, &b, &st,
+		    &err) < 0)
+			continue;
+		p = b.buf;
+		end = b.buf + b.len;
+		if (end - p >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0)
+			p += 3;
+		if (end - p < 4 || memcmp(p, "---", 3) != 0)
+			continue;
+		p = memchr(p, '\n', (size_t)(end - p));
+		if (p == NULL)
+			continue;
+		p++;
+		for (q = p; q < end;) {
+			const char *nl;
+
+			if (end - q >= 3 && memcmp(q, "---", 3) == 0)
+				break;
+			if ((nl = memchr(q, '\n', (size_t)(end - q))) == NULL) {
+				q = end;
+				break;
+			}
+			q = nl + 1;
+		}
+		ft->text = realloc(ft->text, (ft->n + 1) * sizeof(*ft->text));
+		ft->len = realloc(ft->len, (ft->n + 1) * sizeof(*ft->len));
+		ft->text[ft->n] = strndup(p, (size_t)(q - p));
+		ft->len[ft->n] = (size_t)(q - p);
+		ft->n++;
+	}
+	es_buf_release(&b);
+}
+
+static size_t
+yaml_floor(const struct fm_texts *ft)
+{
+	size_t events = 0;
+
+	for (size_t i = 0; i < ft->n; i++) {
+		yaml_parser_t parser;
+		yaml_event_t ev;
+		bool done = false;
+
+		yaml_parser_initialize(&parser);
+		yaml_parser_set_encoding(&parser, YAML_UTF8_ENCODING);
+		yaml_parser_set_input_string(&parser,
+		    (const unsigned char *)ft->text[i], ft->len[i]);
+		while (!done && yaml_parser_parse(&parser, &ev)) {
+			done = ev.type == YAML_STREAM_END_EVENT;
+			yaml_event_delete(&ev);
+			events++;
+		}
+		yaml_parser_delete(&parser);
+	}
+	return events;
+}
+
+static void
+free_frontmatter(struct fm_texts *ft)
+{
+	for (size_t i = 0; i < ft->n; i++)
+		free(ft->text[i]);
+	free(ft->text);
+	free(ft->len);
+}
+
 static int
 cmd_parse(int root)
 {
@@ -306,8 +400,9 @@ cmd_parse(int root)
 	struct es_error err;
 	struct es_buf b = ES_BUF_INIT;
 	struct counts c;
-	double read_ms[REPEAT], parse_ms[REPEAT];
+	double read_ms[REPEAT], parse_ms[REPEAT], walk_ms[REPEAT], yaml_ms[REPEAT];
 	size_t bytes = 0;
+	struct fm_texts ft;
 
 	if (es_scan(root, &opts, &sr, &err) < 0) {
 		report("scan", &err);
@@ -317,7 +412,9 @@ cmd_parse(int root)
 	 * so that both see the same machine state. */
 	read_all(root, &sr, &b);
 	parse_all(root, false, &c);
+	collect_frontmatter(root, &sr, &ft);
 	for (int i = 0; i < REPEAT; i++) {
+		struct es_scan_result w;
 		double t0 = now_ms();
 
 		bytes = read_all(root, &sr, &b);
@@ -325,8 +422,16 @@ cmd_parse(int root)
 		t0 = now_ms();
 		parse_all(root, false, &c);
 		parse_ms[i] = now_ms() - t0;
+		t0 = now_ms();
+		if (es_scan(root, &opts, &w, &err) == 0)
+			es_scan_result_release(&w);
+		walk_ms[i] = now_ms() - t0;
+		t0 = now_ms();
+		yaml_floor(&ft);
+		yaml_ms[i] = now_ms() - t0;
 	}
 	double r = median(read_ms, REPEAT), p = median(parse_ms, REPEAT);
+	double w = median(walk_ms, REPEAT), y = median(yaml_ms, REPEAT);
 
 	printf("files: %zu\n", sr.n);
 	printf("bytes: %zu\n", bytes);
@@ -339,6 +444,13 @@ cmd_parse(int root)
 	printf("read_ms: %.2f\n", r);
 	printf("parse_ms: %.2f\n", p);
 	printf("parse_vs_read: %.2f\n", p / r);
+	/* Where the time goes: the walk alone, and libyaml alone on the
+	 * frontmatter texts already in memory (both are parts of parse_ms). */
+	printf("walk_ms: %.2f\n", w);
+	printf("yaml_floor_ms: %.2f\n", y);
+	printf("frontmatters: %zu\n", ft.n);
+	printf("floor_vs_read: %.2f\n", (r + w + y) / r);
+	free_frontmatter(&ft);
 	es_buf_release(&b);
 	es_scan_result_release(&sr);
 	return 0;
