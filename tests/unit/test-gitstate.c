@@ -1,0 +1,359 @@
+/*
+ * SPEC 4.16: a git operation in the root is seen from git's own markers, in
+ * a .git folder or in the folder a .git file names (worktrees, submodules).
+ */
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "es-test.h"
+
+#include "execsync/gitstate.h"
+
+struct tree {
+	char	 root[64];
+	char	 other[64];	/* a second folder, for gitdir targets */
+	int	 fd;
+};
+
+static void
+tree_init(struct tree *t)
+{
+	snprintf(t->root, sizeof(t->root), "/tmp/es-git-XXXXXX");
+	snprintf(t->other, sizeof(t->other), "/tmp/es-git-other-XXXXXX");
+	if (mkdtemp(t->root) == NULL || mkdtemp(t->other) == NULL)
+		fail_msg("mkdtemp: %s", strerror(errno));
+	t->fd = open(t->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(t->fd >= 0);
+}
+
+static int
+rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(p) == -1 ? -1 : 0;
+}
+
+static void
+tree_release(struct tree *t)
+{
+	close(t->fd);
+	nftw(t->root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	nftw(t->other, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static void
+path_of(char *out, size_t size, const char *base, const char *rel)
+{
+	int n = snprintf(out, size, "%s/%s", base, rel);
+
+	assert_true(n > 0 && (size_t)n < size);
+}
+
+static void
+make_dir(const char *base, const char *rel)
+{
+	char p[PATH_MAX];
+
+	path_of(p, sizeof(p), base, rel);
+	if (mkdir(p, 0755) == -1 && errno != EEXIST)
+		fail_msg("mkdir %s: %s", p, strerror(errno));
+}
+
+static void
+put(const char *base, const char *rel, const char *text)
+{
+	char p[PATH_MAX];
+	size_t n = strlen(text);
+	int fd;
+
+	path_of(p, sizeof(p), base, rel);
+	fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (fd == -1)
+		fail_msg("open %s: %s", p, strerror(errno));
+	assert_int_equal(write(fd, text, n), (ssize_t)n);
+	close(fd);
+}
+
+/* What "git init" leaves: present in every repository, never a marker. */
+static void
+plain_repo(const char *base, const char *gitdir)
+{
+	char rel[PATH_MAX];
+
+	make_dir(base, gitdir);
+	path_of(rel, sizeof(rel), gitdir, "HEAD");
+	put(base, rel, "ref: refs/heads/main\n");
+	path_of(rel, sizeof(rel), gitdir, "index");
+	put(base, rel, "DIRC");
+	path_of(rel, sizeof(rel), gitdir, "ORIG_HEAD");
+	put(base, rel, "0123\n");
+	path_of(rel, sizeof(rel), gitdir, "refs");
+	make_dir(base, rel);
+	path_of(rel, sizeof(rel), gitdir, "logs");
+	make_dir(base, rel);
+}
+
+/* SPEC 4.16's markers and the other mid-operation states. */
+static const struct {
+	const char	*marker;
+	bool		 dir;	/* git makes it a folder */
+} markers[] = {
+	{ "index.lock", false },
+	{ "rebase-merge", true },
+	{ "rebase-apply", true },
+	{ "MERGE_HEAD", false },
+	{ "CHERRY_PICK_HEAD", false },
+	{ "REVERT_HEAD", false },
+	{ "sequencer", true },
+	{ "BISECT_LOG", false },
+};
+
+#define NMARKERS (sizeof(markers) / sizeof(markers[0]))
+
+static void
+add_marker(const char *base, const char *gitdir, size_t i)
+{
+	char rel[PATH_MAX];
+
+	path_of(rel, sizeof(rel), gitdir, markers[i].marker);
+	if (markers[i].dir)
+		make_dir(base, rel);
+	else
+		put(base, rel, "x\n");
+}
+
+static void
+assert_busy(int fd, const char *want)
+{
+	const char *what = "unset";
+
+	if (want == NULL) {
+		if (es_git_busy(fd, &what))
+			fail_msg("busy (%s), want not busy", what);
+		assert_null(what);
+		return;
+	}
+	if (!es_git_busy(fd, &what))
+		fail_msg("not busy, want %s", want);
+	assert_non_null(what);
+	assert_string_equal(what, want);
+	/* what may be NULL. */
+	assert_true(es_git_busy(fd, NULL));
+}
+
+static void
+test_git_busy_each_marker(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < NMARKERS; i++) {
+		struct tree t;
+
+		tree_init(&t);
+		plain_repo(t.root, ".git");
+		assert_busy(t.fd, NULL);
+		add_marker(t.root, ".git", i);
+		assert_busy(t.fd, markers[i].marker);
+		tree_release(&t);
+	}
+}
+
+static void
+test_git_not_busy(void **state)
+{
+	struct tree t;
+
+	(void)state;
+	tree_init(&t);
+	/* No repository at all. */
+	assert_busy(t.fd, NULL);
+	/* A repository at rest. */
+	plain_repo(t.root, ".git");
+	put(t.root, ".git/index.lock.bak", "x");
+	put(t.root, ".git/MERGE_MSG", "x");
+	assert_busy(t.fd, NULL);
+	/* Markers in the work tree are not git's. */
+	put(t.root, "MERGE_HEAD", "x");
+	make_dir(t.root, "rebase-merge");
+	assert_busy(t.fd, NULL);
+	tree_release(&t);
+}
+
+/* The first marker in the header's order is named. */
+static void
+test_git_busy_order(void **state)
+{
+	struct tree t;
+
+	(void)state;
+	tree_init(&t);
+	plain_repo(t.root, ".git");
+	add_marker(t.root, ".git", 3);		/* MERGE_HEAD */
+	add_marker(t.root, ".git", 1);		/* rebase-merge */
+	assert_busy(t.fd, "rebase-merge");
+	add_marker(t.root, ".git", 0);		/* index.lock */
+	assert_busy(t.fd, "index.lock");
+	tree_release(&t);
+}
+
+/* A linked worktree: ".git" is a file naming an absolute gitdir. */
+static void
+test_git_busy_gitfile_absolute(void **state)
+{
+	char line[PATH_MAX + 16], gitdir[PATH_MAX];
+	int n;
+
+	(void)state;
+	for (size_t i = 0; i < NMARKERS; i++) {
+		struct tree t;
+
+		tree_init(&t);
+		path_of(gitdir, sizeof(gitdir), t.other, "worktrees/w");
+		make_dir(t.other, "worktrees");
+		plain_repo(t.other, "worktrees/w");
+		n = snprintf(line, sizeof(line), "gitdir: %s\n", gitdir);
+		assert_true(n > 0 && (size_t)n < sizeof(line));
+		put(t.root, ".git", line);
+		assert_busy(t.fd, NULL);
+		add_marker(t.other, "worktrees/w", i);
+		assert_busy(t.fd, markers[i].marker);
+		tree_release(&t);
+	}
+}
+
+/* A submodule: the gitdir is relative to the folder holding ".git". */
+static void
+test_git_busy_gitfile_relative(void **state)
+{
+	/* Line endings and trailing blanks git may leave or an editor add. */
+	static const char *const ends[] = { "\n", "\r\n", "  ", "", "\t\n" };
+	char line[PATH_MAX + 32];
+	const char *other;
+	int n;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(ends) / sizeof(ends[0]); i++) {
+		struct tree t;
+
+		tree_init(&t);
+		other = strrchr(t.other, '/') + 1;
+		make_dir(t.other, "modules");
+		plain_repo(t.other, "modules/sub");
+		n = snprintf(line, sizeof(line), "gitdir: ../%s/modules/sub%s",
+		    other, ends[i]);
+		assert_true(n > 0 && (size_t)n < sizeof(line));
+		put(t.root, ".git", line);
+		assert_busy(t.fd, NULL);
+		add_marker(t.other, "modules/sub", 2);	/* rebase-apply */
+		assert_busy(t.fd, "rebase-apply");
+		tree_release(&t);
+	}
+}
+
+/* A .git file that names nothing usable: no operation to wait for. */
+static void
+test_git_busy_gitfile_malformed(void **state)
+{
+	static const char *const lines[] = {
+		"",
+		"gitdir:",
+		"gitdir: ",
+		"gitdir: \n",
+		"gitdir:/x\n",
+		"garbage\n",
+		"GITDIR: sub\n",
+		"gitdir: does-not-exist\n",
+		"gitdir: marker-file\n",
+	};
+	struct tree t;
+
+	(void)state;
+	tree_init(&t);
+	/* Markers that a wrong parse could stumble on. */
+	make_dir(t.root, "sub");
+	put(t.root, "sub/index.lock", "x");
+	put(t.root, "marker-file", "x");
+	put(t.root, "index.lock", "x");
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		put(t.root, ".git", lines[i]);
+		if (es_git_busy(t.fd, NULL))
+			fail_msg("'%s': busy", lines[i]);
+	}
+	/* The well-formed line, for contrast. */
+	put(t.root, ".git", "gitdir: sub\n");
+	assert_busy(t.fd, "index.lock");
+	tree_release(&t);
+}
+
+/* A .git that is a symbolic link to a folder is followed (names only). */
+static void
+test_git_busy_symlinked_gitdir(void **state)
+{
+	char p[PATH_MAX], target[PATH_MAX];
+	struct tree t;
+
+	(void)state;
+	tree_init(&t);
+	plain_repo(t.other, "repo.git");
+	path_of(target, sizeof(target), t.other, "repo.git");
+	path_of(p, sizeof(p), t.root, ".git");
+	assert_int_equal(symlink(target, p), 0);
+	assert_busy(t.fd, NULL);
+	add_marker(t.other, "repo.git", 0);
+	assert_busy(t.fd, "index.lock");
+	tree_release(&t);
+}
+
+/*
+ * The root may be a folder inside the repository: git's own search goes
+ * up to the first .git, and so does ours; a nearer .git shadows a farther.
+ */
+static void
+test_git_busy_root_inside_repo(void **state)
+{
+	char p[PATH_MAX];
+	struct tree t;
+	int fd;
+
+	(void)state;
+	tree_init(&t);
+	plain_repo(t.other, ".git");
+	make_dir(t.other, "notes");
+	make_dir(t.other, "notes/execution-system");
+	path_of(p, sizeof(p), t.other, "notes/execution-system");
+	fd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_busy(fd, NULL);
+	add_marker(t.other, ".git", 0);		/* index.lock */
+	assert_busy(fd, "index.lock");
+	/* A repository of its own in between: that one counts. */
+	plain_repo(t.other, "notes/.git");
+	assert_busy(fd, NULL);
+	add_marker(t.other, "notes/.git", 3);	/* MERGE_HEAD */
+	assert_busy(fd, "MERGE_HEAD");
+	close(fd);
+	tree_release(&t);
+}
+
+static const struct CMUnitTest tests[] = {
+	cmocka_unit_test(test_git_busy_each_marker),
+	cmocka_unit_test(test_git_not_busy),
+	cmocka_unit_test(test_git_busy_order),
+	cmocka_unit_test(test_git_busy_gitfile_absolute),
+	cmocka_unit_test(test_git_busy_gitfile_relative),
+	cmocka_unit_test(test_git_busy_gitfile_malformed),
+	cmocka_unit_test(test_git_busy_symlinked_gitdir),
+	cmocka_unit_test(test_git_busy_root_inside_repo),
+};
+
+ES_TEST_MAIN(tests)
