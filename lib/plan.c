@@ -1,0 +1,1098 @@
+/*
+ * The decision core for projects and goals (SPEC §4, §6): three versions of
+ * one entity in, operations out. plan.h documents every decision; the
+ * comments here say how.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "execsync/doc.h"
+#include "execsync/layout.h"
+#include "execsync/merge.h"
+#include "execsync/plan.h"
+#include "execsync/slug.h"
+#include "execsync/xmalloc.h"
+
+/* Fields that live in the path only, never in a file's bytes (SPEC §2:
+ * "the folder comes from the path", "the slug is the file name"). */
+#define PATH_ONLY	(ES_F_FOLDER | ES_F_SLUG)
+
+enum side {
+	SIDE_DELETED,		/* absent, vanished or soft-deleted */
+	SIDE_UNCHANGED,
+	SIDE_CHANGED,		/* also: present, with no baseline */
+};
+
+enum winner {
+	WIN_FILE,
+	WIN_DB,
+};
+
+struct planner {
+	const struct es_plan_input *in;
+	enum es_policy		 policy;
+	int64_t			 now_ms;
+	/* This entity's ops, spliced into the caller's plan on success. */
+	struct es_plan		 ops;
+	struct es_error		*err;
+};
+
+static const struct {
+	unsigned	 bit;
+	const char	*name;
+} field_names[] = {
+	{ ES_F_TITLE, "title" },
+	{ ES_F_SLUG, "slug" },
+	{ ES_F_AREA, "area" },
+	{ ES_F_FOLDER, "folder" },
+	{ ES_F_TYPE, "type" },
+	{ ES_F_CREATED, "created" },
+	{ ES_F_STARTED, "started" },
+	{ ES_F_LAST_REVIEWED, "last_reviewed" },
+	{ ES_F_DUE, "due" },
+	{ ES_F_COMPLETED, "completed" },
+	{ ES_F_DESCOPED, "descoped" },
+	{ ES_F_CONTENT, "content" },
+	{ ES_F_EXTRA, "extra" },
+	{ ES_F_TEXT, "text" },
+	{ ES_F_CONTEXT, "context" },
+	{ ES_F_PROJECT, "project_slug" },
+	{ ES_F_STATE, "state" },
+	{ ES_F_DEFER, "defer" },
+	{ ES_F_ACTION_DATE, "action_date" },
+	{ ES_F_PRIORITY, "priority" },
+	{ ES_DOC_F_DELETED, "deleted" },
+};
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+void
+es_plan_init(struct es_plan *p)
+{
+	p->ops = NULL;
+	p->n = p->alloc = 0;
+}
+
+static void
+op_release(struct es_op *op)
+{
+	free(op->rel);
+	free(op->rel_from);
+	if (op->value != NULL) {
+		es_entity_release(op->value);
+		free(op->value);
+	}
+	memset(op, 0, sizeof(*op));
+}
+
+void
+es_plan_release(struct es_plan *p)
+{
+	for (size_t i = 0; i < p->n; i++)
+		op_release(&p->ops[i]);
+	free(p->ops);
+	es_plan_init(p);
+}
+
+/* Moves every op of src to the end of dst; src is left empty. */
+static void
+plan_splice(struct es_plan *dst, struct es_plan *src)
+{
+	if (src->n == 0)
+		return;
+	if (dst->n + src->n > dst->alloc) {
+		size_t want = dst->alloc ? dst->alloc * 2 : 8;
+
+		while (want < dst->n + src->n)
+			want *= 2;
+		dst->ops = es_xreallocarray(dst->ops, want, sizeof(*dst->ops));
+		dst->alloc = want;
+	}
+	memcpy(dst->ops + dst->n, src->ops, src->n * sizeof(*src->ops));
+	dst->n += src->n;
+	free(src->ops);
+	es_plan_init(src);
+}
+
+static struct es_entity *
+entity_dup(const struct es_entity *e)
+{
+	struct es_entity *c = es_xmalloc(sizeof(*c));
+
+	es_entity_copy(c, e);
+	return c;
+}
+
+static char *
+dup_or_null(const char *s)
+{
+	return s != NULL ? es_xstrdup(s) : NULL;
+}
+
+/* Appends a zeroed op of this entity to the planner's list. */
+static struct es_op *
+op_add(struct planner *p, enum es_op_kind k, enum es_direction dir)
+{
+	struct es_plan *l = &p->ops;
+	struct es_op *op;
+
+	if (l->n == l->alloc) {
+		l->alloc = l->alloc ? l->alloc * 2 : 8;
+		l->ops = es_xreallocarray(l->ops, l->alloc, sizeof(*l->ops));
+	}
+	op = &l->ops[l->n++];
+	memset(op, 0, sizeof(*op));
+	op->op = k;
+	op->dir = dir;
+	op->kind = p->in->kind;
+	return op;
+}
+
+static void
+op_reason(struct es_op *op, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+op_reason(struct es_op *op, const char *fmt, ...)
+{
+	va_list ap;
+
+	/* Truncation is fine: the reason is one line for people. */
+	va_start(ap, fmt);
+	vsnprintf(op->reason, sizeof(op->reason), fmt, ap);
+	va_end(ap);
+}
+
+void
+es_plan_fields_format(unsigned fields, struct es_buf *out)
+{
+	bool first = true;
+
+	for (size_t i = 0; i < NELEM(field_names); i++) {
+		if ((fields & field_names[i].bit) == 0)
+			continue;
+		if (!first)
+			es_buf_addstr(out, ", ");
+		es_buf_addstr(out, field_names[i].name);
+		first = false;
+	}
+}
+
+/* "title, due" into a small fixed buffer, for reasons. */
+static const char *
+fields_str(unsigned fields, char *buf, size_t size)
+{
+	struct es_buf b = ES_BUF_INIT;
+
+	es_plan_fields_format(fields, &b);
+	snprintf(buf, size, "%s", b.buf);
+	es_buf_release(&b);
+	return buf;
+}
+
+/* "'content', 'due'" for conflict reports. */
+static const char *
+fields_quoted(unsigned fields, char *buf, size_t size)
+{
+	struct es_buf b = ES_BUF_INIT;
+
+	for (size_t i = 0; i < NELEM(field_names); i++) {
+		if ((fields & field_names[i].bit) == 0)
+			continue;
+		es_buf_addf(&b, "%s'%s'", b.len ? ", " : "",
+		    field_names[i].name);
+	}
+	snprintf(buf, size, "%s", b.buf);
+	es_buf_release(&b);
+	return buf;
+}
+
+/*
+ * The version a document write sets (SPEC 4.12): later than the version the
+ * plan saw even when the database's clock runs ahead of ours, so a
+ * compare-and-swap on it can never be fooled by a repeated value.
+ */
+static int64_t
+new_version(const struct planner *p)
+{
+	int64_t cur = p->in->db_updated_at;
+
+	if (p->now_ms > cur)
+		return p->now_ms;
+	return cur < INT64_MAX ? cur + 1 : cur;
+}
+
+/* The document bookkeeping an op's value carries: the document's when there
+ * is one, else the baseline's (its id), else none. */
+static void
+stamp(const struct planner *p, struct es_entity *v)
+{
+	const struct es_plan_input *in = p->in;
+
+	if (in->db != NULL)
+		v->meta = in->db->meta;
+	else if (in->base != NULL)
+		v->meta = in->base->meta;
+	else
+		memset(&v->meta, 0, sizeof(v->meta));
+}
+
+/* Copies the field `bit` of src into dst. */
+static void
+field_take(struct es_entity *dst, const struct es_entity *src, unsigned bit)
+{
+	switch (bit) {
+	case ES_F_TITLE:
+		free(dst->title);
+		dst->title = dup_or_null(src->title);
+		break;
+	case ES_F_SLUG:
+		free(dst->slug);
+		dst->slug = dup_or_null(src->slug);
+		break;
+	case ES_F_AREA:
+		free(dst->area);
+		dst->area = dup_or_null(src->area);
+		break;
+	case ES_F_FOLDER:
+		dst->folder = src->folder;
+		break;
+	case ES_F_TYPE:
+		dst->type = src->type;
+		break;
+	case ES_F_CREATED:
+		dst->created = src->created;
+		break;
+	case ES_F_STARTED:
+		dst->started = src->started;
+		break;
+	case ES_F_LAST_REVIEWED:
+		dst->last_reviewed = src->last_reviewed;
+		break;
+	case ES_F_DUE:
+		dst->due = src->due;
+		break;
+	case ES_F_COMPLETED:
+		dst->completed = src->completed;
+		break;
+	case ES_F_DESCOPED:
+		dst->descoped = src->descoped;
+		break;
+	case ES_F_CONTENT:
+		es_entity_set_content(dst, src->content, src->content_len);
+		break;
+	case ES_F_EXTRA:
+		bson_destroy(dst->extra);
+		dst->extra = bson_copy(src->extra);
+		break;
+	default:
+		break;
+	}
+}
+
+/* The place errors name: "<collection>/<hex id>" (as doc.h's decode). */
+static int
+fail_here(struct planner *p)
+{
+	const struct es_plan_input *in = p->in;
+	const char *coll = es_kind_collection(in->kind);
+	const struct es_meta *m = NULL;
+	char hex[25];
+
+	if (p->err == NULL)
+		return -1;
+	if (in->db != NULL && in->db->meta.has_id)
+		m = &in->db->meta;
+	else if (in->base != NULL && in->base->meta.has_id)
+		m = &in->base->meta;
+	if (m != NULL) {
+		bson_oid_to_string(&m->id, hex);
+		snprintf(p->err->path, sizeof(p->err->path), "%s/%s",
+		    coll ? coll : "?", hex);
+	} else {
+		snprintf(p->err->path, sizeof(p->err->path), "%s/?",
+		    coll ? coll : "?");
+	}
+	return -1;
+}
+
+static unsigned
+path_fields(enum es_kind k)
+{
+	return k == ES_KIND_PROJECT ? PATH_ONLY | ES_F_AREA : PATH_ONLY;
+}
+
+/*
+ * Where the file of `to` goes when the file of `from` is at cur (SPEC 4.6):
+ * only the components whose value changed are rebuilt, each validated first
+ * (SPEC 4.11), so a project file in an area folder of the user's choosing
+ * stays there until its area changes, and a goal keeps its subfolder. With
+ * no cur (a new file), or a cur of an unexpected shape, the path is
+ * es_layout_entity_path(to), which validates every component.
+ */
+static int
+move_target(struct planner *p, const char *cur, const struct es_entity *from,
+    const struct es_entity *to, struct es_buf *out)
+{
+	enum es_kind k = p->in->kind;
+	unsigned d;
+	const char *comp[64];
+	char *copy = NULL, *area = NULL;
+	size_t n = 0;
+	int rc = -1;
+
+	es_buf_reset(out);
+	if (cur == NULL || from == NULL)
+		goto fresh;
+	d = es_entity_diff(from, to) & path_fields(k);
+	if (d == 0) {
+		es_buf_addstr(out, cur);
+		return 0;
+	}
+	if ((d & ES_F_SLUG) && !es_slug_is_safe(to->slug)) {
+		es_error_set(p->err, ES_EUNSAFE, NULL, 0, "unsafe slug '%s'",
+		    to->slug ? to->slug : "");
+		return fail_here(p);
+	}
+	if ((d & ES_F_FOLDER) && (es_folder_name(to->folder) == NULL ||
+	    (k == ES_KIND_GOAL && to->folder != ES_FOLDER_ACTIVE &&
+	    to->folder != ES_FOLDER_INCUBATOR))) {
+		const char *f = es_folder_name(to->folder);
+
+		es_error_set(p->err, ES_EPARSE, NULL, 0,
+		    "bad folder '%s' for %s '%s'", f ? f : "",
+		    k == ES_KIND_GOAL ? "goal" : "project",
+		    to->slug ? to->slug : "");
+		return fail_here(p);
+	}
+	if ((d & ES_F_AREA) && (area = es_area_dirname(to->area, p->err)) ==
+	    NULL)
+		return fail_here(p);
+
+	/* Split on '/', empty components kept (then the shape is wrong). */
+	copy = es_xstrdup(cur);
+	for (char *s = copy, *slash; s != NULL; s = slash) {
+		if ((slash = strchr(s, '/')) != NULL)
+			*slash++ = '\0';
+		if (n == NELEM(comp))
+			goto fresh;
+		comp[n++] = s;
+	}
+	if (k == ES_KIND_PROJECT) {
+		if (n != 4 || strcmp(comp[0], ES_DIR_PROJECTS) != 0)
+			goto fresh;
+		if (d & ES_F_AREA)
+			comp[2] = area;
+	} else {
+		if (n < 3 || strcmp(comp[0], ES_DIR_GOALS) != 0)
+			goto fresh;
+	}
+	if (d & ES_F_FOLDER)
+		comp[1] = es_folder_name(to->folder);
+	for (size_t i = 0; i + 1 < n; i++)
+		es_buf_addf(out, "%s/", comp[i]);
+	if (d & ES_F_SLUG)
+		es_buf_addf(out, "%s.md", to->slug);
+	else
+		es_buf_addstr(out, comp[n - 1]);
+	rc = 0;
+	goto out;
+fresh:
+	rc = es_layout_entity_path(to, out, p->err);
+	if (rc == -1)
+		fail_here(p);
+out:
+	free(copy);
+	free(area);
+	return rc;
+}
+
+/* Baseline bookkeeping: value is what both sides now say. */
+static void
+baseline_put(struct planner *p, const struct es_entity *value, const char *rel,
+    bool doc_written, bool doc_inserted, const char *why)
+{
+	struct es_op *op = op_add(p, ES_OP_BASELINE_PUT, ES_DIR_NONE);
+
+	op->rel = dup_or_null(rel);
+	op->value = entity_dup(value);
+	stamp(p, op->value);
+	op->value->meta.deleted = false;
+	op->value->meta.deleted_at = 0;
+	if (doc_inserted) {
+		memset(&op->value->meta, 0, sizeof(op->value->meta));
+		op->value->meta.created_at = op->value->meta.updated_at =
+		    p->now_ms;
+	} else {
+		op->value->meta.updated_at = doc_written ? new_version(p) :
+		    p->in->db_updated_at;
+	}
+	op_reason(op, "%s", why);
+}
+
+static void
+baseline_forget(struct planner *p, const char *why)
+{
+	const struct es_plan_input *in = p->in;
+	struct es_op *op = op_add(p, ES_OP_BASELINE_FORGET, ES_DIR_NONE);
+
+	op->rel = dup_or_null(in->base_rel);
+	op->value = entity_dup(in->base);
+	/* The row is the baseline's: its id, whatever the document says. */
+	if (!in->base->meta.has_id)
+		stamp(p, op->value);
+	op_reason(op, "%s", why);
+}
+
+/* A document op against the version the plan saw (SPEC 4.12). */
+static struct es_op *
+doc_op(struct planner *p, enum es_op_kind k, const struct es_entity *value,
+    unsigned fields)
+{
+	const struct es_plan_input *in = p->in;
+	struct es_op *op = op_add(p, k, ES_DIR_TO_DB);
+
+	op->rel = dup_or_null(in->file_rel ? in->file_rel : in->base_rel);
+	op->value = entity_dup(value);
+	op->fields = fields;
+	if (k == ES_OP_DOC_INSERT) {
+		/* A new document: the applier picks its id. */
+		memset(&op->value->meta, 0, sizeof(op->value->meta));
+		op->value->meta.created_at = op->value->meta.updated_at =
+		    p->now_ms;
+		return op;
+	}
+	stamp(p, op->value);
+	op->expect_updated_at = in->db_updated_at;
+	op->value->meta.updated_at = new_version(p);
+	if (k == ES_OP_DOC_DELETE) {
+		op->value->meta.deleted = true;
+		op->value->meta.deleted_at = p->now_ms;
+	} else {
+		op->value->meta.deleted = false;
+		op->value->meta.deleted_at = 0;
+	}
+	return op;
+}
+
+/*
+ * Brings the file from what it means now (cur, at cur_rel) to value: a move
+ * when the path changes, a write when its bytes must (never a write for a
+ * pure move: SPEC 4.8). With no cur the file is new: written whole at the
+ * path hint_rel/hint give (the baseline's, when the file comes back), or at
+ * es_layout_entity_path(value). *final gets the file's path afterwards.
+ */
+static int
+to_file(struct planner *p, const char *cur_rel, const struct es_entity *cur,
+    const char *hint_rel, const struct es_entity *hint,
+    const struct es_entity *value, const char *why, struct es_buf *final)
+{
+	struct es_op *op;
+	unsigned d;
+
+	if (cur != NULL) {
+		if (move_target(p, cur_rel, cur, value, final) == -1)
+			return -1;
+		d = es_entity_diff(cur, value);
+		if (cur_rel != NULL && strcmp(final->buf, cur_rel) != 0) {
+			op = op_add(p, ES_OP_FILE_MOVE, ES_DIR_TO_FILE);
+			op->rel = es_xstrdup(final->buf);
+			op->rel_from = es_xstrdup(cur_rel);
+			op->fields = d & path_fields(p->in->kind);
+			op->value = entity_dup(value);
+			stamp(p, op->value);
+			op_reason(op, "%s", why);
+		}
+		if ((d & ~PATH_ONLY) == 0)
+			return 0;
+		op = op_add(p, ES_OP_FILE_WRITE, ES_DIR_TO_FILE);
+		op->fields = d & ~PATH_ONLY;
+	} else {
+		if (move_target(p, hint_rel, hint, value, final) == -1)
+			return -1;
+		op = op_add(p, ES_OP_FILE_WRITE, ES_DIR_TO_FILE);
+		op->fields = ES_PLAN_F_ALL;
+	}
+	op->rel = es_xstrdup(final->buf);
+	op->value = entity_dup(value);
+	stamp(p, op->value);
+	op_reason(op, "%s", why);
+	return 0;
+}
+
+static enum winner
+policy_winner(const struct planner *p)
+{
+	switch (p->policy) {
+	case ES_POLICY_FILE:
+		return WIN_FILE;
+	case ES_POLICY_DATABASE:
+		return WIN_DB;
+	case ES_POLICY_NEWEST:
+	default:
+		/* Ties go to the database (plan.h). */
+		return p->in->file_mtime_ms > p->in->db_updated_at ?
+		    WIN_FILE : WIN_DB;
+	}
+}
+
+static const char *
+policy_phrase(const struct planner *p)
+{
+	switch (p->policy) {
+	case ES_POLICY_FILE:
+		return "policy file";
+	case ES_POLICY_DATABASE:
+		return "policy database";
+	case ES_POLICY_NEWEST:
+	default:
+		return "newest wins";
+	}
+}
+
+/* The loser's whole version is kept, then said (SPEC 4.2). */
+static void
+keep_loser(struct planner *p, enum winner w, const char *what)
+{
+	const struct es_plan_input *in = p->in;
+	struct es_op *op;
+
+	if (w == WIN_DB) {
+		op = op_add(p, ES_OP_KEEP_FILE_VERSION, ES_DIR_NONE);
+		op->rel = dup_or_null(in->file_rel);
+		op->value = entity_dup(in->file);
+		stamp(p, op->value);
+	} else {
+		op = op_add(p, ES_OP_KEEP_DOC_VERSION, ES_DIR_NONE);
+		op->rel = dup_or_null(in->file_rel);
+		op->value = entity_dup(in->db);
+	}
+	op_reason(op, "%s: %s (%s), %s version kept", what, policy_phrase(p),
+	    w == WIN_DB ? "database" : "file",
+	    w == WIN_DB ? "file" : "database");
+	op = op_add(p, ES_OP_REPORT, ES_DIR_NONE);
+	op->rel = dup_or_null(in->file_rel);
+	memcpy(op->reason, p->ops.ops[p->ops.n - 2].reason,
+	    sizeof(op->reason));
+}
+
+/*
+ * Applies the merged result r to both sides: the document gets the fields it
+ * lacks, the file is moved/written where it lacks something, and the
+ * baseline records r where the file ends up.
+ */
+static int
+settle(struct planner *p, const struct es_entity *r, const char *why)
+{
+	const struct es_plan_input *in = p->in;
+	struct es_buf final = ES_BUF_INIT;
+	struct es_op *op;
+	unsigned to_db = es_entity_diff(in->db, r);
+	int rc = -1;
+
+	if (to_db != 0) {
+		op = doc_op(p, ES_OP_DOC_UPDATE, r, to_db);
+		op_reason(op, "%s", why);
+	}
+	if (to_file(p, in->file_rel, in->file, NULL, NULL, r, why,
+	    &final) == -1)
+		goto out;
+	baseline_put(p, r, final.buf, to_db != 0, false, why);
+	rc = 0;
+out:
+	es_buf_release(&final);
+	return rc;
+}
+
+/* SPEC 4.17: both sides present, no baseline: match by identity. */
+static int
+plan_identity(struct planner *p)
+{
+	const struct es_plan_input *in = p->in;
+	unsigned d = es_entity_diff(in->file, in->db);
+	enum winner w;
+	char fs[128], what[160];
+
+	if (d == 0) {
+		baseline_put(p, in->file, in->file_rel, false, false,
+		    "matched by identity, same meaning (SPEC 4.17)");
+		return 0;
+	}
+	/* No ancestor: every difference is a conflict for the policy. */
+	w = policy_winner(p);
+	snprintf(what, sizeof(what), "no baseline, sides differ on %s",
+	    fields_quoted(d, fs, sizeof(fs)));
+	keep_loser(p, w, what);
+	return settle(p, w == WIN_FILE ? in->file : in->db, what);
+}
+
+static int
+plan_no_base(struct planner *p)
+{
+	const struct es_plan_input *in = p->in;
+	struct es_buf final = ES_BUF_INIT;
+	struct es_op *op;
+	int rc = -1;
+
+	if (in->file != NULL && in->db != NULL && !in->db->meta.deleted) {
+		rc = plan_identity(p);
+	} else if (in->file != NULL && in->db != NULL) {
+		/* Matched a soft-deleted document: deletes nothing (4.17). */
+		unsigned d = es_entity_diff(in->db, in->file);
+
+		if (d != 0) {
+			op = op_add(p, ES_OP_KEEP_DOC_VERSION, ES_DIR_NONE);
+			op->rel = dup_or_null(in->file_rel);
+			op->value = entity_dup(in->db);
+			op_reason(op, "deleted document differs from the file, "
+			    "database version kept");
+		}
+		static const char why[] = "no baseline, file matches a "
+		    "deleted document: undeleted (SPEC 4.17)";
+
+		op = doc_op(p, ES_OP_DOC_UNDELETE, in->file,
+		    d | ES_DOC_F_DELETED);
+		op_reason(op, "%s", why);
+		baseline_put(p, in->file, in->file_rel, true, false, why);
+		rc = 0;
+	} else if (in->file != NULL) {
+		op = doc_op(p, ES_OP_DOC_INSERT, in->file, ES_PLAN_F_ALL);
+		op_reason(op, "new file (SPEC 4.4)");
+		baseline_put(p, in->file, in->file_rel, true, true,
+		    "new file (SPEC 4.4)");
+		rc = 0;
+	} else if (in->db != NULL && !in->db->meta.deleted) {
+		if (to_file(p, NULL, NULL, NULL, NULL, in->db,
+		    "new document (SPEC 4.4)", &final) == -1)
+			goto out;
+		baseline_put(p, in->db, final.buf, false, false,
+		    "new document (SPEC 4.4)");
+		rc = 0;
+	} else {
+		rc = 0;		/* nothing on either side that lives */
+	}
+out:
+	es_buf_release(&final);
+	return rc;
+}
+
+/* Both sides changed since the baseline: merge by field (SPEC 4.3). */
+static int
+plan_merge(struct planner *p)
+{
+	const struct es_plan_input *in = p->in;
+	const struct es_entity *b = in->base, *f = in->file, *d = in->db;
+	unsigned fb = es_entity_diff(b, f), db = es_entity_diff(b, d);
+	unsigned differ = es_entity_diff(f, d), conflicts = 0;
+	struct es_entity r;
+	struct es_buf why = ES_BUF_INIT, merged = ES_BUF_INIT;
+	enum winner w = WIN_DB;
+	int rc;
+
+	es_entity_copy(&r, b);
+	for (size_t i = 0; i < NELEM(field_names); i++) {
+		unsigned bit = field_names[i].bit;
+		const char *from;
+
+		if ((bit & ES_PLAN_F_ALL) == 0 || ((fb | db) & bit) == 0)
+			continue;
+		if ((fb & bit) && !(db & bit)) {
+			field_take(&r, f, bit);
+			from = "file";
+		} else if ((db & bit) && !(fb & bit)) {
+			field_take(&r, d, bit);
+			from = "database";
+		} else if (!(differ & bit)) {
+			field_take(&r, f, bit);
+			from = "both";
+		} else if (bit == ES_F_CONTENT && es_merge3(b->content,
+		    b->content_len, f->content, f->content_len, d->content,
+		    d->content_len, &merged) == 0) {
+			es_entity_set_content(&r, merged.buf, merged.len);
+			from = "merged";
+		} else {
+			conflicts |= bit;
+			continue;	/* decided below, by the policy */
+		}
+		es_buf_addf(&why, "%s%s (%s)", why.len ? ", " : "",
+		    field_names[i].name, from);
+	}
+	if (conflicts != 0) {
+		char fs[128], what[160];
+
+		w = policy_winner(p);
+		for (size_t i = 0; i < NELEM(field_names); i++)
+			if (conflicts & field_names[i].bit)
+				field_take(&r, w == WIN_FILE ? f : d,
+				    field_names[i].bit);
+		snprintf(what, sizeof(what), "conflict on %s",
+		    fields_quoted(conflicts, fs, sizeof(fs)));
+		keep_loser(p, w, what);
+		es_buf_addf(&why, "%s%s (conflict: %s)", why.len ? ", " : "",
+		    fields_str(conflicts, fs, sizeof(fs)),
+		    w == WIN_FILE ? "file" : "database");
+	}
+	{
+		struct es_buf reason = ES_BUF_INIT;
+
+		if (es_entity_diff(f, d) == 0)
+			es_buf_addf(&reason, "both made the same change: %s",
+			    why.buf);
+		else
+			es_buf_addf(&reason, "both changed, merged: %s",
+			    why.buf);
+		rc = settle(p, &r, reason.buf);
+		es_buf_release(&reason);
+	}
+	es_entity_release(&r);
+	es_buf_release(&why);
+	es_buf_release(&merged);
+	return rc;
+}
+
+static enum side
+side_of(const struct es_entity *base, const struct es_entity *e,
+    bool deleted)
+{
+	if (e == NULL || deleted)
+		return SIDE_DELETED;
+	if (base != NULL && es_entity_diff(base, e) == 0)
+		return SIDE_UNCHANGED;
+	return SIDE_CHANGED;
+}
+
+static int
+plan_with_base(struct planner *p)
+{
+	const struct es_plan_input *in = p->in;
+	enum side fs = side_of(in->base, in->file, false);
+	enum side ds = side_of(in->base, in->db,
+	    in->db != NULL && in->db->meta.deleted);
+	struct es_buf final = ES_BUF_INIT;
+	struct es_op *op;
+	char names[128], why[512];
+	unsigned d;
+	int rc = -1;
+
+	switch (fs * 3 + ds) {
+	case SIDE_UNCHANGED * 3 + SIDE_UNCHANGED:
+		/* Nothing, unless the file moved without a change of meaning:
+		 * the baseline then learns its new place. */
+		if (in->file_rel != NULL && in->base_rel != NULL &&
+		    strcmp(in->file_rel, in->base_rel) != 0)
+			baseline_put(p, in->file, in->file_rel, false, false,
+			    "file moved, same meaning");
+		break;
+	case SIDE_CHANGED * 3 + SIDE_UNCHANGED:
+		d = es_entity_diff(in->db, in->file);
+		snprintf(why, sizeof(why), "file changed: %s",
+		    fields_str(d, names, sizeof(names)));
+		op = doc_op(p, ES_OP_DOC_UPDATE, in->file, d);
+		op_reason(op, "%s", why);
+		baseline_put(p, in->file, in->file_rel, true, false, why);
+		break;
+	case SIDE_UNCHANGED * 3 + SIDE_CHANGED:
+		d = es_entity_diff(in->file, in->db);
+		snprintf(why, sizeof(why), "database changed: %s",
+		    fields_str(d, names, sizeof(names)));
+		if (to_file(p, in->file_rel, in->file, NULL, NULL, in->db, why,
+		    &final) == -1)
+			goto out;
+		baseline_put(p, in->db, final.buf, false, false, why);
+		break;
+	case SIDE_CHANGED * 3 + SIDE_CHANGED:
+		if (plan_merge(p) == -1)
+			goto out;
+		break;
+	case SIDE_DELETED * 3 + SIDE_UNCHANGED:
+		op = doc_op(p, ES_OP_DOC_DELETE, in->db, ES_DOC_F_DELETED);
+		op_reason(op, "deleted in the folder (SPEC 4.5)");
+		baseline_forget(p, "deleted in the folder (SPEC 4.5)");
+		break;
+	case SIDE_UNCHANGED * 3 + SIDE_DELETED:
+		op = op_add(p, ES_OP_FILE_TRASH, ES_DIR_TO_FILE);
+		op->rel = dup_or_null(in->file_rel);
+		op->value = entity_dup(in->file);
+		stamp(p, op->value);
+		snprintf(why, sizeof(why), "%s in the database (SPEC 4.5)",
+		    in->db != NULL ? "deleted" : "vanished");
+		op_reason(op, "%s", why);
+		baseline_forget(p, why);
+		break;
+	case SIDE_DELETED * 3 + SIDE_CHANGED:
+		d = es_entity_diff(in->base, in->db);
+		snprintf(why, sizeof(why), "edit wins over delete (SPEC 4.5): "
+		    "deleted in the folder, database changed %s, file comes "
+		    "back", fields_str(d, names, sizeof(names)));
+		if (to_file(p, NULL, NULL, in->base_rel, in->base, in->db, why,
+		    &final) == -1)
+			goto out;
+		baseline_put(p, in->db, final.buf, false, false, why);
+		break;
+	case SIDE_CHANGED * 3 + SIDE_DELETED:
+		d = es_entity_diff(in->base, in->file);
+		snprintf(why, sizeof(why), "edit wins over delete (SPEC 4.5): "
+		    "%s in the database, file changed %s",
+		    in->db != NULL ? "deleted" : "vanished",
+		    fields_str(d, names, sizeof(names)));
+		if (in->db != NULL) {
+			/* The document changed before it was deleted: its
+			 * version is kept too, so no edit is lost (4.2). */
+			if (es_entity_diff(in->base, in->db) != 0) {
+				op = op_add(p, ES_OP_KEEP_DOC_VERSION,
+				    ES_DIR_NONE);
+				op->rel = dup_or_null(in->file_rel);
+				op->value = entity_dup(in->db);
+				op_reason(op, "the deleted document had "
+				    "changes of its own, database version "
+				    "kept");
+			}
+			op = doc_op(p, ES_OP_DOC_UNDELETE, in->file,
+			    es_entity_diff(in->db, in->file) |
+			    ES_DOC_F_DELETED);
+			op_reason(op, "%s", why);
+			baseline_put(p, in->file, in->file_rel, true, false,
+			    why);
+		} else {
+			op = doc_op(p, ES_OP_DOC_INSERT, in->file,
+			    ES_PLAN_F_ALL);
+			op_reason(op, "%s", why);
+			baseline_forget(p, why);
+			baseline_put(p, in->file, in->file_rel, true, true,
+			    why);
+		}
+		break;
+	case SIDE_DELETED * 3 + SIDE_DELETED:
+		baseline_forget(p, "deleted on both sides");
+		break;
+	}
+	rc = 0;
+out:
+	es_buf_release(&final);
+	return rc;
+}
+
+int
+es_plan_entity(const struct es_plan_input *in, enum es_policy policy,
+    int64_t now_ms, struct es_plan *plan, struct es_error *err)
+{
+	struct planner p;
+	struct es_op *op;
+	int rc = -1;
+
+	memset(&p, 0, sizeof(p));
+	p.in = in;
+	p.policy = policy;
+	p.now_ms = now_ms;
+	p.err = err;
+	es_plan_init(&p.ops);
+
+	if (in->kind != ES_KIND_PROJECT && in->kind != ES_KIND_GOAL) {
+		es_error_set(err, ES_EPARSE, NULL, 0,
+		    "not a project or goal: actions are planned by line");
+		fail_here(&p);
+		goto out;
+	}
+	if (in->file_broken || in->db_broken) {
+		/* SPEC 4.10: the unreadable side may hold the only copy of an
+		 * edit, so neither side is touched until it reads again. */
+		op = op_add(&p, ES_OP_REPORT, ES_DIR_NONE);
+		op->rel = dup_or_null(in->file_rel ? in->file_rel :
+		    in->base_rel);
+		op_reason(op, "%s, entity left alone",
+		    in->file_broken && in->db_broken ?
+		    "neither the file parses nor the document decodes" :
+		    in->file_broken ? "the file does not parse" :
+		    "the document does not decode");
+		rc = 0;
+	} else if (in->base == NULL) {
+		rc = plan_no_base(&p);
+	} else {
+		rc = plan_with_base(&p);
+	}
+out:
+	if (rc == 0)
+		plan_splice(plan, &p.ops);
+	es_plan_release(&p.ops);
+	return rc;
+}
+
+void
+es_plan_count(const struct es_plan *p, enum es_kind k, size_t *deletes,
+    size_t *trashes)
+{
+	size_t nd = 0, nt = 0;
+
+	for (size_t i = 0; i < p->n; i++) {
+		if (p->ops[i].kind != k)
+			continue;
+		if (p->ops[i].op == ES_OP_DOC_DELETE)
+			nd++;
+		else if (p->ops[i].op == ES_OP_FILE_TRASH)
+			nt++;
+	}
+	if (deletes != NULL)
+		*deletes = nd;
+	if (trashes != NULL)
+		*trashes = nt;
+}
+
+static const char *const op_names[] = {
+	[ES_OP_DOC_INSERT] = "insert",
+	[ES_OP_DOC_UPDATE] = "update",
+	[ES_OP_DOC_DELETE] = "delete",
+	[ES_OP_DOC_UNDELETE] = "undelete",
+	[ES_OP_FILE_WRITE] = "write",
+	[ES_OP_FILE_MOVE] = "move",
+	[ES_OP_FILE_TRASH] = "trash",
+	[ES_OP_KEEP_FILE_VERSION] = "keep-file-version",
+	[ES_OP_KEEP_DOC_VERSION] = "keep-doc-version",
+	[ES_OP_BASELINE_PUT] = "baseline",
+	[ES_OP_BASELINE_FORGET] = "forget",
+	[ES_OP_REPORT] = "report",
+};
+
+const char *
+es_op_kind_name(enum es_op_kind k)
+{
+	return (size_t)k < NELEM(op_names) && op_names[k] ? op_names[k] : "?";
+}
+
+const char *
+es_direction_name(enum es_direction d)
+{
+	switch (d) {
+	case ES_DIR_TO_DB:
+		return "file->db";
+	case ES_DIR_TO_FILE:
+		return "db->file";
+	case ES_DIR_NONE:
+	default:
+		return "-";
+	}
+}
+
+static const char *
+kind_name(enum es_kind k)
+{
+	switch (k) {
+	case ES_KIND_PROJECT:
+		return "project";
+	case ES_KIND_GOAL:
+		return "goal";
+	case ES_KIND_ACTION:
+		return "action";
+	}
+	return "?";
+}
+
+/* Paths are user data: control bytes become \xNN so no line is forged. */
+static void
+add_escaped(struct es_buf *out, const char *s, bool ascii_only)
+{
+	for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+		if (*c < 0x20 || *c == 0x7f || *c == '\\' ||
+		    (ascii_only && *c >= 0x80))
+			es_buf_addf(out, "\\x%02x", *c);
+		else
+			es_buf_addch(out, *c);
+	}
+}
+
+void
+es_op_describe(const struct es_op *op, struct es_buf *out)
+{
+	char hex[25];
+
+	es_buf_addf(out, "%s %s %s", es_direction_name(op->dir),
+	    es_op_kind_name(op->op), kind_name(op->kind));
+	if (op->rel != NULL) {
+		es_buf_addch(out, ' ');
+		add_escaped(out, op->rel, false);
+	}
+	if (op->rel_from != NULL) {
+		es_buf_addstr(out, " from ");
+		add_escaped(out, op->rel_from, false);
+	}
+	if (op->value != NULL && op->value->meta.has_id) {
+		bson_oid_to_string(&op->value->meta.id, hex);
+		es_buf_addf(out, " id %s", hex);
+	}
+	if (op->fields != 0 && (op->op == ES_OP_DOC_UPDATE ||
+	    op->op == ES_OP_DOC_UNDELETE || op->op == ES_OP_FILE_WRITE ||
+	    op->op == ES_OP_FILE_MOVE) && op->fields != ES_PLAN_F_ALL) {
+		es_buf_addstr(out, " fields ");
+		es_plan_fields_format(op->fields, out);
+	}
+	es_buf_addstr(out, ": ");
+	add_escaped(out, op->reason, false);
+}
+
+/* jansson wants UTF-8: a string that is not is given in \xNN form. */
+static void
+json_set_str(json_t *obj, const char *key, const char *s)
+{
+	json_t *v;
+
+	if (s == NULL)
+		return;
+	if ((v = json_string(s)) == NULL) {
+		struct es_buf b = ES_BUF_INIT;
+
+		add_escaped(&b, s, true);
+		v = json_string(b.buf);
+		es_buf_release(&b);
+	}
+	if (v != NULL)
+		json_object_set_new(obj, key, v);
+}
+
+json_t *
+es_op_json(const struct es_op *op)
+{
+	json_t *o = json_object(), *fields;
+	char hex[25];
+
+	if (o == NULL)
+		return NULL;
+	json_set_str(o, "op", es_op_kind_name(op->op));
+	json_set_str(o, "direction", es_direction_name(op->dir));
+	json_set_str(o, "kind", kind_name(op->kind));
+	json_set_str(o, "path", op->rel);
+	json_set_str(o, "from", op->rel_from);
+	if (op->value != NULL && op->value->meta.has_id) {
+		bson_oid_to_string(&op->value->meta.id, hex);
+		json_set_str(o, "id", hex);
+	}
+	if (op->fields != 0 && (fields = json_array()) != NULL) {
+		for (size_t i = 0; i < NELEM(field_names); i++)
+			if (op->fields & field_names[i].bit)
+				json_array_append_new(fields,
+				    json_string(field_names[i].name));
+		json_object_set_new(o, "fields", fields);
+	}
+	if (op->op == ES_OP_DOC_UPDATE || op->op == ES_OP_DOC_DELETE ||
+	    op->op == ES_OP_DOC_UNDELETE)
+		json_object_set_new(o, "expect_updated_at",
+		    json_integer(op->expect_updated_at));
+	json_set_str(o, "reason", op->reason);
+	return o;
+}
+
+json_t *
+es_plan_json(const struct es_plan *p)
+{
+	json_t *a = json_array();
+
+	if (a == NULL)
+		return NULL;
+	for (size_t i = 0; i < p->n; i++) {
+		json_t *o = es_op_json(&p->ops[i]);
+
+		if (o != NULL)
+			json_array_append_new(a, o);
+	}
+	return a;
+}
