@@ -137,7 +137,9 @@ struct es_progress {
 	bool		 on;
 	bool		 drawn;
 	int64_t		 last_ms;
-	int64_t		 docs_t0_ms;	/* -1 until there are docs to write */
+	int64_t		 docs_t0_ms;	/* -1 until there are docs to count */
+	char		*phase;		/* of the last update: a new one
+					 * restarts the rate */
 	struct es_buf	 line;
 	struct es_buf	 out;
 };
@@ -205,6 +207,7 @@ es_progress_free(struct es_progress *p)
 	es_progress_clear(p);
 	es_buf_release(&p->line);
 	es_buf_release(&p->out);
+	free(p->phase);
 	free(p);
 }
 
@@ -221,6 +224,14 @@ es_progress_update(struct es_progress *p, const char *phase,
 	if (p == NULL || !p->on)
 		return;
 	now = mono_ms();
+	if (phase == NULL)
+		phase = "";
+	if (p->phase == NULL || strcmp(p->phase, phase) != 0) {
+		free(p->phase);
+		p->phase = es_xstrdup(phase);
+		p->docs_t0_ms = -1;
+		force = true;
+	}
 	if (docs_total > 0 && p->docs_t0_ms < 0)
 		p->docs_t0_ms = now;
 	if (!force && p->drawn && now - p->last_ms < ES_PROGRESS_INTERVAL_MS)

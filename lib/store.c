@@ -22,6 +22,7 @@ struct es_store {
 	char		*uri;		/* as given: for redaction only */
 	char		*db;
 	uint64_t	 round_trips;
+	uint32_t	 batch_size;	/* finds' batchSize; 0 = the server's */
 };
 
 void
@@ -283,6 +284,8 @@ es_store_find(struct es_store *s, enum es_kind kind, const char *user_id,
 	BSON_APPEND_INT32(&sub, "updated_at", 1);
 	BSON_APPEND_INT32(&sub, "_id", 1);
 	bson_append_document_end(&opts, &sub);
+	if (s->batch_size > 0)
+		BSON_APPEND_INT32(&opts, "batchSize", (int32_t)s->batch_size);
 
 	coll = collection(s, kind);
 	cur = mongoc_collection_find_with_opts(coll, &filter, &opts, NULL);
@@ -298,6 +301,51 @@ out:
 	bson_destroy(&filter);
 	bson_destroy(&opts);
 	return rc;
+}
+
+int
+es_store_find_fields(struct es_store *s, enum es_kind kind,
+    const char *user_id, const char *const *fields, es_store_doc_cb cb,
+    void *ud, struct es_error *err)
+{
+	mongoc_collection_t *coll;
+	mongoc_cursor_t *cur;
+	bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER, proj;
+	const bson_t *doc;
+	bson_error_t be;
+	int rc = 0;
+
+	BSON_APPEND_UTF8(&filter, "user_id", user_id);
+	BSON_APPEND_DOCUMENT_BEGIN(&opts, "projection", &proj);
+	BSON_APPEND_INT32(&proj, "_id", 1);
+	for (size_t i = 0; fields != NULL && fields[i] != NULL; i++)
+		if (strcmp(fields[i], "_id") != 0)
+			BSON_APPEND_INT32(&proj, fields[i], 1);
+	bson_append_document_end(&opts, &proj);
+	if (s->batch_size > 0)
+		BSON_APPEND_INT32(&opts, "batchSize", (int32_t)s->batch_size);
+
+	coll = collection(s, kind);
+	cur = mongoc_collection_find_with_opts(coll, &filter, &opts, NULL);
+	while (mongoc_cursor_next(cur, &doc))
+		if (cb(doc, ud) != 0)
+			goto out;
+	if (mongoc_cursor_error(cur, &be))
+		rc = store_error(s, err, es_store_collection_name(kind), "find",
+		    &be);
+out:
+	mongoc_cursor_destroy(cur);
+	mongoc_collection_destroy(coll);
+	bson_destroy(&filter);
+	bson_destroy(&opts);
+	return rc;
+}
+
+void
+es_store_set_batch_size(struct es_store *s, uint32_t n)
+{
+	/* The server takes an int32. */
+	s->batch_size = n > INT32_MAX ? INT32_MAX : n;
 }
 
 int

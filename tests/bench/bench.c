@@ -7,9 +7,18 @@
  *                                       every entity parses to the same
  *                                       fingerprint (exit 1 if not)
  *
+ *   execsync-bench migrate [--tree DIR] [--uri URI] [--batch-size N]
+ *                                       the import: es_migrate_run() vs a
+ *                                       naive one insert per document vs
+ *                                       the bare bulk inserts of the same
+ *                                       documents, each on a fresh database
+ *
  * Without --tree a default sample tree (contrib/make-sample-tree: 2,000
  * projects, 20,000 actions, 200 goals, seed 1) is generated in a temporary
- * folder and removed afterwards.
+ * folder and removed afterwards. migrate works on a copy of --tree (it
+ * writes a baseline into the folder); its server is --uri, else
+ * EXECSYNC_TEST_MONGODB_URI, else a private FerretDB started with
+ * tests/ferretdb-fixture and stopped at the end.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,6 +34,8 @@
 
 #include <yaml.h>
 
+#include <mongoc/mongoc.h>
+
 #include "execsync/action-line.h"
 #include "execsync/action-list.h"
 #include "execsync/buf.h"
@@ -32,7 +43,10 @@
 #include "execsync/entity.h"
 #include "execsync/error.h"
 #include "execsync/fingerprint.h"
+#include "execsync/log.h"
+#include "execsync/migrate.h"
 #include "execsync/scan.h"
+#include "execsync/store.h"
 
 #define REPEAT		7
 #define MAX_FILE	(8u << 20)
@@ -471,10 +485,325 @@ cmd_check(int root)
 	return bad || c.errors ? 1 : 0;
 }
 
+/* ---- migrate: the one-time import (issue 4) ---- */
+
+#define MIGRATE_REPEAT	3	/* real and raw, alternated: medians */
+
+/* Runs argv, output to stderr; its exit status, or -1. */
+static int
+run_quiet(char *const argv[])
+{
+	pid_t pid;
+	int status;
+
+	if ((pid = fork()) == 0) {
+		dup2(STDERR_FILENO, STDOUT_FILENO);
+		execvp(argv[0], argv);
+		perror(argv[0]);
+		_exit(127);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+/* The first line of path, malloc'd, or NULL. */
+static char *
+first_line(const char *path)
+{
+	char line[4096];
+	FILE *f = fopen(path, "r");
+
+	if (f == NULL)
+		return NULL;
+	if (fgets(line, sizeof(line), f) == NULL) {
+		fclose(f);
+		return NULL;
+	}
+	fclose(f);
+	line[strcspn(line, "\r\n")] = '\0';
+	return strdup(line);
+}
+
+static void
+drop_db(const char *uri, const char *db)
+{
+	mongoc_client_t *c = mongoc_client_new(uri);
+	mongoc_database_t *d;
+	bson_error_t be;
+
+	if (c == NULL)
+		return;
+	d = mongoc_client_get_database(c, db);
+	if (!mongoc_database_drop_with_opts(d, NULL, &be))
+		fprintf(stderr, "execsync-bench: drop %s: %s\n", db, be.message);
+	mongoc_database_destroy(d);
+	mongoc_client_destroy(c);
+}
+
+static void
+remove_file_tree(const char *path)
+{
+	nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* The bare inserts of prebuilt documents, as es_migrate_run() batches them. */
+static double
+raw_insert(struct es_store *s, const struct es_migrate_docs *d, size_t batch,
+    size_t *failed)
+{
+	struct es_error err;
+	double t0 = now_ms();
+
+	*failed = 0;
+	for (int k = 0; k < 3; k++) {
+		int *st = calloc(d->n[k] ? d->n[k] : 1, sizeof(int));
+
+		if (st == NULL)
+			exit(2);
+		if (es_store_insert_many(s, (enum es_kind)k,
+		    (const bson_t *const *)d->docs[k], d->n[k], batch, st,
+		    &err) < 0)
+			report("raw insert", &err);
+		for (size_t i = 0; i < d->n[k]; i++)
+			*failed += st[i] != 0;
+		free(st);
+	}
+	return now_ms() - t0;
+}
+
+/* What the replaced script does: read, then one insert per document. */
+static double
+naive_import(struct es_store *s, const struct es_migrate_opts *o,
+    size_t *ndocs, size_t *failed)
+{
+	struct es_migrate_docs d;
+	struct es_error err;
+	double t0 = now_ms();
+
+	*failed = *ndocs = 0;
+	if (es_migrate_build_docs(o, &d, &err) < 0) {
+		report("naive import", &err);
+		exit(2);
+	}
+	for (int k = 0; k < 3; k++)
+		for (size_t i = 0; i < d.n[k]; i++) {
+			if (es_store_insert(s, (enum es_kind)k, d.docs[k][i],
+			    &err) < 0)
+				(*failed)++;
+			(*ndocs)++;
+		}
+	t0 = now_ms() - t0;
+	es_migrate_docs_release(&d);
+	return t0;
+}
+
+static struct es_store *
+open_store(const char *uri, const char *db)
+{
+	struct es_error err;
+	struct es_store *s = es_store_open(uri, db, 30000, &err);
+
+	if (s == NULL) {
+		report("store", &err);
+		exit(2);
+	}
+	return s;
+}
+
+static int
+cmd_migrate(const char *tree, const char *uri_arg, size_t batch)
+{
+	const char *env = getenv("EXECSYNC_TEST_MONGODB_URI");
+	char tmpl[] = "/tmp/execsync-bench-db-XXXXXX";
+	char *fdb = NULL, *uri = NULL, *src, *base = NULL, *ufile;
+	char *fixture = ES_SOURCE_DIR "/tests/ferretdb-fixture";
+	char *names[MIGRATE_REPEAT * 2 + 1];
+	double real[MIGRATE_REPEAT], raw[MIGRATE_REPEAT], naive;
+	struct es_migrate_result r;
+	struct es_migrate_opts o;
+	struct es_migrate_docs docs;
+	struct es_error err;
+	size_t ndocs = 0, failed = 0, nnaive, nfail, nnames = 0;
+	uint64_t rt = 0;
+	double load = 0, ins = 0, rd = 0, bl = 0;
+	int rc = 2;
+
+	if ((src = realpath(tree, NULL)) == NULL) {
+		fprintf(stderr, "execsync-bench: %s: %s\n", tree,
+		    strerror(errno));
+		return 2;
+	}
+	if (uri_arg != NULL)
+		uri = strdup(uri_arg);
+	else if (env != NULL && env[0] != '\0')
+		uri = strdup(env);
+	else {
+		char *start[] = { fixture, (char *)"start", NULL, NULL };
+
+		if ((fdb = mkdtemp(tmpl)) == NULL) {
+			perror("mkdtemp");
+			return 2;
+		}
+		start[2] = fdb;
+		if (run_quiet(start) != 0) {
+			fprintf(stderr, "execsync-bench: cannot start FerretDB "
+			    "(tests/ferretdb-fixture)\n");
+			return 2;
+		}
+		if (asprintf(&ufile, "%s/uri", fdb) < 0)
+			exit(2);
+		uri = first_line(ufile);
+		free(ufile);
+	}
+	if (uri == NULL) {
+		fprintf(stderr, "execsync-bench: no server URI\n");
+		goto out;
+	}
+	es_store_global_init();
+	/* FerretDB's missing endSessions makes libmongoc warn at every
+	 * client close: noise between the figures. */
+	es_log_set_level(ES_LOG_ERROR);
+	if (asprintf(&base, "%s/.execsync", src) < 0)
+		exit(2);
+
+	memset(&o, 0, sizeof(o));
+	o.source = src;
+	o.uri = uri;
+	o.user_id = "bench";
+	o.batch_size = batch;
+	if (es_migrate_build_docs(&o, &docs, &err) < 0) {
+		report("build", &err);
+		goto out;
+	}
+	/* Alternate the two so both see the same server state; each run on
+	 * a fresh database, each import without a baseline. */
+	for (int i = 0; i < MIGRATE_REPEAT; i++) {
+		struct es_store *s;
+		char *db;
+
+		if (asprintf(&db, "es_bench_raw_%ld_%d", (long)getpid(), i) < 0)
+			exit(2);
+		names[nnames++] = db;
+		s = open_store(uri, db);
+		raw[i] = raw_insert(s, &docs, batch ? batch :
+		    ES_MIGRATE_BATCH_DEFAULT, &nfail);
+		es_store_free(s);
+		if (nfail > 0)
+			fprintf(stderr, "raw: %zu documents not inserted\n",
+			    nfail);
+
+		if (asprintf(&db, "es_bench_real_%ld_%d", (long)getpid(),
+		    i) < 0)
+			exit(2);
+		names[nnames++] = db;
+		remove_file_tree(base);
+		o.database = db;
+		if (es_migrate_run(&o, &r, &err) < 0) {
+			report("import", &err);
+			es_migrate_result_release(&r);
+			goto out;
+		}
+		real[i] = r.total_ms;
+		if (i == 0 || r.total_ms <= real[0]) {
+			load = r.load_ms;
+			ins = r.insert_ms;
+			rd = r.read_ms;
+			bl = r.baseline_ms;
+		}
+		rt = r.round_trips;
+		ndocs = r.docs;
+		failed = es_migrate_total(&r).failed;
+		es_migrate_result_release(&r);
+		fprintf(stderr, "run %d: raw %.0f ms, import %.0f ms\n", i + 1,
+		    raw[i], real[i]);
+	}
+	{
+		char *db;
+		struct es_store *s;
+
+		if (asprintf(&db, "es_bench_naive_%ld", (long)getpid()) < 0)
+			exit(2);
+		names[nnames++] = db;
+		s = open_store(uri, db);
+		fprintf(stderr, "naive import: one insert per document...\n");
+		naive = naive_import(s, &o, &nnaive, &nfail);
+		es_store_free(s);
+		if (nfail > 0)
+			fprintf(stderr, "naive: %zu documents not inserted\n",
+			    nfail);
+	}
+	es_migrate_docs_release(&docs);
+
+	double rm = median(real, MIGRATE_REPEAT), wm = median(raw,
+	    MIGRATE_REPEAT);
+	size_t b = batch ? batch : ES_MIGRATE_BATCH_DEFAULT;
+
+	printf("docs: %zu\n", ndocs);
+	printf("batch_size: %zu\n", b);
+	printf("failed: %zu\n", failed);
+	printf("real_ms: %.1f\n", rm);
+	printf("real_load_ms: %.1f\n", load);
+	printf("real_insert_ms: %.1f\n", ins);
+	printf("real_read_ms: %.1f\n", rd);
+	printf("real_baseline_ms: %.1f\n", bl);
+	printf("docs_per_s: %.0f\n", ndocs / (rm / 1e3));
+	printf("round_trips: %llu\n", (unsigned long long)rt);
+	printf("round_trips_limit: %zu\n", (ndocs + b - 1) / b + 20);
+	printf("naive_ms: %.1f\n", naive);
+	printf("naive_docs_per_s: %.0f\n", nnaive / (naive / 1e3));
+	printf("raw_ms: %.1f\n", wm);
+	printf("raw_docs_per_s: %.0f\n", ndocs / (wm / 1e3));
+	printf("speedup_vs_naive: %.2f\n", naive / rm);
+	printf("vs_raw: %.2f\n", rm / wm);
+	rc = failed == 0 ? 0 : 1;
+out:
+	for (size_t i = 0; i < nnames; i++) {
+		drop_db(uri, names[i]);
+		free(names[i]);
+	}
+	if (uri != NULL)
+		es_store_global_cleanup();
+	if (fdb != NULL) {
+		char *stop[] = { fixture, (char *)"stop", fdb, NULL };
+
+		run_quiet(stop);
+	}
+	free(base);
+	free(uri);
+	free(src);
+	return rc;
+}
+
+/* A copy of dir in a new temporary folder ("<tmp>/tree"), for migrate,
+ * which writes its baseline into the folder it imports. */
+static char *
+copy_tree(const char *dir)
+{
+	char tmpl[] = "/tmp/execsync-bench-XXXXXX";
+	char *tmp, *tree;
+
+	if ((tmp = mkdtemp(tmpl)) == NULL) {
+		perror("mkdtemp");
+		exit(2);
+	}
+	if (asprintf(&tree, "%s/tree", tmp) < 0)
+		exit(2);
+	char *argv[] = { (char *)"cp", (char *)"-a", (char *)dir, tree, NULL };
+
+	if (run_quiet(argv) != 0) {
+		fprintf(stderr, "execsync-bench: cannot copy %s\n", dir);
+		exit(2);
+	}
+	return tree;
+}
+
 static void __attribute__((noreturn))
 usage(void)
 {
-	fprintf(stderr, "usage: execsync-bench parse|check [--tree DIR]\n");
+	fprintf(stderr, "usage: execsync-bench parse|check [--tree DIR]\n"
+	    "       execsync-bench migrate [--tree DIR] [--uri URI] "
+	    "[--batch-size N]\n");
 	exit(2);
 }
 
@@ -483,10 +812,13 @@ main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "tree", required_argument, NULL, 't' },
+		{ "uri", required_argument, NULL, 'u' },
+		{ "batch-size", required_argument, NULL, 'b' },
 		{ NULL, 0, NULL, 0 },
 	};
-	char *tree = NULL, *made = NULL;
-	const char *cmd;
+	char *tree = NULL, *made = NULL, *end;
+	const char *cmd, *uri = NULL;
+	size_t batch = 0;
 	int ch, root, rc;
 
 	if (argc < 2)
@@ -496,8 +828,23 @@ main(int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		if (ch == 't')
 			tree = optarg;
-		else
+		else if (ch == 'u')
+			uri = optarg;
+		else if (ch == 'b') {
+			errno = 0;
+			batch = strtoul(optarg, &end, 10);
+			if (errno || *end || batch == 0 ||
+			    batch > ES_MIGRATE_BATCH_MAX)
+				usage();
+		} else
 			usage();
+	}
+	if (strcmp(cmd, "migrate") == 0) {
+		/* Its own copy: the import writes a baseline into it. */
+		made = tree ? copy_tree(tree) : make_tree();
+		rc = cmd_migrate(made, uri, batch);
+		remove_tree(made);
+		return rc;
 	}
 	if (tree == NULL)
 		tree = made = make_tree();

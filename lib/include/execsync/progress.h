@@ -9,8 +9,8 @@
  *  - struct es_progress: the I/O wrapper. It draws only when enabled and
  *    its descriptor is a terminal, at most 10 times a second, reads the
  *    width with TIOCGWINSZ on each draw (so a resized window is followed)
- *    and measures the rate from the first update that has documents to
- *    write.
+ *    and measures the rate from the first update of a phase that has
+ *    documents to count (each phase has its own rate).
  *
  * Not thread-safe: one owner.
  */
@@ -71,9 +71,9 @@ void	es_progress_free(struct es_progress *p);
 bool	es_progress_enabled(const struct es_progress *p);
 
 /*
- * Shows the counts (p->docs_elapsed_s is ignored: the wrapper measures it).
- * Draws when ES_PROGRESS_INTERVAL_MS have passed since the last draw or
- * force is true (a phase change, the end).
+ * Shows the counts; the rate counts from the first update of this phase
+ * with docs_total > 0. Draws when ES_PROGRESS_INTERVAL_MS have passed since
+ * the last draw, when the phase changed, or when force is true (the end).
  */
 void	es_progress_update(struct es_progress *p, const char *phase,
 	    uint64_t files_done, uint64_t files_total, uint64_t docs_done,

@@ -78,6 +78,27 @@ int	es_store_find(struct es_store *s, enum es_kind kind, const char *user_id,
 	    struct es_error *err);
 
 /*
+ * Every document of user_id in kind's collection, deleted ones too,
+ * reduced to _id and the fields named in fields (a NULL-terminated list;
+ * NULL or empty: _id only), in no particular order. For questions about
+ * identity only, such as which _ids and slugs exist (execsync-migrate
+ * --dry-run): far fewer bytes than es_store_find(). cb and errors as for
+ * es_store_find().
+ */
+int	es_store_find_fields(struct es_store *s, enum es_kind kind,
+	    const char *user_id, const char *const *fields, es_store_doc_cb cb,
+	    void *ud, struct es_error *err);
+
+/*
+ * Documents per reply of this store's finds (es_store_find(),
+ * es_store_find_fields()): their batchSize option. 0, the default, leaves
+ * it to the server (MongoDB: 101 documents in the first reply, then up to
+ * 16 MiB per getMore). Reading a whole collection of N documents with a
+ * large n (say 10000) takes about N / n + 1 round trips.
+ */
+void	es_store_set_batch_size(struct es_store *s, uint32_t n);
+
+/*
  * The document with this _id, whoever's it is (check es_doc_user_is()).
  * *found false: none, out untouched. *found true: out initialised with a
  * copy (bson_destroy() it). -1 with err on a database error.

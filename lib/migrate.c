@@ -1,0 +1,1224 @@
+/*
+ * The one-time import (see migrate.h). One pass, in this order: load the
+ * folder, build every document in memory (slugs, deterministic _ids),
+ * connect, indexes, unordered bulk inserts per collection, one read-back
+ * find per collection, the baseline in one transaction. Nothing is queried
+ * per document: the _ids say what a rerun would duplicate, and the
+ * read-back says what the database holds for every entity.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "execsync/action-list.h"
+#include "execsync/baseline.h"
+#include "execsync/buf.h"
+#include "execsync/doc.h"
+#include "execsync/docid.h"
+#include "execsync/fingerprint.h"
+#include "execsync/layout.h"
+#include "execsync/log.h"
+#include "execsync/migrate.h"
+#include "execsync/slug.h"
+#include "execsync/store.h"
+#include "execsync/tree.h"
+#include "execsync/uri.h"
+#include "execsync/xmalloc.h"
+
+#define NKINDS			3
+#define MAX_FILE_DEFAULT	((size_t)8 << 20)
+#define TIMEOUT_DEFAULT		10000u
+
+#define NOT_A_FOLDER	"not an execution-system folder (none of " \
+	ES_DIR_ACTIONS ", " ES_DIR_PROJECTS ", " ES_DIR_GOALS ")"
+
+/* What the read-back found for an entity. */
+enum match {
+	M_NONE,		/* no document with its _id or slug */
+	M_EQUAL,	/* a live document meaning the same */
+	M_DIFFERS,	/* a document that differs, is deleted, or is bad */
+};
+
+struct item {
+	size_t		 file;		/* index into the tree's files */
+	uint32_t	 pos;		/* actions: index among the action lines */
+	unsigned	 line;		/* actions: file line; else 0 */
+	const char	*slug;		/* projects, goals: borrowed from the entity */
+	bson_oid_t	 id;
+	es_fp_t		 fp;		/* meaning, meta excluded */
+	bson_t		*doc;		/* what is inserted */
+	enum match	 match;
+	bson_oid_t	 db_id;		/* the document it matched */
+	int64_t		 db_created_at, db_updated_at;
+	bson_t		*cand;		/* a document with our slug, other _id */
+};
+
+struct kindset {
+	struct item	*items;
+	size_t		 n;
+	const bson_t	**docs;		/* items[i].doc, for insert_many */
+	int		*status;	/* es_store_insert_many()'s, per item */
+	size_t		*by_id;		/* item indices sorted by _id */
+	size_t		*by_slug;	/* projects, goals: sorted by slug */
+	size_t		 load_failed;	/* bad files and lines of this kind */
+};
+
+struct mig {
+	const struct es_migrate_opts	*o;
+	struct es_migrate_result	*r;
+	int				 root;
+	struct es_tree			 t;
+	bool				 loaded;
+	bool				*file_ok;	/* may get a file row */
+	struct kindset			 k[NKINDS];
+	struct es_store			*store;
+	int64_t				 now;
+	size_t				 docs_total, docs_done;
+};
+
+static const enum es_kind kinds[NKINDS] = { ES_KIND_PROJECT, ES_KIND_GOAL,
+    ES_KIND_ACTION };
+
+static double
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static int64_t
+real_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+add_problem(struct es_migrate_result *r, const struct es_error *e)
+{
+	r->problems = es_xreallocarray(r->problems, r->nproblems + 1,
+	    sizeof(*r->problems));
+	r->problems[r->nproblems++] = *e;
+}
+
+static void
+progress(struct mig *m, enum es_migrate_phase phase, size_t files_done)
+{
+	struct es_migrate_progress p;
+
+	if (m->o->progress == NULL)
+		return;
+	p.phase = phase;
+	p.files_done = files_done;
+	p.files_total = m->t.nfiles;
+	p.docs_done = m->docs_done;
+	p.docs_total = m->docs_total;
+	m->o->progress(&p, m->o->progress_ud);
+}
+
+/* ---- the folder ---- */
+
+/*
+ * The root must hold at least one of the three synced trees: a wrong path
+ * (or an unmounted disk) must never look like an empty execution system.
+ */
+static int
+open_source(const char *source, int *root, struct es_error *err)
+{
+	static const char *const dirs[] = { ES_DIR_ACTIONS, ES_DIR_PROJECTS,
+	    ES_DIR_GOALS };
+	struct stat st;
+	int fd, e;
+
+	*root = -1;
+	if (source == NULL || source[0] == '\0')
+		return es_error_set(err, ES_ECONFIG, NULL, 0,
+		    "no source folder given");
+	fd = open(source, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		e = errno;
+		if (e == ENOENT || e == ENOTDIR)
+			return es_error_set(err, ES_ECONFIG, source, 0, "%s",
+			    NOT_A_FOLDER);
+		return es_error_set_sys(err, e, source, "cannot open folder");
+	}
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
+		if (fstatat(fd, dirs[i], &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISDIR(st.st_mode)) {
+			*root = fd;
+			return 0;
+		}
+	close(fd);
+	return es_error_set(err, ES_ECONFIG, source, 0, "%s", NOT_A_FOLDER);
+}
+
+/* The kind a synced path holds; -1 for anything else. */
+static int
+kind_index_of_rel(const char *rel)
+{
+	struct es_path_info info;
+
+	if (es_layout_classify(rel, NULL, &info) != 1)
+		return -1;
+	return (int)info.kind;
+}
+
+/* es_tree_load(), file by file, so progress can be shown and each problem
+ * counted against its kind. */
+static int
+load(struct mig *m, struct es_error *err)
+{
+	struct es_tree_opts topts;
+	struct es_scan_opts so;
+	struct es_scan_result sr;
+	struct es_buf buf = ES_BUF_INIT;
+	struct es_tree *t = &m->t;
+
+	topts.ignore = m->o->ignore;
+	topts.max_file_size = m->o->max_file_size ? m->o->max_file_size :
+	    MAX_FILE_DEFAULT;
+	so.ignore = m->o->ignore;
+	memset(t, 0, sizeof(*t));
+	if (es_scan(m->root, &so, &sr, err) < 0)
+		return -1;
+	m->loaded = true;
+	t->files = es_xcalloc(sr.n ? sr.n : 1, sizeof(*t->files));
+	t->nfiles = sr.n;
+	m->file_ok = es_xcalloc(sr.n ? sr.n : 1, sizeof(*m->file_ok));
+	for (size_t i = 0; i < sr.n; i++) {
+		struct es_tree_file *f = &t->files[i];
+		size_t before = t->nerrors;
+
+		f->rel = sr.entries[i].rel;	/* taken over */
+		sr.entries[i].rel = NULL;
+		f->info = sr.entries[i].info;
+		f->st = sr.entries[i].st;
+		es_tree_load_file(m->root, &topts, f, &buf, t);
+		/* One failed item per problem: a bad file is one project or
+		 * goal, a bad line one action. */
+		m->k[f->info.kind].load_failed += t->nerrors - before;
+		m->file_ok[i] = f->status == ES_TREE_OK && t->nerrors == before;
+		progress(m, ES_MIGRATE_SCAN, i + 1);
+	}
+	t->skipped = sr.skipped;
+	t->nskipped = sr.nskipped;
+	sr.skipped = NULL;
+	sr.nskipped = 0;
+	es_scan_result_release(&sr);
+	es_buf_release(&buf);
+
+	for (size_t i = 0; i < t->nerrors; i++)
+		add_problem(m->r, &t->errors[i]);
+	/* Symbolic links and the like where a synced file could be: not
+	 * followed (SPEC 4.11), reported, and a failed item when the path
+	 * names one. */
+	for (size_t i = 0; i < t->nskipped; i++) {
+		struct es_error e;
+		int k = kind_index_of_rel(t->skipped[i].rel);
+
+		es_error_set(&e, ES_EUNSAFE, t->skipped[i].rel, 0, "%s",
+		    t->skipped[i].reason);
+		add_problem(m->r, &e);
+		if (k >= 0)
+			m->k[k].load_failed++;
+	}
+	m->r->files = t->nfiles;
+	return 0;
+}
+
+/* ---- slugs (SPEC §2: a clash within one user and collection gets -2, -3) ---- */
+
+struct strset {
+	char	**slot;
+	size_t	  cap, n;
+};
+
+static size_t
+strset_pos(const struct strset *s, const char *str)
+{
+	size_t i = (size_t)es_fp_bytes(str, strlen(str)) & (s->cap - 1);
+
+	while (s->slot[i] != NULL && strcmp(s->slot[i], str) != 0)
+		i = (i + 1) & (s->cap - 1);
+	return i;
+}
+
+static bool
+strset_has(const struct strset *s, const char *str)
+{
+	return s->cap > 0 && s->slot[strset_pos(s, str)] != NULL;
+}
+
+/* Adds a borrowed string (it must outlive the set). */
+static void
+strset_add(struct strset *s, const char *str)
+{
+	if (2 * (s->n + 1) > s->cap) {
+		struct strset g = { NULL, s->cap ? 2 * s->cap : 64, 0 };
+
+		g.slot = es_xcalloc(g.cap, sizeof(*g.slot));
+		for (size_t i = 0; i < s->cap; i++)
+			if (s->slot[i] != NULL) {
+				g.slot[strset_pos(&g, s->slot[i])] = s->slot[i];
+				g.n++;
+			}
+		free(s->slot);
+		*s = g;
+	}
+	size_t i = strset_pos(s, str);
+
+	if (s->slot[i] == NULL) {
+		s->slot[i] = (char *)str;
+		s->n++;
+	}
+}
+
+struct taken_ctx {
+	const struct strset *files, *claimed;
+};
+
+static bool
+slug_taken(const char *slug, void *ud)
+{
+	const struct taken_ctx *c = ud;
+
+	return strset_has(c->files, slug) || strset_has(c->claimed, slug);
+}
+
+/*
+ * The first file (in path order) with a slug keeps it; a later one gets
+ * the first of slug-2, slug-3, ... that no file has and no earlier file
+ * was given. Path order is fixed, so a rerun assigns the same slugs.
+ */
+static void
+assign_slugs(struct mig *m, enum es_kind kind)
+{
+	struct strset files = { NULL, 0, 0 }, claimed = { NULL, 0, 0 };
+	struct taken_ctx ctx = { &files, &claimed };
+	char **fresh = NULL;
+	size_t nfresh = 0;
+
+	for (size_t i = 0; i < m->t.nfiles; i++) {
+		struct es_tree_file *f = &m->t.files[i];
+
+		if (f->status == ES_TREE_OK && f->info.kind == kind)
+			strset_add(&files, f->entity.slug);
+	}
+	for (size_t i = 0; i < m->t.nfiles; i++) {
+		struct es_tree_file *f = &m->t.files[i];
+		char *slug;
+
+		if (f->status != ES_TREE_OK || f->info.kind != kind)
+			continue;
+		if (!strset_has(&claimed, f->entity.slug)) {
+			strset_add(&claimed, f->entity.slug);
+			continue;
+		}
+		slug = es_slug_unique(f->entity.slug, slug_taken, &ctx);
+		m->r->notes = es_xreallocarray(m->r->notes, m->r->nnotes + 1,
+		    sizeof(*m->r->notes));
+		es_error_set(&m->r->notes[m->r->nnotes], ES_OK, f->rel, 0,
+		    "slug '%s' is taken by an earlier file, imported as '%s'",
+		    f->entity.slug, slug);
+		m->r->nnotes++;
+		/* The old string is in the sets: free it only at the end. */
+		fresh = es_xreallocarray(fresh, nfresh + 1, sizeof(*fresh));
+		fresh[nfresh++] = f->entity.slug;
+		f->entity.slug = slug;
+		strset_add(&claimed, slug);
+		m->r->renamed++;
+	}
+	for (size_t i = 0; i < nfresh; i++)
+		free(fresh[i]);
+	free(fresh);
+	free(files.slot);
+	free(claimed.slot);
+}
+
+/* ---- documents ---- */
+
+static void
+set_meta(struct es_meta *meta, const bson_oid_t *id, int64_t now)
+{
+	memset(meta, 0, sizeof(*meta));
+	meta->has_id = true;
+	bson_oid_copy(id, &meta->id);
+	meta->deleted = false;
+	meta->created_at = now;
+	meta->updated_at = now;
+}
+
+static int
+cmp_raw(const void *a, const void *b, void *ud)
+{
+	const struct es_action_list *l = ud;
+	size_t ia = *(const size_t *)a, ib = *(const size_t *)b, la, lb;
+	const char *ra = es_action_list_raw(l, ia, &la);
+	const char *rb = es_action_list_raw(l, ib, &lb);
+	int c = memcmp(ra, rb, la < lb ? la : lb);
+
+	if (c != 0)
+		return c;
+	if (la != lb)
+		return la < lb ? -1 : 1;
+	return ia < ib ? -1 : ia > ib;
+}
+
+/*
+ * occ[i] = how many action lines of l up to and including the i-th are
+ * byte-identical to it: the second "- [ ] Call Bob" is another action.
+ */
+static unsigned *
+occurrences(const struct es_action_list *l, size_t n)
+{
+	size_t *order = es_xreallocarray(NULL, n ? n : 1, sizeof(*order));
+	unsigned *occ = es_xreallocarray(NULL, n ? n : 1, sizeof(*occ));
+
+	for (size_t i = 0; i < n; i++)
+		order[i] = i;
+	qsort_r(order, n, sizeof(*order), cmp_raw, (void *)l);
+	for (size_t i = 0; i < n; i++) {
+		size_t la, lb;
+		const char *a, *b;
+
+		occ[order[i]] = 1;
+		if (i == 0)
+			continue;
+		a = es_action_list_raw(l, order[i], &la);
+		b = es_action_list_raw(l, order[i - 1], &lb);
+		if (la == lb && memcmp(a, b, la) == 0)
+			occ[order[i]] = occ[order[i - 1]] + 1;
+	}
+	free(order);
+	return occ;
+}
+
+static int
+cmp_item_id(const void *a, const void *b, void *ud)
+{
+	const struct item *items = ud;
+
+	return bson_oid_compare(&items[*(const size_t *)a].id,
+	    &items[*(const size_t *)b].id);
+}
+
+static int
+cmp_item_slug(const void *a, const void *b, void *ud)
+{
+	const struct item *items = ud;
+
+	return strcmp(items[*(const size_t *)a].slug,
+	    items[*(const size_t *)b].slug);
+}
+
+/* Slugs, ids and the documents of every entity, in path order. */
+static void
+build(struct mig *m)
+{
+	const char *user = m->o->user_id;
+	size_t cap[NKINDS] = { 0, 0, 0 };
+
+	assign_slugs(m, ES_KIND_PROJECT);
+	assign_slugs(m, ES_KIND_GOAL);
+	for (size_t i = 0; i < m->t.nfiles; i++) {
+		struct es_tree_file *f = &m->t.files[i];
+
+		if (f->status != ES_TREE_OK)
+			continue;
+		cap[f->info.kind] += f->info.kind == ES_KIND_ACTION ?
+		    es_action_list_count(f->list) : 1;
+	}
+	for (int k = 0; k < NKINDS; k++) {
+		m->k[k].items = es_xcalloc(cap[k] ? cap[k] : 1,
+		    sizeof(struct item));
+		m->k[k].docs = es_xcalloc(cap[k] ? cap[k] : 1,
+		    sizeof(bson_t *));
+		m->k[k].status = es_xcalloc(cap[k] ? cap[k] : 1, sizeof(int));
+	}
+	for (size_t i = 0; i < m->t.nfiles; i++) {
+		struct es_tree_file *f = &m->t.files[i];
+		struct kindset *ks = &m->k[f->info.kind];
+
+		if (f->status != ES_TREE_OK)
+			continue;
+		if (f->info.kind != ES_KIND_ACTION) {
+			struct item *it = &ks->items[ks->n++];
+			struct es_entity *e = &f->entity;
+
+			it->file = i;
+			it->slug = e->slug;
+			it->id = es_docid_entity(user, e);
+			set_meta(&e->meta, &it->id, m->now);
+			it->fp = es_entity_fingerprint(e);
+			it->doc = bson_new();
+			es_entity_encode(e, user, it->doc);
+			continue;
+		}
+		size_t n = es_action_list_count(f->list);
+		unsigned *occ = occurrences(f->list, n);
+
+		for (size_t j = 0; j < n; j++) {
+			const struct es_action *a = es_action_list_get(f->list,
+			    j);
+			struct item *it = &ks->items[ks->n++];
+			struct es_action tmp = *a;	/* shallow: for the meta */
+			size_t len;
+			const char *raw = es_action_list_raw(f->list, j, &len);
+
+			it->file = i;
+			it->pos = (uint32_t)j;
+			it->line = es_action_list_line(f->list, j);
+			it->id = es_docid_action(user, f->rel, occ[j], raw, len,
+			    a);
+			set_meta(&tmp.meta, &it->id, m->now);
+			it->fp = es_action_fingerprint(a);
+			it->doc = bson_new();
+			es_action_encode(&tmp, user, it->doc);
+		}
+		free(occ);
+	}
+	for (int k = 0; k < NKINDS; k++) {
+		struct kindset *ks = &m->k[k];
+
+		ks->by_id = es_xcalloc(ks->n ? ks->n : 1, sizeof(size_t));
+		for (size_t i = 0; i < ks->n; i++) {
+			ks->docs[i] = ks->items[i].doc;
+			ks->status[i] = -2;
+			ks->by_id[i] = i;
+		}
+		qsort_r(ks->by_id, ks->n, sizeof(size_t), cmp_item_id,
+		    ks->items);
+		if (kinds[k] != ES_KIND_ACTION) {
+			ks->by_slug = es_xcalloc(ks->n ? ks->n : 1,
+			    sizeof(size_t));
+			memcpy(ks->by_slug, ks->by_id, ks->n * sizeof(size_t));
+			qsort_r(ks->by_slug, ks->n, sizeof(size_t),
+			    cmp_item_slug, ks->items);
+		}
+		m->docs_total += ks->n;
+		m->r->docs += ks->n;
+		m->r->count[k].found = ks->n + ks->load_failed;
+	}
+}
+
+/* The item with this _id, or NULL. */
+static struct item *
+find_by_id(struct kindset *ks, const bson_oid_t *id)
+{
+	size_t lo = 0, hi = ks->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		struct item *it = &ks->items[ks->by_id[mid]];
+		int c = bson_oid_compare(id, &it->id);
+
+		if (c == 0)
+			return it;
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return NULL;
+}
+
+static struct item *
+find_by_slug(struct kindset *ks, const char *slug)
+{
+	size_t lo = 0, hi = ks->n;
+
+	if (ks->by_slug == NULL)
+		return NULL;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		struct item *it = &ks->items[ks->by_slug[mid]];
+		int c = strcmp(slug, it->slug);
+
+		if (c == 0)
+			return it;
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return NULL;
+}
+
+static bool
+doc_id(const bson_t *doc, bson_oid_t *id)
+{
+	bson_iter_t it;
+
+	if (!bson_iter_init_find(&it, doc, "_id") || !BSON_ITER_HOLDS_OID(&it))
+		return false;
+	bson_oid_copy(bson_iter_oid(&it), id);
+	return true;
+}
+
+static const char *
+doc_slug(const bson_t *doc)
+{
+	bson_iter_t it;
+
+	if (!bson_iter_init_find(&it, doc, "slug") || !BSON_ITER_HOLDS_UTF8(&it))
+		return NULL;
+	return bson_iter_utf8(&it, NULL);
+}
+
+/* ---- the database ---- */
+
+struct readctx {
+	struct mig	*m;
+	enum es_kind	 kind;
+};
+
+/*
+ * Whether doc means what it was built from: decoded, live, same meaning
+ * fingerprint. Records the document's id and timestamps for the baseline.
+ */
+static void
+judge(struct item *it, enum es_kind kind, const bson_t *doc)
+{
+	struct es_error e;
+	struct es_meta meta;
+	es_fp_t fp;
+	int rc;
+
+	if (kind == ES_KIND_ACTION) {
+		struct es_action a;
+
+		rc = es_action_decode(doc, &a, &e);
+		fp = es_action_fingerprint(&a);
+		meta = a.meta;
+		es_action_release(&a);
+	} else {
+		struct es_entity ent;
+
+		rc = es_entity_decode(doc, kind, &ent, &e);
+		fp = es_entity_fingerprint(&ent);
+		meta = ent.meta;
+		es_entity_release(&ent);
+	}
+	if (rc < 0) {
+		it->match = M_DIFFERS;
+		return;
+	}
+	it->match = !meta.deleted && fp == it->fp ? M_EQUAL : M_DIFFERS;
+	bson_oid_copy(&meta.id, &it->db_id);
+	it->db_created_at = meta.created_at;
+	it->db_updated_at = meta.updated_at;
+}
+
+static int
+on_read(const bson_t *doc, void *ud)
+{
+	struct readctx *c = ud;
+	struct kindset *ks = &c->m->k[c->kind];
+	struct item *it;
+	const char *slug;
+	bson_oid_t id;
+
+	c->m->docs_done++;
+	if ((c->m->docs_done & 1023) == 0)
+		progress(c->m, ES_MIGRATE_READ, c->m->t.nfiles);
+	if (doc_id(doc, &id) && (it = find_by_id(ks, &id)) != NULL) {
+		judge(it, c->kind, doc);
+		return 0;
+	}
+	/* Same slug, other _id: the entity is there under the API's id
+	 * (SPEC 4.17 identity: collection, user, slug); judged after the
+	 * cursor, in case our own _id comes later. */
+	if (c->kind != ES_KIND_ACTION && (slug = doc_slug(doc)) != NULL &&
+	    (it = find_by_slug(ks, slug)) != NULL && it->cand == NULL)
+		it->cand = bson_copy(doc);
+	return 0;
+}
+
+static int
+on_dry(const bson_t *doc, void *ud)
+{
+	struct readctx *c = ud;
+	struct kindset *ks = &c->m->k[c->kind];
+	struct item *it = NULL;
+	const char *slug;
+	bson_oid_t id;
+
+	if (doc_id(doc, &id))
+		it = find_by_id(ks, &id);
+	if (it == NULL && c->kind != ES_KIND_ACTION &&
+	    (slug = doc_slug(doc)) != NULL)
+		it = find_by_slug(ks, slug);
+	if (it != NULL)
+		ks->status[it - ks->items] = 1;
+	return 0;
+}
+
+static int
+connect_store(struct mig *m, struct es_error *err)
+{
+	unsigned timeout = m->o->timeout_ms ? m->o->timeout_ms :
+	    TIMEOUT_DEFAULT;
+
+	m->store = es_store_open(m->o->uri, m->o->database, timeout, err);
+	if (m->store == NULL)
+		return -1;
+	/* One clear failure before anything else when the server is away. */
+	if (es_store_ping(m->store, err) < 0) {
+		struct es_error e = *err;
+
+		return es_error_set(err, ES_EDB, e.path, 0, "cannot reach the "
+		    "server: %s", e.msg);
+	}
+	m->r->connected = true;
+	es_store_set_batch_size(m->store, ES_MIGRATE_READ_BATCH);
+	return 0;
+}
+
+/* Dry run: which _ids and slugs exist, one find per collection. */
+static int
+dry_run(struct mig *m, struct es_error *err)
+{
+	static const char *const slug_fields[] = { "slug", NULL };
+
+	for (int k = 0; k < NKINDS; k++) {
+		struct readctx c = { m, kinds[k] };
+		struct kindset *ks = &m->k[k];
+
+		for (size_t i = 0; i < ks->n; i++)
+			ks->status[i] = 0;
+		if (ks->n == 0)
+			continue;
+		if (es_store_find_fields(m->store, kinds[k], m->o->user_id,
+		    kinds[k] == ES_KIND_ACTION ? NULL : slug_fields, on_dry, &c,
+		    err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static const char *
+item_rel(const struct mig *m, const struct item *it)
+{
+	return m->t.files[it->file].rel;
+}
+
+/*
+ * Unordered bulk inserts, batch by batch (progress after each). -1 when
+ * the connection was lost: what was not sent stays -2 (not sent).
+ */
+static int
+insert_all(struct mig *m, struct es_error *err)
+{
+	size_t batch = m->r->batch_size;
+
+	progress(m, ES_MIGRATE_WRITE, m->t.nfiles);
+	for (int k = 0; k < NKINDS; k++) {
+		struct kindset *ks = &m->k[k];
+
+		for (size_t start = 0; start < ks->n; start += batch) {
+			size_t cnt = ks->n - start < batch ? ks->n - start :
+			    batch;
+			struct es_error e;
+			int rc;
+
+			es_error_clear(&e);
+			rc = es_store_insert_many(m->store, kinds[k],
+			    ks->docs + start, cnt, batch, ks->status + start,
+			    &e);
+			for (size_t i = start; i < start + cnt; i++) {
+				struct es_error p;
+
+				if (ks->status[i] != -1)
+					continue;
+				es_error_set(&p, ES_EDB, item_rel(m,
+				    &ks->items[i]), ks->items[i].line,
+				    "document refused by the database: %s",
+				    e.msg);
+				add_problem(m->r, &p);
+			}
+			m->docs_done += cnt;
+			progress(m, ES_MIGRATE_WRITE, m->t.nfiles);
+			if (rc < 0) {
+				*err = e;
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
+/*
+ * What the database now holds for each item. A document the server
+ * accepted is exactly what was sent: known without reading it. Only a
+ * collection where some insert was refused as a duplicate (a rerun, a run
+ * after a crash, a database that was not empty) is read back, with one
+ * find: reading costs about as much as writing (FerretDB 1.24 takes ~1.8 s
+ * to return 20,000 actions), so a fresh import must not pay it.
+ */
+static int
+read_back(struct mig *m, struct es_error *err)
+{
+	m->docs_done = 0;
+	for (int k = 0; k < NKINDS; k++) {
+		struct readctx c = { m, kinds[k] };
+		struct kindset *ks = &m->k[k];
+		bool dups = false;
+
+		for (size_t i = 0; i < ks->n; i++) {
+			struct item *it = &ks->items[i];
+
+			dups |= ks->status[i] == 1;
+			if (ks->status[i] != 0)
+				continue;
+			it->match = M_EQUAL;
+			bson_oid_copy(&it->id, &it->db_id);
+			it->db_created_at = it->db_updated_at = m->now;
+		}
+		if (!dups)
+			continue;
+		progress(m, ES_MIGRATE_READ, m->t.nfiles);
+		if (es_store_find(m->store, kinds[k], m->o->user_id, -1,
+		    on_read, &c, err) < 0)
+			return -1;
+		for (size_t i = 0; i < ks->n; i++) {
+			struct item *it = &ks->items[i];
+
+			if (it->match == M_NONE && it->cand != NULL)
+				judge(it, kinds[k], it->cand);
+			if (it->cand != NULL)
+				bson_destroy(it->cand);
+			it->cand = NULL;
+		}
+	}
+	return 0;
+}
+
+/* Per kind: inserted, present, differs, failed from the statuses and the
+ * read-back (read: whether there was one). */
+static void
+tally(struct mig *m, bool read)
+{
+	for (int k = 0; k < NKINDS; k++) {
+		struct kindset *ks = &m->k[k];
+		struct es_migrate_count *c = &m->r->count[k];
+
+		c->failed = ks->load_failed;
+		for (size_t i = 0; i < ks->n; i++) {
+			struct item *it = &ks->items[i];
+			struct es_error p;
+
+			switch (ks->status[i]) {
+			case 0:
+				c->inserted++;
+				if (!read || it->match == M_EQUAL)
+					break;
+				/* Inserted, yet read back otherwise: the
+				 * server changed it (say -0.0 to 0). */
+				c->differs++;
+				es_error_set(&p, ES_EDB, item_rel(m, it),
+				    it->line, "the document read back from "
+				    "the database differs from the file");
+				add_problem(m->r, &p);
+				break;
+			case 1:
+				if (read && it->match == M_NONE) {
+					c->failed++;
+					es_error_set(&p, ES_EDB, item_rel(m, it),
+					    it->line, "duplicate key, but no "
+					    "document of this user has its "
+					    "_id or slug");
+					add_problem(m->r, &p);
+					break;
+				}
+				c->present++;
+				if (read && it->match == M_DIFFERS)
+					c->differs++;
+				break;
+			default:
+				c->failed++;
+			}
+		}
+	}
+}
+
+/* ---- the baseline ---- */
+
+char *
+es_migrate_identity(const char *uri, const char *database,
+    const char *user_id)
+{
+	char *red = es_uri_redact(uri ? uri : ""), *out;
+	const char *p = strstr(red, "://"), *hosts, *at;
+	size_t schemelen, len;
+
+	if (p == NULL) {
+		out = es_xasprintf("%s/%s user_id=%s", red,
+		    database ? database : "", user_id ? user_id : "");
+		free(red);
+		return out;
+	}
+	schemelen = (size_t)(p - red);
+	hosts = p + 3;
+	len = strcspn(hosts, "/?");
+	/* No user name: who logs in does not change whose data it is. */
+	for (at = hosts + len; at > hosts && at[-1] != '@'; at--)
+		;
+	if (at > hosts) {
+		len -= (size_t)(at - hosts);
+		hosts = at;
+	}
+	out = es_xasprintf("%.*s://%.*s/%s user_id=%s", (int)schemelen, red,
+	    (int)len, hosts, database ? database : "",
+	    user_id ? user_id : "");
+	free(red);
+	return out;
+}
+
+static int
+put_item(struct mig *m, struct es_baseline *b, enum es_kind kind,
+    const struct item *it, struct es_error *err)
+{
+	const struct es_tree_file *f = &m->t.files[it->file];
+	struct es_base_entity be;
+	bson_t *base = it->doc, *own = NULL;
+	int rc;
+
+	memset(&be, 0, sizeof(be));
+	/*
+	 * The base is the document as the database holds it: ours, unless
+	 * an earlier run (or the API) wrote it with other timestamps or
+	 * another _id.
+	 */
+	if (!bson_oid_equal(&it->db_id, &it->id) ||
+	    it->db_created_at != m->now || it->db_updated_at != m->now) {
+		own = bson_new();
+		if (kind == ES_KIND_ACTION) {
+			struct es_action tmp = *es_action_list_get(f->list,
+			    it->pos);
+
+			set_meta(&tmp.meta, &it->db_id, 0);
+			tmp.meta.created_at = it->db_created_at;
+			tmp.meta.updated_at = it->db_updated_at;
+			es_action_encode(&tmp, m->o->user_id, own);
+		} else {
+			struct es_entity tmp = f->entity;
+
+			set_meta(&tmp.meta, &it->db_id, 0);
+			tmp.meta.created_at = it->db_created_at;
+			tmp.meta.updated_at = it->db_updated_at;
+			es_entity_encode(&tmp, m->o->user_id, own);
+		}
+		base = own;
+	}
+	bson_oid_copy(&it->db_id, &be.id);
+	be.kind = kind;
+	be.rel = f->rel;
+	if (kind == ES_KIND_ACTION) {
+		be.pos = it->pos;
+		be.line = es_action_list_raw(f->list, it->pos, &be.line_len);
+	}
+	be.doc_updated_at = it->db_updated_at;
+	be.fp = it->fp;
+	be.base = bson_get_data(base);
+	be.base_len = base->len;
+	rc = es_baseline_put_entity(b, &be, err);
+	if (own != NULL)
+		bson_destroy(own);
+	return rc;
+}
+
+static int
+write_baseline(struct mig *m, struct es_error *err)
+{
+	struct es_baseline *b;
+	char *ident = NULL, *old = NULL;
+	int rc = -1;
+
+	m->r->baseline_path = es_xasprintf("%s/%s", m->o->source,
+	    ES_BASELINE_FILE);
+	if ((b = es_baseline_open_root(m->o->source, err)) == NULL)
+		return -1;
+	if (es_baseline_begin(b, err) < 0)
+		goto out;
+	ident = es_migrate_identity(m->o->uri, m->o->database, m->o->user_id);
+	if (es_baseline_get_meta(b, "identity", &old, err) < 0)
+		goto fail;
+	if (old != NULL && strcmp(old, ident) != 0) {
+		/* Rows about another database would mislead the sync. */
+		if (es_baseline_clear(b, err) < 0)
+			goto fail;
+		/* Said by the caller, which knows whether a progress bar is
+		 * on the line. */
+		m->r->baseline_cleared = true;
+		m->r->baseline_old_identity = old;
+		old = NULL;
+	}
+	if (es_baseline_set_meta(b, "identity", ident, err) < 0)
+		goto fail;
+	for (int k = 0; k < NKINDS; k++) {
+		struct kindset *ks = &m->k[k];
+
+		for (size_t i = 0; i < ks->n; i++) {
+			struct item *it = &ks->items[i];
+
+			if (it->match != M_EQUAL) {
+				m->file_ok[it->file] = false;
+				continue;
+			}
+			if (put_item(m, b, kinds[k], it, err) < 0)
+				goto fail;
+			m->r->baseline_entities++;
+		}
+	}
+	/* A file row says "read and synced": only when all of it was. */
+	for (size_t i = 0; i < m->t.nfiles; i++) {
+		const struct es_tree_file *f = &m->t.files[i];
+		struct es_base_file bf;
+
+		if (!m->file_ok[i])
+			continue;
+		bf.rel = f->rel;
+		bf.st = f->st;
+		bf.raw_fp = f->raw_fp;
+		if (es_baseline_put_file(b, &bf, err) < 0)
+			goto fail;
+		m->r->baseline_files++;
+	}
+	if (es_baseline_commit(b, err) < 0)
+		goto fail;
+	m->r->baseline_written = true;
+	rc = 0;
+	goto out;
+fail:
+	es_baseline_rollback(b);
+	m->r->baseline_entities = m->r->baseline_files = 0;
+	m->r->baseline_cleared = false;
+	free(m->r->baseline_old_identity);
+	m->r->baseline_old_identity = NULL;
+out:
+	free(ident);
+	free(old);
+	es_baseline_free(b);
+	return rc;
+}
+
+/* ---- the run ---- */
+
+static void
+mig_release(struct mig *m)
+{
+	for (int k = 0; k < NKINDS; k++) {
+		struct kindset *ks = &m->k[k];
+
+		for (size_t i = 0; i < ks->n; i++) {
+			if (ks->items[i].doc != NULL)
+				bson_destroy(ks->items[i].doc);
+			if (ks->items[i].cand != NULL)
+				bson_destroy(ks->items[i].cand);
+		}
+		free(ks->items);
+		free(ks->docs);
+		free(ks->status);
+		free(ks->by_id);
+		free(ks->by_slug);
+	}
+	if (m->loaded)
+		es_tree_release(&m->t);
+	free(m->file_ok);
+	es_store_free(m->store);
+	if (m->root >= 0)
+		close(m->root);
+}
+
+static int
+start(struct mig *m, const struct es_migrate_opts *o,
+    struct es_migrate_result *r, struct es_error *err)
+{
+	memset(m, 0, sizeof(*m));
+	memset(r, 0, sizeof(*r));
+	m->o = o;
+	m->r = r;
+	m->root = -1;
+	m->now = o->now_ms ? o->now_ms : real_ms();
+	r->dry_run = o->dry_run;
+	r->batch_size = o->batch_size ? o->batch_size :
+	    ES_MIGRATE_BATCH_DEFAULT;
+	if (r->batch_size > ES_MIGRATE_BATCH_MAX)
+		return es_error_set(err, ES_ECONFIG, NULL, 0, "batch size %zu "
+		    "over the limit of %d", r->batch_size,
+		    ES_MIGRATE_BATCH_MAX);
+	if (o->user_id == NULL || o->user_id[0] == '\0')
+		return es_error_set(err, ES_ECONFIG, NULL, 0,
+		    "no user id given");
+	if (open_source(o->source, &m->root, err) < 0)
+		return -1;
+	if (load(m, err) < 0)
+		return -1;
+	build(m);
+	return 0;
+}
+
+int
+es_migrate_run(const struct es_migrate_opts *o, struct es_migrate_result *r,
+    struct es_error *err)
+{
+	struct mig m;
+	double t0 = mono_ms(), t1;
+	int rc = -1;
+
+	if (start(&m, o, r, err) < 0)
+		goto out;
+	r->load_ms = mono_ms() - t0;
+	t1 = mono_ms();
+	if (o->uri == NULL || o->database == NULL || o->database[0] == '\0') {
+		es_error_set(err, ES_ECONFIG, NULL, 0,
+		    "no mongodb uri or database given");
+		goto out;
+	}
+	if (connect_store(&m, err) < 0) {
+		tally(&m, false);
+		goto out;
+	}
+	if (o->dry_run) {
+		if (dry_run(&m, err) < 0) {
+			/* Nothing known: every item counts as failed. */
+			for (int k = 0; k < NKINDS; k++)
+				for (size_t i = 0; i < m.k[k].n; i++)
+					m.k[k].status[i] = -2;
+			tally(&m, false);
+			goto out;
+		}
+		tally(&m, false);
+		r->read_ms = mono_ms() - t1;
+		rc = 0;
+		goto out;
+	}
+	if (es_store_ensure_indexes(m.store, err) < 0) {
+		tally(&m, false);
+		goto out;
+	}
+	if (insert_all(&m, err) < 0) {
+		size_t unsent = 0;
+		struct es_error e = *err;
+
+		for (int k = 0; k < NKINDS; k++)
+			for (size_t i = 0; i < m.k[k].n; i++)
+				unsent += m.k[k].status[i] == -2;
+		es_error_set(err, ES_EDB, e.path, 0, "%s; %zu documents not "
+		    "written: rerunning execsync-migrate finishes the job",
+		    e.msg, unsent);
+		tally(&m, false);
+		r->insert_ms = mono_ms() - t1;
+		goto out;
+	}
+	r->insert_ms = mono_ms() - t1;
+	t1 = mono_ms();
+	if (read_back(&m, err) < 0) {
+		struct es_error e = *err;
+
+		es_error_set(err, ES_EDB, e.path, 0, "%s; the documents are "
+		    "written, rerunning execsync-migrate writes the baseline",
+		    e.msg);
+		tally(&m, false);
+		goto out;
+	}
+	tally(&m, true);
+	r->read_ms = mono_ms() - t1;
+	t1 = mono_ms();
+	m.docs_done = m.docs_total;
+	progress(&m, ES_MIGRATE_BASELINE, m.t.nfiles);
+	if (write_baseline(&m, err) < 0) {
+		struct es_error e = *err;
+
+		es_error_set(err, e.code, e.path, e.line, "%s; the documents "
+		    "are written, rerunning execsync-migrate writes the "
+		    "baseline", e.msg);
+		goto out;
+	}
+	r->baseline_ms = mono_ms() - t1;
+	rc = 0;
+out:
+	if (m.store != NULL)
+		r->round_trips = es_store_round_trips(m.store);
+	r->total_ms = mono_ms() - t0;
+	mig_release(&m);
+	return rc;
+}
+
+void
+es_migrate_result_release(struct es_migrate_result *r)
+{
+	if (r == NULL)
+		return;
+	free(r->problems);
+	free(r->notes);
+	free(r->baseline_path);
+	free(r->baseline_old_identity);
+	memset(r, 0, sizeof(*r));
+}
+
+struct es_migrate_count
+es_migrate_total(const struct es_migrate_result *r)
+{
+	struct es_migrate_count t = { 0, 0, 0, 0, 0 };
+
+	for (int k = 0; k < NKINDS; k++) {
+		t.found += r->count[k].found;
+		t.inserted += r->count[k].inserted;
+		t.present += r->count[k].present;
+		t.differs += r->count[k].differs;
+		t.failed += r->count[k].failed;
+	}
+	return t;
+}
+
+int
+es_migrate_build_docs(const struct es_migrate_opts *o,
+    struct es_migrate_docs *d, struct es_error *err)
+{
+	struct es_migrate_result r;
+	struct mig m;
+	int rc = -1;
+
+	memset(d, 0, sizeof(*d));
+	if (start(&m, o, &r, err) < 0)
+		goto out;
+	for (int k = 0; k < NKINDS; k++) {
+		struct kindset *ks = &m.k[k];
+
+		d->docs[k] = es_xcalloc(ks->n ? ks->n : 1, sizeof(bson_t *));
+		for (size_t i = 0; i < ks->n; i++) {
+			d->docs[k][i] = ks->items[i].doc;	/* handed over */
+			ks->items[i].doc = NULL;
+		}
+		d->n[k] = ks->n;
+	}
+	rc = 0;
+out:
+	mig_release(&m);
+	es_migrate_result_release(&r);
+	return rc;
+}
+
+void
+es_migrate_docs_release(struct es_migrate_docs *d)
+{
+	if (d == NULL)
+		return;
+	for (int k = 0; k < NKINDS; k++) {
+		for (size_t i = 0; i < d->n[k]; i++)
+			bson_destroy(d->docs[k][i]);
+		free(d->docs[k]);
+	}
+	memset(d, 0, sizeof(*d));
+}

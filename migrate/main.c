@@ -1,0 +1,487 @@
+/*
+ * execsync-migrate: the one-time import of a folder into MongoDB (SPEC §1,
+ * issue 4). The work is es_migrate_run() (lib/migrate.c); this file is the
+ * command line, the progress bar and the summary.
+ *
+ *   execsync-migrate --source DIR --mongodb-uri URI --user-id ID
+ *       [--database NAME] [--config FILE] [--dry-run] [--json]
+ *       [--batch-size N]
+ *
+ * Exit status: 0 everything imported or already present; 1 some items
+ * failed (bad files or lines, refused documents); 2 usage, configuration
+ * or connection error (one line on stderr, credentials redacted).
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <mongoc/mongoc.h>
+
+#include "execsync/buf.h"
+#include "execsync/config.h"
+#include "execsync/error.h"
+#include "execsync/log.h"
+#include "execsync/migrate.h"
+#include "execsync/progress.h"
+#include "execsync/store.h"
+#include "execsync/uri.h"
+#include "execsync/xmalloc.h"
+
+#define PROG	"execsync-migrate"
+
+static const char usage_text[] =
+    "usage: " PROG " --source DIR --mongodb-uri URI --user-id ID\n"
+    "           [--database NAME] [--config FILE] [--dry-run] [--json]\n"
+    "           [--batch-size N]\n";
+
+static const char help_text[] =
+    "\n"
+    "Imports every project, goal and action of an execution-system folder\n"
+    "into MongoDB once, creates the indexes the sync needs and records the\n"
+    "baseline in DIR/.execsync/, so that the first execsyncd pass has\n"
+    "nothing to do. Running it again inserts nothing twice: what is there\n"
+    "already is counted \"already present\".\n"
+    "\n"
+    "  --source DIR         the folder (00k-next-actions/, 10k-projects/,\n"
+    "                       30k-goals/)\n"
+    "  --mongodb-uri URI    mongodb:// or mongodb+srv://; also from\n"
+    "                       EXECSYNC_MONGODB_URI or the config file\n"
+    "  --user-id ID         whose documents these are\n"
+    "  --database NAME      default execution_system\n"
+    "  --config FILE        YAML config (default\n"
+    "                       $XDG_CONFIG_HOME/execsync/config.yaml)\n"
+    "  --dry-run            read everything, say what would be inserted,\n"
+    "                       write nothing\n"
+    "  --json               print the summary as one JSON object\n"
+    "  --batch-size N       documents per insert command, 1..100000\n"
+    "                       (default 1000)\n"
+    "  --help               this text\n"
+    "\n"
+    "Exit status: 0 all imported or already present, 1 some items failed,\n"
+    "2 usage, configuration or connection error.\n";
+
+static const char *const kind_names[3] = { "projects", "goals", "actions" };
+
+/*
+ * libmongoc's log, routed as es_log_mongoc_handler_install() does, minus
+ * one line: FerretDB 1.24 has no endSessions command, and libmongoc warns
+ * about it when the client closes, after the work is done. Nothing a
+ * person can act on.
+ */
+static void
+on_mongoc_log(mongoc_log_level_t ml, const char *domain, const char *msg,
+    void *ud)
+{
+	enum es_log_level l;
+
+	(void)ud;
+	if (msg != NULL && strstr(msg, "endSessions") != NULL)
+		return;
+	switch (ml) {
+	case MONGOC_LOG_LEVEL_ERROR:
+	case MONGOC_LOG_LEVEL_CRITICAL:
+		l = ES_LOG_ERROR;
+		break;
+	case MONGOC_LOG_LEVEL_WARNING:
+		l = ES_LOG_WARN;
+		break;
+	case MONGOC_LOG_LEVEL_MESSAGE:
+	case MONGOC_LOG_LEVEL_INFO:
+		l = ES_LOG_INFO;
+		break;
+	default:
+		l = ES_LOG_DEBUG;
+		break;
+	}
+	es_log(l, "mongoc", "%s: %s", domain != NULL ? domain : "?",
+	    msg != NULL ? msg : "");
+}
+
+static void __attribute__((noreturn, format(printf, 1, 2)))
+usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, PROG ": ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n%s", usage_text);
+	exit(2);
+}
+
+/* Strictly decimal digits, 1 .. ES_MIGRATE_BATCH_MAX. */
+static bool
+parse_batch(const char *s, size_t *out)
+{
+	unsigned long v = 0;
+
+	if (s[0] == '\0' || s[0] == '0')
+		return false;
+	for (const char *p = s; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return false;
+		v = v * 10 + (unsigned long)(*p - '0');
+		if (v > ES_MIGRATE_BATCH_MAX)
+			return false;
+	}
+	*out = v;
+	return true;
+}
+
+struct cli {
+	const char	*config;
+	const char	*flag[4];	/* source, mongodb_uri, user_id, database */
+	bool		 dry_run, json;
+	size_t		 batch;
+};
+
+static const struct {
+	const char	*flag;
+	const char	*key;
+} value_flags[4] = {
+	{ "--source", "source" },
+	{ "--mongodb-uri", "mongodb_uri" },
+	{ "--user-id", "user_id" },
+	{ "--database", "database" },
+};
+
+static void
+parse_args(int argc, char **argv, struct cli *c)
+{
+	memset(c, 0, sizeof(*c));
+	for (int i = 1; i < argc; i++) {
+		const char *arg = argv[i], *eq, *val = NULL;
+		size_t nlen;
+		int k;
+
+		if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+			printf("%s%s", usage_text, help_text);
+			exit(0);
+		}
+		if (strcmp(arg, "--dry-run") == 0) {
+			c->dry_run = true;
+			continue;
+		}
+		if (strcmp(arg, "--json") == 0) {
+			c->json = true;
+			continue;
+		}
+		if (strncmp(arg, "--", 2) != 0 || arg[2] == '\0')
+			usage_error("unexpected argument '%s'", arg);
+		eq = strchr(arg, '=');
+		nlen = eq ? (size_t)(eq - arg) : strlen(arg);
+		for (k = 0; k < 4; k++)
+			if (strlen(value_flags[k].flag) == nlen &&
+			    strncmp(arg, value_flags[k].flag, nlen) == 0)
+				break;
+		bool is_config = nlen == 8 && strncmp(arg, "--config", 8) == 0;
+		bool is_batch = nlen == 12 &&
+		    strncmp(arg, "--batch-size", 12) == 0;
+
+		if (k == 4 && !is_config && !is_batch) {
+			if (eq != NULL)
+				fprintf(stderr, PROG ": unknown option "
+				    "'%.*s'\n%s", (int)nlen, arg, usage_text);
+			else
+				fprintf(stderr, PROG ": unknown option '%s'\n"
+				    "%s", arg, usage_text);
+			exit(2);
+		}
+		if (eq != NULL)
+			val = eq + 1;
+		else if (i + 1 < argc)
+			val = argv[++i];
+		else
+			usage_error("option '%s' needs a value", arg);
+		if (is_config)
+			c->config = val;
+		else if (is_batch) {
+			if (!parse_batch(val, &c->batch)) {
+				fprintf(stderr, PROG ": --batch-size: bad value "
+				    "'%s' (want a whole number from 1 to %d)\n"
+				    "%s", val, ES_MIGRATE_BATCH_MAX,
+				    usage_text);
+				exit(2);
+			}
+		} else
+			c->flag[k] = val;
+	}
+}
+
+static void
+fatal_config(const struct es_error *err)
+{
+	char msg[PATH_MAX + 600];
+
+	fprintf(stderr, PROG ": %s\n", es_error_format(err, msg, sizeof(msg)));
+	exit(2);
+}
+
+/* The configuration: file, environment, flags (SPEC §1). */
+static void
+configure(const struct cli *c, struct es_config *cfg)
+{
+	struct es_error err;
+	struct es_buf path = ES_BUF_INIT;
+
+	es_config_init(cfg);
+	if (c->config != NULL) {
+		if (es_config_load_file(cfg, c->config, true, &err) < 0)
+			fatal_config(&err);
+	} else if (es_config_default_path(&path) != NULL &&
+	    es_config_load_file(cfg, path.buf, false, &err) < 0)
+		fatal_config(&err);
+	es_buf_release(&path);
+	if (es_config_apply_env(cfg, &err) < 0)
+		fatal_config(&err);
+	for (int k = 0; k < 4; k++)
+		if (c->flag[k] != NULL && es_config_set(cfg, value_flags[k].key,
+		    c->flag[k], value_flags[k].flag, &err) < 0)
+			fatal_config(&err);
+	if (es_config_finish(cfg, ES_CONFIG_NEED_SOURCE | ES_CONFIG_NEED_URI |
+	    ES_CONFIG_NEED_USER, &err) < 0)
+		fatal_config(&err);
+}
+
+static void
+on_progress(const struct es_migrate_progress *p, void *ud)
+{
+	static const char *const names[] = { "scanning", "writing",
+	    "reading", "baseline" };
+	struct es_progress *bar = ud;
+
+	/* At most 10 draws a second; a new phase is drawn at once. */
+	es_progress_update(bar, names[p->phase], p->files_done, p->files_total,
+	    p->docs_done, p->docs_total, false);
+}
+
+static size_t
+rt_limit(const struct es_migrate_result *r)
+{
+	size_t b = r->batch_size ? r->batch_size : 1;
+
+	return (r->docs + b - 1) / b + 20;
+}
+
+/* A problem line, escaped: file names and action text are user data. */
+static void
+format_problem(const struct es_error *e, struct es_buf *out)
+{
+	char msg[PATH_MAX + 600];
+
+	es_buf_reset(out);
+	es_error_format(e, msg, sizeof(msg));
+	es_log_escape(out, msg, strlen(msg));
+}
+
+static void
+print_text(const struct es_config *cfg, const struct es_migrate_result *r,
+    double secs)
+{
+	struct es_migrate_count tot = es_migrate_total(r);
+	char *uri = es_uri_redact(cfg->mongodb_uri);
+	struct es_buf line = ES_BUF_INIT;
+
+	printf("source:      %s\n", cfg->source);
+	printf("database:    %s (database %s, user %s)\n", uri, cfg->database,
+	    cfg->user_id);
+	printf("\n%-10s %8s %12s %16s %8s\n", "", "found",
+	    r->dry_run ? "would insert" : "inserted", "already present",
+	    "failed");
+	for (int k = 0; k < 3; k++)
+		printf("%-10s %8zu %12zu %16zu %8zu\n", kind_names[k],
+		    r->count[k].found, r->count[k].inserted,
+		    r->count[k].present, r->count[k].failed);
+	printf("%-10s %8zu %12zu %16zu %8zu\n\n", "total", tot.found,
+	    tot.inserted, tot.present, tot.failed);
+	if (tot.differs > 0)
+		printf("differs:     %zu already in the database with other "
+		    "content: no baseline\n             for them, the first "
+		    "execsyncd pass resolves them (SPEC 4.17)\n", tot.differs);
+	if (r->renamed > 0) {
+		printf("slugs:       %zu taken by an earlier file in the same "
+		    "collection (SPEC §2):\n", r->renamed);
+		for (size_t i = 0; i < r->nnotes; i++) {
+			format_problem(&r->notes[i], &line);
+			printf("             %s\n", line.buf);
+		}
+	}
+	if (r->nproblems > 0)
+		printf("problems:    %zu (listed on stderr as path:line: "
+		    "reason)\n", r->nproblems);
+	printf("round trips: %llu (limit for %zu documents in batches of %zu: "
+	    "%zu)\n", (unsigned long long)r->round_trips, r->docs,
+	    r->batch_size, rt_limit(r));
+	if (r->dry_run)
+		printf("dry run:     nothing was written\n");
+	else if (r->baseline_written)
+		printf("baseline:    %zu entities, %zu files in %s%s\n",
+		    r->baseline_entities, r->baseline_files, r->baseline_path,
+		    r->baseline_cleared ? " (the old one, for another "
+		    "database or user, was cleared)" : "");
+	printf("time:        %.2f s", secs);
+	if (!r->dry_run && secs > 0 && tot.inserted > 0)
+		printf(" (%.0f documents inserted per second)",
+		    (double)tot.inserted / secs);
+	printf("\n");
+	es_buf_release(&line);
+	free(uri);
+}
+
+static json_t *
+count_json(const struct es_migrate_count *c, bool dry)
+{
+	return json_pack("{s:I, s:I, s:I, s:I, s:I}",
+	    "found", (json_int_t)c->found,
+	    dry ? "would_insert" : "inserted", (json_int_t)c->inserted,
+	    "already_present", (json_int_t)c->present,
+	    "differs", (json_int_t)c->differs,
+	    "failed", (json_int_t)c->failed);
+}
+
+static void
+print_json(const struct es_config *cfg, const struct es_migrate_result *r,
+    double secs, int status, const char *error)
+{
+	struct es_migrate_count tot = es_migrate_total(r);
+	json_t *o = json_object(), *probs = json_array(), *notes = json_array();
+	char *uri = es_uri_redact(cfg->mongodb_uri), *s;
+
+	for (size_t i = 0; i < r->nproblems; i++) {
+		const struct es_error *e = &r->problems[i];
+		char msg[PATH_MAX + 600];
+
+		json_array_append_new(probs, json_pack("{s:s, s:I, s:s, s:s, "
+		    "s:s}", "path", e->path, "line", (json_int_t)e->line,
+		    "code", es_errcode_name(e->code), "reason", e->msg,
+		    "message", es_error_format(e, msg, sizeof(msg))));
+	}
+	json_object_set_new(o, "source", json_string(cfg->source));
+	json_object_set_new(o, "uri", json_string(uri));
+	json_object_set_new(o, "database", json_string(cfg->database));
+	json_object_set_new(o, "user_id", json_string(cfg->user_id));
+	json_object_set_new(o, "dry_run", json_boolean(r->dry_run));
+	for (int k = 0; k < 3; k++)
+		json_object_set_new(o, kind_names[k],
+		    count_json(&r->count[k], r->dry_run));
+	json_object_set_new(o, "total", count_json(&tot, r->dry_run));
+	json_object_set_new(o, "renamed_slugs",
+	    json_integer((json_int_t)r->renamed));
+	for (size_t i = 0; i < r->nnotes; i++) {
+		const struct es_error *e = &r->notes[i];
+		char msg[PATH_MAX + 600];
+
+		json_array_append_new(notes, json_pack("{s:s, s:s}", "path",
+		    e->path, "message", es_error_format(e, msg, sizeof(msg))));
+	}
+	json_object_set_new(o, "notes", notes);
+	json_object_set_new(o, "problems", probs);
+	json_object_set_new(o, "documents", json_integer((json_int_t)r->docs));
+	json_object_set_new(o, "batch_size",
+	    json_integer((json_int_t)r->batch_size));
+	json_object_set_new(o, "round_trips",
+	    json_integer((json_int_t)r->round_trips));
+	json_object_set_new(o, "round_trips_limit",
+	    json_integer((json_int_t)rt_limit(r)));
+	if (r->dry_run || !r->baseline_written)
+		json_object_set_new(o, "baseline", json_null());
+	else
+		json_object_set_new(o, "baseline", json_pack("{s:s, s:I, s:I, "
+		    "s:b}", "path", r->baseline_path,
+		    "entities", (json_int_t)r->baseline_entities,
+		    "files", (json_int_t)r->baseline_files,
+		    "cleared", r->baseline_cleared));
+	json_object_set_new(o, "seconds", json_real(secs));
+	json_object_set_new(o, "ms", json_pack("{s:f, s:f, s:f, s:f}",
+	    "load", r->load_ms, "insert", r->insert_ms, "read", r->read_ms,
+	    "baseline", r->baseline_ms));
+	json_object_set_new(o, "exit_status", json_integer(status));
+	json_object_set_new(o, "error", error ? json_string(error) :
+	    json_null());
+	s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	if (s != NULL)
+		puts(s);
+	free(s);
+	free(uri);
+	json_decref(o);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct cli c;
+	struct es_config cfg;
+	struct es_migrate_opts o;
+	struct es_migrate_result r;
+	struct es_migrate_count tot;
+	struct es_progress *bar;
+	struct es_error err;
+	struct es_buf line = ES_BUF_INIT;
+	char msg[PATH_MAX + 600];
+	const char *error = NULL;
+	int rc, status;
+
+	parse_args(argc, argv, &c);
+	configure(&c, &cfg);
+	es_log_set_level(ES_LOG_INFO);
+	es_log_set_json(c.json);
+	es_log_set_secret_uri(cfg.mongodb_uri);
+	es_store_global_init();
+	mongoc_log_set_handler(on_mongoc_log, NULL);
+
+	memset(&o, 0, sizeof(o));
+	o.source = cfg.source;
+	o.uri = cfg.mongodb_uri;
+	o.database = cfg.database;
+	o.user_id = cfg.user_id;
+	o.batch_size = c.batch;
+	o.dry_run = c.dry_run;
+	o.ignore = (const char *const *)cfg.ignore;
+	o.max_file_size = (size_t)cfg.max_file_size;
+	bar = es_progress_new(STDERR_FILENO, !c.json);
+	o.progress = on_progress;
+	o.progress_ud = bar;
+
+	es_error_clear(&err);
+	rc = es_migrate_run(&o, &r, &err);
+	es_progress_free(bar);
+	if (r.baseline_cleared)
+		es_log(ES_LOG_INFO, "migrate", "%s: the baseline was for '%s'; "
+		    "cleared, now for this database and user",
+		    r.baseline_path, r.baseline_old_identity);
+	tot = es_migrate_total(&r);
+	if (rc < 0) {
+		es_error_format(&err, msg, sizeof(msg));
+		error = msg;
+		status = 2;
+	} else
+		status = tot.failed > 0 || r.nproblems > 0 ? 1 : 0;
+
+	if (c.json)
+		print_json(&cfg, &r, r.total_ms / 1000.0, status, error);
+	else if (rc == 0 || r.connected) {
+		/* (Before the server answered, only the error line below.) */
+		for (size_t i = 0; i < r.nproblems; i++) {
+			format_problem(&r.problems[i], &line);
+			fprintf(stderr, "%s\n", line.buf);
+		}
+		print_text(&cfg, &r, r.total_ms / 1000.0);
+	}
+	if (error != NULL) {
+		es_buf_reset(&line);
+		es_log_escape(&line, error, strlen(error));
+		fflush(stdout);
+		fprintf(stderr, PROG ": %s\n", line.buf);
+	}
+	es_buf_release(&line);
+	es_migrate_result_release(&r);
+	es_store_global_cleanup();
+	es_config_release(&cfg);
+	return status;
+}
