@@ -34,7 +34,9 @@
  * for _id and slug only, to tell what would be inserted; writes nothing,
  * neither to the database nor to the baseline.
  *
- * Blocks (files, network, SQLite): not for an event loop thread.
+ * Blocks (files, network, SQLite): not for an event loop thread. While
+ * the inserts run, a thread of its own writes the baseline (joined before
+ * es_migrate_run() returns), so SQLite's work overlaps the network waits.
  */
 #ifndef EXECSYNC_MIGRATE_H
 #define EXECSYNC_MIGRATE_H
