@@ -398,6 +398,26 @@ es_store_insert(struct es_store *s, enum es_kind kind, const bson_t *doc,
 }
 
 /*
+ * The losing document of a conflict (SPEC 4.2), into sync_conflicts: the
+ * engine builds {user_id, collection, doc_id, kept_at, reason, doc}.
+ */
+int
+es_store_insert_conflict(struct es_store *s, const bson_t *doc,
+    struct es_error *err)
+{
+	mongoc_collection_t *coll;
+	bson_error_t be;
+	int rc = 0;
+
+	coll = mongoc_client_get_collection(s->client, s->db,
+	    ES_STORE_CONFLICTS);
+	if (!mongoc_collection_insert_one(coll, doc, NULL, NULL, &be))
+		rc = store_error(s, err, ES_STORE_CONFLICTS, "insert", &be);
+	mongoc_collection_destroy(coll);
+	return rc;
+}
+
+/*
  * Whether a failed bulk never got an answer from the server: server
  * selection failed, or the connection broke. Anything else (a command
  * error, a bad document) is the server's or the documents' fault.

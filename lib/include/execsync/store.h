@@ -115,6 +115,14 @@ int	es_store_insert(struct es_store *s, enum es_kind kind, const bson_t *doc,
 	    struct es_error *err);
 
 /*
+ * The collection where the losing document of a conflict is kept (SPEC
+ * 4.2), and one insert into it (errors as es_store_insert(), ES_EDB).
+ */
+#define ES_STORE_CONFLICTS	"sync_conflicts"
+int	es_store_insert_conflict(struct es_store *s, const bson_t *doc,
+	    struct es_error *err);
+
+/*
  * Unordered bulk insert of docs[0..n), one insert command (one round trip)
  * per batch of up to batch documents (batch 0 means 1000). status (an array
  * of n, the caller's) gets per document:

@@ -1,0 +1,432 @@
+/*
+ * execsyncd: for now one reconciliation pass of projects and goals
+ * (`--once`, issue 5); the work is es_engine_once() (lib/engine.c), this
+ * file is the command line, the configuration and the output. The
+ * background daemon is not built yet, and actions are not synced yet.
+ *
+ * Exit status: 0 clean; 1 some items failed, conflicts happened, the
+ * deletion guard stopped the pass or a git operation held it; 2 usage,
+ * configuration or connection error.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <mongoc/mongoc.h>
+
+#include "execsync/baseline.h"
+#include "execsync/buf.h"
+#include "execsync/config.h"
+#include "execsync/engine.h"
+#include "execsync/error.h"
+#include "execsync/log.h"
+#include "execsync/migrate.h"
+#include "execsync/plan.h"
+#include "execsync/store.h"
+#include "execsync/xmalloc.h"
+
+#define PROG	"execsyncd"
+
+static const char usage_text[] =
+    "usage: " PROG " --once [--dry-run] [--force] [--resync] [--full]\n"
+    "           [--max-delete PCT] [--json] [--config FILE] [--source DIR]\n"
+    "           [--mongodb-uri URI] [--user-id ID] [--database NAME]\n"
+    "           [--conflict newest|file|database] [--log-level L]\n";
+
+static const char help_text[] =
+    "\n"
+    "Brings the folder and the database into agreement once (SPEC §4):\n"
+    "projects and goals only; actions are not synced yet.\n"
+    "\n"
+    "  --once               run one pass and exit (the background daemon\n"
+    "                       is not built yet)\n"
+    "  --dry-run            print the plan, one line per operation, and\n"
+    "                       change nothing\n"
+    "  --force              the file side wins every conflict\n"
+    "  --resync             forget this machine's baseline and match the\n"
+    "                       folder and the database by identity; creates\n"
+    "                       no duplicates, deletes nothing (SPEC 4.17)\n"
+    "  --full               read every document, not only recent ones\n"
+    "  --max-delete PCT     the deletion guard (default 50; 100 lets a\n"
+    "                       mass deletion through)\n"
+    "  --json               print the plan or the result as one JSON object\n"
+    "  --config FILE        YAML config (default\n"
+    "                       $XDG_CONFIG_HOME/execsync/config.yaml)\n"
+    "  --source DIR         the folder\n"
+    "  --mongodb-uri URI    also EXECSYNC_MONGODB_URI\n"
+    "  --user-id ID         whose documents to sync\n"
+    "  --database NAME      default execution_system\n"
+    "  --conflict P         newest (default), file or database\n"
+    "  --log-level L        error, warn, info (default) or debug\n"
+    "  --help               this text\n"
+    "\n"
+    "Exit status: 0 clean, 1 items failed, conflicts, the deletion guard or\n"
+    "a git operation held the pass, 2 usage, configuration or connection\n"
+    "error.\n";
+
+/* Flags that are config keys (es_config_set()). */
+static const struct {
+	const char	*flag;
+	const char	*key;
+} value_flags[] = {
+	{ "--source", "source" },
+	{ "--mongodb-uri", "mongodb_uri" },
+	{ "--user-id", "user_id" },
+	{ "--database", "database" },
+	{ "--conflict", "conflict" },
+	{ "--max-delete", "max_delete" },
+};
+#define NVALUE	(sizeof(value_flags) / sizeof(value_flags[0]))
+
+struct cli {
+	const char	*config;
+	const char	*log_level;
+	const char	*flag[NVALUE];
+	bool		 once, dry_run, force, resync, full, json;
+};
+
+static void __attribute__((noreturn, format(printf, 1, 2)))
+usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, PROG ": ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n%s", usage_text);
+	exit(2);
+}
+
+/* FerretDB has no endSessions: libmongoc's warning at close is noise. */
+static void
+on_mongoc_log(mongoc_log_level_t ml, const char *domain, const char *msg,
+    void *ud)
+{
+	enum es_log_level l;
+
+	(void)ud;
+	if (msg != NULL && strstr(msg, "endSessions") != NULL)
+		return;
+	switch (ml) {
+	case MONGOC_LOG_LEVEL_ERROR:
+	case MONGOC_LOG_LEVEL_CRITICAL:
+		l = ES_LOG_ERROR;
+		break;
+	case MONGOC_LOG_LEVEL_WARNING:
+		l = ES_LOG_WARN;
+		break;
+	case MONGOC_LOG_LEVEL_MESSAGE:
+	case MONGOC_LOG_LEVEL_INFO:
+		l = ES_LOG_INFO;
+		break;
+	default:
+		l = ES_LOG_DEBUG;
+		break;
+	}
+	es_log(l, "mongoc", "%s: %s", domain != NULL ? domain : "?",
+	    msg != NULL ? msg : "");
+}
+
+static void
+parse_args(int argc, char **argv, struct cli *c)
+{
+	static const struct {
+		const char	*name;
+		size_t		 off;
+	} bools[] = {
+		{ "--once", offsetof(struct cli, once) },
+		{ "--dry-run", offsetof(struct cli, dry_run) },
+		{ "--force", offsetof(struct cli, force) },
+		{ "--resync", offsetof(struct cli, resync) },
+		{ "--full", offsetof(struct cli, full) },
+		{ "--json", offsetof(struct cli, json) },
+	};
+
+	memset(c, 0, sizeof(*c));
+	for (int i = 1; i < argc; i++) {
+		const char *arg = argv[i], *eq, *val;
+		size_t nlen, k;
+		bool done = false;
+
+		if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+			printf("%s%s", usage_text, help_text);
+			exit(0);
+		}
+		for (k = 0; k < sizeof(bools) / sizeof(bools[0]); k++)
+			if (strcmp(arg, bools[k].name) == 0) {
+				*(bool *)((char *)c + bools[k].off) = true;
+				done = true;
+			}
+		if (done)
+			continue;
+		if (strncmp(arg, "--", 2) != 0 || arg[2] == '\0')
+			usage_error("unexpected argument '%s'", arg);
+		eq = strchr(arg, '=');
+		nlen = eq ? (size_t)(eq - arg) : strlen(arg);
+		if (eq != NULL)
+			val = eq + 1;
+		else if (i + 1 < argc)
+			val = argv[++i];
+		else
+			usage_error("option '%s' needs a value", arg);
+		if (nlen == 8 && strncmp(arg, "--config", 8) == 0) {
+			c->config = val;
+			continue;
+		}
+		if (nlen == 11 && strncmp(arg, "--log-level", 11) == 0) {
+			c->log_level = val;
+			continue;
+		}
+		for (k = 0; k < NVALUE; k++)
+			if (strlen(value_flags[k].flag) == nlen &&
+			    strncmp(arg, value_flags[k].flag, nlen) == 0)
+				break;
+		if (k == NVALUE)
+			usage_error("unknown option '%.*s'", (int)nlen, arg);
+		c->flag[k] = val;
+	}
+}
+
+static void __attribute__((noreturn))
+fatal(const struct es_error *err)
+{
+	char msg[PATH_MAX + 600];
+	struct es_buf line = ES_BUF_INIT;
+
+	es_error_format(err, msg, sizeof(msg));
+	es_log_escape(&line, msg, strlen(msg));
+	fprintf(stderr, PROG ": %s\n", line.buf);
+	es_buf_release(&line);
+	exit(2);
+}
+
+static void
+configure(const struct cli *c, struct es_config *cfg)
+{
+	struct es_error err;
+	struct es_buf path = ES_BUF_INIT;
+
+	es_config_init(cfg);
+	if (c->config != NULL) {
+		if (es_config_load_file(cfg, c->config, true, &err) < 0)
+			fatal(&err);
+	} else if (es_config_default_path(&path) != NULL &&
+	    es_config_load_file(cfg, path.buf, false, &err) < 0)
+		fatal(&err);
+	es_buf_release(&path);
+	if (es_config_apply_env(cfg, &err) < 0)
+		fatal(&err);
+	for (size_t k = 0; k < NVALUE; k++)
+		if (c->flag[k] != NULL && es_config_set(cfg, value_flags[k].key,
+		    c->flag[k], value_flags[k].flag, &err) < 0)
+			fatal(&err);
+	if (es_config_finish(cfg, ES_CONFIG_NEED_SOURCE | ES_CONFIG_NEED_URI |
+	    ES_CONFIG_NEED_USER, &err) < 0)
+		fatal(&err);
+}
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static json_t *
+errors_json(const struct es_engine_result *r)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < r->nerrors; i++) {
+		char msg[PATH_MAX + 600];
+		const struct es_error *e = &r->errors[i];
+
+		json_array_append_new(a, json_pack("{s:s, s:I, s:s, s:s}",
+		    "path", e->path, "line", (json_int_t)e->line,
+		    "reason", e->msg,
+		    "message", es_error_format(e, msg, sizeof(msg))));
+	}
+	return a;
+}
+
+static void
+print_json(const struct cli *c, const struct es_engine_result *r,
+    int status, const char *error)
+{
+	json_t *o = json_object(), *applied = json_object();
+	char *s;
+
+	json_object_set_new(o, "dry_run", json_boolean(c->dry_run));
+	json_object_set_new(o, "plan", es_plan_json(&r->plan));
+	for (int k = 0; k <= ES_OP_REPORT; k++)
+		if (r->applied[k] > 0)
+			json_object_set_new(applied,
+			    es_op_kind_name((enum es_op_kind)k),
+			    json_integer((json_int_t)r->applied[k]));
+	json_object_set_new(o, "applied", applied);
+	json_object_set_new(o, "to_db", json_integer((json_int_t)r->to_db));
+	json_object_set_new(o, "to_file",
+	    json_integer((json_int_t)r->to_file));
+	json_object_set_new(o, "conflicts",
+	    json_integer((json_int_t)r->conflicts));
+	json_object_set_new(o, "failed", json_integer((json_int_t)r->failed));
+	json_object_set_new(o, "lost_races",
+	    json_integer((json_int_t)r->lost_races));
+	json_object_set_new(o, "full_read", json_boolean(r->full_read));
+	json_object_set_new(o, "held", json_boolean(r->held));
+	json_object_set_new(o, "held_by", r->held_by ?
+	    json_string(r->held_by) : json_null());
+	json_object_set_new(o, "guard_stopped",
+	    json_boolean(r->guard_stopped));
+	json_object_set_new(o, "errors", errors_json(r));
+	json_object_set_new(o, "round_trips",
+	    json_integer((json_int_t)r->round_trips));
+	json_object_set_new(o, "actions_synced", json_false());
+	json_object_set_new(o, "exit_status", json_integer(status));
+	json_object_set_new(o, "error", error ? json_string(error) :
+	    json_null());
+	s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	if (s != NULL)
+		puts(s);
+	free(s);
+	json_decref(o);
+}
+
+static enum es_policy
+policy_of(const struct es_config *cfg, bool force)
+{
+	if (force)
+		return ES_POLICY_FILE;
+	switch (cfg->conflict) {
+	case ES_CONFLICT_FILE:
+		return ES_POLICY_FILE;
+	case ES_CONFLICT_DATABASE:
+		return ES_POLICY_DATABASE;
+	case ES_CONFLICT_NEWEST:
+	default:
+		return ES_POLICY_NEWEST;
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	struct cli c;
+	struct es_config cfg;
+	struct es_engine_opts o;
+	struct es_engine_result r;
+	struct es_store *store = NULL;
+	struct es_baseline *b = NULL;
+	struct es_error err;
+	struct es_buf line = ES_BUF_INIT;
+	enum es_log_level lvl = ES_LOG_INFO;
+	char msg[PATH_MAX + 600], *ident = NULL;
+	const char *error = NULL;
+	int root = -1, status = 2;
+
+	parse_args(argc, argv, &c);
+	if (!c.once) {
+		fprintf(stderr, PROG ": the background daemon is not built "
+		    "yet; run with --once\n");
+		return 2;
+	}
+	if (c.log_level != NULL && !es_log_level_parse(c.log_level, &lvl))
+		usage_error("--log-level: bad value '%s' (want error, warn, "
+		    "info or debug)", c.log_level);
+	configure(&c, &cfg);
+	es_log_set_level(lvl);
+	es_log_set_secret_uri(cfg.mongodb_uri);
+	es_store_global_init();
+	mongoc_log_set_handler(on_mongoc_log, NULL);
+	es_engine_result_init(&r);
+	es_error_clear(&err);
+
+	root = open(cfg.source, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0) {
+		es_error_set_sys(&err, errno, cfg.source, "cannot open the "
+		    "folder");
+		goto fail;
+	}
+	if ((store = es_store_open(cfg.mongodb_uri, cfg.database, 10000,
+	    &err)) == NULL)
+		goto fail;
+	if (es_store_ping(store, &err) < 0)
+		goto fail;
+	if (!c.dry_run && es_store_ensure_indexes(store, &err) < 0)
+		goto fail;
+	if ((b = es_baseline_open_root(cfg.source, &err)) == NULL)
+		goto fail;
+	ident = es_migrate_identity(cfg.mongodb_uri, cfg.database,
+	    cfg.user_id);
+	memset(&o, 0, sizeof(o));
+	o.root = cfg.source;
+	o.root_fd = root;
+	o.user_id = cfg.user_id;
+	o.identity = ident;
+	o.policy = policy_of(&cfg, c.force);
+	o.force = c.force;
+	o.dry_run = c.dry_run;
+	o.resync = c.resync;
+	o.full = c.full;
+	o.max_delete = cfg.max_delete;
+	o.max_file_size = (size_t)cfg.max_file_size;
+	o.full_pass_s = cfg.full_pass_s;
+	o.ignore = (const char *const *)cfg.ignore;
+	o.now_ms = now_ms();
+	es_log(ES_LOG_INFO, "sync", "actions are not synced yet: projects and "
+	    "goals only");
+	if (es_engine_once(&o, store, b, &r, &err) < 0)
+		goto fail;
+	status = es_engine_status(&r);
+	if (c.dry_run && !c.json)
+		for (size_t i = 0; i < r.plan.n; i++) {
+			es_buf_reset(&line);
+			es_op_describe(&r.plan.ops[i], &line);
+			printf("%s\n", line.buf);
+		}
+	if (!r.held && !r.guard_stopped)
+		es_log(ES_LOG_INFO, "sync", "%s: %zu entities, %zu files read, "
+		    "%zu documents read (%s), %zu to the database, %zu to "
+		    "files, %zu inserted, %zu updated, %zu deleted, %zu "
+		    "written, %zu moved, %zu trashed, %zu conflicts, %zu "
+		    "failed, %llu round trips", c.dry_run ? "dry run" :
+		    "pass done", r.entities, r.files_read, r.docs_read,
+		    r.full_read ? "full" : "recent", r.to_db, r.to_file,
+		    r.applied[ES_OP_DOC_INSERT], r.applied[ES_OP_DOC_UPDATE] +
+		    r.applied[ES_OP_DOC_UNDELETE], r.applied[ES_OP_DOC_DELETE],
+		    r.applied[ES_OP_FILE_WRITE], r.applied[ES_OP_FILE_MOVE],
+		    r.applied[ES_OP_FILE_TRASH], r.conflicts, r.failed,
+		    (unsigned long long)r.round_trips);
+	goto out;
+fail:
+	status = 2;
+	es_error_format(&err, msg, sizeof(msg));
+	error = msg;
+	es_buf_reset(&line);
+	es_log_escape(&line, msg, strlen(msg));
+	fprintf(stderr, PROG ": %s\n", line.buf);
+out:
+	if (c.json)
+		print_json(&c, &r, status, error);
+	es_engine_result_release(&r);
+	es_buf_release(&line);
+	es_baseline_free(b);
+	es_store_free(store);
+	free(ident);
+	if (root >= 0)
+		close(root);
+	es_store_global_cleanup();
+	es_config_release(&cfg);
+	return status;
+}

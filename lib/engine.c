@@ -1,0 +1,1244 @@
+/*
+ * The one-shot pass for projects and goals (see engine.h). Gather, pair,
+ * plan (plan.c decides every row of SPEC §6), then apply. Actions are the
+ * next slice: their lists are neither read nor written here.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "execsync/baseline.h"
+#include "execsync/buf.h"
+#include "execsync/doc.h"
+#include "execsync/docid.h"
+#include "execsync/engine.h"
+#include "execsync/entity-file.h"
+#include "execsync/fingerprint.h"
+#include "execsync/fsio.h"
+#include "execsync/gitstate.h"
+#include "execsync/layout.h"
+#include "execsync/log.h"
+#include "execsync/scan.h"
+#include "execsync/store.h"
+#include "execsync/tree.h"
+#include "execsync/xmalloc.h"
+
+#define MAX_FILE_DEFAULT	((size_t)8 << 20)
+/*
+ * The since-query looks back this far behind the watermark, and the
+ * watermark is never set past our clock plus WATERMARK_AHEAD_MS: an API
+ * whose clock lags ours writes updated_at values in our past, which the
+ * lookback still catches when the lag is under ten minutes; anything
+ * older is caught by the next full read (every full_pass_s), which also
+ * finds hard-deleted documents (SPEC 4.1: never trust one clock).
+ */
+#define LOOKBACK_MS		(10 * 60 * 1000)
+#define WATERMARK_AHEAD_MS	(5 * 60 * 1000)
+
+#define SUB	"sync"
+
+/* A scanned project or goal file. */
+struct fent {
+	struct es_tree_file	 tf;	/* rel, info, st, raw_fp, status, entity */
+	bool			 broken;
+	bool			 paired;
+};
+
+/* One entity: up to three versions, then what applying did. */
+struct ent {
+	enum es_kind		 kind;
+	bool			 has_base;
+	struct es_entity	 base;
+	char			*base_rel;
+	int64_t			 base_ua;
+	bool			 base_file;	/* a file row at base_rel */
+	struct es_stat		 base_st;
+	ssize_t			 file;		/* index into files, or -1 */
+	bool			 has_db, db_broken, db_seen;
+	struct es_entity	 db;
+	int64_t			 db_ua;
+	size_t			 op_first, op_n;
+	/* apply state */
+	char			*cur_rel;	/* where the file is now */
+	bool			 wrote;
+	struct es_stat		 new_st;
+	es_fp_t			 new_raw;
+	bool			 doc_written;
+	int64_t			 doc_ua;
+	bool			 inserted;
+	bson_oid_t		 new_id;
+};
+
+struct eng {
+	const struct es_engine_opts	*o;
+	struct es_store			*store;
+	struct es_baseline		*b;
+	struct es_engine_result		*r;
+	struct fent			*files;
+	size_t				 nfiles;
+	struct ent			*ents;
+	size_t				 nents, aents;
+	size_t				*by_id;		/* ents with a base, by id */
+	size_t				 nby_id;
+	bool				 ignore_base;	/* resync or other identity */
+	bool				 full;
+	bool				 force_full_next;
+	int64_t				 maxseen[2];
+	struct es_buf			 buf;
+	struct es_tree			 errs;		/* parse errors */
+};
+
+enum { APPLY_OK = 0, APPLY_FAIL = -1, APPLY_LOST = -2 };
+
+static void
+add_error(struct es_engine_result *r, const struct es_error *e,
+    enum es_log_level l)
+{
+	r->errors = es_xreallocarray(r->errors, r->nerrors + 1,
+	    sizeof(*r->errors));
+	r->errors[r->nerrors++] = *e;
+	es_log_error(e, l, SUB);
+}
+
+void
+es_engine_result_init(struct es_engine_result *r)
+{
+	memset(r, 0, sizeof(*r));
+	es_plan_init(&r->plan);
+}
+
+void
+es_engine_result_release(struct es_engine_result *r)
+{
+	if (r == NULL)
+		return;
+	es_plan_release(&r->plan);
+	free(r->errors);
+	memset(r, 0, sizeof(*r));
+	es_plan_init(&r->plan);
+}
+
+int
+es_engine_status(const struct es_engine_result *r)
+{
+	return r->held || r->guard_stopped || r->failed > 0 ||
+	    r->conflicts > 0 || r->lost_races > 0 || r->nerrors > 0;
+}
+
+static bool
+same_stat(const struct es_stat *a, const struct es_stat *b)
+{
+	return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
+	    a->mtime_ns == b->mtime_ns && a->ctime_ns == b->ctime_ns;
+}
+
+/* As es_fsio_write()'s expect: ctime left out (a chmod is no edit). */
+static bool
+same_content_stat(const struct es_stat *a, const struct es_stat *b)
+{
+	return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
+	    a->mtime_ns == b->mtime_ns;
+}
+
+static struct ent *
+ent_new(struct eng *g, enum es_kind kind)
+{
+	struct ent *e;
+
+	if (g->nents == g->aents) {
+		g->aents = g->aents ? 2 * g->aents : 64;
+		g->ents = es_xreallocarray(g->ents, g->aents, sizeof(*g->ents));
+	}
+	e = &g->ents[g->nents++];
+	memset(e, 0, sizeof(*e));
+	e->kind = kind;
+	e->file = -1;
+	es_entity_init(&e->base, kind);
+	es_entity_init(&e->db, kind);
+	return e;
+}
+
+static void
+ent_release(struct ent *e)
+{
+	es_entity_release(&e->base);
+	es_entity_release(&e->db);
+	free(e->base_rel);
+	free(e->cur_rel);
+}
+
+/* ---- the baseline ---- */
+
+static int
+on_base_entity(const struct es_base_entity *be, void *ud)
+{
+	struct eng *g = ud;
+	struct es_error err;
+	struct ent *e;
+	bson_t doc;
+
+	if (be->kind != ES_KIND_PROJECT && be->kind != ES_KIND_GOAL)
+		return 0;	/* actions: the next slice */
+	if (!bson_init_static(&doc, be->base, be->base_len)) {
+		es_log(ES_LOG_WARN, SUB, "%s: baseline row is corrupt, ignored",
+		    be->rel);
+		return 0;
+	}
+	e = ent_new(g, be->kind);
+	es_entity_release(&e->base);
+	if (es_entity_decode(&doc, be->kind, &e->base, &err) < 0) {
+		es_entity_release(&e->base);
+		es_entity_init(&e->base, be->kind);
+		es_log(ES_LOG_WARN, SUB, "%s: baseline row does not decode, "
+		    "ignored: %s", be->rel, err.msg);
+		g->nents--;
+		ent_release(e);
+		return 0;
+	}
+	bson_oid_copy(&be->id, &e->base.meta.id);
+	e->base.meta.has_id = true;
+	e->has_base = true;
+	e->base_rel = es_xstrdup(be->rel);
+	e->base_ua = be->doc_updated_at;
+	return 0;
+}
+
+static int
+cmp_ent_id(const void *a, const void *b, void *ud)
+{
+	const struct ent *ents = ud;
+
+	return bson_oid_compare(&ents[*(const size_t *)a].base.meta.id,
+	    &ents[*(const size_t *)b].base.meta.id);
+}
+
+static ssize_t
+find_base_by_id(struct eng *g, const bson_oid_t *id)
+{
+	size_t lo = 0, hi = g->nby_id;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = bson_oid_compare(id,
+		    &g->ents[g->by_id[mid]].base.meta.id);
+
+		if (c == 0)
+			return (ssize_t)g->by_id[mid];
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return -1;
+}
+
+static int
+load_baseline(struct eng *g, struct es_error *err)
+{
+	char *ident = NULL;
+
+	if (g->o->identity != NULL) {
+		if (es_baseline_get_meta(g->b, "identity", &ident, err) < 0)
+			return -1;
+		if (ident != NULL && strcmp(ident, g->o->identity) != 0) {
+			es_log(ES_LOG_INFO, SUB, "the baseline was for '%s', "
+			    "not '%s': ignored, the pass matches by identity "
+			    "(SPEC 4.17)", ident, g->o->identity);
+			g->ignore_base = true;
+		}
+		free(ident);
+	}
+	if (g->o->resync)
+		g->ignore_base = true;
+	if (g->ignore_base)
+		return 0;
+	if (es_baseline_each_entity(g->b, on_base_entity, g, err) < 0)
+		return -1;
+	g->by_id = es_xcalloc(g->nents ? g->nents : 1, sizeof(size_t));
+	for (size_t i = 0; i < g->nents; i++) {
+		struct ent *e = &g->ents[i];
+		struct es_base_file bf;
+		bool found;
+
+		g->by_id[g->nby_id++] = i;
+		if (es_baseline_get_file(g->b, e->base_rel, &bf, &found,
+		    err) < 0)
+			return -1;
+		if (found) {
+			e->base_file = true;
+			e->base_st = bf.st;
+		}
+	}
+	qsort_r(g->by_id, g->nby_id, sizeof(size_t), cmp_ent_id, g->ents);
+	return 0;
+}
+
+/* ---- the file side ---- */
+
+static ssize_t
+find_base_by_rel(struct eng *g, const char *rel, enum es_kind kind)
+{
+	/* Linear over baseline entities: called only for files whose stat
+	 * data match a file row, and entity rows are few per file. */
+	for (size_t i = 0; i < g->nby_id; i++) {
+		struct ent *e = &g->ents[i];
+
+		if (e->has_base && e->kind == kind &&
+		    strcmp(e->base_rel, rel) == 0)
+			return (ssize_t)i;
+	}
+	return -1;
+}
+
+static int
+load_files(struct eng *g, struct es_error *err)
+{
+	struct es_scan_opts so;
+	struct es_scan_result sr;
+	struct es_tree_opts topts;
+	size_t n = 0;
+
+	so.ignore = g->o->ignore;
+	topts.ignore = g->o->ignore;
+	topts.max_file_size = g->o->max_file_size ? g->o->max_file_size :
+	    MAX_FILE_DEFAULT;
+	if (es_scan(g->o->root_fd, &so, &sr, err) < 0)
+		return -1;
+	g->files = es_xcalloc(sr.n ? sr.n : 1, sizeof(*g->files));
+	for (size_t i = 0; i < sr.n; i++) {
+		struct es_scan_entry *se = &sr.entries[i];
+		struct fent *f;
+		struct es_base_file bf;
+		bool found = false;
+		ssize_t bi = -1;
+
+		if (se->info.kind != ES_KIND_PROJECT &&
+		    se->info.kind != ES_KIND_GOAL)
+			continue;
+		f = &g->files[n++];
+		f->tf.rel = se->rel;	/* taken over */
+		se->rel = NULL;
+		f->tf.info = se->info;
+		f->tf.st = se->st;
+		if (!g->ignore_base && es_baseline_get_file(g->b, f->tf.rel,
+		    &bf, &found, err) < 0) {
+			g->nfiles = n;
+			es_entity_init(&f->tf.entity, se->info.kind);
+			es_scan_result_release(&sr);
+			return -1;
+		}
+		if (found && same_stat(&bf.st, &f->tf.st) &&
+		    (bi = find_base_by_rel(g, f->tf.rel, se->info.kind)) >= 0) {
+			/* SPEC §6: unchanged stat data, not even read. */
+			es_entity_copy(&f->tf.entity, &g->ents[bi].base);
+			f->tf.raw_fp = bf.raw_fp;
+			f->tf.status = ES_TREE_OK;
+			continue;
+		}
+		size_t before = g->errs.nerrors;
+
+		es_tree_load_file(g->o->root_fd, &topts, &f->tf, &g->buf,
+		    &g->errs);
+		g->r->files_read++;
+		es_log(ES_LOG_DEBUG, SUB, "%s: read (%s)", f->tf.rel, found ?
+		    "stat data changed" : "no baseline row");
+		if (f->tf.status == ES_TREE_FAILED) {
+			f->broken = true;
+			for (size_t k = before; k < g->errs.nerrors; k++)
+				add_error(g->r, &g->errs.errors[k],
+				    ES_LOG_WARN);
+			g->r->failed++;
+		}
+	}
+	g->nfiles = n;
+	/* Symbolic links and the like where a synced file could be. */
+	for (size_t i = 0; i < sr.nskipped; i++) {
+		struct es_path_info info;
+		struct es_error e;
+
+		if (es_layout_classify(sr.skipped[i].rel, NULL, &info) == 1 &&
+		    info.kind == ES_KIND_ACTION)
+			continue;
+		es_error_set(&e, ES_EUNSAFE, sr.skipped[i].rel, 0, "%s",
+		    sr.skipped[i].reason);
+		add_error(g->r, &e, ES_LOG_WARN);
+	}
+	es_scan_result_release(&sr);
+	return 0;
+}
+
+/* ---- the database side ---- */
+
+struct readctx {
+	struct eng	*g;
+	enum es_kind	 kind;
+};
+
+static int
+on_doc(const bson_t *doc, void *ud)
+{
+	struct readctx *c = ud;
+	struct eng *g = c->g;
+	struct es_entity tmp;
+	struct es_error err;
+	bson_iter_t it;
+	bson_oid_t id;
+	bool has_id = false;
+	ssize_t bi = -1;
+	struct ent *e;
+
+	g->r->docs_read++;
+	if (bson_iter_init_find(&it, doc, "_id") && BSON_ITER_HOLDS_OID(&it)) {
+		bson_oid_copy(bson_iter_oid(&it), &id);
+		has_id = true;
+		bi = find_base_by_id(g, &id);
+	}
+	if (es_entity_decode(doc, c->kind, &tmp, &err) < 0) {
+		es_entity_release(&tmp);
+		add_error(g->r, &err, ES_LOG_WARN);
+		g->r->failed++;
+		if (bi >= 0) {
+			g->ents[bi].db_broken = true;
+			g->ents[bi].db_seen = true;
+		}
+		return 0;
+	}
+	(void)has_id;
+	if (tmp.meta.updated_at > g->maxseen[c->kind])
+		g->maxseen[c->kind] = tmp.meta.updated_at;
+	if (bi >= 0)
+		e = &g->ents[bi];
+	else
+		e = ent_new(g, c->kind);
+	es_entity_release(&e->db);
+	e->db = tmp;
+	e->has_db = true;
+	e->db_seen = true;
+	e->db_ua = tmp.meta.updated_at;
+	return 0;
+}
+
+static int64_t
+meta_int(struct eng *g, const char *key, int64_t dflt, struct es_error *err,
+    int *rc)
+{
+	char *v = NULL, *end;
+	long long n;
+
+	*rc = es_baseline_get_meta(g->b, key, &v, err);
+	if (*rc < 0 || v == NULL)
+		return dflt;
+	errno = 0;
+	n = strtoll(v, &end, 10);
+	if (errno != 0 || *end != '\0' || end == v)
+		n = dflt;
+	free(v);
+	return n;
+}
+
+static int
+load_docs(struct eng *g, struct es_error *err)
+{
+	static const enum es_kind kinds[2] = { ES_KIND_PROJECT, ES_KIND_GOAL };
+	const struct es_engine_opts *o = g->o;
+	int64_t last_full, since[2];
+	int rc;
+
+	last_full = meta_int(g, "last_full_pass_ms", -1, err, &rc);
+	if (rc < 0)
+		return -1;
+	g->full = g->nby_id == 0 || g->ignore_base || o->force || o->full ||
+	    last_full < 0 || (o->full_pass_s > 0 &&
+	    o->now_ms - last_full >= (int64_t)o->full_pass_s * 1000);
+	for (int k = 0; k < 2; k++) {
+		char key[64];
+		int64_t wm;
+
+		snprintf(key, sizeof(key), "watermark.%s",
+		    es_kind_collection(kinds[k]));
+		wm = meta_int(g, key, -1, err, &rc);
+		if (rc < 0)
+			return -1;
+		if (wm < 0)
+			g->full = true;
+		since[k] = wm - LOOKBACK_MS;
+		if (since[k] < 0)
+			since[k] = 0;
+		g->maxseen[k] = wm;
+	}
+	g->r->full_read = g->full;
+	for (int k = 0; k < 2; k++) {
+		struct readctx c = { g, kinds[k] };
+
+		if (es_store_find(g->store, kinds[k], o->user_id,
+		    g->full ? -1 : since[k], on_doc, &c, err) < 0)
+			return -1;
+	}
+	/*
+	 * A document a since-query did not return is unchanged: its version
+	 * is the baseline's. After a full read it is gone (hard-deleted).
+	 */
+	for (size_t i = 0; i < g->nents; i++) {
+		struct ent *e = &g->ents[i];
+
+		if (!e->has_base || e->db_seen || g->full)
+			continue;
+		es_entity_release(&e->db);
+		es_entity_copy(&e->db, &e->base);
+		e->db.meta.updated_at = e->base_ua;
+		e->db_ua = e->base_ua;
+		e->has_db = true;
+	}
+	return 0;
+}
+
+/* ---- pairing ---- */
+
+static ssize_t
+find_file_by_rel(struct eng *g, const char *rel)
+{
+	size_t lo = 0, hi = g->nfiles;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(rel, g->files[mid].tf.rel);
+
+		if (c == 0)
+			return (ssize_t)mid;
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return -1;
+}
+
+static bool
+file_usable(const struct fent *f, enum es_kind kind)
+{
+	return !f->paired && f->tf.info.kind == kind &&
+	    f->tf.status != ES_TREE_NOT_SYNCED;
+}
+
+static void
+pair(struct ent *e, struct eng *g, size_t fi)
+{
+	e->file = (ssize_t)fi;
+	g->files[fi].paired = true;
+}
+
+static void
+pair_all(struct eng *g)
+{
+	size_t nbase = g->nents;
+
+	/* 1. by the path of the last sync */
+	for (size_t i = 0; i < nbase; i++) {
+		struct ent *e = &g->ents[i];
+		ssize_t fi;
+
+		if (!e->has_base)
+			continue;
+		fi = find_file_by_rel(g, e->base_rel);
+		if (fi >= 0 && file_usable(&g->files[fi], e->kind))
+			pair(e, g, (size_t)fi);
+	}
+	/* 2. a moved file: same inode (mv keeps it), then same slug */
+	for (size_t i = 0; i < nbase; i++) {
+		struct ent *e = &g->ents[i];
+
+		if (!e->has_base || e->file >= 0)
+			continue;
+		for (size_t j = 0; e->base_file && j < g->nfiles; j++) {
+			struct fent *f = &g->files[j];
+
+			if (file_usable(f, e->kind) &&
+			    f->tf.st.dev == e->base_st.dev &&
+			    f->tf.st.ino == e->base_st.ino) {
+				pair(e, g, j);
+				break;
+			}
+		}
+		for (size_t j = 0; e->file < 0 && j < g->nfiles; j++) {
+			struct fent *f = &g->files[j];
+
+			if (file_usable(f, e->kind) && e->base.slug != NULL &&
+			    strcmp(f->tf.info.slug, e->base.slug) == 0) {
+				pair(e, g, j);
+				break;
+			}
+		}
+	}
+	/* 3. identity (SPEC 4.17): kind and slug, documents without a base */
+	for (size_t j = 0; j < g->nfiles; j++) {
+		struct fent *f = &g->files[j];
+		const char *slug = f->tf.info.slug;
+		struct ent *e = NULL;
+
+		if (!file_usable(f, f->tf.info.kind))
+			continue;
+		for (size_t i = 0; i < g->nents; i++) {
+			struct ent *c = &g->ents[i];
+
+			if (!c->has_base && c->file < 0 && c->has_db &&
+			    c->kind == f->tf.info.kind && c->db.slug != NULL &&
+			    strcmp(c->db.slug, slug) == 0) {
+				e = c;
+				break;
+			}
+		}
+		if (e == NULL) {
+			if (f->broken)
+				continue;	/* counted when read */
+			e = ent_new(g, f->tf.info.kind);
+		}
+		pair(e, g, j);
+	}
+}
+
+/* ---- planning ---- */
+
+static void
+plan_one(struct eng *g, struct ent *e, struct es_plan *plan)
+{
+	struct es_plan_input in;
+	struct es_error err;
+	struct fent *f = e->file >= 0 ? &g->files[e->file] : NULL;
+
+	memset(&in, 0, sizeof(in));
+	in.kind = e->kind;
+	if (e->has_base) {
+		in.base = &e->base;
+		in.base_rel = e->base_rel;
+		in.base_doc_updated_at = e->base_ua;
+	}
+	if (f != NULL) {
+		in.file_rel = f->tf.rel;
+		in.file_mtime_ms = f->tf.st.mtime_ns / 1000000;
+		if (f->broken)
+			in.file_broken = true;
+		else
+			in.file = &f->tf.entity;
+	}
+	if (e->db_broken)
+		in.db_broken = true;
+	else if (e->has_db) {
+		in.db = &e->db;
+		in.db_updated_at = e->db_ua;
+	}
+	e->op_first = plan->n;
+	es_error_clear(&err);
+	if (es_plan_entity(&in, g->o->policy, g->o->now_ms, plan, &err) < 0) {
+		add_error(g->r, &err, ES_LOG_WARN);
+		g->r->failed++;
+	}
+	e->op_n = plan->n - e->op_first;
+}
+
+/* SPEC 4.15: per collection, too many deletions stop the pass. */
+static bool
+guard_trips(struct eng *g)
+{
+	static const enum es_kind kinds[2] = { ES_KIND_PROJECT, ES_KIND_GOAL };
+	bool trip = false;
+
+	for (int k = 0; k < 2; k++) {
+		size_t del = 0, trash = 0, total = 0, n;
+
+		es_plan_count(&g->r->plan, kinds[k], &del, &trash);
+		for (size_t i = 0; i < g->nents; i++)
+			total += g->ents[i].has_base &&
+			    g->ents[i].kind == kinds[k];
+		n = del + trash;
+		if (n < 10 || n * 100 <= (size_t)g->o->max_delete * total)
+			continue;
+		es_log(ES_LOG_ERROR, SUB, "deletion guard: %zu of %zu %s would "
+		    "be deleted (%zu in the database, %zu files to the trash), "
+		    "over max_delete %u%%: nothing changed; check the folder "
+		    "and the database, then run with --max-delete 100 to let "
+		    "it through (SPEC 4.15)", n, total,
+		    es_kind_collection(kinds[k]), del, trash,
+		    g->o->max_delete);
+		trip = true;
+	}
+	return trip;
+}
+
+/* ---- applying ---- */
+
+static void
+op_error(struct eng *g, const struct es_op *op, const struct es_error *e)
+{
+	struct es_error x = *e;
+
+	if (x.path[0] == '\0' && op->rel != NULL)
+		snprintf(x.path, sizeof(x.path), "%s", op->rel);
+	add_error(g->r, &x, ES_LOG_WARN);
+}
+
+static int
+apply_insert(struct eng *g, struct ent *e, struct es_op *op,
+    struct es_error *err)
+{
+	struct es_entity *v = op->value;
+	bson_t doc = BSON_INITIALIZER, found_doc;
+	bool found = false;
+	int rc;
+
+	v->meta.id = es_docid_entity(g->o->user_id, v);
+	v->meta.has_id = true;
+	es_entity_encode(v, g->o->user_id, &doc);
+	rc = es_store_insert(g->store, e->kind, &doc, err);
+	bson_destroy(&doc);
+	if (rc < 0 && err->code == ES_ECONFLICT) {
+		struct es_entity have;
+		struct es_error e2;
+
+		/*
+		 * Our deterministic id already there: a pass that died
+		 * between the insert and the baseline commit. Taken as ours
+		 * only when it means exactly this; anything else (another
+		 * document with this slug) is left to the next full read,
+		 * which pairs it by identity (SPEC 4.17).
+		 */
+		if (es_store_find_one(g->store, e->kind, &v->meta.id,
+		    &found_doc, &found, err) < 0)
+			return -1;
+		if (found) {
+			bool same = false;
+
+			if (es_doc_user_is(&found_doc, g->o->user_id)) {
+				if (es_entity_decode(&found_doc, e->kind,
+				    &have, &e2) == 0) {
+					same = !have.meta.deleted &&
+					    es_entity_diff(&have, v) == 0;
+					if (same)
+						v->meta.updated_at =
+						    have.meta.updated_at;
+				}
+				es_entity_release(&have);
+			}
+			bson_destroy(&found_doc);
+			if (same)
+				goto done;
+		}
+		g->force_full_next = true;
+		return es_error_set(err, ES_ECONFLICT, op->rel, 0,
+		    "%s slug '%s' is taken in the database; the next full "
+		    "pass pairs them", e->kind == ES_KIND_GOAL ? "goal" :
+		    "project", v->slug);
+	}
+	if (rc < 0)
+		return -1;
+done:
+	e->inserted = true;
+	bson_oid_copy(&v->meta.id, &e->new_id);
+	e->doc_written = true;
+	e->doc_ua = v->meta.updated_at;
+	return 0;
+}
+
+static int
+apply_doc_update(struct eng *g, struct ent *e, struct es_op *op,
+    struct es_error *err)
+{
+	struct es_entity *v = op->value;
+	bson_t body = BSON_INITIALIZER, update = BSON_INITIALIZER;
+	bool matched = false;
+	int rc;
+
+	if (!v->meta.has_id)
+		return es_error_set(err, ES_EPARSE, op->rel, 0,
+		    "no document id to update");
+	es_entity_encode_set(v, op->fields, v->meta.updated_at, &body);
+	bson_append_document(&update, "$set", 4, &body);
+	rc = es_store_update_cas(g->store, e->kind, &v->meta.id,
+	    g->o->user_id, op->expect_updated_at, &update, &matched, err);
+	bson_destroy(&body);
+	bson_destroy(&update);
+	if (rc < 0)
+		return APPLY_FAIL;
+	if (!matched)
+		return APPLY_LOST;
+	e->doc_written = true;
+	e->doc_ua = v->meta.updated_at;
+	return APPLY_OK;
+}
+
+static int
+apply_write(struct eng *g, struct ent *e, struct es_op *op,
+    struct es_error *err)
+{
+	struct fent *f = e->file >= 0 ? &g->files[e->file] : NULL;
+	struct es_buf out = ES_BUF_INIT;
+	struct es_stat cur, zero, *expect;
+	int rc = -1;
+
+	memset(&zero, 0, sizeof(zero));
+	if (es_entity_file_check(op->value, err) < 0) {
+		if (err->path[0] == '\0' && op->rel != NULL)
+			snprintf(err->path, sizeof(err->path), "%s", op->rel);
+		return -1;
+	}
+	if (f != NULL && !f->broken && e->cur_rel != NULL &&
+	    strcmp(e->cur_rel, op->rel) == 0) {
+		/* Our file: a minimal edit of its current bytes (SPEC §2). */
+		if (es_scan_read(g->o->root_fd, op->rel, g->o->max_file_size ?
+		    g->o->max_file_size : MAX_FILE_DEFAULT, &g->buf, &cur,
+		    err) < 0)
+			goto out;
+		if (!same_content_stat(&cur, &f->tf.st)) {
+			es_error_set(err, ES_ECONFLICT, op->rel, 0,
+			    "changed on disk while syncing");
+			goto out;
+		}
+		if (es_entity_file_update(g->buf.buf, g->buf.len, f->tf.rel,
+		    op->value, &out, err) < 0)
+			goto out;
+		expect = &f->tf.st;
+	} else {
+		es_entity_file_render(op->value, &out);
+		expect = &zero;		/* must not exist */
+	}
+	if (es_fsio_write(g->o->root_fd, op->rel, out.buf, out.len,
+	    ES_FSIO_MODE_NEW, expect, &e->new_st, err) < 0)
+		goto out;
+	e->wrote = true;
+	e->new_raw = es_fp_bytes(out.buf, out.len);
+	free(e->cur_rel);
+	e->cur_rel = es_xstrdup(op->rel);
+	rc = 0;
+out:
+	es_buf_release(&out);
+	return rc;
+}
+
+static int
+apply_keep_file(struct eng *g, struct es_op *op, struct es_error *err)
+{
+	struct es_buf bytes = ES_BUF_INIT, kept = ES_BUF_INIT;
+	int rc;
+
+	if (op->rel == NULL || es_scan_read(g->o->root_fd, op->rel,
+	    g->o->max_file_size ? g->o->max_file_size : MAX_FILE_DEFAULT,
+	    &bytes, NULL, NULL) < 0) {
+		es_buf_reset(&bytes);
+		es_entity_file_render(op->value, &bytes);
+	}
+	rc = es_fsio_conflict_copy(g->o->root_fd, op->rel ? op->rel :
+	    "unknown.md", "file", g->o->now_ms, bytes.buf, bytes.len, &kept,
+	    err);
+	if (rc == 0)
+		es_log(ES_LOG_WARN, SUB, "%s: the file's version is kept in "
+		    "%s", op->rel ? op->rel : "?", kept.buf);
+	es_buf_release(&bytes);
+	es_buf_release(&kept);
+	return rc;
+}
+
+static int
+apply_keep_doc(struct eng *g, struct ent *e, struct es_op *op,
+    struct es_error *err)
+{
+	struct es_entity *v = op->value;
+	bson_t doc = BSON_INITIALIZER, lost = BSON_INITIALIZER;
+	int rc;
+
+	if (!v->meta.has_id) {
+		v->meta.id = es_docid_entity(g->o->user_id, v);
+		v->meta.has_id = true;
+	}
+	es_entity_encode(v, g->o->user_id, &lost);
+	BSON_APPEND_UTF8(&doc, "user_id", g->o->user_id);
+	BSON_APPEND_UTF8(&doc, "collection", es_kind_collection(e->kind));
+	BSON_APPEND_OID(&doc, "doc_id", &v->meta.id);
+	BSON_APPEND_DATE_TIME(&doc, "kept_at", g->o->now_ms);
+	BSON_APPEND_UTF8(&doc, "reason", op->reason);
+	BSON_APPEND_DOCUMENT(&doc, "doc", &lost);
+	rc = es_store_insert_conflict(g->store, &doc, err);
+	if (rc == 0)
+		es_log(ES_LOG_WARN, SUB, "%s: the database's version is kept "
+		    "in %s", op->rel ? op->rel : "?", ES_STORE_CONFLICTS);
+	bson_destroy(&doc);
+	bson_destroy(&lost);
+	return rc;
+}
+
+static int
+apply_baseline_put(struct eng *g, struct ent *e, struct es_op *op,
+    struct es_error *err)
+{
+	struct es_entity v;
+	struct es_base_entity be;
+	struct es_base_file bf;
+	struct fent *f = e->file >= 0 ? &g->files[e->file] : NULL;
+	bson_t doc = BSON_INITIALIZER;
+	struct es_stat st;
+	bool file_row = false;
+	int rc = -1;
+
+	es_entity_copy(&v, op->value);
+	if (e->inserted) {
+		bson_oid_copy(&e->new_id, &v.meta.id);
+		v.meta.has_id = true;
+	}
+	if (!v.meta.has_id) {
+		es_error_set(err, ES_EPARSE, op->rel, 0,
+		    "no document id for the baseline");
+		goto out;
+	}
+	if (e->doc_written)
+		v.meta.updated_at = e->doc_ua;
+	es_entity_encode(&v, g->o->user_id, &doc);
+	memset(&be, 0, sizeof(be));
+	bson_oid_copy(&v.meta.id, &be.id);
+	be.kind = e->kind;
+	be.rel = op->rel;
+	be.doc_updated_at = v.meta.updated_at;
+	be.fp = es_entity_fingerprint(&v);
+	be.base = bson_get_data(&doc);
+	be.base_len = doc.len;
+	if (es_baseline_put_entity(g->b, &be, err) < 0)
+		goto out;
+	/* The file row: the stat data the next pass will compare with. */
+	memset(&bf, 0, sizeof(bf));
+	bf.rel = op->rel;
+	/*
+	 * Stat again: a rename (ours, or the atomic write's) changes ctime,
+	 * and the next pass compares every field.
+	 */
+	if (e->wrote && e->cur_rel != NULL && strcmp(e->cur_rel, op->rel) ==
+	    0) {
+		if (es_scan_stat(g->o->root_fd, op->rel, &st, NULL) == 1 &&
+		    same_content_stat(&st, &e->new_st)) {
+			bf.st = st;
+			bf.raw_fp = e->new_raw;
+			file_row = true;
+		}
+	} else if (f != NULL && !f->broken &&
+	    es_scan_stat(g->o->root_fd, op->rel, &st, NULL) == 1 &&
+	    same_content_stat(&st, &f->tf.st)) {
+		bf.st = st;
+		bf.raw_fp = f->tf.raw_fp;
+		file_row = true;
+	}
+	if (file_row && es_baseline_put_file(g->b, &bf, err) < 0)
+		goto out;
+	if (e->has_base && strcmp(e->base_rel, op->rel) != 0 &&
+	    es_baseline_delete_file(g->b, e->base_rel, err) < 0)
+		goto out;
+	if (f != NULL && strcmp(f->tf.rel, op->rel) != 0 &&
+	    es_baseline_delete_file(g->b, f->tf.rel, err) < 0)
+		goto out;
+	rc = 0;
+out:
+	bson_destroy(&doc);
+	es_entity_release(&v);
+	return rc;
+}
+
+static int
+apply_op(struct eng *g, struct ent *e, struct es_op *op,
+    struct es_error *err)
+{
+	struct es_buf tr = ES_BUF_INIT;
+	int rc = APPLY_OK;
+
+	switch (op->op) {
+	case ES_OP_DOC_INSERT:
+		rc = apply_insert(g, e, op, err);
+		break;
+	case ES_OP_DOC_UPDATE:
+	case ES_OP_DOC_DELETE:
+	case ES_OP_DOC_UNDELETE:
+		rc = apply_doc_update(g, e, op, err);
+		break;
+	case ES_OP_FILE_WRITE:
+		rc = apply_write(g, e, op, err);
+		break;
+	case ES_OP_FILE_MOVE:
+		rc = es_fsio_move(g->o->root_fd, op->rel_from, op->rel, err);
+		if (rc == 0) {
+			free(e->cur_rel);
+			e->cur_rel = es_xstrdup(op->rel);
+		}
+		break;
+	case ES_OP_FILE_TRASH:
+		rc = es_fsio_trash(g->o->root_fd, op->rel, &tr, err);
+		if (rc == 0)
+			es_log(ES_LOG_INFO, SUB, "%s: moved to %s", op->rel,
+			    tr.buf);
+		break;
+	case ES_OP_KEEP_FILE_VERSION:
+		rc = apply_keep_file(g, op, err);
+		if (rc == 0)
+			g->r->conflicts++;
+		break;
+	case ES_OP_KEEP_DOC_VERSION:
+		rc = apply_keep_doc(g, e, op, err);
+		if (rc == 0)
+			g->r->conflicts++;
+		break;
+	case ES_OP_BASELINE_PUT:
+		rc = apply_baseline_put(g, e, op, err);
+		break;
+	case ES_OP_BASELINE_FORGET:
+		if (op->value != NULL && op->value->meta.has_id)
+			rc = es_baseline_delete_entity(g->b,
+			    &op->value->meta.id, err);
+		if (rc == 0 && op->rel != NULL)
+			rc = es_baseline_delete_file(g->b, op->rel, err);
+		break;
+	case ES_OP_REPORT:
+		es_log(ES_LOG_WARN, SUB, "%s: %s", op->rel ? op->rel : "-",
+		    op->reason);
+		break;
+	}
+	es_buf_release(&tr);
+	return rc < 0 ? (rc == APPLY_LOST ? APPLY_LOST : APPLY_FAIL) : 0;
+}
+
+static void
+log_op(const struct es_op *op)
+{
+	struct es_buf line = ES_BUF_INIT;
+
+	es_op_describe(op, &line);
+	es_log(ES_LOG_INFO, SUB, "%s", line.buf);
+	es_buf_release(&line);
+}
+
+/* A lost race (SPEC 4.12): read the new version, decide again, once. */
+static int
+replan(struct eng *g, struct ent *e, struct es_error *err)
+{
+	bson_t doc;
+	bool found = false;
+	struct es_plan p = ES_PLAN_INIT;
+	struct es_entity tmp;
+	struct es_error e2;
+	const bson_oid_t *id = e->has_db ? &e->db.meta.id :
+	    &e->base.meta.id;
+	int rc = 0;
+
+	if (es_store_find_one(g->store, e->kind, id, &doc, &found, err) < 0)
+		return -1;
+	if (found && es_doc_user_is(&doc, g->o->user_id) &&
+	    es_entity_decode(&doc, e->kind, &tmp, &e2) == 0) {
+		es_entity_release(&e->db);
+		e->db = tmp;
+		e->has_db = true;
+		e->db_ua = tmp.meta.updated_at;
+	} else {
+		if (found && es_doc_user_is(&doc, g->o->user_id))
+			es_entity_release(&tmp);	/* decode failed */
+		es_entity_release(&e->db);
+		es_entity_init(&e->db, e->kind);
+		e->has_db = false;
+	}
+	if (found)
+		bson_destroy(&doc);
+	plan_one(g, e, &p);
+	for (size_t i = 0; i < p.n; i++) {
+		rc = apply_op(g, e, &p.ops[i], err);
+		if (rc != 0)
+			break;
+		log_op(&p.ops[i]);
+		g->r->applied[p.ops[i].op]++;
+	}
+	es_plan_release(&p);
+	return rc;
+}
+
+static void
+apply_ent(struct eng *g, struct ent *e)
+{
+	struct es_plan *p = &g->r->plan;
+	struct fent *f = e->file >= 0 ? &g->files[e->file] : NULL;
+
+	if (f != NULL)
+		e->cur_rel = es_xstrdup(f->tf.rel);
+	for (size_t i = e->op_first; i < e->op_first + e->op_n; i++) {
+		struct es_op *op = &p->ops[i];
+		struct es_error err;
+		int rc;
+
+		es_error_clear(&err);
+		rc = apply_op(g, e, op, &err);
+		if (rc == APPLY_LOST) {
+			es_log(ES_LOG_INFO, SUB, "%s: the document changed "
+			    "while syncing; deciding again", op->rel ?
+			    op->rel : "-");
+			es_error_clear(&err);
+			rc = replan(g, e, &err);
+			if (rc == APPLY_LOST) {
+				g->r->lost_races++;
+				es_error_set(&err, ES_ECONFLICT, op->rel, 0,
+				    "the document changed again while "
+				    "syncing; left for the next pass");
+				op_error(g, op, &err);
+			} else if (rc != 0) {
+				g->r->failed++;
+				op_error(g, op, &err);
+			}
+			return;
+		}
+		if (rc != 0) {
+			/* The rest of this entity waits: the baseline is
+			 * still the old one, the next pass decides again. */
+			g->r->failed++;
+			op_error(g, op, &err);
+			return;
+		}
+		log_op(op);
+		g->r->applied[op->op]++;
+		if (op->dir == ES_DIR_TO_DB)
+			g->r->to_db++;
+		else if (op->dir == ES_DIR_TO_FILE)
+			g->r->to_file++;
+	}
+}
+
+static int
+set_meta_int(struct eng *g, const char *key, int64_t v, struct es_error *err)
+{
+	char s[32];
+
+	snprintf(s, sizeof(s), "%" PRId64, v);
+	return es_baseline_set_meta(g->b, key, s, err);
+}
+
+static int
+apply_all(struct eng *g, struct es_error *err)
+{
+	static const enum es_kind kinds[2] = { ES_KIND_PROJECT, ES_KIND_GOAL };
+
+	if (es_baseline_begin(g->b, err) < 0)
+		return -1;
+	if (g->ignore_base && es_baseline_clear(g->b, err) < 0)
+		goto fail;
+	for (size_t i = 0; i < g->nents; i++)
+		apply_ent(g, &g->ents[i]);
+	/* A slug clash seen by a since-query: the next pass reads all. */
+	if ((g->full || g->force_full_next) && set_meta_int(g,
+	    "last_full_pass_ms", g->force_full_next ? 0 : g->o->now_ms,
+	    err) < 0)
+		goto fail;
+	for (int k = 0; k < 2; k++) {
+		char key[64];
+		int64_t wm = g->maxseen[k];
+
+		if (wm < 0)
+			wm = 0;
+		if (wm > g->o->now_ms + WATERMARK_AHEAD_MS)
+			wm = g->o->now_ms + WATERMARK_AHEAD_MS;
+		snprintf(key, sizeof(key), "watermark.%s",
+		    es_kind_collection(kinds[k]));
+		if (set_meta_int(g, key, wm, err) < 0)
+			goto fail;
+	}
+	if (g->o->identity != NULL && es_baseline_set_meta(g->b, "identity",
+	    g->o->identity, err) < 0)
+		goto fail;
+	if (es_baseline_commit(g->b, err) < 0)
+		goto fail;
+	return 0;
+fail:
+	es_baseline_rollback(g->b);
+	return -1;
+}
+
+/* ---- the pass ---- */
+
+static int
+guards(struct eng *g, struct es_error *err)
+{
+	static const char *const dirs[] = { ES_DIR_ACTIONS, ES_DIR_PROJECTS,
+	    ES_DIR_GOALS };
+	struct stat st;
+	size_t nfiles = 0, nents = 0;
+	bool any = false;
+
+	if (fstat(g->o->root_fd, &st) < 0 || !S_ISDIR(st.st_mode))
+		return es_error_set(err, ES_ECONFIG, g->o->root, 0,
+		    "not a folder");
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
+		if (fstatat(g->o->root_fd, dirs[i], &st,
+		    AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode))
+			any = true;
+	if (!any) {
+		if (es_baseline_count(g->b, &nfiles, &nents, err) < 0)
+			return -1;
+		if (nents > 0)
+			return es_error_set(err, ES_ECONFIG, g->o->root, 0,
+			    "no " ES_DIR_ACTIONS ", " ES_DIR_PROJECTS " or "
+			    ES_DIR_GOALS ": is the folder mounted? (the "
+			    "baseline has %zu entities; nothing synced)",
+			    nents);
+	}
+	return 0;
+}
+
+int
+es_engine_once(const struct es_engine_opts *o, struct es_store *store,
+    struct es_baseline *b, struct es_engine_result *r,
+    struct es_error *err)
+{
+	struct eng g;
+	uint64_t rt0 = es_store_round_trips(store);
+	int rc = -1;
+
+	memset(&g, 0, sizeof(g));
+	g.o = o;
+	g.store = store;
+	g.b = b;
+	g.r = r;
+	if (guards(&g, err) < 0)
+		goto out;
+	if (es_git_busy(o->root_fd, &r->held_by)) {
+		r->held = true;
+		es_log(ES_LOG_WARN, SUB, "held: git operation in progress (%s), "
+		    "nothing synced", r->held_by);
+		rc = 0;
+		goto out;
+	}
+	if (load_baseline(&g, err) < 0 || load_files(&g, err) < 0 ||
+	    load_docs(&g, err) < 0)
+		goto out;
+	pair_all(&g);
+	for (size_t i = 0; i < g.nents; i++)
+		plan_one(&g, &g.ents[i], &r->plan);
+	r->entities = g.nents;
+	if (guard_trips(&g)) {
+		r->guard_stopped = true;
+		rc = 0;
+		goto out;
+	}
+	if (o->dry_run) {
+		rc = 0;
+		goto out;
+	}
+	if (apply_all(&g, err) < 0)
+		goto out;
+	rc = 0;
+out:
+	r->round_trips = es_store_round_trips(store) - rt0;
+	for (size_t i = 0; i < g.nents; i++)
+		ent_release(&g.ents[i]);
+	free(g.ents);
+	free(g.by_id);
+	for (size_t i = 0; i < g.nfiles; i++) {
+		es_entity_release(&g.files[i].tf.entity);
+		free(g.files[i].tf.rel);
+	}
+	free(g.files);
+	es_tree_release(&g.errs);
+	es_buf_release(&g.buf);
+	return rc;
+}

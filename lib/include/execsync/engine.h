@@ -1,0 +1,95 @@
+/*
+ * The sync engine's one-shot pass for projects and goals (issue 5, SPEC §4,
+ * §6): gather the three versions of every entity (the baseline, the file,
+ * the document), let the pure planner (plan.h) decide, then apply the plan
+ * or, for --dry-run, only return it (SPEC 4.9: the same decisions either
+ * way). Actions are not synced yet: their lists are neither read nor
+ * written.
+ *
+ * One pass:
+ *  1. guards: the root is a folder; a baseline with rows but none of the
+ *     three synced folders is an error, never "everything was deleted"
+ *     (SPEC 4.15); a running git operation holds the pass (SPEC 4.16);
+ *  2. the file side: es_scan(); a file whose stat data equal its baseline
+ *     file row is not read, its meaning is the baseline's (SPEC §6);
+ *  3. the database side: every document (a full read) on the first pass,
+ *     --resync, --force, opts.full or when the last full read is older
+ *     than full_pass_s; otherwise only documents with updated_at past the
+ *     watermark minus a lookback (see engine.c);
+ *  4. pairing by id, then by inode and slug for files that moved, then by
+ *     identity (kind, slug: SPEC 4.17);
+ *  5. es_plan_entity() per entity, the deletion guard (SPEC 4.15);
+ *  6. apply in plan order, every baseline write in one transaction.
+ *
+ * Blocks on files, the network and SQLite: a one-shot pass or a worker.
+ */
+#ifndef EXECSYNC_ENGINE_H
+#define EXECSYNC_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "execsync/baseline.h"
+#include "execsync/error.h"
+#include "execsync/plan.h"
+#include "execsync/store.h"
+
+/* Every borrowed pointer must outlive the call. */
+struct es_engine_opts {
+	const char		*root;		/* absolute path, for messages */
+	int			 root_fd;	/* O_DIRECTORY, borrowed */
+	const char		*user_id;
+	const char		*identity;	/* es_migrate_identity(); NULL: unchecked */
+	enum es_policy		 policy;	/* --force: ES_POLICY_FILE */
+	bool			 force;		/* also forces a full read */
+	bool			 dry_run;	/* plan only, write nothing */
+	bool			 resync;	/* SPEC 4.17: forget the baseline */
+	bool			 full;		/* read every document */
+	unsigned		 max_delete;	/* percent, 0..100 */
+	size_t			 max_file_size;	/* 0: 8 MiB */
+	unsigned		 full_pass_s;	/* 0: no periodic full read */
+	const char *const	*ignore;	/* NULL-terminated globs, or NULL */
+	int64_t			 now_ms;	/* the pass's clock */
+};
+
+/* Counts of one pass; plan holds the ops planned (dry run) or applied. */
+struct es_engine_result {
+	struct es_plan		 plan;
+	size_t			 applied[ES_OP_REPORT + 1];	/* by op kind */
+	size_t			 to_db, to_file;	/* ops applied per direction */
+	size_t			 conflicts;	/* REPORT ops of conflicts */
+	size_t			 failed;	/* items skipped or not applied */
+	size_t			 lost_races;	/* CAS lost twice: next pass */
+	size_t			 entities;	/* entities looked at */
+	size_t			 files_read;	/* files read (stat changed) */
+	size_t			 docs_read;	/* documents read */
+	bool			 full_read;	/* every document was read */
+	bool			 held;		/* a git operation ran */
+	const char		*held_by;	/* its marker (static) */
+	bool			 guard_stopped;	/* SPEC 4.15 */
+	struct es_error		*errors;	/* per item, path:line: reason */
+	size_t			 nerrors;
+	uint64_t		 round_trips;
+};
+
+void	es_engine_result_init(struct es_engine_result *r);
+/* Frees what r owns; r may be NULL. */
+void	es_engine_result_release(struct es_engine_result *r);
+
+/*
+ * One pass. Returns 0 when the pass ran (to the end, held by git, or
+ * stopped by the deletion guard: r says which; per-item failures are in
+ * r->errors), or -1 with err filled when it could not run (a root that is
+ * not a folder, a missing synced folder with a baseline, the database or
+ * the baseline failing): exit status 2 for a command. r (initialised by
+ * the caller) is filled either way.
+ */
+int	es_engine_once(const struct es_engine_opts *o, struct es_store *store,
+	    struct es_baseline *b, struct es_engine_result *r,
+	    struct es_error *err);
+
+/* The exit status of a pass that returned 0: 0 clean, 1 otherwise. */
+int	es_engine_status(const struct es_engine_result *r);
+
+#endif
