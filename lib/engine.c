@@ -25,6 +25,7 @@
 #include "execsync/layout.h"
 #include "execsync/log.h"
 #include "execsync/scan.h"
+#include "execsync/slug.h"
 #include "execsync/store.h"
 #include "execsync/tree.h"
 #include "execsync/xmalloc.h"
@@ -682,13 +683,93 @@ op_error(struct eng *g, const struct es_op *op, const struct es_error *e)
 	add_error(g->r, &x, ES_LOG_WARN);
 }
 
+/* Slugs in the database (one find of _id and slug) and in the folder. */
+struct slugs {
+	char		**v;
+	size_t		 n;
+	struct eng	*g;
+	enum es_kind	 kind;
+};
+
 static int
-apply_insert(struct eng *g, struct ent *e, struct es_op *op,
+on_slug(const bson_t *doc, void *ud)
+{
+	struct slugs *sl = ud;
+	bson_iter_t it;
+
+	if (bson_iter_init_find(&it, doc, "slug") && BSON_ITER_HOLDS_UTF8(&it)) {
+		sl->v = es_xreallocarray(sl->v, sl->n + 1, sizeof(*sl->v));
+		sl->v[sl->n++] = es_xstrdup(bson_iter_utf8(&it, NULL));
+	}
+	return 0;
+}
+
+static bool
+slug_taken(const char *slug, void *ud)
+{
+	const struct slugs *sl = ud;
+
+	for (size_t i = 0; i < sl->n; i++)
+		if (strcmp(sl->v[i], slug) == 0)
+			return true;
+	for (size_t i = 0; i < sl->g->nfiles; i++)
+		if (sl->g->files[i].tf.info.kind == sl->kind &&
+		    strcmp(sl->g->files[i].tf.info.slug, slug) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * SPEC §2: a new file whose slug another document of the collection has
+ * (two area folders holding the same file name) gets the first free
+ * slug-2, slug-3, ..., and its file is renamed to match, so the folder and
+ * the database keep one identity. The entity's later ops follow the file.
+ * Returns the new slug (malloc'd) or NULL with err.
+ */
+static char *
+unique_slug(struct eng *g, struct ent *e, const char *slug,
     struct es_error *err)
 {
-	struct es_entity *v = op->value;
-	bson_t doc = BSON_INITIALIZER, found_doc;
-	bool found = false;
+	static const char *const fields[] = { "slug", NULL };
+	struct slugs sl = { NULL, 0, g, e->kind };
+	char *fresh = NULL;
+
+	if (es_store_find_fields(g->store, e->kind, g->o->user_id, fields,
+	    on_slug, &sl, err) == 0)
+		fresh = es_slug_unique(slug, slug_taken, &sl);
+	for (size_t i = 0; i < sl.n; i++)
+		free(sl.v[i]);
+	free(sl.v);
+	return fresh;
+}
+
+/* After a rename of the file to slug at rel: the ops that follow op. */
+static void
+retarget(struct eng *g, struct ent *e, const struct es_op *op,
+    const char *slug, const char *rel)
+{
+	struct es_plan *p = &g->r->plan;
+	size_t i = (size_t)(op - p->ops) + 1;
+
+	for (; i < e->op_first + e->op_n; i++) {
+		struct es_op *o = &p->ops[i];
+
+		if (o->value != NULL) {
+			free(o->value->slug);
+			o->value->slug = es_xstrdup(slug);
+		}
+		if (o->rel != NULL) {
+			free(o->rel);
+			o->rel = es_xstrdup(rel);
+		}
+	}
+}
+
+static int
+insert_doc(struct eng *g, struct ent *e, struct es_entity *v,
+    struct es_error *err)
+{
+	bson_t doc = BSON_INITIALIZER;
 	int rc;
 
 	v->meta.id = es_docid_entity(g->o->user_id, v);
@@ -696,6 +777,56 @@ apply_insert(struct eng *g, struct ent *e, struct es_op *op,
 	es_entity_encode(v, g->o->user_id, &doc);
 	rc = es_store_insert(g->store, e->kind, &doc, err);
 	bson_destroy(&doc);
+	return rc;
+}
+
+static int
+rename_for_slug(struct eng *g, struct ent *e, struct es_op *op,
+    struct es_error *err)
+{
+	struct es_entity *v = op->value;
+	struct es_buf rel = ES_BUF_INIT;
+	char *fresh, *old = v->slug;
+	const char *slash;
+	int rc = -1;
+
+	if (e->cur_rel == NULL || (slash = strrchr(e->cur_rel, '/')) == NULL)
+		return es_error_set(err, ES_ECONFLICT, op->rel, 0,
+		    "slug '%s' is taken in the database", v->slug);
+	if ((fresh = unique_slug(g, e, v->slug, err)) == NULL)
+		return -1;
+	es_buf_add(&rel, e->cur_rel, (size_t)(slash - e->cur_rel) + 1);
+	es_buf_addf(&rel, "%s.md", fresh);
+	v->slug = fresh;
+	if (insert_doc(g, e, v, err) < 0) {
+		v->slug = old;
+		free(fresh);
+		goto out;
+	}
+	es_log(ES_LOG_INFO, SUB, "%s: slug '%s' is taken in the database; "
+	    "renamed to %s (SPEC §2)", e->cur_rel, old, rel.buf);
+	free(old);
+	if (es_fsio_move(g->o->root_fd, e->cur_rel, rel.buf, err) < 0)
+		goto out;
+	free(e->cur_rel);
+	e->cur_rel = es_xstrdup(rel.buf);
+	retarget(g, e, op, fresh, rel.buf);
+	rc = 0;
+out:
+	es_buf_release(&rel);
+	return rc;
+}
+
+static int
+apply_insert(struct eng *g, struct ent *e, struct es_op *op,
+    struct es_error *err)
+{
+	struct es_entity *v = op->value;
+	bson_t found_doc;
+	bool found = false;
+	int rc;
+
+	rc = insert_doc(g, e, v, err);
 	if (rc < 0 && err->code == ES_ECONFLICT) {
 		struct es_entity have;
 		struct es_error e2;
@@ -728,11 +859,13 @@ apply_insert(struct eng *g, struct ent *e, struct es_op *op,
 			if (same)
 				goto done;
 		}
-		g->force_full_next = true;
-		return es_error_set(err, ES_ECONFLICT, op->rel, 0,
-		    "%s slug '%s' is taken in the database; the next full "
-		    "pass pairs them", e->kind == ES_KIND_GOAL ? "goal" :
-		    "project", v->slug);
+		if (rename_for_slug(g, e, op, err) < 0) {
+			/* A since-query may have missed the document that
+			 * holds the slug: the next pass reads them all. */
+			g->force_full_next = true;
+			return -1;
+		}
+		goto done;
 	}
 	if (rc < 0)
 		return -1;

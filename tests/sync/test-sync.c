@@ -635,6 +635,33 @@ test_body_same_place_conflict(void **state)
 	w_end(&w);
 }
 
+/* SPEC §2: the same file name in two area folders: two documents, the
+ * second file renamed to its unique slug. */
+static void
+test_slug_clash_renames_file(void **state)
+{
+	struct world w;
+	bson_t doc;
+
+	(void)state;
+	w_begin(&w, "s_clash");
+	put(&w, "10k-projects/active/home/plan.md",
+	    "---\narea: Home\ntitle: Plan\n---\nhome\n");
+	put(&w, "10k-projects/active/work/plan.md",
+	    "---\narea: Work\ntitle: Plan\n---\nwork\n");
+	assert_int_equal(syncd(&w, NULL), 0);
+	assert_int_equal(count_docs(&w, "projects"), 2);
+	assert_true(exists(&w, "10k-projects/active/home/plan.md"));
+	assert_false(exists(&w, "10k-projects/active/work/plan.md"));
+	assert_file_has(&w, "10k-projects/active/work/plan-2.md", "work\n");
+	assert_true(doc_get(&w, "projects", "plan-2", &doc));
+	assert_string_equal(es_itest_str(&doc, "area"), "Work");
+	bson_destroy(&doc);
+	assert_int_equal(syncd1(&w, "--full"), 0);
+	assert_int_equal(count_docs(&w, "projects"), 2);
+	w_end(&w);
+}
+
 /* ---- SPEC 4.5: deletes ---- */
 
 static void
@@ -1088,6 +1115,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_same_field_newest_db_wins_file_kept),
 	cmocka_unit_test(test_same_field_policy_file_doc_kept),
 	cmocka_unit_test(test_body_same_place_conflict),
+	cmocka_unit_test(test_slug_clash_renames_file),
 	cmocka_unit_test(test_file_delete_soft_deletes_doc),
 	cmocka_unit_test(test_api_delete_trashes_file),
 	cmocka_unit_test(test_api_complete_moves_file),
