@@ -86,6 +86,7 @@ struct eng {
 	struct ent			*ents;
 	size_t				 nents, aents;
 	size_t				*by_id;		/* ents with a base, by id */
+	size_t				*by_rel;	/* the same, by base_rel */
 	size_t				 nby_id;
 	bool				 ignore_base;	/* resync or other identity */
 	bool				 full;
@@ -219,6 +220,15 @@ cmp_ent_id(const void *a, const void *b, void *ud)
 	    &ents[*(const size_t *)b].base.meta.id);
 }
 
+static int
+cmp_ent_rel(const void *a, const void *b, void *ud)
+{
+	const struct ent *ents = ud;
+
+	return strcmp(ents[*(const size_t *)a].base_rel,
+	    ents[*(const size_t *)b].base_rel);
+}
+
 static ssize_t
 find_base_by_id(struct eng *g, const bson_oid_t *id)
 {
@@ -276,7 +286,10 @@ load_baseline(struct eng *g, struct es_error *err)
 			e->base_st = bf.st;
 		}
 	}
+	g->by_rel = es_xcalloc(g->nby_id ? g->nby_id : 1, sizeof(size_t));
+	memcpy(g->by_rel, g->by_id, g->nby_id * sizeof(size_t));
 	qsort_r(g->by_id, g->nby_id, sizeof(size_t), cmp_ent_id, g->ents);
+	qsort_r(g->by_rel, g->nby_id, sizeof(size_t), cmp_ent_rel, g->ents);
 	return 0;
 }
 
@@ -285,14 +298,19 @@ load_baseline(struct eng *g, struct es_error *err)
 static ssize_t
 find_base_by_rel(struct eng *g, const char *rel, enum es_kind kind)
 {
-	/* Linear over baseline entities: called only for files whose stat
-	 * data match a file row, and entity rows are few per file. */
-	for (size_t i = 0; i < g->nby_id; i++) {
-		struct ent *e = &g->ents[i];
+	size_t lo = 0, hi = g->nby_id;
 
-		if (e->has_base && e->kind == kind &&
-		    strcmp(e->base_rel, rel) == 0)
-			return (ssize_t)i;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		struct ent *e = &g->ents[g->by_rel[mid]];
+		int c = strcmp(rel, e->base_rel);
+
+		if (c == 0)
+			return e->kind == kind ? (ssize_t)g->by_rel[mid] : -1;
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
 	}
 	return -1;
 }
@@ -1366,6 +1384,7 @@ out:
 		ent_release(&g.ents[i]);
 	free(g.ents);
 	free(g.by_id);
+	free(g.by_rel);
 	for (size_t i = 0; i < g.nfiles; i++) {
 		es_entity_release(&g.files[i].tf.entity);
 		free(g.files[i].tf.rel);
