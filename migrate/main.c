@@ -174,6 +174,11 @@ parse_args(int argc, char **argv, struct cli *c)
 		}
 		if (strncmp(arg, "--", 2) != 0 || arg[2] == '\0')
 			usage_error("unexpected argument '%s'", arg);
+		if (strncmp(arg, "--json=", 7) == 0 ||
+		    strncmp(arg, "--dry-run=", 10) == 0 ||
+		    strncmp(arg, "--help=", 7) == 0)
+			usage_error("option '%.*s' takes no value",
+			    (int)strcspn(arg, "="), arg);
 		eq = strchr(arg, '=');
 		nlen = eq ? (size_t)(eq - arg) : strlen(arg);
 		for (k = 0; k < 4; k++)

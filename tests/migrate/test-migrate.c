@@ -1531,6 +1531,163 @@ test_migrate_usage_and_connection_errors(void **state)
 	es_itest_end(&t);
 }
 
+/* Reads a whole file into a new buffer (caller releases). */
+static void
+slurp(const char *path, struct es_buf *b)
+{
+	es_buf_init(b, 0);
+	read_all(path, b);
+}
+
+/*
+ * The connection lost mid-run (the server killed): exit 2, the documents
+ * not written counted failed, a message saying that rerunning finishes the
+ * job, no baseline. Needs a server of its own to kill.
+ */
+static void
+test_migrate_connection_lost(void **state)
+{
+	static const char *const args[] = { "--projects", "300", "--actions",
+	    "3000", "--goals", "30", NULL };
+	const char *src_dir = getenv("ES_SOURCE_DIR");
+	struct es_itest t;
+	struct es_buf out, pidb;
+	struct stat st;
+	char *tree, *state_dir, *fixture, *uri_file, *pid_file, *out_file,
+	    *base;
+	char *argv[16];
+	json_error_t je;
+	json_t *j;
+	pid_t pid, server;
+	int status, n = 0, devnull;
+	int64_t deadline;
+	posix_spawn_file_actions_t fa;
+
+	(void)state;
+	if (getenv("EXECSYNC_TEST_MONGODB_URI") != NULL &&
+	    getenv("EXECSYNC_TEST_MONGODB_URI")[0] != '\0')
+		skip();		/* a shared server is not ours to kill */
+	assert_non_null(src_dir);
+	state_dir = es_itest_tmpdir("mlost-db");
+	fixture = es_xasprintf("%s/tests/ferretdb-fixture", src_dir);
+	{
+		char *start[] = { fixture, (char *)"start", state_dir, NULL };
+		struct es_buf why = ES_BUF_INIT;
+		int rc = -1;
+
+		for (int i = 0; i < 3 && rc != 0; i++) {
+			es_buf_reset(&why);
+			rc = es_itest_run(start, NULL, &why, 60);
+		}
+		if (rc != 0)
+			fail_msg("cannot start a FerretDB of its own: %s",
+			    why.buf);
+		es_buf_release(&why);
+	}
+	es_itest_begin(&t, "mlost");
+	free(t.uri);
+	uri_file = es_xasprintf("%s/uri", state_dir);
+	pid_file = es_xasprintf("%s/pid", state_dir);
+	slurp(uri_file, &out);
+	out.buf[strcspn(out.buf, "\n")] = '\0';
+	t.uri = es_xstrdup(out.buf);
+	es_buf_release(&out);
+	slurp(pid_file, &pidb);
+	server = (pid_t)atol(pidb.buf);
+	es_buf_release(&pidb);
+	assert_true(server > 0);
+	tree = gen_tree("mlost", args, NULL);
+	base = es_xasprintf("%s/%s", tree, ES_BASELINE_FILE);
+	out_file = es_xasprintf("%s/out.json", state_dir);
+
+	argv[n++] = (char *)ES_MIGRATE_BIN;
+	argv[n++] = (char *)"--source";
+	argv[n++] = tree;
+	argv[n++] = (char *)"--mongodb-uri";
+	argv[n++] = t.uri;
+	argv[n++] = (char *)"--user-id";
+	argv[n++] = (char *)t.user;
+	argv[n++] = (char *)"--database";
+	argv[n++] = t.db;
+	argv[n++] = (char *)"--batch-size";
+	argv[n++] = (char *)"5";
+	argv[n++] = (char *)"--json";
+	argv[n] = NULL;
+	devnull = open("/dev/null", O_RDWR);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, devnull, 0);
+	posix_spawn_file_actions_addopen(&fa, 1, out_file,
+	    O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	posix_spawn_file_actions_adddup2(&fa, devnull, 2);
+	if (posix_spawn(&pid, argv[0], &fa, NULL, argv, environ) != 0)
+		fail_msg("spawn: %s", strerror(errno));
+	posix_spawn_file_actions_destroy(&fa);
+	close(devnull);
+	deadline = es_itest_mono_ms() + 60000;
+	while (db_total(&t) == 0 && es_itest_mono_ms() < deadline) {
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			fail_msg("execsync-migrate ended before any document "
+			    "was seen");
+		usleep(2000);
+	}
+	kill(server, SIGKILL);
+	/* It notices within its timeouts (the URI's 5 s) and exits. */
+	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+		;
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 2);
+
+	slurp(out_file, &out);
+	j = json_loads(out.buf, 0, &je);
+	if (j == NULL)
+		fail_msg("not JSON: %s", out.buf);
+	assert_non_null(strstr(json_string_value(json_object_get(j, "error")),
+	    "rerunning execsync-migrate finishes the job"));
+	assert_int_equal(json_integer_value(json_object_get(j, "exit_status")),
+	    2);
+	assert_true(jcount(j, "total", "failed") > 0);
+	assert_int_equal(jcount(j, "total", "inserted") +
+	    jcount(j, "total", "failed"), 3330);
+	assert_true(json_is_null(json_object_get(j, "baseline")));
+	/* The baseline transaction was rolled back: no rows (the file may
+	 * exist, empty, which means the same as none: SPEC 4.17). */
+	if (stat(base, &st) == 0) {
+		struct es_error e;
+		struct es_baseline *b = es_baseline_open(base, &e);
+		size_t nf = 1, ne = 1;
+		char *ident = NULL;
+
+		assert_non_null(b);
+		assert_int_equal(es_baseline_count(b, &nf, &ne, &e), 0);
+		assert_int_equal(nf, 0);
+		assert_int_equal(ne, 0);
+		assert_int_equal(es_baseline_get_meta(b, "identity", &ident,
+		    &e), 0);
+		assert_null(ident);
+		es_baseline_free(b);
+	}
+	json_decref(j);
+	es_buf_release(&out);
+
+	{
+		char *stop[] = { fixture, (char *)"stop", state_dir, NULL };
+
+		es_itest_run(stop, NULL, NULL, 60);
+	}
+	/* The database went with its server: nothing to drop. */
+	es_store_free(t.store);
+	free(t.uri);
+	free(t.db);
+	es_itest_rm_rf(state_dir);
+	free(state_dir);
+	free(fixture);
+	free(uri_file);
+	free(pid_file);
+	free(out_file);
+	free(base);
+	rm_tree(tree);
+}
+
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_migrate_fields),
 	cmocka_unit_test(test_migrate_counts),
@@ -1542,6 +1699,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_migrate_baseline),
 	cmocka_unit_test(test_migrate_existing_database),
 	cmocka_unit_test(test_migrate_usage_and_connection_errors),
+	cmocka_unit_test(test_migrate_connection_lost),
 };
 
 ES_ITEST_MAIN(tests)
