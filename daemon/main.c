@@ -283,6 +283,12 @@ print_json(const struct cli *c, const struct es_engine_result *r,
 	json_object_set_new(o, "failed", json_integer((json_int_t)r->failed));
 	json_object_set_new(o, "lost_races",
 	    json_integer((json_int_t)r->lost_races));
+	json_object_set_new(o, "entities",
+	    json_integer((json_int_t)r->entities));
+	json_object_set_new(o, "files_read",
+	    json_integer((json_int_t)r->files_read));
+	json_object_set_new(o, "docs_read",
+	    json_integer((json_int_t)r->docs_read));
 	json_object_set_new(o, "full_read", json_boolean(r->full_read));
 	json_object_set_new(o, "held", json_boolean(r->held));
 	json_object_set_new(o, "held_by", r->held_by ?

@@ -727,6 +727,112 @@ test_api_complete_moves_file(void **state)
 }
 
 static void
+test_api_descope_and_activate_move_file(void **state)
+{
+	struct world w;
+
+	(void)state;
+	w_begin(&w, "s_desc");
+	seed(&w);
+	peer(&w, "descope-project", "{\"slug\":\"beta\",\"date\":"
+	    "\"2026-02-04\"}");
+	assert_int_equal(syncd(&w, NULL), 0);
+	assert_false(exists(&w, BETA));
+	assert_file_has(&w, "10k-projects/descoped/work/beta.md",
+	    "descoped: 2026-02-04");
+	peer(&w, "activate-project", "{\"slug\":\"beta\",\"date\":"
+	    "\"2026-02-05\"}");
+	assert_int_equal(syncd(&w, NULL), 0);
+	assert_false(exists(&w, "10k-projects/descoped/work/beta.md"));
+	assert_file_has(&w, BETA, "title: Beta");
+	assert_int_equal(count_docs(&w, "projects"), 2);
+	w_end(&w);
+}
+
+/* Goals both ways, and a goal moved into a subfolder by the user. */
+static void
+test_goal_edits_both_ways(void **state)
+{
+	struct world w;
+	bson_t doc;
+	char *from, *to;
+
+	(void)state;
+	w_begin(&w, "s_goal");
+	seed(&w);
+	peer(&w, "update-goal", "{\"slug\":\"run-far\",\"set\":{"
+	    "\"last_reviewed\":\"2026-01-01\"}}");
+	assert_int_equal(syncd(&w, NULL), 0);
+	assert_file_has(&w, GOAL, "last_reviewed: 2026-01-01");
+	from = path_of(&w, GOAL);
+	to = path_of(&w, "30k-goals/active/health/run-far.md");
+	put(&w, "30k-goals/active/health/.keep", "");
+	assert_int_equal(rename(from, to), 0);
+	put(&w, "30k-goals/active/health/run-far.md", "---\ntitle: Run Farther"
+	    "\ntype: goal\nlast_reviewed: 2026-01-01\n---\nkeep going\n");
+	assert_int_equal(syncd(&w, NULL), 0);
+	assert_true(doc_get(&w, "goals", "run-far", &doc));
+	assert_string_equal(es_itest_str(&doc, "title"), "Run Farther");
+	assert_false(doc_deleted(&doc));
+	bson_destroy(&doc);
+	assert_int_equal(count_docs(&w, "goals"), 1);
+	free(from);
+	free(to);
+	w_end(&w);
+}
+
+/* SPEC §6: a file whose stat data did not change is not even read. */
+static void
+test_unchanged_files_not_read(void **state)
+{
+	struct world w;
+	json_t *j;
+	json_error_t je;
+
+	(void)state;
+	w_begin(&w, "s_stat");
+	seed(&w);
+	put(&w, BETA, "---\narea: Work\ntitle: Beta\n---\nbeta body 2\n");
+	assert_int_equal(syncd1(&w, "--json"), 0);
+	j = json_loads(w.out.buf, 0, &je);
+	assert_non_null(j);
+	assert_int_equal(json_integer_value(json_object_get(j, "files_read")),
+	    1);
+	json_decref(j);
+	assert_int_equal(syncd1(&w, "--json"), 0);
+	j = json_loads(w.out.buf, 0, &je);
+	assert_non_null(j);
+	assert_int_equal(json_integer_value(json_object_get(j, "files_read")),
+	    0);
+	assert_false(json_is_true(json_object_get(j, "full_read")));
+	json_decref(j);
+	w_end(&w);
+}
+
+/* --force: the file side wins a conflict whatever the clocks say. */
+static void
+test_force_file_wins(void **state)
+{
+	struct world w;
+	bson_t doc;
+
+	(void)state;
+	w_begin(&w, "s_force");
+	seed(&w);
+	put(&w, BETA, "---\narea: Work\ntitle: Beta Forced\n---\nbeta body\n");
+	set_mtime(&w, BETA, -7200);
+	peer(&w, "update-project", "{\"slug\":\"beta\",\"set\":{\"title\":"
+	    "\"Beta Db\"}}");
+	assert_int_equal(syncd1(&w, "--force"), 1);
+	assert_true(doc_get(&w, "projects", "beta", &doc));
+	assert_string_equal(es_itest_str(&doc, "title"), "Beta Forced");
+	bson_destroy(&doc);
+	assert_file_has(&w, BETA, "title: Beta Forced");
+	assert_int_equal(count_docs(&w, "sync_conflicts"), 1);
+	w_end(&w);
+}
+
+static void
 test_api_retitle_renames_file(void **state)
 {
 	struct world w;
@@ -1119,6 +1225,10 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_file_delete_soft_deletes_doc),
 	cmocka_unit_test(test_api_delete_trashes_file),
 	cmocka_unit_test(test_api_complete_moves_file),
+	cmocka_unit_test(test_api_descope_and_activate_move_file),
+	cmocka_unit_test(test_goal_edits_both_ways),
+	cmocka_unit_test(test_unchanged_files_not_read),
+	cmocka_unit_test(test_force_file_wins),
 	cmocka_unit_test(test_api_retitle_renames_file),
 	cmocka_unit_test(test_user_rename_updates_same_doc),
 	cmocka_unit_test(test_dry_run_changes_nothing),
