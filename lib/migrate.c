@@ -50,16 +50,16 @@ enum match {
 
 struct item {
 	size_t		 file;		/* index into the tree's files */
-	uint32_t	 pos;		/* actions: index among the action lines */
+	uint32_t	 pos;		/* actions: index among action lines */
 	unsigned	 line;		/* actions: file line; else 0 */
-	const char	*slug;		/* projects, goals: borrowed from the entity */
+	const char	*slug;		/* projects, goals: the entity's */
 	bson_oid_t	 id;
 	es_fp_t		 fp;		/* meaning, meta excluded */
 	bson_t		*doc;		/* what is inserted */
 	enum match	 match;
 	bson_oid_t	 db_id;		/* the document it matched */
 	int64_t		 db_created_at, db_updated_at;
-	bson_t		*cand;		/* a document with our slug, other _id */
+	bson_t		*cand;		/* a document: our slug, other _id */
 };
 
 struct kindset {
@@ -101,7 +101,7 @@ struct mig {
 	struct es_store			*store;
 	int64_t				 now;
 	size_t				 docs_total, docs_done;
-	struct bl			 bl;		/* the baseline writer */
+	struct bl			 bl;	/* the baseline writer */
 };
 
 static const enum es_kind kinds[NKINDS] = { ES_KIND_PROJECT, ES_KIND_GOAL,
@@ -258,7 +258,7 @@ load(struct mig *m, struct es_error *err)
 	return 0;
 }
 
-/* ---- slugs (SPEC §2: a clash within one user and collection gets -2, -3) ---- */
+/* ---- slugs (SPEC §2: a clash in one collection gets -2, -3) ---- */
 
 struct strset {
 	char	**slot;
@@ -493,7 +493,7 @@ build(struct mig *m)
 			const struct es_action *a = es_action_list_get(f->list,
 			    j);
 			struct item *it = &ks->items[ks->n++];
-			struct es_action tmp = *a;	/* shallow: for the meta */
+			struct es_action tmp = *a;	/* shallow, for meta */
 			size_t len;
 			const char *raw = es_action_list_raw(f->list, j, &len);
 
@@ -592,7 +592,8 @@ doc_slug(const bson_t *doc)
 {
 	bson_iter_t it;
 
-	if (!bson_iter_init_find(&it, doc, "slug") || !BSON_ITER_HOLDS_UTF8(&it))
+	if (!bson_iter_init_find(&it, doc, "slug") ||
+	    !BSON_ITER_HOLDS_UTF8(&it))
 		return NULL;
 	return bson_iter_utf8(&it, NULL);
 }
@@ -825,6 +826,47 @@ read_back(struct mig *m, struct es_error *err)
 	return 0;
 }
 
+static void
+item_problem(struct mig *m, const struct item *it, const char *msg)
+{
+	struct es_error p;
+
+	es_error_set(&p, ES_EDB, item_rel(m, it), it->line, "%s", msg);
+	add_problem(m->r, &p);
+}
+
+/* One item into c, from its insert status and (read) the read-back. */
+static void
+tally_item(struct mig *m, const struct item *it, int status, bool read,
+    struct es_migrate_count *c)
+{
+	switch (status) {
+	case 0:
+		c->inserted++;
+		if (!read || it->match == M_EQUAL)
+			return;
+		/* Inserted, yet read back otherwise: the server changed it
+		 * (say -0.0 to 0). */
+		c->differs++;
+		item_problem(m, it, "the document read back from the "
+		    "database differs from the file");
+		return;
+	case 1:
+		if (read && it->match == M_NONE) {
+			c->failed++;
+			item_problem(m, it, "duplicate key, but no document "
+			    "of this user has its _id or slug");
+			return;
+		}
+		c->present++;
+		if (read && it->match == M_DIFFERS)
+			c->differs++;
+		return;
+	default:
+		c->failed++;	/* refused (reported then) or not sent */
+	}
+}
+
 /* Per kind: inserted, present, differs, failed from the statuses and the
  * read-back (read: whether there was one). */
 static void
@@ -835,41 +877,8 @@ tally(struct mig *m, bool read)
 		struct es_migrate_count *c = &m->r->count[k];
 
 		c->failed = ks->load_failed;
-		for (size_t i = 0; i < ks->n; i++) {
-			struct item *it = &ks->items[i];
-			struct es_error p;
-
-			switch (ks->status[i]) {
-			case 0:
-				c->inserted++;
-				if (!read || it->match == M_EQUAL)
-					break;
-				/* Inserted, yet read back otherwise: the
-				 * server changed it (say -0.0 to 0). */
-				c->differs++;
-				es_error_set(&p, ES_EDB, item_rel(m, it),
-				    it->line, "the document read back from "
-				    "the database differs from the file");
-				add_problem(m->r, &p);
-				break;
-			case 1:
-				if (read && it->match == M_NONE) {
-					c->failed++;
-					es_error_set(&p, ES_EDB, item_rel(m, it),
-					    it->line, "duplicate key, but no "
-					    "document of this user has its "
-					    "_id or slug");
-					add_problem(m->r, &p);
-					break;
-				}
-				c->present++;
-				if (read && it->match == M_DIFFERS)
-					c->differs++;
-				break;
-			default:
-				c->failed++;
-			}
-		}
+		for (size_t i = 0; i < ks->n; i++)
+			tally_item(m, &ks->items[i], ks->status[i], read, c);
 	}
 }
 
@@ -1328,7 +1337,8 @@ es_migrate_build_docs(const struct es_migrate_opts *o,
 
 		d->docs[k] = es_xcalloc(ks->n ? ks->n : 1, sizeof(bson_t *));
 		for (size_t i = 0; i < ks->n; i++) {
-			d->docs[k][i] = ks->items[i].doc;	/* handed over */
+			/* Handed over. */
+			d->docs[k][i] = ks->items[i].doc;
 			ks->items[i].doc = NULL;
 		}
 		d->n[k] = ks->n;

@@ -136,7 +136,7 @@ parse_batch(const char *s, size_t *out)
 
 struct cli {
 	const char	*config;
-	const char	*flag[4];	/* source, mongodb_uri, user_id, database */
+	const char	*flag[4];	/* as value_flags[] */
 	bool		 dry_run, json;
 	size_t		 batch;
 };
@@ -208,11 +208,9 @@ parse_args(int argc, char **argv, struct cli *c)
 			c->config = val;
 		else if (is_batch) {
 			if (!parse_batch(val, &c->batch)) {
-				fprintf(stderr, PROG ": --batch-size: bad value "
-				    "'%s' (want a whole number from 1 to %d)\n"
-				    "%s", val, ES_MIGRATE_BATCH_MAX,
-				    usage_text);
-				exit(2);
+				usage_error("--batch-size: bad value '%s' "
+				    "(want a whole number from 1 to %d)", val,
+				    ES_MIGRATE_BATCH_MAX);
 			}
 		} else
 			c->flag[k] = val;

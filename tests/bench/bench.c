@@ -536,7 +536,8 @@ drop_db(const char *uri, const char *db)
 		return;
 	d = mongoc_client_get_database(c, db);
 	if (!mongoc_database_drop_with_opts(d, NULL, &be))
-		fprintf(stderr, "execsync-bench: drop %s: %s\n", db, be.message);
+		fprintf(stderr, "execsync-bench: drop %s: %s\n", db,
+		    be.message);
 	mongoc_database_destroy(d);
 	mongoc_client_destroy(c);
 }

@@ -49,11 +49,11 @@ test_docid_time_table(void **state)
 	} cases[] = {
 		{ 1761955200, 1761955200u },		/* 2025-11-01 */
 		{ 0, 0 },
-		{ -86400, 0 },				/* before 1970: clamped */
+		{ -86400, 0 },				/* before 1970 */
 		{ INT64_MIN, 0 },
 		{ 4294944000LL, 4294944000u },		/* 2106-02-07 fits */
 		{ 4294967295LL, 4294967295u },
-		{ 4294967296LL, 4294967295u },		/* past 2^32 - 1: clamped */
+		{ 4294967296LL, 4294967295u },		/* past 2^32 - 1 */
 		{ INT64_MAX, 4294967295u },
 		{ ES_DOCID_TIME_DEFAULT, 1577836800u },
 	};
@@ -101,7 +101,8 @@ test_docid_hash_is_xxh3_of_identity(void **state)
 		{ "ana", ES_KIND_ACTION, "00k-next-actions/@waiting.md\n1\n"
 		    "- [ ] Call Bob", "actions" },
 		{ "", ES_KIND_PROJECT, "", "projects" },
-		{ "user-ünïcode", ES_KIND_PROJECT, "café-münster", "projects" },
+		{ "user-ünïcode", ES_KIND_PROJECT, "café-münster",
+		    "projects" },
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

@@ -79,7 +79,7 @@ struct es_migrate_opts {
 	const char *const *ignore;	/* NULL-terminated globs; may be NULL */
 	size_t		 max_file_size;	/* 0: 8 MiB */
 	unsigned	 timeout_ms;	/* store timeout; 0: 10000 */
-	int64_t		 now_ms;	/* created_at = updated_at; 0: the clock */
+	int64_t		 now_ms;	/* created_at, updated_at; 0: clock */
 	/* Called after every file and every batch; may be NULL. */
 	void		(*progress)(const struct es_migrate_progress *p,
 			    void *ud);
@@ -101,20 +101,20 @@ struct es_migrate_count {
 
 struct es_migrate_result {
 	struct es_migrate_count	 count[3];	/* by enum es_kind */
-	struct es_error		*problems;	/* path:line: reason, in order */
+	struct es_error		*problems;	/* path:line: reason */
 	size_t			 nproblems;
 	size_t			 files;		/* synced files read */
 	size_t			 docs;		/* documents built */
 	bool			 connected;	/* the server answered */
-	size_t			 renamed;	/* slugs given a -2, -3 suffix */
-	struct es_error		*notes;		/* one per renamed slug (ES_OK) */
+	size_t			 renamed;	/* slugs given -2, -3, ... */
+	struct es_error		*notes;		/* one per renamed slug */
 	size_t			 nnotes;
 	uint64_t		 round_trips;
 	size_t			 batch_size;	/* as used */
 	bool			 dry_run;
 	/* Baseline (not in a dry run). */
 	bool			 baseline_written;
-	bool			 baseline_cleared;	/* was another identity's */
+	bool			 baseline_cleared;	/* was for another */
 	char			*baseline_old_identity;	/* that one; malloc'd */
 	size_t			 baseline_entities, baseline_files;
 	char			*baseline_path;		/* malloc'd or NULL */

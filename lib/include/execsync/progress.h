@@ -29,10 +29,10 @@
 #define ES_PROGRESS_INTERVAL_MS		100
 
 struct es_progress_info {
-	const char	*phase;		/* "scanning", "writing", ...; NULL = "" */
+	const char	*phase;		/* "scanning", ...; NULL = "" */
 	uint64_t	 files_done, files_total;
 	uint64_t	 docs_done, docs_total;	/* docs_total 0: no docs part */
-	double		 docs_elapsed_s;	/* time spent on docs_done so far */
+	double		 docs_elapsed_s;	/* spent on docs_done */
 };
 
 /*
