@@ -274,6 +274,47 @@ dump(const struct world *w)
 	return es_buf_detach(&out, NULL);
 }
 
+/* Every path, mtime and content hash under root but .execsync/. */
+static char *
+snapshot(const struct world *w)
+{
+	struct es_buf out = ES_BUF_INIT;
+	char *cmd = es_xasprintf("cd '%s' && find . -path ./.execsync -prune "
+	    "-o -printf '%%P %%y %%s %%T@ %%m\\n' | sort && find . -path "
+	    "./.execsync -prune -o -type f -print0 | sort -z | xargs -0 -r "
+	    "sha256sum", w->root);
+	char *argv[] = { (char *)"sh", (char *)"-c", cmd, NULL };
+
+	if (es_itest_run(argv, &out, NULL, 30) != 0)
+		fail_msg("snapshot failed");
+	free(cmd);
+	es_buf_addstr(&out, "");
+	return es_buf_detach(&out, NULL);
+}
+
+/* The baseline's row counts and pass bookkeeping, as one string. */
+static char *
+baseline_state(const struct world *w)
+{
+	char *path = es_xasprintf("%s/%s", w->root, ES_BASELINE_FILE);
+	struct es_error err;
+	struct es_baseline *b = es_baseline_open(path, &err);
+	size_t nf = 0, ne = 0;
+	char *full = NULL, *wm = NULL, *out;
+
+	if (b == NULL || es_baseline_count(b, &nf, &ne, &err) < 0 ||
+	    es_baseline_get_meta(b, "last_full_pass_ms", &full, &err) < 0 ||
+	    es_baseline_get_meta(b, "watermark.projects", &wm, &err) < 0)
+		fail_msg("baseline: %s", err.msg);
+	out = es_xasprintf("%zu files, %zu entities, full %s, wm %s", nf, ne,
+	    full ? full : "-", wm ? wm : "-");
+	free(full);
+	free(wm);
+	es_baseline_free(b);
+	free(path);
+	return out;
+}
+
 #define ALPHA	"10k-projects/active/work/alpha.md"
 #define BETA	"10k-projects/active/work/beta.md"
 #define GOAL	"30k-goals/active/run-far.md"
@@ -887,7 +928,7 @@ static void
 test_dry_run_changes_nothing(void **state)
 {
 	struct world w;
-	char *d1, *d2, *a1, *a2;
+	char *d1, *d2, *a1, *a2, *b1, *b2;
 	int64_t m1;
 	char *path;
 
@@ -902,13 +943,18 @@ test_dry_run_changes_nothing(void **state)
 	    "\"2026-04-04\"}}");
 	peer(&w, "create-project", "{\"title\":\"Newcomer\",\"area\":\"Work\"}");
 	m1 = mtime_ns(&w, ALPHA);
-	a1 = get(&w, ALPHA);
+	a1 = snapshot(&w);
 	d1 = dump(&w);
+	b1 = baseline_state(&w);
 	assert_int_equal(syncd1(&w, "--dry-run"), 0);
 	d2 = dump(&w);
-	a2 = get(&w, ALPHA);
+	a2 = snapshot(&w);
+	b2 = baseline_state(&w);
 	assert_string_equal(d1, d2);
 	assert_string_equal(a1, a2);
+	assert_string_equal(b1, b2);
+	free(b1);
+	free(b2);
 	assert_true(mtime_ns(&w, ALPHA) == m1);
 	assert_false(exists(&w, "10k-projects/active/work/newcomer.md"));
 	/* One line per op: the four changes are there. */
@@ -1162,6 +1208,52 @@ test_resync_no_duplicates(void **state)
 	w_end(&w);
 }
 
+/* Two machines, one database: edits on both converge (SPEC 4.12). */
+static void
+test_two_roots_converge(void **state)
+{
+	struct world w;
+	char *root_a, *root_b, *a, *b;
+
+	(void)state;
+	w_begin(&w, "s_two");
+	seed(&w);
+	root_a = w.root;
+	root_b = es_xasprintf("%s/tree-b", w.tmp);
+	assert_int_equal(mkdir(root_b, 0755), 0);
+	w.root = root_b;
+	put(&w, "10k-projects/.keep", "");
+	assert_int_equal(syncd(&w, NULL), 0);		/* B gets everything */
+	assert_file_has(&w, ALPHA, "line five\n");
+	put(&w, BETA, "---\narea: Work\ntitle: Beta From B\n---\nbeta body\n");
+	assert_int_equal(syncd(&w, NULL), 0);
+	w.root = root_a;
+	put(&w, GOAL, "---\ntitle: Run Far From A\ntype: goal\n---\nkeep "
+	    "going\n");
+	assert_int_equal(syncd(&w, NULL), 0);		/* A: its edit, B's */
+	assert_file_has(&w, BETA, "title: Beta From B");
+	w.root = root_b;
+	assert_int_equal(syncd(&w, NULL), 0);		/* B: A's edit */
+	assert_file_has(&w, GOAL, "title: Run Far From A");
+	a = get(&w, GOAL);
+	w.root = root_a;
+	b = get(&w, GOAL);
+	assert_string_equal(a, b);
+	free(a);
+	free(b);
+	a = get(&w, BETA);
+	w.root = root_b;
+	b = get(&w, BETA);
+	assert_string_equal(a, b);
+	free(a);
+	free(b);
+	assert_int_equal(count_docs(&w, "projects"), 2);
+	assert_int_equal(count_docs(&w, "goals"), 1);
+	w.root = root_a;
+	free(root_b);
+	w_end(&w);
+}
+
 /* A generated folder: every file becomes a document, the pass repeats
  * clean, and the next pass reads no unchanged file. */
 static void
@@ -1239,6 +1331,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_missing_folders_refused),
 	cmocka_unit_test(test_git_lock_holds),
 	cmocka_unit_test(test_resync_no_duplicates),
+	cmocka_unit_test(test_two_roots_converge),
 	cmocka_unit_test(test_sample_tree_round_trip),
 	cmocka_unit_test(test_without_once_exit_2),
 };
