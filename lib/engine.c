@@ -1152,6 +1152,10 @@ apply_op(struct eng *g, struct ent *e, struct es_op *op,
 		break;
 	}
 	es_buf_release(&tr);
+	/* Our own writes are seen too: the first pass after an import must
+	 * not leave the watermark at zero (a full read every pass). */
+	if (rc == 0 && e->doc_written && e->doc_ua > g->maxseen[e->kind])
+		g->maxseen[e->kind] = e->doc_ua;
 	return rc < 0 ? (rc == APPLY_LOST ? APPLY_LOST : APPLY_FAIL) : 0;
 }
 

@@ -534,6 +534,39 @@ test_clock_far_past(void **state)
 	w_end(&w);
 }
 
+/*
+ * SPEC 4.12: the recent-changes query missed an API edit made with a
+ * lagging clock, so the pass plans against the baseline's version; the
+ * compare-and-swap of the file's edit then fails, the document is read
+ * again and the entity decided again: both edits survive.
+ */
+static void
+test_lost_race_replans(void **state)
+{
+	struct world w;
+	bson_t doc;
+	int64_t day = (int64_t)DAY_S * 1000;
+
+	(void)state;
+	w_begin(&w, "s_race");
+	seed(&w);
+	peer_clock(&w, -day, "update-project", "{\"slug\":\"alpha\","
+	    "\"set\":{\"title\":\"Alpha Lagging\"}}");
+	put(&w, ALPHA, "---\narea: Work\ntitle: Alpha\ntype: standard\n"
+	    "created: 2025-01-02\ndue: 2026-08-08\n---\n# Alpha\n\nline one\n"
+	    "line two\nline three\nline four\nline five\n");
+	assert_int_equal(syncd(&w, NULL), 0);
+	assert_true(contains(w.err.buf, "deciding again"));
+	assert_true(doc_get(&w, "projects", "alpha", &doc));
+	assert_string_equal(es_itest_str(&doc, "title"), "Alpha Lagging");
+	assert_true(es_itest_date(&doc, "due") == es_itest_day_ms("2026-08-08"));
+	bson_destroy(&doc);
+	assert_file_has(&w, ALPHA, "title: Alpha Lagging");
+	assert_file_has(&w, ALPHA, "due: 2026-08-08");
+	assert_int_equal(syncd1(&w, "--full"), 0);
+	w_end(&w);
+}
+
 /* ---- SPEC 4.3: both sides, different fields: merged ---- */
 
 static void
@@ -1308,6 +1341,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_db_edit_reaches_file),
 	cmocka_unit_test(test_clock_far_future),
 	cmocka_unit_test(test_clock_far_past),
+	cmocka_unit_test(test_lost_race_replans),
 	cmocka_unit_test(test_both_sides_different_fields_merged),
 	cmocka_unit_test(test_body_different_places_merged),
 	cmocka_unit_test(test_same_field_newest_db_wins_file_kept),
