@@ -172,27 +172,28 @@ parse_args(int argc, char **argv, struct cli *c)
 			usage_error("unexpected argument '%s'", arg);
 		eq = strchr(arg, '=');
 		nlen = eq ? (size_t)(eq - arg) : strlen(arg);
+		bool is_config = nlen == 8 && strncmp(arg, "--config", 8) == 0;
+		bool is_level = nlen == 11 &&
+		    strncmp(arg, "--log-level", 11) == 0;
+
+		for (k = 0; k < NVALUE; k++)
+			if (strlen(value_flags[k].flag) == nlen &&
+			    strncmp(arg, value_flags[k].flag, nlen) == 0)
+				break;
+		if (k == NVALUE && !is_config && !is_level)
+			usage_error("unknown option '%.*s'", (int)nlen, arg);
 		if (eq != NULL)
 			val = eq + 1;
 		else if (i + 1 < argc)
 			val = argv[++i];
 		else
 			usage_error("option '%s' needs a value", arg);
-		if (nlen == 8 && strncmp(arg, "--config", 8) == 0) {
+		if (is_config)
 			c->config = val;
-			continue;
-		}
-		if (nlen == 11 && strncmp(arg, "--log-level", 11) == 0) {
+		else if (is_level)
 			c->log_level = val;
-			continue;
-		}
-		for (k = 0; k < NVALUE; k++)
-			if (strlen(value_flags[k].flag) == nlen &&
-			    strncmp(arg, value_flags[k].flag, nlen) == 0)
-				break;
-		if (k == NVALUE)
-			usage_error("unknown option '%.*s'", (int)nlen, arg);
-		c->flag[k] = val;
+		else
+			c->flag[k] = val;
 	}
 }
 

@@ -1321,6 +1321,43 @@ test_sample_tree_round_trip(void **state)
 	w_end(&w);
 }
 
+/* Exit status 2 for usage, configuration and connection errors, with
+ * the URI's password never shown (SPEC 4.11). */
+static void
+test_usage_and_connection_errors(void **state)
+{
+	struct world w;
+	char *argv[12];
+	int n = 0;
+
+	(void)state;
+	w_begin(&w, "s_usage");
+	seed(&w);
+	assert_int_equal(syncd1(&w, "--bogus"), 2);
+	assert_true(contains(w.err.buf, "unknown option '--bogus'"));
+	{
+		const char *extra[] = { "--conflict", "whoever", NULL };
+
+		assert_int_equal(syncd(&w, extra), 2);
+		assert_true(contains(w.err.buf, "whoever"));
+	}
+	argv[n++] = (char *)ES_SYNCD_BIN;
+	argv[n++] = (char *)"--once";
+	argv[n++] = (char *)"--source";
+	argv[n++] = w.root;
+	argv[n++] = (char *)"--mongodb-uri";
+	argv[n++] = (char *)"mongodb://ana:s3cretpw@127.0.0.1:1/"
+	    "?serverSelectionTimeoutMS=300";
+	argv[n++] = (char *)"--user-id";
+	argv[n++] = (char *)"ana";
+	argv[n] = NULL;
+	es_buf_reset(&w.err);
+	assert_int_equal(es_itest_run(argv, NULL, &w.err, 30), 2);
+	assert_true(w.err.len > 0);
+	assert_false(contains(w.err.buf, "s3cretpw"));
+	w_end(&w);
+}
+
 static void
 test_without_once_exit_2(void **state)
 {
@@ -1367,6 +1404,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_resync_no_duplicates),
 	cmocka_unit_test(test_two_roots_converge),
 	cmocka_unit_test(test_sample_tree_round_trip),
+	cmocka_unit_test(test_usage_and_connection_errors),
 	cmocka_unit_test(test_without_once_exit_2),
 };
 
