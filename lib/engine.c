@@ -360,6 +360,17 @@ load_files(struct eng *g, struct es_error *err)
 			f->tf.status = ES_TREE_OK;
 			continue;
 		}
+		if (found && same_stat(&bf.st, &f->tf.st) &&
+		    se->info.kind == ES_KIND_GOAL) {
+			/*
+			 * A file row without an entity: a goal candidate
+			 * that was not a goal (notes beside goals) when
+			 * read; unchanged, so still not one.
+			 */
+			es_entity_init(&f->tf.entity, ES_KIND_GOAL);
+			f->tf.status = ES_TREE_NOT_SYNCED;
+			continue;
+		}
 		size_t before = g->errs.nerrors;
 
 		es_tree_load_file(g->o->root_fd, &topts, &f->tf, &g->buf,
@@ -1280,6 +1291,19 @@ apply_all(struct eng *g, struct es_error *err)
 		goto fail;
 	for (size_t i = 0; i < g->nents; i++)
 		apply_ent(g, &g->ents[i]);
+	/* Goal candidates that are not goals: remembered, not read again. */
+	for (size_t i = 0; i < g->nfiles; i++) {
+		struct fent *f = &g->files[i];
+		struct es_base_file bf;
+
+		if (f->tf.status != ES_TREE_NOT_SYNCED || f->tf.raw_fp == 0)
+			continue;
+		bf.rel = f->tf.rel;
+		bf.st = f->tf.st;
+		bf.raw_fp = f->tf.raw_fp;
+		if (es_baseline_put_file(g->b, &bf, err) < 0)
+			goto fail;
+	}
 	/* A slug clash seen by a since-query: the next pass reads all. */
 	if ((g->full || g->force_full_next) && set_meta_int(g,
 	    "last_full_pass_ms", g->force_full_next ? 0 : g->o->now_ms,

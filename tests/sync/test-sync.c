@@ -1316,6 +1316,9 @@ test_sample_tree_round_trip(void **state)
 	j = json_loads(w.out.buf, 0, &je);
 	assert_non_null(j);
 	assert_int_equal(json_array_size(json_object_get(j, "plan")), 0);
+	/* Not even the notes beside the goals are read again. */
+	assert_int_equal(json_integer_value(json_object_get(j, "files_read")),
+	    0);
 	json_decref(j);
 	free(gen);
 	w_end(&w);
