@@ -1028,6 +1028,44 @@ test_malformed_file_skipped(void **state)
 	w_end(&w);
 }
 
+/* SPEC 4.10 with a baseline: a file broken after a sync is left alone,
+ * never taken as deleted; a document that no longer decodes too. */
+static void
+test_broken_sides_left_alone(void **state)
+{
+	struct world w;
+	bson_t doc;
+	char *before;
+
+	(void)state;
+	w_begin(&w, "s_broken");
+	seed(&w);
+	put(&w, BETA, "---\narea: Work\ntitle: Beta\ndue: 2025-02-30\n---\n");
+	peer(&w, "update-raw", "{\"collection\":\"projects\",\"slug\":"
+	    "\"alpha\",\"set\":{\"due\":\"tomorrow\"}}");
+	before = get(&w, ALPHA);
+	put(&w, GOAL, "---\ntitle: Run Farther\ntype: goal\n---\nkeep going\n");
+	assert_int_equal(syncd1(&w, "--full"), 1);
+	assert_true(contains(w.err.buf, BETA ":4: "));
+	assert_true(contains(w.err.buf, "field 'due'"));
+	assert_true(doc_get(&w, "projects", "beta", &doc));
+	assert_false(doc_deleted(&doc));
+	assert_string_equal(es_itest_str(&doc, "title"), "Beta");
+	bson_destroy(&doc);
+	{
+		char *after = get(&w, ALPHA);
+
+		assert_string_equal(before, after);
+		free(after);
+	}
+	/* The rest synced. */
+	assert_true(doc_get(&w, "goals", "run-far", &doc));
+	assert_string_equal(es_itest_str(&doc, "title"), "Run Farther");
+	bson_destroy(&doc);
+	free(before);
+	w_end(&w);
+}
+
 static void
 test_hostile_slug_rejected(void **state)
 {
@@ -1399,6 +1437,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_user_rename_updates_same_doc),
 	cmocka_unit_test(test_dry_run_changes_nothing),
 	cmocka_unit_test(test_malformed_file_skipped),
+	cmocka_unit_test(test_broken_sides_left_alone),
 	cmocka_unit_test(test_hostile_slug_rejected),
 	cmocka_unit_test(test_symlink_not_followed),
 	cmocka_unit_test(test_deletion_guard),
