@@ -1399,6 +1399,46 @@ test_usage_and_connection_errors(void **state)
 	w_end(&w);
 }
 
+/* After execsync-migrate, the first pass has nothing to do. */
+static void
+test_after_migrate_nothing_to_do(void **state)
+{
+	struct world w;
+	char *gen, *src = getenv("ES_SOURCE_DIR");
+	json_t *j;
+	json_error_t je;
+
+	(void)state;
+	w_begin(&w, "s_mig");
+	assert_non_null(src);
+	gen = es_xasprintf("%s/contrib/make-sample-tree", src);
+	es_itest_rm_rf(w.root);
+	{
+		char *argv[] = { (char *)"node", gen, w.root,
+		    (char *)"--projects", (char *)"30", (char *)"--actions",
+		    (char *)"0", (char *)"--goals", (char *)"6", NULL };
+
+		assert_int_equal(es_itest_run(argv, NULL, NULL, 60), 0);
+	}
+	{
+		char *argv[] = { (char *)ES_MIGRATE_BIN, (char *)"--source",
+		    w.root, (char *)"--mongodb-uri", w.t.uri,
+		    (char *)"--user-id", (char *)w.t.user, (char *)"--database",
+		    w.t.db, NULL };
+
+		assert_int_equal(es_itest_run(argv, NULL, NULL, 60), 0);
+	}
+	assert_int_equal(syncd1(&w, "--json"), 0);
+	j = json_loads(w.out.buf, 0, &je);
+	assert_non_null(j);
+	assert_int_equal(json_array_size(json_object_get(j, "plan")), 0);
+	json_decref(j);
+	assert_int_equal(count_docs(&w, "projects"), 30);
+	assert_int_equal(count_docs(&w, "goals"), 6);
+	free(gen);
+	w_end(&w);
+}
+
 static void
 test_without_once_exit_2(void **state)
 {
@@ -1447,6 +1487,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_two_roots_converge),
 	cmocka_unit_test(test_sample_tree_round_trip),
 	cmocka_unit_test(test_usage_and_connection_errors),
+	cmocka_unit_test(test_after_migrate_nothing_to_do),
 	cmocka_unit_test(test_without_once_exit_2),
 };
 
