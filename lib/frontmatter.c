@@ -291,6 +291,13 @@ scalar_end(struct pctx *c, const yaml_event_t *ev)
 		while (b > s && (c->text[b - 1] == ' ' ||
 		    c->text[b - 1] == '\t'))
 			b--;
+	/* An implied empty value ("? key" without ": ...") is placed at
+	 * the next token, maybe the next key's line: it ends nothing. It
+	 * counts only right after the ':', '-' or '?' that implied it. */
+	if (b == s && ev->data.scalar.length == 0 &&
+	    (b == 0 || (c->text[b - 1] != ':' && c->text[b - 1] != '-' &&
+	    c->text[b - 1] != '?')))
+		return 0;
 	return b;
 }
 
@@ -485,15 +492,26 @@ out:
 	return rc;
 }
 
+/* Only blanks or a comment; *tab tells whether a tab comes before. */
 static bool
-blank_or_comment(const struct fm_line *l)
+blank_or_comment_tab(const struct fm_line *l, bool *tab)
 {
 	size_t i = 0;
 
-	while (i < l->len && (l->p[i] == ' ' || l->p[i] == '\t'))
-		i++;
+	*tab = false;
+	for (; i < l->len && (l->p[i] == ' ' || l->p[i] == '\t'); i++)
+		if (l->p[i] == '\t')
+			*tab = true;
 	return i == l->len || l->p[i] == '\n' || l->p[i] == '\r' ||
 	    l->p[i] == '#';
+}
+
+static bool
+blank_or_comment(const struct fm_line *l)
+{
+	bool tab;
+
+	return blank_or_comment_tab(l, &tab);
 }
 
 static struct es_frontmatter_key *
@@ -560,6 +578,19 @@ parse_keys(struct pctx *c, size_t lower)
 		hi = maxend > 0 ? line_of(c, maxend - 1) : kidx;
 		if (hi < kidx)
 			hi = kidx;
+		/* libyaml takes a blank or comment line with a tab before
+		 * its content only as trailing space of a plain scalar:
+		 * after a quoted value, or first in the document, it is an
+		 * error. Such lines go with the key, so that no edit leaves
+		 * them behind something else. */
+		for (size_t l = hi + 1; l < fm->nlines; l++) {
+			bool tab;
+
+			if (!blank_or_comment_tab(&fm->lines[l], &tab))
+				break;
+			if (tab)
+				hi = l;
+		}
 		k->first = file_line(lo);
 		k->last = file_line(hi);
 		lower = hi + 1;

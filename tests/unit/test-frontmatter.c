@@ -510,6 +510,96 @@ test_fm_no_frontmatter_insert(void **state)
 	es_frontmatter_free(fm);
 }
 
+/*
+ * A blank line holding a tab is accepted by libyaml only after a plain
+ * value: it goes with that key, so replacing or removing the key does not
+ * leave it after a quoted value or at the top.
+ */
+static void
+test_fm_tab_blank_lines(void **state)
+{
+	static const char in[] =
+	    "---\n"
+	    "a: plain\n"
+	    " \t\n"
+	    "\n"
+	    "  \t # comment after a tab\n"
+	    "\n"
+	    "b: 1\n"
+	    "---\n";
+	struct es_frontmatter *fm, *back;
+	struct es_buf b = ES_BUF_INIT;
+	struct es_error err;
+
+	(void)state;
+	fm = parse_ok(in, sizeof(in) - 1);
+	assert_int_equal(es_frontmatter_key(fm, 0)->first, 2);
+	assert_int_equal(es_frontmatter_key(fm, 0)->last, 5);
+	es_frontmatter_replace(fm, 0, "\"quoted: now\"", 13);
+	es_frontmatter_render(fm, &b);
+	assert_string_equal(b.buf, "---\na: \"quoted: now\"\n\nb: 1\n---\n");
+	back = es_frontmatter_parse(b.buf, b.len, "f.md", &err);
+	assert_non_null(back);
+	es_frontmatter_free(back);
+	es_frontmatter_free(fm);
+
+	fm = parse_ok(in, sizeof(in) - 1);
+	es_frontmatter_remove(fm, 0);
+	es_buf_reset(&b);
+	es_frontmatter_render(fm, &b);
+	assert_string_equal(b.buf, "---\n\nb: 1\n---\n");
+	back = es_frontmatter_parse(b.buf, b.len, "f.md", &err);
+	assert_non_null(back);
+	es_frontmatter_free(back);
+	es_frontmatter_free(fm);
+	es_buf_release(&b);
+}
+
+/* Explicit keys with and without values: spans end where the key does,
+ * not at the next key, where libyaml places an implied empty value. */
+static void
+test_fm_explicit_keys(void **state)
+{
+	static const char in[] =
+	    "---\n"
+	    "  ? a\n"
+	    "  ? b\n"
+	    "  :\n"
+	    "  c:\n"
+	    "  ? d\n"
+	    "---\n";
+	static const struct {
+		const char	*key;
+		unsigned	 first, last;
+	} want[] = {
+		{ "a", 2, 2 }, { "b", 3, 4 }, { "c", 5, 5 }, { "d", 6, 6 },
+	};
+	struct es_frontmatter *fm, *back;
+	struct es_buf b = ES_BUF_INIT;
+
+	(void)state;
+	fm = parse_ok(in, sizeof(in) - 1);
+	assert_int_equal(es_frontmatter_nkeys(fm), NELEM(want));
+	for (size_t i = 0; i < NELEM(want); i++) {
+		const struct es_frontmatter_key *k = es_frontmatter_key(fm, i);
+
+		assert_string_equal(k->name, want[i].key);
+		if (k->first != want[i].first || k->last != want[i].last)
+			fail_msg("%s: lines %u-%u", k->name, k->first, k->last);
+	}
+	es_frontmatter_insert(fm, ES_FM_AFTER, 0, "x", 1, "1", 1);
+	es_frontmatter_replace(fm, 2, "2", 1);
+	es_frontmatter_insert(fm, ES_FM_AFTER, 4, "y", 1, "3", 1);
+	es_frontmatter_render(fm, &b);
+	assert_string_equal(b.buf,
+	    "---\n  ? a\n  x: 1\n  b: 2\n  c:\n  ? d\n  y: 3\n---\n");
+	back = parse_ok(b.buf, b.len);
+	assert_int_equal(es_frontmatter_nkeys(back), 6);
+	es_frontmatter_free(back);
+	es_frontmatter_free(fm);
+	es_buf_release(&b);
+}
+
 /* "... # end" closes the YAML document: keys appended go before it. */
 static void
 test_fm_insert_before_document_end(void **state)
@@ -555,6 +645,8 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_fm_crlf_bom_edits),
 	cmocka_unit_test(test_fm_no_frontmatter_insert),
 	cmocka_unit_test(test_fm_insert_before_document_end),
+	cmocka_unit_test(test_fm_tab_blank_lines),
+	cmocka_unit_test(test_fm_explicit_keys),
 };
 
 ES_TEST_MAIN(tests)
