@@ -67,41 +67,6 @@ static const char help_text[] =
 
 static const char *const kind_names[3] = { "projects", "goals", "actions" };
 
-/*
- * libmongoc's log, routed as es_log_mongoc_handler_install() does, minus
- * one line: FerretDB 1.24 has no endSessions command, and libmongoc warns
- * about it when the client closes, after the work is done. Nothing a
- * person can act on.
- */
-static void
-on_mongoc_log(mongoc_log_level_t ml, const char *domain, const char *msg,
-    void *ud)
-{
-	enum es_log_level l;
-
-	(void)ud;
-	if (msg != NULL && strstr(msg, "endSessions") != NULL)
-		return;
-	switch (ml) {
-	case MONGOC_LOG_LEVEL_ERROR:
-	case MONGOC_LOG_LEVEL_CRITICAL:
-		l = ES_LOG_ERROR;
-		break;
-	case MONGOC_LOG_LEVEL_WARNING:
-		l = ES_LOG_WARN;
-		break;
-	case MONGOC_LOG_LEVEL_MESSAGE:
-	case MONGOC_LOG_LEVEL_INFO:
-		l = ES_LOG_INFO;
-		break;
-	default:
-		l = ES_LOG_DEBUG;
-		break;
-	}
-	es_log(l, "mongoc", "%s: %s", domain != NULL ? domain : "?",
-	    msg != NULL ? msg : "");
-}
-
 static void __attribute__((noreturn, format(printf, 1, 2)))
 usage_error(const char *fmt, ...)
 {
@@ -436,7 +401,7 @@ main(int argc, char **argv)
 	es_log_set_json(c.json);
 	es_log_set_secret_uri(cfg.mongodb_uri);
 	es_store_global_init();
-	mongoc_log_set_handler(on_mongoc_log, NULL);
+	es_log_mongoc_handler_install();
 
 	memset(&o, 0, sizeof(o));
 	o.source = cfg.source;
