@@ -1,8 +1,8 @@
 /*
- * execsyncd: for now one reconciliation pass of projects and goals
+ * execsyncd: for now one reconciliation pass of projects, goals and actions
  * (`--once`, issue 5); the work is es_engine_once() (lib/engine.c), this
  * file is the command line, the configuration and the output. The
- * background daemon is not built yet, and actions are not synced yet.
+ * background daemon is not built yet.
  *
  * Exit status: 0 clean; 1 some items failed, conflicts happened, the
  * deletion guard stopped the pass or a git operation held it; 2 usage,
@@ -44,7 +44,7 @@ static const char usage_text[] =
 static const char help_text[] =
     "\n"
     "Brings the folder and the database into agreement once (SPEC §4):\n"
-    "projects and goals only; actions are not synced yet.\n"
+    "projects, goals and the actions of the action lists.\n"
     "\n"
     "  --once               run one pass and exit (the background daemon\n"
     "                       is not built yet)\n"
@@ -391,8 +391,6 @@ main(int argc, char **argv)
 	o.full_pass_s = cfg.full_pass_s;
 	o.ignore = (const char *const *)cfg.ignore;
 	o.now_ms = now_ms();
-	es_log(ES_LOG_INFO, "sync", "actions are not synced yet: projects and "
-	    "goals only");
 	if (es_engine_once(&o, store, b, &r, &err) < 0)
 		goto fail;
 	status = es_engine_status(&r);

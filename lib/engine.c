@@ -1,7 +1,8 @@
 /*
- * The one-shot pass for projects and goals (see engine.h). Gather, pair,
- * plan (plan.c decides every row of SPEC §6), then apply. Actions are the
- * next slice: their lists are neither read nor written here.
+ * The one-shot pass (see engine.h). Gather, pair, plan (plan.c decides
+ * every row of SPEC §6 for projects and goals), then apply. Actions are
+ * engine-action.c's: their lists come from the same scan and their writes
+ * land in the same baseline transaction.
  */
 #include <sys/stat.h>
 
@@ -29,6 +30,8 @@
 #include "execsync/store.h"
 #include "execsync/tree.h"
 #include "execsync/xmalloc.h"
+
+#include "engine-action.h"
 
 #define MAX_FILE_DEFAULT	((size_t)8 << 20)
 /*
@@ -94,6 +97,7 @@ struct eng {
 	int64_t				 maxseen[2];
 	struct es_buf			 buf;
 	struct es_tree			 errs;		/* parse errors */
+	struct es__acts			*acts;		/* the actions part */
 };
 
 enum { APPLY_OK = 0, APPLY_FAIL = -1, APPLY_LOST = -2 };
@@ -337,6 +341,11 @@ load_files(struct eng *g, struct es_error *err)
 		bool found = false;
 		ssize_t bi = -1;
 
+		if (se->info.kind == ES_KIND_ACTION) {
+			es__acts_add_list(g->acts, se->rel, &se->info,
+			    &se->st);
+			continue;
+		}
 		if (se->info.kind != ES_KIND_PROJECT &&
 		    se->info.kind != ES_KIND_GOAL)
 			continue;
@@ -389,12 +398,8 @@ load_files(struct eng *g, struct es_error *err)
 	g->nfiles = n;
 	/* Symbolic links and the like where a synced file could be. */
 	for (size_t i = 0; i < sr.nskipped; i++) {
-		struct es_path_info info;
 		struct es_error e;
 
-		if (es_layout_classify(sr.skipped[i].rel, NULL, &info) == 1 &&
-		    info.kind == ES_KIND_ACTION)
-			continue;
 		es_error_set(&e, ES_EUNSAFE, sr.skipped[i].rel, 0, "%s",
 		    sr.skipped[i].reason);
 		add_error(g->r, &e, ES_LOG_WARN);
@@ -675,13 +680,16 @@ plan_one(struct eng *g, struct ent *e, struct es_plan *plan)
 static bool
 guard_trips(struct eng *g)
 {
-	static const enum es_kind kinds[2] = { ES_KIND_PROJECT, ES_KIND_GOAL };
+	static const enum es_kind kinds[3] = { ES_KIND_PROJECT, ES_KIND_GOAL,
+	    ES_KIND_ACTION };
 	bool trip = false;
 
-	for (int k = 0; k < 2; k++) {
+	for (int k = 0; k < 3; k++) {
 		size_t del = 0, trash = 0, total = 0, n;
 
 		es_plan_count(&g->r->plan, kinds[k], &del, &trash);
+		if (kinds[k] == ES_KIND_ACTION)
+			total = es__acts_total(g->acts);
 		for (size_t i = 0; i < g->nents; i++)
 			total += g->ents[i].has_base &&
 			    g->ents[i].kind == kinds[k];
@@ -1325,6 +1333,8 @@ apply_all(struct eng *g, struct es_error *err)
 	if (g->o->identity != NULL && es_baseline_set_meta(g->b, "identity",
 	    g->o->identity, err) < 0)
 		goto fail;
+	if (es__acts_apply(g->acts, err) < 0)
+		goto fail;
 	if (es_baseline_commit(g->b, err) < 0)
 		goto fail;
 	return 0;
@@ -1387,8 +1397,11 @@ es_engine_once(const struct es_engine_opts *o, struct es_store *store,
 		rc = 0;
 		goto out;
 	}
-	if (load_baseline(&g, err) < 0 || load_files(&g, err) < 0 ||
-	    load_docs(&g, err) < 0)
+	if (load_baseline(&g, err) < 0)
+		goto out;
+	g.acts = es__acts_new(o, store, b, r, g.ignore_base);
+	if (load_files(&g, err) < 0 || load_docs(&g, err) < 0 ||
+	    es__acts_plan(g.acts, g.full, err) < 0)
 		goto out;
 	pair_all(&g);
 	for (size_t i = 0; i < g.nents; i++)
@@ -1418,6 +1431,7 @@ out:
 		free(g.files[i].tf.rel);
 	}
 	free(g.files);
+	es__acts_free(g.acts);
 	es_tree_release(&g.errs);
 	es_buf_release(&g.buf);
 	return rc;

@@ -1,0 +1,904 @@
+/*
+ * `execsyncd --once` for actions (issue 5, SPEC §2 "Action list files",
+ * §4 rules 2, 3, 5, 7, 8, 10, 15, 17): the real binary on real temporary
+ * folders against the real server; database changes only through the API
+ * peer. Each case: its own database and folder.
+ */
+#include "es-itest.h"
+
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <mongoc/mongoc.h>
+
+#include "execsync/baseline.h"
+#include "execsync/xmalloc.h"
+
+#ifndef ES_SYNCD_BIN
+#error "ES_SYNCD_BIN (the path of execsyncd) is not defined"
+#endif
+
+#define DAY_S	(24 * 60 * 60)
+
+struct world {
+	struct es_itest	 t;
+	char		*tmp;
+	char		*root;
+	struct es_buf	 out, err;
+};
+
+static void
+w_begin(struct world *w, const char *tag)
+{
+	memset(w, 0, sizeof(*w));
+	es_itest_begin(&w->t, tag);
+	w->tmp = es_itest_tmpdir(tag);
+	w->root = es_xasprintf("%s/tree", w->tmp);
+	if (mkdir(w->root, 0755) < 0)
+		fail_msg("mkdir %s: %s", w->root, strerror(errno));
+	es_buf_init(&w->out, 0);
+	es_buf_init(&w->err, 0);
+}
+
+static void
+w_end(struct world *w)
+{
+	es_itest_end(&w->t);
+	es_itest_rm_rf(w->tmp);
+	free(w->tmp);
+	free(w->root);
+	es_buf_release(&w->out);
+	es_buf_release(&w->err);
+}
+
+/* Runs execsyncd --once on w's folder and database, then extra. */
+static int
+syncd(struct world *w, const char *const *extra)
+{
+	char *argv[40];
+	int n = 0, rc;
+
+	argv[n++] = (char *)ES_SYNCD_BIN;
+	argv[n++] = (char *)"--once";
+	argv[n++] = (char *)"--source";
+	argv[n++] = w->root;
+	argv[n++] = (char *)"--mongodb-uri";
+	argv[n++] = w->t.uri;
+	argv[n++] = (char *)"--user-id";
+	argv[n++] = (char *)w->t.user;
+	argv[n++] = (char *)"--database";
+	argv[n++] = w->t.db;
+	for (size_t i = 0; extra != NULL && extra[i] != NULL && n < 39; i++)
+		argv[n++] = (char *)extra[i];
+	argv[n] = NULL;
+	es_buf_reset(&w->out);
+	es_buf_reset(&w->err);
+	rc = es_itest_run(argv, &w->out, &w->err, 60);
+	if (rc == 2)
+		print_message("execsyncd stderr: %s\n", w->err.buf ?
+		    w->err.buf : "");
+	return rc;
+}
+
+static int
+syncd1(struct world *w, const char *a)
+{
+	const char *extra[2] = { a, NULL };
+
+	return syncd(w, extra);
+}
+
+static char *
+path_of(const struct world *w, const char *rel)
+{
+	return es_xasprintf("%s/%s", w->root, rel);
+}
+
+static void
+put(const struct world *w, const char *rel, const char *s)
+{
+	char *path = path_of(w, rel);
+	FILE *f;
+
+	for (char *p = path + strlen(w->root) + 1; *p; p++)
+		if (*p == '/') {
+			*p = '\0';
+			if (mkdir(path, 0755) < 0 && errno != EEXIST)
+				fail_msg("mkdir %s: %s", path, strerror(errno));
+			*p = '/';
+		}
+	if ((f = fopen(path, "wb")) == NULL ||
+	    fwrite(s, 1, strlen(s), f) != strlen(s))
+		fail_msg("write %s: %s", path, strerror(errno));
+	fclose(f);
+	free(path);
+}
+
+/* The file's bytes, malloc'd, or NULL when it does not exist. */
+static char *
+get(const struct world *w, const char *rel)
+{
+	char *path = path_of(w, rel);
+	struct es_buf b = ES_BUF_INIT;
+	char chunk[4096];
+	size_t n;
+	FILE *f = fopen(path, "rb");
+
+	free(path);
+	if (f == NULL)
+		return NULL;
+	es_buf_addstr(&b, "");
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		es_buf_add(&b, chunk, n);
+	fclose(f);
+	return es_buf_detach(&b, NULL);
+}
+
+static bool
+exists(const struct world *w, const char *rel)
+{
+	char *path = path_of(w, rel);
+	struct stat st;
+	bool r = lstat(path, &st) == 0;
+
+	free(path);
+	return r;
+}
+
+/* Sets rel's mtime to now + off_s (never sleep: SPEC 4.1 tests). */
+static void
+set_mtime(const struct world *w, const char *rel, int64_t off_s)
+{
+	char *path = path_of(w, rel);
+	struct timespec ts[2];
+
+	clock_gettime(CLOCK_REALTIME, &ts[0]);
+	ts[0].tv_sec += off_s;
+	ts[1] = ts[0];
+	if (utimensat(AT_FDCWD, path, ts, 0) < 0)
+		fail_msg("utimensat %s: %s", path, strerror(errno));
+	free(path);
+}
+
+static bool
+contains(const char *hay, const char *needle)
+{
+	return hay != NULL && strstr(hay, needle) != NULL;
+}
+
+static void
+assert_file_has(const struct world *w, const char *rel, const char *needle)
+{
+	char *s = get(w, rel);
+
+	if (s == NULL)
+		fail_msg("%s: no such file", rel);
+	if (!contains(s, needle))
+		fail_msg("%s: no '%s' in:\n%s", rel, needle, s);
+	free(s);
+}
+
+static void
+peer(const struct world *w, const char *cmd, const char *json)
+{
+	bson_t doc;
+
+	if (es_itest_peer(&w->t, cmd, json, &doc))
+		bson_destroy(&doc);
+}
+
+static void
+peer_clock(const struct world *w, int64_t off_ms, const char *cmd,
+    const char *json)
+{
+	bson_t doc;
+
+	if (es_itest_peer_clock(&w->t, off_ms, cmd, json, &doc))
+		bson_destroy(&doc);
+}
+
+static bool
+doc_deleted(const bson_t *doc)
+{
+	bson_iter_t it;
+
+	return bson_iter_init_find(&it, doc, "deleted") &&
+	    BSON_ITER_HOLDS_BOOL(&it) && bson_iter_bool(&it);
+}
+
+/* Documents of this user in coll (deleted ones too). */
+static size_t
+count_docs(const struct world *w, const char *coll)
+{
+	mongoc_client_t *c = mongoc_client_new(w->t.uri);
+	mongoc_collection_t *col;
+	bson_t filter = BSON_INITIALIZER;
+	bson_error_t be;
+	int64_t n;
+
+	if (c == NULL)
+		fail_msg("mongoc_client_new");
+	col = mongoc_client_get_collection(c, w->t.db, coll);
+	BSON_APPEND_UTF8(&filter, "user_id", w->t.user);
+	n = mongoc_collection_count_documents(col, &filter, NULL, NULL, NULL,
+	    &be);
+	if (n < 0)
+		fail_msg("count %s: %s", coll, be.message);
+	bson_destroy(&filter);
+	mongoc_collection_destroy(col);
+	mongoc_client_destroy(c);
+	return (size_t)n;
+}
+
+static char *
+dump(const struct world *w)
+{
+	struct es_buf out = ES_BUF_INIT;
+
+	if (es_itest_peer_run(&w->t, 0, "dump", "{}", &out, NULL) != 0)
+		fail_msg("peer dump failed");
+	return es_buf_detach(&out, NULL);
+}
+
+/* Every path, mtime and content hash under root but .execsync/. */
+static char *
+snapshot(const struct world *w)
+{
+	struct es_buf out = ES_BUF_INIT;
+	char *cmd = es_xasprintf("cd '%s' && find . -path ./.execsync -prune "
+	    "-o -printf '%%P %%y %%s %%T@ %%m\\n' | sort && find . -path "
+	    "./.execsync -prune -o -type f -print0 | sort -z | xargs -0 -r "
+	    "sha256sum", w->root);
+	char *argv[] = { (char *)"sh", (char *)"-c", cmd, NULL };
+
+	if (es_itest_run(argv, &out, NULL, 30) != 0)
+		fail_msg("snapshot failed");
+	free(cmd);
+	es_buf_addstr(&out, "");
+	return es_buf_detach(&out, NULL);
+}
+
+#define MACBOOK		"00k-next-actions/contexts/@macbook.md"
+#define PHONE		"00k-next-actions/contexts/@phone.md"
+#define INBOX		"00k-next-actions/contexts/@inbox.md"
+#define WAITING		"00k-next-actions/@waiting.md"
+#define COMPLETED	"00k-next-actions/completed.md"
+#define TRASH		".execsync/trash/actions.md"
+#define KEPT		".execsync/conflicts/actions.md"
+
+/* Headings, notes, blank lines and frontmatter around the actions. */
+static const char macbook_text[] =
+    "---\n"
+    "owner: me\n"
+    "---\n"
+    "# @macbook\n"
+    "\n"
+    "- [ ] (A) Write the report due:2025-11-15\n"
+    "  a note under it\n"
+    "- [ ] Call mom +family\n"
+    "\n"
+    "## later\n"
+    "notes at the end\n";
+
+/* The newest document of this user with this text; false if none. */
+static bool
+action_get(const struct world *w, const char *text, bson_t *out)
+{
+	mongoc_client_t *c = mongoc_client_new(w->t.uri);
+	mongoc_collection_t *col;
+	mongoc_cursor_t *cur;
+	bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER, sort;
+	const bson_t *doc;
+	bool found = false;
+
+	if (c == NULL)
+		fail_msg("mongoc_client_new");
+	col = mongoc_client_get_collection(c, w->t.db, "actions");
+	BSON_APPEND_UTF8(&filter, "user_id", w->t.user);
+	BSON_APPEND_UTF8(&filter, "text", text);
+	BSON_APPEND_DOCUMENT_BEGIN(&opts, "sort", &sort);
+	BSON_APPEND_INT32(&sort, "updated_at", -1);
+	bson_append_document_end(&opts, &sort);
+	cur = mongoc_collection_find_with_opts(col, &filter, &opts, NULL);
+	if (mongoc_cursor_next(cur, &doc)) {
+		bson_copy_to(doc, out);
+		found = true;
+	}
+	mongoc_cursor_destroy(cur);
+	bson_destroy(&filter);
+	bson_destroy(&opts);
+	mongoc_collection_destroy(col);
+	mongoc_client_destroy(c);
+	return found;
+}
+
+static void
+oid_str(const bson_t *doc, char hex[25])
+{
+	bson_oid_t id;
+
+	es_itest_oid(doc, "_id", &id);
+	bson_oid_to_string(&id, hex);
+}
+
+/* The number of ops of the last --json run. */
+static size_t
+plan_size(const struct world *w)
+{
+	json_error_t je;
+	json_t *j = json_loads(w->out.buf, 0, &je);
+	size_t n;
+
+	if (j == NULL)
+		fail_msg("not JSON: %s", w->out.buf ? w->out.buf : "");
+	n = json_array_size(json_object_get(j, "plan"));
+	json_decref(j);
+	return n;
+}
+
+static int64_t
+json_int(const struct world *w, const char *key)
+{
+	json_error_t je;
+	json_t *j = json_loads(w->out.buf, 0, &je);
+	int64_t n;
+
+	if (j == NULL)
+		fail_msg("not JSON: %s", w->out.buf ? w->out.buf : "");
+	n = json_integer_value(json_object_get(j, key));
+	json_decref(j);
+	return n;
+}
+
+/* SPEC 4.8: the next pass plans nothing and rewrites no list. */
+static void
+assert_settled(struct world *w)
+{
+	char *before = snapshot(w);
+	char *after;
+
+	assert_int_equal(syncd1(w, "--json"), 0);
+	if (plan_size(w) != 0)
+		fail_msg("second pass planned: %s", w->out.buf);
+	after = snapshot(w);
+	assert_string_equal(before, after);
+	free(before);
+	free(after);
+}
+
+static void
+seed_macbook(struct world *w)
+{
+	put(w, MACBOOK, macbook_text);
+	assert_int_equal(syncd(w, NULL), 0);
+}
+
+/* ---- file -> database ---- */
+
+static void
+test_act_file_new_lines_create_docs(void **state)
+{
+	struct world w;
+	bson_t doc;
+
+	(void)state;
+	w_begin(&w, "a_fnew");
+	seed_macbook(&w);
+	assert_int_equal(count_docs(&w, "actions"), 2);
+	assert_true(action_get(&w, "Write the report", &doc));
+	assert_string_equal(es_itest_str(&doc, "context"), "@macbook");
+	assert_string_equal(es_itest_str(&doc, "state"), "next");
+	assert_string_equal(es_itest_str(&doc, "priority"), "A");
+	assert_true(es_itest_date(&doc, "due") ==
+	    es_itest_day_ms("2025-11-15"));
+	bson_destroy(&doc);
+	assert_true(action_get(&w, "Call mom", &doc));
+	assert_string_equal(es_itest_str(&doc, "project_slug"), "family");
+	bson_destroy(&doc);
+	/* The file is ours, unchanged. */
+	{
+		char *s = get(&w, MACBOOK);
+
+		assert_string_equal(s, macbook_text);
+		free(s);
+	}
+	assert_settled(&w);
+	w_end(&w);
+}
+
+static void
+test_act_file_edit_move_checkoff_remove(void **state)
+{
+	struct world w;
+	bson_t doc;
+	char id1[25], id2[25], hex[25];
+
+	(void)state;
+	w_begin(&w, "a_fedit");
+	seed_macbook(&w);
+	assert_true(action_get(&w, "Write the report", &doc));
+	oid_str(&doc, id1);
+	bson_destroy(&doc);
+	assert_true(action_get(&w, "Call mom", &doc));
+	oid_str(&doc, id2);
+	bson_destroy(&doc);
+	/* Edited in place: the due date; moved: Call mom to @waiting. */
+	put(&w, MACBOOK,
+	    "---\nowner: me\n---\n# @macbook\n\n"
+	    "- [ ] (A) Write the report due:2025-11-20\n"
+	    "  a note under it\n"
+	    "\n## later\nnotes at the end\n");
+	put(&w, WAITING, "# Waiting\n\n- [ ] Call mom +family\n");
+	assert_int_equal(syncd(&w, NULL), 0);
+	assert_int_equal(count_docs(&w, "actions"), 2);
+	assert_true(action_get(&w, "Write the report", &doc));
+	oid_str(&doc, hex);
+	assert_string_equal(hex, id1);
+	assert_true(es_itest_date(&doc, "due") ==
+	    es_itest_day_ms("2025-11-20"));
+	bson_destroy(&doc);
+	assert_true(action_get(&w, "Call mom", &doc));
+	oid_str(&doc, hex);
+	assert_string_equal(hex, id2);
+	assert_string_equal(es_itest_str(&doc, "state"), "waiting");
+	assert_false(doc_deleted(&doc));
+	bson_destroy(&doc);
+	assert_settled(&w);
+	/* Checked off into completed.md, then removed from @waiting. */
+	put(&w, WAITING, "# Waiting\n\n");
+	put(&w, COMPLETED, "# Completed\n\n"
+	    "- [x] 2025-11-10 Call mom +family\n");
+	assert_int_equal(syncd(&w, NULL), 0);
+	assert_true(action_get(&w, "Call mom", &doc));
+	oid_str(&doc, hex);
+	assert_string_equal(hex, id2);
+	assert_string_equal(es_itest_str(&doc, "state"), "completed");
+	assert_true(es_itest_date(&doc, "completed") ==
+	    es_itest_day_ms("2025-11-10"));
+	bson_destroy(&doc);
+	/* Removed: soft delete. */
+	put(&w, COMPLETED, "# Completed\n\n");
+	assert_int_equal(syncd(&w, NULL), 0);
+	assert_true(action_get(&w, "Call mom", &doc));
+	assert_true(doc_deleted(&doc));
+	bson_destroy(&doc);
+	assert_int_equal(count_docs(&w, "actions"), 2);
+	assert_settled(&w);
+	w_end(&w);
+}
+
+/* ---- database -> file ---- */
+
+static void
+test_act_db_new_appended_and_list_created(void **state)
+{
+	struct world w;
+	char *s;
+
+	(void)state;
+	w_begin(&w, "a_dnew");
+	seed_macbook(&w);
+	peer(&w, "create-action", "{\"text\":\"Buy cable\",\"context\":"
+	    "\"@macbook\",\"due\":\"2025-12-01\"}");
+	peer(&w, "create-action", "{\"text\":\"Ring Bob\",\"context\":"
+	    "\"@phone\"}");
+	assert_int_equal(syncd(&w, NULL), 0);
+	s = get(&w, MACBOOK);
+	assert_string_equal(s,
+	    "---\nowner: me\n---\n# @macbook\n\n"
+	    "- [ ] (A) Write the report due:2025-11-15\n"
+	    "  a note under it\n"
+	    "- [ ] Call mom +family\n"
+	    "- [ ] Buy cable due:2025-12-01\n"
+	    "\n## later\nnotes at the end\n");
+	free(s);
+	s = get(&w, PHONE);
+	assert_string_equal(s, "# @phone\n\n- [ ] Ring Bob\n");
+	free(s);
+	assert_int_equal(count_docs(&w, "actions"), 4);
+	assert_settled(&w);
+	w_end(&w);
+}
+
+static void
+test_act_db_update_rewrites_only_its_line(void **state)
+{
+	struct world w;
+	bson_t doc;
+	char id[25], json[256], *s;
+
+	(void)state;
+	w_begin(&w, "a_dupd");
+	seed_macbook(&w);
+	assert_true(action_get(&w, "Call mom", &doc));
+	oid_str(&doc, id);
+	bson_destroy(&doc);
+	snprintf(json, sizeof(json), "{\"id\":\"%s\",\"set\":{\"due\":"
+	    "\"2025-11-30\",\"priority\":\"B\"}}", id);
+	peer(&w, "update-action", json);
+	assert_int_equal(syncd(&w, NULL), 0);
+	s = get(&w, MACBOOK);
+	assert_string_equal(s,
+	    "---\nowner: me\n---\n# @macbook\n\n"
+	    "- [ ] (A) Write the report due:2025-11-15\n"
+	    "  a note under it\n"
+	    "- [ ] (B) Call mom +family due:2025-11-30\n"
+	    "\n## later\nnotes at the end\n");
+	free(s);
+	assert_settled(&w);
+	/* A state change: the line leaves its list for @waiting.md. */
+	snprintf(json, sizeof(json), "{\"id\":\"%s\",\"set\":{\"state\":"
+	    "\"waiting\"}}", id);
+	peer(&w, "update-action", json);
+	assert_int_equal(syncd(&w, NULL), 0);
+	assert_file_has(&w, WAITING, "Call mom");
+	s = get(&w, MACBOOK);
+	assert_false(contains(s, "Call mom"));
+	assert_true(contains(s, "  a note under it\n\n## later\n"));
+	free(s);
+	assert_true(action_get(&w, "Call mom", &doc));
+	assert_string_equal(es_itest_str(&doc, "state"), "waiting");
+	bson_destroy(&doc);
+	assert_settled(&w);
+	w_end(&w);
+}
+
+static void
+test_act_db_complete_and_delete(void **state)
+{
+	struct world w;
+	bson_t doc;
+	char id1[25], id2[25], json[256], *s;
+
+	(void)state;
+	w_begin(&w, "a_dcomp");
+	seed_macbook(&w);
+	assert_true(action_get(&w, "Call mom", &doc));
+	oid_str(&doc, id1);
+	bson_destroy(&doc);
+	assert_true(action_get(&w, "Write the report", &doc));
+	oid_str(&doc, id2);
+	bson_destroy(&doc);
+	snprintf(json, sizeof(json), "{\"id\":\"%s\",\"date\":"
+	    "\"2025-11-13\"}", id1);
+	peer(&w, "complete-action", json);
+	snprintf(json, sizeof(json), "{\"id\":\"%s\"}", id2);
+	peer(&w, "delete-action", json);
+	assert_int_equal(syncd(&w, NULL), 0);
+	s = get(&w, MACBOOK);
+	assert_string_equal(s, "---\nowner: me\n---\n# @macbook\n\n"
+	    "  a note under it\n\n## later\nnotes at the end\n");
+	free(s);
+	assert_file_has(&w, COMPLETED, "- [x] 2025-11-13 Call mom");
+	assert_file_has(&w, TRASH, MACBOOK);
+	assert_file_has(&w, TRASH, "Write the report");
+	assert_settled(&w);
+	w_end(&w);
+}
+
+/* ---- both sides (SPEC 4.2, 4.3, 4.5) ---- */
+
+static void
+test_act_both_sides_merge_and_conflict(void **state)
+{
+	struct world w;
+	bson_t doc;
+	char id[25], json[256];
+
+	(void)state;
+	w_begin(&w, "a_both");
+	seed_macbook(&w);
+	assert_true(action_get(&w, "Call mom", &doc));
+	oid_str(&doc, id);
+	bson_destroy(&doc);
+	/* Different fields: the file sets a due date, the API a priority. */
+	put(&w, MACBOOK,
+	    "---\nowner: me\n---\n# @macbook\n\n"
+	    "- [ ] (A) Write the report due:2025-11-15\n"
+	    "  a note under it\n"
+	    "- [ ] Call mom +family due:2025-11-21\n"
+	    "\n## later\nnotes at the end\n");
+	snprintf(json, sizeof(json), "{\"id\":\"%s\",\"set\":{\"priority\":"
+	    "\"C\"}}", id);
+	peer(&w, "update-action", json);
+	assert_int_equal(syncd(&w, NULL), 0);
+	assert_true(action_get(&w, "Call mom", &doc));
+	assert_string_equal(es_itest_str(&doc, "priority"), "C");
+	assert_true(es_itest_date(&doc, "due") ==
+	    es_itest_day_ms("2025-11-21"));
+	bson_destroy(&doc);
+	assert_file_has(&w, MACBOOK, "- [ ] (C) Call mom +family "
+	    "due:2025-11-21\n");
+	assert_false(exists(&w, KEPT));
+	assert_settled(&w);
+	/* The same field: the API (clock a day ahead) wins, the line kept. */
+	put(&w, MACBOOK,
+	    "---\nowner: me\n---\n# @macbook\n\n"
+	    "- [ ] (A) Write the report due:2025-11-15\n"
+	    "  a note under it\n"
+	    "- [ ] (C) Call mom +family due:2025-11-22\n"
+	    "\n## later\nnotes at the end\n");
+	set_mtime(&w, MACBOOK, -3600);
+	snprintf(json, sizeof(json), "{\"id\":\"%s\",\"set\":{\"due\":"
+	    "\"2025-11-25\"}}", id);
+	peer_clock(&w, DAY_S * 1000LL, "update-action", json);
+	assert_int_equal(syncd(&w, NULL), 1);
+	assert_file_has(&w, MACBOOK, "Call mom +family due:2025-11-25\n");
+	assert_file_has(&w, KEPT, "due:2025-11-22");
+	assert_true(action_get(&w, "Call mom", &doc));
+	assert_true(es_itest_date(&doc, "due") ==
+	    es_itest_day_ms("2025-11-25"));
+	bson_destroy(&doc);
+	assert_settled(&w);
+	w_end(&w);
+}
+
+static void
+test_act_delete_vs_edit_edit_wins(void **state)
+{
+	struct world w;
+	bson_t doc;
+	char id[25], json[256];
+
+	(void)state;
+	w_begin(&w, "a_delx");
+	seed_macbook(&w);
+	assert_true(action_get(&w, "Call mom", &doc));
+	oid_str(&doc, id);
+	bson_destroy(&doc);
+	/* The line removed, the document edited: the line comes back. */
+	put(&w, MACBOOK,
+	    "---\nowner: me\n---\n# @macbook\n\n"
+	    "- [ ] (A) Write the report due:2025-11-15\n"
+	    "  a note under it\n"
+	    "\n## later\nnotes at the end\n");
+	snprintf(json, sizeof(json), "{\"id\":\"%s\",\"set\":{\"due\":"
+	    "\"2025-12-24\"}}", id);
+	peer(&w, "update-action", json);
+	assert_int_equal(syncd(&w, NULL), 0);
+	assert_file_has(&w, MACBOOK, "Call mom +family due:2025-12-24");
+	assert_true(action_get(&w, "Call mom", &doc));
+	assert_false(doc_deleted(&doc));
+	bson_destroy(&doc);
+	assert_settled(&w);
+	/* The document deleted, the line edited: the document comes back. */
+	snprintf(json, sizeof(json), "{\"id\":\"%s\"}", id);
+	peer(&w, "delete-action", json);
+	put(&w, MACBOOK,
+	    "---\nowner: me\n---\n# @macbook\n\n"
+	    "- [ ] (A) Write the report due:2025-11-15\n"
+	    "  a note under it\n"
+	    "- [ ] Call mom +family due:2025-12-25\n"
+	    "\n## later\nnotes at the end\n");
+	assert_int_equal(syncd(&w, NULL), 0);
+	assert_true(action_get(&w, "Call mom", &doc));
+	assert_false(doc_deleted(&doc));
+	assert_true(es_itest_date(&doc, "due") ==
+	    es_itest_day_ms("2025-12-25"));
+	bson_destroy(&doc);
+	assert_int_equal(count_docs(&w, "actions"), 2);
+	assert_settled(&w);
+	w_end(&w);
+}
+
+/* ---- SPEC 4.8: values the folder spells otherwise ---- */
+
+static void
+test_act_inbox_settles(void **state)
+{
+	struct world w;
+	bson_t doc;
+
+	(void)state;
+	w_begin(&w, "a_inbox");
+	seed_macbook(&w);
+	peer(&w, "create-action", "{\"text\":\"Sort the mail\"}");
+	assert_int_equal(syncd(&w, NULL), 0);
+	assert_file_has(&w, INBOX, "- [ ] Sort the mail\n");
+	assert_true(action_get(&w, "Sort the mail", &doc));
+	assert_string_equal(es_itest_str(&doc, "context"), "@inbox");
+	bson_destroy(&doc);
+	assert_settled(&w);
+	w_end(&w);
+}
+
+/* A no-op pass reads no list whose stat data match the baseline. */
+static void
+test_act_noop_reads_no_list(void **state)
+{
+	struct world w;
+
+	(void)state;
+	w_begin(&w, "a_noop");
+	seed_macbook(&w);
+	put(&w, WAITING, "# Waiting\n\n- [ ] Hear from Ann\n");
+	assert_int_equal(syncd1(&w, "--json"), 0);
+	assert_int_equal(json_int(&w, "files_read"), 1);
+	assert_int_equal(syncd1(&w, "--json"), 0);
+	assert_int_equal(json_int(&w, "files_read"), 0);
+	assert_int_equal(plan_size(&w), 0);
+	w_end(&w);
+}
+
+/* ---- SPEC 4.17: no baseline ---- */
+
+static void
+test_act_resync_and_migrate_no_duplicates(void **state)
+{
+	struct world w;
+
+	(void)state;
+	w_begin(&w, "a_resync");
+	put(&w, MACBOOK, macbook_text);
+	put(&w, WAITING, "# Waiting\n\n- [ ] Hear from Ann\n"
+	    "- [ ] Hear from Ann\n");
+	{
+		char *argv[] = { (char *)ES_MIGRATE_BIN, (char *)"--source",
+		    w.root, (char *)"--mongodb-uri", w.t.uri,
+		    (char *)"--user-id", (char *)w.t.user, (char *)"--database",
+		    w.t.db, NULL };
+
+		assert_int_equal(es_itest_run(argv, NULL, NULL, 60), 0);
+	}
+	assert_int_equal(count_docs(&w, "actions"), 4);
+	assert_int_equal(syncd1(&w, "--json"), 0);
+	if (plan_size(&w) != 0)
+		fail_msg("after migrate: %s", w.out.buf);
+	/* --resync: matched by id and identity, nothing created. */
+	assert_int_equal(syncd1(&w, "--resync"), 0);
+	assert_int_equal(count_docs(&w, "actions"), 4);
+	/* A fresh clone: no baseline at all. */
+	{
+		char *p = es_xasprintf("%s/.execsync", w.root);
+
+		es_itest_rm_rf(p);
+		free(p);
+	}
+	assert_int_equal(syncd(&w, NULL), 0);
+	assert_int_equal(count_docs(&w, "actions"), 4);
+	assert_settled(&w);
+	w_end(&w);
+}
+
+/* ---- SPEC 4.15, 4.10 ---- */
+
+static void
+test_act_deletion_guard(void **state)
+{
+	struct world w;
+	struct es_buf b = ES_BUF_INIT;
+	bson_t doc;
+
+	(void)state;
+	w_begin(&w, "a_guard");
+	es_buf_addstr(&b, "# @macbook\n\n");
+	for (int i = 0; i < 12; i++)
+		es_buf_addf(&b, "- [ ] Task number %d\n", i);
+	put(&w, MACBOOK, b.buf);
+	assert_int_equal(syncd(&w, NULL), 0);
+	assert_int_equal(count_docs(&w, "actions"), 12);
+	put(&w, MACBOOK, "# @macbook\n\n");
+	assert_int_equal(syncd(&w, NULL), 1);
+	assert_true(action_get(&w, "Task number 3", &doc));
+	assert_false(doc_deleted(&doc));
+	bson_destroy(&doc);
+	/* Let through on purpose. */
+	{
+		const char *extra[] = { "--max-delete", "100", NULL };
+
+		assert_int_equal(syncd(&w, extra), 0);
+	}
+	assert_true(action_get(&w, "Task number 3", &doc));
+	assert_true(doc_deleted(&doc));
+	bson_destroy(&doc);
+	es_buf_release(&b);
+	w_end(&w);
+}
+
+static void
+test_act_bad_lines_skipped(void **state)
+{
+	struct world w;
+	bson_t doc;
+	char *s;
+
+	(void)state;
+	w_begin(&w, "a_bad");
+	put(&w, MACBOOK, "# @macbook\n\n"
+	    "- [ ] Fix the date due:2025-13-01\n"
+	    "- [ ] Good one\n");
+	put(&w, WAITING, "- [ ] Ask @a/b for it\n- [ ] Fine too\n");
+	assert_int_equal(syncd(&w, NULL), 1);
+	if (!contains(w.err.buf, MACBOOK ":3: ") ||
+	    !contains(w.err.buf, "2025-13-01"))
+		fail_msg("no path:line: reason in: %s", w.err.buf);
+	assert_true(contains(w.err.buf, WAITING ":1: "));
+	assert_true(action_get(&w, "Good one", &doc));
+	bson_destroy(&doc);
+	assert_true(action_get(&w, "Fine too", &doc));
+	bson_destroy(&doc);
+	assert_int_equal(count_docs(&w, "actions"), 2);
+	s = get(&w, MACBOOK);
+	assert_true(contains(s, "- [ ] Fix the date due:2025-13-01\n"));
+	free(s);
+	/* The next pass says it again and changes nothing. */
+	assert_int_equal(syncd(&w, NULL), 1);
+	assert_int_equal(count_docs(&w, "actions"), 2);
+	w_end(&w);
+}
+
+/* A hostile context from the database is refused (SPEC 4.11). */
+static void
+test_act_hostile_context(void **state)
+{
+	struct world w;
+
+	(void)state;
+	w_begin(&w, "a_host");
+	seed_macbook(&w);
+	peer(&w, "create-action", "{\"text\":\"Escape\",\"context\":"
+	    "\"@../../x\"}");
+	assert_int_equal(syncd(&w, NULL), 1);
+	assert_true(contains(w.err.buf, "unsafe context"));
+	assert_false(exists(&w, "x.md"));
+	assert_false(exists(&w, "00k-next-actions/x.md"));
+	w_end(&w);
+}
+
+/* --dry-run: every byte, mtime and document unchanged (SPEC 4.9). */
+static void
+test_act_dry_run(void **state)
+{
+	struct world w;
+	char *before, *after, *d1, *d2;
+
+	(void)state;
+	w_begin(&w, "a_dry");
+	seed_macbook(&w);
+	peer(&w, "create-action", "{\"text\":\"Buy cable\",\"context\":"
+	    "\"@macbook\"}");
+	put(&w, WAITING, "- [ ] Hear from Ann\n");
+	before = snapshot(&w);
+	d1 = dump(&w);
+	assert_int_equal(syncd1(&w, "--dry-run"), 0);
+	assert_true(contains(w.out.buf, "Buy cable"));
+	assert_true(contains(w.out.buf, "Hear from Ann"));
+	after = snapshot(&w);
+	d2 = dump(&w);
+	assert_string_equal(before, after);
+	assert_string_equal(d1, d2);
+	free(before);
+	free(after);
+	free(d1);
+	free(d2);
+	w_end(&w);
+}
+
+static const struct CMUnitTest tests[] = {
+	cmocka_unit_test(test_act_file_new_lines_create_docs),
+	cmocka_unit_test(test_act_file_edit_move_checkoff_remove),
+	cmocka_unit_test(test_act_db_new_appended_and_list_created),
+	cmocka_unit_test(test_act_db_update_rewrites_only_its_line),
+	cmocka_unit_test(test_act_db_complete_and_delete),
+	cmocka_unit_test(test_act_both_sides_merge_and_conflict),
+	cmocka_unit_test(test_act_delete_vs_edit_edit_wins),
+	cmocka_unit_test(test_act_inbox_settles),
+	cmocka_unit_test(test_act_noop_reads_no_list),
+	cmocka_unit_test(test_act_resync_and_migrate_no_duplicates),
+	cmocka_unit_test(test_act_deletion_guard),
+	cmocka_unit_test(test_act_bad_lines_skipped),
+	cmocka_unit_test(test_act_hostile_context),
+	cmocka_unit_test(test_act_dry_run),
+};
+
+ES_ITEST_MAIN(tests)
