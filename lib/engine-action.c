@@ -726,9 +726,7 @@ plan_ops(struct es__acts *a, struct act *t)
 	}
 	switch (d->file) {
 	case ES_ACT_FILE_ADD:
-		op = op_push(a, t, ES_OP_FILE_WRITE, ES_DIR_TO_FILE,
-		    d->list_rel);
-		op->fields = ES_PLAN_ACTION_F_ALL;
+		op_push(a, t, ES_OP_FILE_WRITE, ES_DIR_TO_FILE, d->list_rel);
 		break;
 	case ES_ACT_FILE_SET:
 		op = op_push(a, t, ES_OP_FILE_WRITE, ES_DIR_TO_FILE, rel);
@@ -789,7 +787,11 @@ decide(struct es__acts *a, struct act *t)
 
 		if (li >= 0 && a->lists[li].l == NULL)
 			return;
-		if (li >= 0 && a->lists[li].broken && a->lists[li].l == NULL)
+		/*
+		 * SPEC 4.10: a line that no longer parses is reported, not
+		 * taken for a removed one (no delete); its row waits.
+		 */
+		if (li >= 0 && a->lists[li].broken)
 			return;
 	}
 	if (l != NULL && l->broken && l->l == NULL)

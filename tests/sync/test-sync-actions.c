@@ -834,6 +834,24 @@ test_act_bad_lines_skipped(void **state)
 	/* The next pass says it again and changes nothing. */
 	assert_int_equal(syncd(&w, NULL), 1);
 	assert_int_equal(count_docs(&w, "actions"), 2);
+	/* A synced line broken afterwards: reported, never a delete. */
+	put(&w, WAITING, "- [ ] Ask @a/b for it\n"
+	    "- [ ] Fine too due:2025-02-30\n");
+	assert_int_equal(syncd(&w, NULL), 1);
+	assert_true(contains(w.err.buf, WAITING ":2: "));
+	assert_true(action_get(&w, "Fine too", &doc));
+	assert_false(doc_deleted(&doc));
+	bson_destroy(&doc);
+	/* Mended: synced again, the same document. */
+	put(&w, WAITING, "- [ ] Ask @a/b for it\n"
+	    "- [ ] Fine too due:2025-02-28\n");
+	assert_int_equal(syncd(&w, NULL), 1);
+	assert_true(action_get(&w, "Fine too", &doc));
+	assert_false(doc_deleted(&doc));
+	assert_true(es_itest_date(&doc, "due") ==
+	    es_itest_day_ms("2025-02-28"));
+	bson_destroy(&doc);
+	assert_int_equal(count_docs(&w, "actions"), 2);
 	w_end(&w);
 }
 

@@ -1,10 +1,9 @@
 /*
- * The sync engine's one-shot pass for projects and goals (issue 5, SPEC §4,
- * §6): gather the three versions of every entity (the baseline, the file,
- * the document), let the pure planner (plan.h) decide, then apply the plan
- * or, for --dry-run, only return it (SPEC 4.9: the same decisions either
- * way). Actions are not synced yet: their lists are neither read nor
- * written.
+ * The sync engine's one-shot pass (issue 5, SPEC §4, §6): gather the three
+ * versions of every entity (the baseline, the file, the document), let the
+ * pure planners (plan.h; plan-action.h for the actions of the list files,
+ * paired line by line with action-match.h) decide, then apply the plan or,
+ * for --dry-run, only return it (SPEC 4.9: the same decisions either way).
  *
  * One pass:
  *  1. guards: the root is a folder; a baseline with rows but none of the
