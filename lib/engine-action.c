@@ -518,26 +518,77 @@ occurrences(const struct es_action_list *l, size_t n)
 	return occ;
 }
 
-/* Identity (SPEC 4.17): a document without a base, in this list, same text. */
-static ssize_t
-find_identity(struct es__acts *a, const char *rel, const struct es_action *x)
+/*
+ * Identity (SPEC 4.17): documents without a base row, by the list their
+ * line belongs in and their text, sorted once so that a pass with no
+ * baseline pairs N lines in O(N log N).
+ */
+struct idkey {
+	char		*rel;
+	const char	*text;
+	size_t		 act;
+};
+
+static int
+cmp_idkey(const void *x, const void *y)
+{
+	const struct idkey *p = x, *q = y;
+	int c = strcmp(p->rel, q->rel);
+
+	if (c == 0)
+		c = strcmp(p->text, q->text);
+	if (c == 0)
+		c = p->act < q->act ? -1 : p->act > q->act;
+	return c;
+}
+
+static struct idkey *
+identity_index(struct es__acts *a, size_t *n)
 {
 	struct es_buf path = ES_BUF_INIT;
 	struct es_error err;
-	ssize_t found = -1;
+	struct idkey *keys = es_xcalloc(a->nacts ? a->nacts : 1,
+	    sizeof(*keys));
 
-	for (size_t i = 0; i < a->nacts && found < 0; i++) {
+	*n = 0;
+	for (size_t i = 0; i < a->nacts; i++) {
 		struct act *t = &a->acts[i];
 
-		if (t->has_base || t->has_file || !t->has_db || t->db_broken ||
-		    t->db.text == NULL || strcmp(t->db.text, x->text) != 0)
+		if (t->has_base || !t->has_db || t->db_broken ||
+		    t->db.text == NULL ||
+		    es_layout_action_path(&t->db, &path, &err) < 0)
 			continue;
-		if (es_layout_action_path(&t->db, &path, &err) == 0 &&
-		    strcmp(path.buf, rel) == 0)
-			found = (ssize_t)i;
+		keys[*n].rel = es_xstrdup(path.buf);
+		keys[*n].text = t->db.text;
+		keys[(*n)++].act = i;
 	}
+	qsort(keys, *n, sizeof(*keys), cmp_idkey);
 	es_buf_release(&path);
-	return found;
+	return keys;
+}
+
+static ssize_t
+find_identity(struct es__acts *a, const struct idkey *keys, size_t n,
+    const char *rel, const struct es_action *x)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(keys[mid].rel, rel);
+
+		if (c == 0)
+			c = strcmp(keys[mid].text, x->text);
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < n && strcmp(keys[lo].rel, rel) == 0 &&
+	    strcmp(keys[lo].text, x->text) == 0; lo++)
+		if (!a->acts[keys[lo].act].has_file)
+			return (ssize_t)keys[lo].act;
+	return -1;
 }
 
 static void
@@ -560,7 +611,8 @@ pair_lines(struct es__acts *a)
 	struct es_match_line *ml = NULL;
 	size_t *mbi = NULL, nb = 0, nl = 0, cap = 0;
 	struct es_match *m = NULL;
-	size_t nm = 0;
+	size_t nm = 0, nkeys = 0;
+	struct idkey *keys;
 
 	for (size_t i = 0; i < a->nlists; i++)
 		if (a->lists[i].l != NULL)
@@ -609,6 +661,7 @@ pair_lines(struct es__acts *a)
 		li = list_find(a, m[k].now->rel);
 		take_line(a, ti, (size_t)li, m[k].now->pos);
 	}
+	keys = identity_index(a, &nkeys);
 	for (size_t i = 0; i < a->nlists; i++) {
 		struct alist *l = &a->lists[i];
 		unsigned *occ;
@@ -635,7 +688,7 @@ pair_lines(struct es__acts *a)
 			    a->acts[ti].has_base))
 				ti = -1;
 			if (ti < 0)
-				ti = find_identity(a, l->rel, x);
+				ti = find_identity(a, keys, nkeys, l->rel, x);
 			if (ti < 0) {
 				struct act *t = act_new(a);
 
@@ -647,6 +700,9 @@ pair_lines(struct es__acts *a)
 		}
 		free(occ);
 	}
+	for (size_t k = 0; k < nkeys; k++)
+		free(keys[k].rel);
+	free(keys);
 	free(m);
 	free(mb);
 	free(mbi);

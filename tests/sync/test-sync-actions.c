@@ -770,6 +770,34 @@ test_act_resync_and_migrate_no_duplicates(void **state)
 	w_end(&w);
 }
 
+/* No baseline, no shared ids: a line and a document meet by list and text. */
+static void
+test_act_identity_first_pass(void **state)
+{
+	struct world w;
+	bson_t doc;
+
+	(void)state;
+	w_begin(&w, "a_ident");
+	peer(&w, "create-action", "{\"text\":\"Ring Bob\",\"context\":"
+	    "\"@phone\"}");
+	peer(&w, "create-action", "{\"text\":\"Ring Ann\",\"context\":"
+	    "\"@phone\",\"due\":\"2025-11-30\"}");
+	put(&w, PHONE, "# @phone\n\n- [ ] Ring Bob\n- [ ] Ring Ann\n");
+	set_mtime(&w, PHONE, -7200);
+	/* Ring Ann differs (due): a conflict, the database newer wins. */
+	assert_int_equal(syncd(&w, NULL), 1);
+	assert_int_equal(count_docs(&w, "actions"), 2);
+	assert_int_equal(count_docs(&w, "sync_conflicts"), 0);
+	assert_file_has(&w, PHONE, "- [ ] Ring Ann due:2025-11-30\n");
+	assert_file_has(&w, KEPT, "- [ ] Ring Ann");
+	assert_true(action_get(&w, "Ring Bob", &doc));
+	assert_false(doc_deleted(&doc));
+	bson_destroy(&doc);
+	assert_settled(&w);
+	w_end(&w);
+}
+
 /* ---- SPEC 4.15, 4.10 ---- */
 
 static void
@@ -913,6 +941,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_act_inbox_settles),
 	cmocka_unit_test(test_act_noop_reads_no_list),
 	cmocka_unit_test(test_act_resync_and_migrate_no_duplicates),
+	cmocka_unit_test(test_act_identity_first_pass),
 	cmocka_unit_test(test_act_deletion_guard),
 	cmocka_unit_test(test_act_bad_lines_skipped),
 	cmocka_unit_test(test_act_hostile_context),
