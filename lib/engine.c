@@ -1406,7 +1406,7 @@ es_engine_once(const struct es_engine_opts *o, struct es_store *store,
 	pair_all(&g);
 	for (size_t i = 0; i < g.nents; i++)
 		plan_one(&g, &g.ents[i], &r->plan);
-	r->entities = g.nents;
+	r->entities += g.nents;	/* the actions part counted its own */
 	if (guard_trips(&g)) {
 		r->guard_stopped = true;
 		rc = 0;
