@@ -485,10 +485,17 @@ load_docs(struct eng *g, struct es_error *err)
 	int64_t last_full, since[2];
 	int rc;
 
+	size_t nf = 0, nrows = 0;
+
 	last_full = meta_int(g, "last_full_pass_ms", -1, err, &rc);
 	if (rc < 0)
 		return -1;
-	g->full = g->nby_id == 0 || g->ignore_base || o->force || o->full ||
+	/* No row of any kind (actions too): a first pass reads everything. */
+	if (g->nby_id == 0 && !g->ignore_base &&
+	    es_baseline_count(g->b, &nf, &nrows, err) < 0)
+		return -1;
+	g->full = (g->nby_id == 0 && nrows == 0) || g->ignore_base ||
+	    o->force || o->full ||
 	    last_full < 0 || (o->full_pass_s > 0 &&
 	    o->now_ms - last_full >= (int64_t)o->full_pass_s * 1000);
 	for (int k = 0; k < 2; k++) {

@@ -727,6 +727,15 @@ test_act_noop_reads_no_list(void **state)
 	assert_int_equal(syncd1(&w, "--json"), 0);
 	assert_int_equal(json_int(&w, "files_read"), 0);
 	assert_int_equal(plan_size(&w), 0);
+	/* Only actions in the baseline: still a recent-changes query. */
+	{
+		json_error_t je;
+		json_t *j = json_loads(w.out.buf, 0, &je);
+
+		assert_non_null(j);
+		assert_false(json_is_true(json_object_get(j, "full_read")));
+		json_decref(j);
+	}
 	w_end(&w);
 }
 
