@@ -106,36 +106,6 @@ usage_error(const char *fmt, ...)
 	exit(2);
 }
 
-/* FerretDB has no endSessions: libmongoc's warning at close is noise. */
-static void
-on_mongoc_log(mongoc_log_level_t ml, const char *domain, const char *msg,
-    void *ud)
-{
-	enum es_log_level l;
-
-	(void)ud;
-	if (msg != NULL && strstr(msg, "endSessions") != NULL)
-		return;
-	switch (ml) {
-	case MONGOC_LOG_LEVEL_ERROR:
-	case MONGOC_LOG_LEVEL_CRITICAL:
-		l = ES_LOG_ERROR;
-		break;
-	case MONGOC_LOG_LEVEL_WARNING:
-		l = ES_LOG_WARN;
-		break;
-	case MONGOC_LOG_LEVEL_MESSAGE:
-	case MONGOC_LOG_LEVEL_INFO:
-		l = ES_LOG_INFO;
-		break;
-	default:
-		l = ES_LOG_DEBUG;
-		break;
-	}
-	es_log(l, "mongoc", "%s: %s", domain != NULL ? domain : "?",
-	    msg != NULL ? msg : "");
-}
-
 static void
 parse_args(int argc, char **argv, struct cli *c)
 {
@@ -355,7 +325,7 @@ main(int argc, char **argv)
 	es_log_set_level(lvl);
 	es_log_set_secret_uri(cfg.mongodb_uri);
 	es_store_global_init();
-	mongoc_log_set_handler(on_mongoc_log, NULL);
+	es_log_mongoc_handler_install();
 	es_engine_result_init(&r);
 	es_error_clear(&err);
 

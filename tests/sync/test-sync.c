@@ -2,7 +2,7 @@
  * `execsyncd --once` against a real server (issue 5, SPEC §4): the real
  * binary on real temporary folders; database changes only through the API
  * peer, as the API makes them. Each case: its own database and folder.
- * Projects and goals only (actions are the next slice).
+ * Projects and goals here; actions in test-sync-actions.c.
  */
 #include "es-itest.h"
 
