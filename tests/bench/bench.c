@@ -938,6 +938,70 @@ query_floor(struct es_store *s, uint64_t *rt, size_t *ndocs,
 	return t0;
 }
 
+/*
+ * The bare full read of every document (the three collections, in the
+ * order and batches es_store_find() uses): what any --resync pays the
+ * server, with no decoding of ours.
+ */
+static double
+full_read(struct es_store *s, uint64_t *rt, size_t *ndocs)
+{
+	struct es_error err;
+	uint64_t rt0 = es_store_round_trips(s);
+	double t0 = now_ms();
+
+	*ndocs = 0;
+	for (int k = 0; k < 3; k++)
+		if (es_store_find(s, (enum es_kind)k, "bench", -1, count_doc,
+		    ndocs, &err) < 0)
+			report("full read", &err);
+	t0 = now_ms() - t0;
+	*rt = es_store_round_trips(s) - rt0;
+	return t0;
+}
+
+/*
+ * The same documents read with no sort and replies of up to 10,000
+ * documents (a plain libmongoc find): what a full read could cost the
+ * server if it asked for no order.
+ */
+static double
+full_read_unsorted(const char *uri, const char *db, uint64_t *batches,
+    size_t *ndocs)
+{
+	mongoc_client_t *c = mongoc_client_new(uri);
+	bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER;
+	double t0 = now_ms();
+
+	*ndocs = 0;
+	*batches = 0;
+	if (c == NULL)
+		return 0;
+	BSON_APPEND_UTF8(&filter, "user_id", "bench");
+	BSON_APPEND_INT32(&opts, "batchSize", 10000);
+	for (int k = 0; k < 3; k++) {
+		mongoc_collection_t *col = mongoc_client_get_collection(c, db,
+		    es_store_collection_name((enum es_kind)k));
+		mongoc_cursor_t *cur = mongoc_collection_find_with_opts(col,
+		    &filter, &opts, NULL);
+		const bson_t *doc;
+		bson_error_t be;
+
+		while (mongoc_cursor_next(cur, &doc))
+			(*ndocs)++;
+		if (mongoc_cursor_error(cur, &be))
+			fprintf(stderr, "unsorted read: %s\n", be.message);
+		*batches += (*ndocs + 9999) / 10000;
+		mongoc_cursor_destroy(cur);
+		mongoc_collection_destroy(col);
+	}
+	t0 = now_ms() - t0;
+	bson_destroy(&filter);
+	bson_destroy(&opts);
+	mongoc_client_destroy(c);
+	return t0;
+}
+
 static void
 rec_close(struct rec *x)
 {
@@ -1153,8 +1217,11 @@ cmd_reconcile(const char *uri_arg)
 	struct pass_fig first, noop[NOOP_REPEAT], ten, full, settle, late;
 	struct pass_fig rs, rs10, settled;
 	double walk[FLOOR_REPEAT], floor[FLOOR_REPEAT], nw[NOOP_REPEAT];
-	double synced[FLOOR_REPEAT], per_kind[3];
-	double w, q, qs, noop_wall, noop_cpu;
+	double kfloor[3][FLOOR_REPEAT], per_kind[3];
+	double w, q, noop_wall, noop_cpu, fr1, fr10;
+	double fu1, fu10;
+	uint64_t fr1_rt, fr10_rt, fu_b;
+	size_t fr1_docs, fr10_docs, fu_docs;
 	uint64_t floor_rt = 0, noop_rt;
 	size_t nfiles = 0, nfound = 0;
 	int64_t t0, t1;
@@ -1183,11 +1250,13 @@ cmd_reconcile(const char *uri_arg)
 		walk[i] = stat_walk(x1.tree, &nfiles);
 		floor[i] = query_floor(x1.store, &floor_rt, &nfound,
 		    per_kind);
-		synced[i] = per_kind[ES_KIND_PROJECT] + per_kind[ES_KIND_GOAL];
+		for (int k = 0; k < 3; k++)
+			kfloor[k][i] = per_kind[k];
 	}
 	w = median(walk, FLOOR_REPEAT);
 	q = median(floor, FLOOR_REPEAT);
-	qs = median(synced, FLOOR_REPEAT);
+	for (int k = 0; k < 3; k++)
+		per_kind[k] = median(kfloor[k], FLOOR_REPEAT);
 	if (nfound != 0)
 		fprintf(stderr, "query floor: %zu documents found\n", nfound);
 
@@ -1247,12 +1316,16 @@ cmd_reconcile(const char *uri_arg)
 	/* --resync without a baseline (SPEC 4.17). */
 	if (rec_forget(&x1) < 0)
 		goto out;
+	fr1 = full_read(x1.store, &fr1_rt, &fr1_docs);
+	fu1 = full_read_unsorted(uri, db1, &fu_b, &fu_docs);
 	bad |= rec_pass(&x1, true, t1 + 180 * 1000, &rs);
 
 	/* The same on a tree ten times larger. */
 	big = make_tree_scaled(10);
 	if (rec_open(&x10, big, uri, db10) < 0 || rec_forget(&x10) < 0)
 		goto out;
+	fr10 = full_read(x10.store, &fr10_rt, &fr10_docs);
+	fu10 = full_read_unsorted(uri, db10, &fu_b, &fu_docs);
 	bad |= rec_pass(&x10, true, clock_ms(), &rs10);
 
 	printf("files: %zu\n", nfiles);
@@ -1260,9 +1333,10 @@ cmd_reconcile(const char *uri_arg)
 	printf("query_floor_ms: %.2f\n", q);
 	printf("query_floor_round_trips: %llu\n",
 	    (unsigned long long)floor_rt);
-	/* The collections the engine reads today (projects and goals: its
-	 * passes do not sync actions yet). */
-	printf("query_floor_synced_ms: %.2f\n", qs);
+	/* Each collection's part: an empty query costs a scan on FerretDB. */
+	for (int k = 0; k < 3; k++)
+		printf("query_floor_%s_ms: %.2f\n",
+		    es_store_collection_name((enum es_kind)k), per_kind[k]);
 	printf("first_pass_ms: %.1f\n", first.wall);
 	printf("first_pass_round_trips: %llu\n",
 	    (unsigned long long)first.rt);
@@ -1288,14 +1362,28 @@ cmd_reconcile(const char *uri_arg)
 	printf("noop_settled_docs_read: %zu\n", settled.docs_read);
 	printf("resync_ms: %.1f\n", rs.wall);
 	printf("resync_round_trips: %llu\n", (unsigned long long)rs.rt);
+	printf("resync_cpu_ms: %.1f\n", rs.cpu);
 	printf("resync_10x_ms: %.1f\n", rs10.wall);
 	printf("resync_10x_round_trips: %llu\n", (unsigned long long)rs10.rt);
+	printf("resync_10x_cpu_ms: %.1f\n", rs10.cpu);
+	/* The server's share: reading every document, nothing decoded. */
+	printf("full_read_ms: %.1f\n", fr1);
+	printf("full_read_docs: %zu\n", fr1_docs);
+	printf("full_read_round_trips: %llu\n", (unsigned long long)fr1_rt);
+	printf("full_read_10x_ms: %.1f\n", fr10);
+	printf("full_read_10x_docs: %zu\n", fr10_docs);
+	printf("full_read_10x_round_trips: %llu\n",
+	    (unsigned long long)fr10_rt);
 	printf("noop_vs_floor: %.2f\n", noop_wall / (w + q));
-	printf("noop_vs_synced_floor: %.2f\n", noop_wall / (w + qs));
 	printf("noop_late_vs_floor: %.2f\n", late.wall / (w + q));
 	printf("noop_settled_vs_floor: %.2f\n", settled.wall / (w + q));
 	printf("ten_vs_noop: %.2f\n", ten.cpu / noop_cpu);
 	printf("resync_scale: %.2f\n", rs10.wall / rs.wall);
+	printf("resync_cpu_scale: %.2f\n", rs10.cpu / rs.cpu);
+	printf("full_read_scale: %.2f\n", fr10 / fr1);
+	printf("full_read_unsorted_ms: %.1f\n", fu1);
+	printf("full_read_unsorted_10x_ms: %.1f\n", fu10);
+	printf("full_read_unsorted_scale: %.2f\n", fu10 / fu1);
 	printf("ten_minus_noop_round_trips: %lld\n",
 	    (long long)ten.rt - (long long)noop_rt);
 	rc = bad ? 1 : 0;
