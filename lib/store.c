@@ -279,11 +279,18 @@ es_store_find(struct es_store *s, enum es_kind kind, const char *user_id,
 		BSON_APPEND_DATE_TIME(&sub, "$gt", since_ms);
 		bson_append_document_end(&filter, &sub);
 	}
-	/* _id breaks ties, so equal updated_at values come in a fixed order. */
-	BSON_APPEND_DOCUMENT_BEGIN(&opts, "sort", &sub);
-	BSON_APPEND_INT32(&sub, "updated_at", 1);
-	BSON_APPEND_INT32(&sub, "_id", 1);
-	bson_append_document_end(&opts, &sub);
+	/*
+	 * A since-query comes in order, _id breaking ties, so a caller can
+	 * page on (updated_at, _id). A full read needs no order, and sorting
+	 * every document of a collection costs the server (FerretDB sorts in
+	 * memory) more than the read itself on large collections.
+	 */
+	if (since_ms >= 0) {
+		BSON_APPEND_DOCUMENT_BEGIN(&opts, "sort", &sub);
+		BSON_APPEND_INT32(&sub, "updated_at", 1);
+		BSON_APPEND_INT32(&sub, "_id", 1);
+		bson_append_document_end(&opts, &sub);
+	}
 	if (s->batch_size > 0)
 		BSON_APPEND_INT32(&opts, "batchSize", (int32_t)s->batch_size);
 

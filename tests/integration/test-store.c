@@ -226,8 +226,22 @@ test_store_find(void **state)
 	tie[2] = ids[4];
 	qsort(tie, 3, sizeof(tie[0]), oid_cmp);
 
+	/* A full read: every document of the user, deleted ones too, in no
+	 * particular order. */
 	memset(&s, 0, sizeof(s));
 	find_ok(&t, ES_KIND_ACTION, "ana", -1, &s);
+	assert_int_equal(s.n, 5);
+	for (int i = 0; i < 5; i++) {
+		int seen = 0;
+
+		for (int j = 0; j < (int)s.n; j++)
+			seen += bson_oid_equal(&s.ids[j], &ids[i]);
+		assert_int_equal(seen, 1);
+	}
+
+	/* A since-query comes in (updated_at, _id) order; since 0 is a real
+	 * bound (the epoch), not "all". */
+	find_ok(&t, ES_KIND_ACTION, "ana", 0, &s);
 	assert_int_equal(s.n, 5);
 	assert_true(bson_oid_equal(&s.ids[0], &ids[2]));
 	assert_int_equal(s.upd[0], T0 + 10);
@@ -251,10 +265,6 @@ test_store_find(void **state)
 	assert_int_equal(s.n, 0);
 	find_ok(&t, ES_KIND_PROJECT, "ana", -1, &s);
 	assert_int_equal(s.n, 1);
-	/* since 0 is a real bound (the epoch), not "all". */
-	find_ok(&t, ES_KIND_ACTION, "ana", 0, &s);
-	assert_int_equal(s.n, 5);
-
 	/* The callback stops the walk early: not an error. */
 	s.stop_after = 2;
 	find_ok(&t, ES_KIND_ACTION, "ana", -1, &s);

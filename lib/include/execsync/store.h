@@ -65,9 +65,9 @@ int	es_store_ensure_indexes(struct es_store *s, struct es_error *err);
 
 /*
  * Calls cb for every document of user_id in kind's collection, deleted ones
- * too, or, when since_ms >= 0, only those with updated_at > since_ms; in the
- * order {updated_at: 1, _id: 1}, so documents with equal updated_at come in
- * _id order. doc is borrowed for the call only (bson_copy() to keep it).
+ * too, in no particular order; or, when since_ms >= 0, only those with
+ * updated_at > since_ms, in the order {updated_at: 1, _id: 1}, so documents
+ * with equal updated_at come in _id order. doc is borrowed for the call only (bson_copy() to keep it).
  * cb returns 0 to go on, non-zero to stop early (then the call returns 0).
  * Returns -1 with err on a query or cursor error (cb may have run for some
  * documents before it).
