@@ -24,8 +24,6 @@
 
 #define SUB			"sync"
 #define MAX_FILE_DEFAULT	((size_t)8 << 20)
-#define LOOKBACK_MS		(10 * 60 * 1000)
-#define WATERMARK_AHEAD_MS	(5 * 60 * 1000)
 #define CONFLICTS_ACTIONS	".execsync/conflicts/actions.md"
 #define NOIDX			((size_t)-1)
 
@@ -368,7 +366,7 @@ load_docs(struct es__acts *a, struct es_error *err)
 		return -1;
 	if (wm < 0)
 		a->full = true;
-	since = wm - LOOKBACK_MS;
+	since = wm - ES__LOOKBACK_MS;
 	if (since < 0)
 		since = 0;
 	if (wm > a->maxseen)
@@ -1393,9 +1391,7 @@ es__acts_apply(struct es__acts *a, struct es_error *err)
 		if (put_rows(a, l, err) < 0)
 			return -1;
 	}
-	wm = a->maxseen < 0 ? 0 : a->maxseen;
-	if (wm > a->o->now_ms + WATERMARK_AHEAD_MS)
-		wm = a->o->now_ms + WATERMARK_AHEAD_MS;
+	wm = es__watermark(a->maxseen, a->o->now_ms);
 	snprintf(s, sizeof(s), "%" PRId64, wm);
 	return es_baseline_set_meta(a->b, key, s, err);
 }

@@ -43,4 +43,28 @@ size_t	es__acts_total(const struct es__acts *a);
 int	es__acts_apply(struct es__acts *a, struct es_error *err);
 void	es__acts_free(struct es__acts *a);	/* accepts NULL */
 
+/*
+ * The since-query of a pass asks for documents with updated_at newer than
+ * the collection's watermark minus ES__LOOKBACK_MS. After a pass the
+ * watermark is the later of the newest updated_at seen and our clock (a
+ * quiet database must not keep the last burst of changes inside the window
+ * for ever), never past our clock plus ES__WATERMARK_AHEAD_MS (an API clock
+ * far ahead must not push it into the future). So an API clock that lags
+ * ours by less than the lookback is caught by the next pass; anything
+ * older is caught by the next full read (every full_pass_s), which also
+ * finds hard-deleted documents (SPEC 4.1: never trust one clock).
+ */
+#define ES__LOOKBACK_MS		(10 * 60 * 1000)
+#define ES__WATERMARK_AHEAD_MS	(5 * 60 * 1000)
+
+static inline int64_t
+es__watermark(int64_t maxseen, int64_t now_ms)
+{
+	int64_t wm = maxseen > now_ms ? maxseen : now_ms;
+
+	if (wm > now_ms + ES__WATERMARK_AHEAD_MS)
+		wm = now_ms + ES__WATERMARK_AHEAD_MS;
+	return wm < 0 ? 0 : wm;
+}
+
 #endif

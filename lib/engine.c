@@ -34,16 +34,7 @@
 #include "engine-action.h"
 
 #define MAX_FILE_DEFAULT	((size_t)8 << 20)
-/*
- * The since-query looks back this far behind the watermark, and the
- * watermark is never set past our clock plus WATERMARK_AHEAD_MS: an API
- * whose clock lags ours writes updated_at values in our past, which the
- * lookback still catches when the lag is under ten minutes; anything
- * older is caught by the next full read (every full_pass_s), which also
- * finds hard-deleted documents (SPEC 4.1: never trust one clock).
- */
-#define LOOKBACK_MS		(10 * 60 * 1000)
-#define WATERMARK_AHEAD_MS	(5 * 60 * 1000)
+/* The watermark and the lookback: see es__watermark() in engine-action.h. */
 
 #define SUB	"sync"
 
@@ -511,7 +502,7 @@ load_docs(struct eng *g, struct es_error *err)
 			return -1;
 		if (wm < 0)
 			g->full = true;
-		since[k] = wm - LOOKBACK_MS;
+		since[k] = wm - ES__LOOKBACK_MS;
 		if (since[k] < 0)
 			since[k] = 0;
 		g->maxseen[k] = wm;
@@ -1388,12 +1379,8 @@ apply_all(struct eng *g, struct es_error *err)
 		goto fail;
 	for (int k = 0; k < 2; k++) {
 		char key[64];
-		int64_t wm = g->maxseen[k];
+		int64_t wm = es__watermark(g->maxseen[k], g->o->now_ms);
 
-		if (wm < 0)
-			wm = 0;
-		if (wm > g->o->now_ms + WATERMARK_AHEAD_MS)
-			wm = g->o->now_ms + WATERMARK_AHEAD_MS;
 		snprintf(key, sizeof(key), "watermark.%s",
 		    es_kind_collection(kinds[k]));
 		if (set_meta_int(g, key, wm, err) < 0)
