@@ -88,6 +88,9 @@ struct eng {
 	bool				 full;
 	bool				 force_full_next;
 	int64_t				 maxseen[2];
+	/* Results of the batched compare-and-swap writes, by index into
+	 * r->plan.ops: 0 not batched, CAS_DONE or CAS_LOST. */
+	unsigned char			*cas_pre;
 	struct es_buf			 buf;
 	struct es_tree			 errs;		/* parse errors */
 	struct es__acts			*acts;		/* the actions part */
@@ -974,6 +977,90 @@ done:
 	return 0;
 }
 
+enum { CAS_NONE = 0, CAS_DONE, CAS_LOST };
+
+static bool
+is_cas_op(const struct es_op *op)
+{
+	return op->op == ES_OP_DOC_UPDATE || op->op == ES_OP_DOC_DELETE ||
+	    op->op == ES_OP_DOC_UNDELETE;
+}
+
+/* What the batch did with this op of the pass's plan (not a re-plan's). */
+static int
+cas_batched(struct eng *g, const struct es_op *op)
+{
+	const struct es_plan *p = &g->r->plan;
+
+	if (g->cas_pre == NULL || op < p->ops || op >= p->ops + p->n)
+		return CAS_NONE;
+	return g->cas_pre[op - p->ops];
+}
+
+/*
+ * The compare-and-swap writes of a pass, one bulk per collection instead
+ * of one round trip per document (issue 5: ten edits cost at most a few
+ * round trips more than none). Each entity's first document write is
+ * batched: the planner puts it before any file operation, so doing it
+ * early changes nothing else. A write that lost its race is replayed by
+ * apply_ent() as before: read again, decide again. When the server cannot
+ * be reached nothing is recorded and every write goes its own way (and
+ * fails there with its own message).
+ */
+static void
+batch_cas(struct eng *g, enum es_kind kind)
+{
+	struct es_plan *p = &g->r->plan;
+	struct es_store_cas *cas;
+	bson_t *upd;
+	size_t *idx, n = 0;
+	bool *matched;
+	struct es_error err;
+
+	cas = es_xcalloc(p->n ? p->n : 1, sizeof(*cas));
+	upd = es_xcalloc(p->n ? p->n : 1, sizeof(*upd));
+	idx = es_xcalloc(p->n ? p->n : 1, sizeof(*idx));
+	for (size_t i = 0; i < g->nents; i++) {
+		struct ent *e = &g->ents[i];
+
+		if (e->kind != kind)
+			continue;
+		for (size_t k = e->op_first; k < e->op_first + e->op_n; k++) {
+			struct es_op *op = &p->ops[k];
+			const struct es_entity *v = op->value;
+			bson_t body = BSON_INITIALIZER;
+
+			if (!is_cas_op(op))
+				continue;
+			if (v == NULL || !v->meta.has_id)
+				break;
+			es_entity_encode_set(v, op->fields,
+			    v->meta.updated_at, &body);
+			bson_init(&upd[n]);
+			bson_append_document(&upd[n], "$set", 4, &body);
+			bson_destroy(&body);
+			cas[n].id = v->meta.id;
+			cas[n].expected_updated_at_ms = op->expect_updated_at;
+			cas[n].new_updated_at_ms = v->meta.updated_at;
+			cas[n].update = &upd[n];
+			idx[n++] = k;
+			break;	/* the entity's first document write only */
+		}
+	}
+	matched = es_xcalloc(n ? n : 1, sizeof(*matched));
+	es_error_clear(&err);
+	if (n > 1 && es_store_update_cas_many(g->store, kind, g->o->user_id,
+	    cas, n, matched, &err) == 0)
+		for (size_t i = 0; i < n; i++)
+			g->cas_pre[idx[i]] = matched[i] ? CAS_DONE : CAS_LOST;
+	for (size_t i = 0; i < n; i++)
+		bson_destroy(&upd[i]);
+	free(matched);
+	free(idx);
+	free(upd);
+	free(cas);
+}
+
 static int
 apply_doc_update(struct eng *g, struct ent *e, struct es_op *op,
     struct es_error *err)
@@ -986,6 +1073,14 @@ apply_doc_update(struct eng *g, struct ent *e, struct es_op *op,
 	if (!v->meta.has_id)
 		return es_error_set(err, ES_EPARSE, op->rel, 0,
 		    "no document id to update");
+	switch (cas_batched(g, op)) {
+	case CAS_DONE:
+		e->doc_written = true;
+		e->doc_ua = v->meta.updated_at;
+		return APPLY_OK;
+	case CAS_LOST:
+		return APPLY_LOST;
+	}
 	es_entity_encode_set(v, op->fields, v->meta.updated_at, &body);
 	bson_append_document(&update, "$set", 4, &body);
 	rc = es_store_update_cas(g->store, e->kind, &v->meta.id,
@@ -1357,8 +1452,13 @@ apply_all(struct eng *g, struct es_error *err)
 		return -1;
 	if (g->ignore_base && es_baseline_clear(g->b, err) < 0)
 		goto fail;
+	g->cas_pre = es_xcalloc(g->r->plan.n ? g->r->plan.n : 1, 1);
+	batch_cas(g, ES_KIND_PROJECT);
+	batch_cas(g, ES_KIND_GOAL);
 	for (size_t i = 0; i < g->nents; i++)
 		apply_ent(g, &g->ents[i]);
+	free(g->cas_pre);
+	g->cas_pre = NULL;
 	/* Goal candidates that are not goals: remembered, not read again. */
 	for (size_t i = 0; i < g->nfiles; i++) {
 		struct fent *f = &g->files[i];

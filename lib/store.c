@@ -557,6 +557,129 @@ out:
 	return rc;
 }
 
+/* Which of the documents now carry the updated_at their write set. */
+static int
+cas_confirm(struct es_store *s, enum es_kind kind, const char *user_id,
+    const struct es_store_cas *ops, size_t n, bool *matched,
+    struct es_error *err)
+{
+	mongoc_collection_t *coll;
+	mongoc_cursor_t *cur;
+	bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER, sub, in;
+	const bson_t *doc;
+	bson_iter_t it;
+	bson_error_t be;
+	char key[16];
+	int rc = 0;
+
+	BSON_APPEND_DOCUMENT_BEGIN(&filter, "_id", &sub);
+	BSON_APPEND_ARRAY_BEGIN(&sub, "$in", &in);
+	for (size_t i = 0; i < n; i++) {
+		const char *k;
+
+		bson_uint32_to_string((uint32_t)i, &k, key, sizeof(key));
+		BSON_APPEND_OID(&in, k, &ops[i].id);
+	}
+	bson_append_array_end(&sub, &in);
+	bson_append_document_end(&filter, &sub);
+	BSON_APPEND_UTF8(&filter, "user_id", user_id);
+	BSON_APPEND_DOCUMENT_BEGIN(&opts, "projection", &sub);
+	BSON_APPEND_INT32(&sub, "updated_at", 1);
+	bson_append_document_end(&opts, &sub);
+	coll = collection(s, kind);
+	cur = mongoc_collection_find_with_opts(coll, &filter, &opts, NULL);
+	while (mongoc_cursor_next(cur, &doc)) {
+		const bson_oid_t *id;
+		int64_t ua;
+
+		if (!bson_iter_init_find(&it, doc, "_id") ||
+		    !BSON_ITER_HOLDS_OID(&it))
+			continue;
+		id = bson_iter_oid(&it);
+		if (!bson_iter_init_find(&it, doc, "updated_at") ||
+		    !BSON_ITER_HOLDS_DATE_TIME(&it))
+			continue;
+		ua = bson_iter_date_time(&it);
+		for (size_t i = 0; i < n; i++)
+			if (bson_oid_equal(id, &ops[i].id) &&
+			    ua == ops[i].new_updated_at_ms)
+				matched[i] = true;
+	}
+	if (mongoc_cursor_error(cur, &be))
+		rc = store_error(s, err, es_store_collection_name(kind),
+		    "find", &be);
+	mongoc_cursor_destroy(cur);
+	mongoc_collection_destroy(coll);
+	bson_destroy(&filter);
+	bson_destroy(&opts);
+	return rc;
+}
+
+int
+es_store_update_cas_many(struct es_store *s, enum es_kind kind,
+    const char *user_id, const struct es_store_cas *ops, size_t n,
+    bool *matched, struct es_error *err)
+{
+	mongoc_collection_t *coll;
+	mongoc_bulk_operation_t *bulk;
+	bson_t bopts = BSON_INITIALIZER, reply;
+	bson_iter_t it;
+	bson_error_t be;
+	int64_t nmatched = 0;
+	int rc = 0;
+
+	for (size_t i = 0; i < n; i++)
+		matched[i] = false;
+	if (n == 0)
+		return 0;
+	BSON_APPEND_BOOL(&bopts, "ordered", false);
+	coll = collection(s, kind);
+	bulk = mongoc_collection_create_bulk_operation_with_opts(coll, &bopts);
+	for (size_t i = 0; i < n; i++) {
+		bson_t sel = BSON_INITIALIZER;
+
+		/* SPEC 4.12: each write applies only to the version read. */
+		BSON_APPEND_OID(&sel, "_id", &ops[i].id);
+		BSON_APPEND_UTF8(&sel, "user_id", user_id);
+		BSON_APPEND_DATE_TIME(&sel, "updated_at",
+		    ops[i].expected_updated_at_ms);
+		if (!mongoc_bulk_operation_update_one_with_opts(bulk, &sel,
+		    ops[i].update, NULL, &be)) {
+			bson_destroy(&sel);
+			rc = store_error(s, err, es_store_collection_name(kind),
+			    "update", &be);
+			goto out;
+		}
+		bson_destroy(&sel);
+	}
+	if (!mongoc_bulk_operation_execute(bulk, &reply, &be)) {
+		/* Write errors of single documents are lost races to the
+		 * caller only when the server answered: confirm below. */
+		if (!bson_iter_init_find(&it, &reply, "nMatched")) {
+			bson_destroy(&reply);
+			rc = store_error(s, err,
+			    es_store_collection_name(kind), "update", &be);
+			goto out;
+		}
+	}
+	if (bson_iter_init_find(&it, &reply, "nMatched") &&
+	    BSON_ITER_HOLDS_NUMBER(&it))
+		nmatched = bson_iter_as_int64(&it);
+	bson_destroy(&reply);
+	if (nmatched == (int64_t)n) {
+		for (size_t i = 0; i < n; i++)
+			matched[i] = true;
+		goto out;
+	}
+	/* Some lost: one read says which (the winners carry our version). */
+	rc = cas_confirm(s, kind, user_id, ops, n, matched, err);
+out:
+	mongoc_bulk_operation_destroy(bulk);
+	mongoc_collection_destroy(coll);
+	bson_destroy(&bopts);
+	return rc;
+}
+
 int
 es_store_update_cas(struct es_store *s, enum es_kind kind,
     const bson_oid_t *id, const char *user_id, int64_t expected_updated_at_ms,

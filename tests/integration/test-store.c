@@ -641,12 +641,112 @@ test_store_server_stopped(void **state)
 	free(tmp);
 }
 
+/*
+ * SPEC 4.12 in bulk: three compare-and-swap writes in one round trip; the
+ * API changed one document between our read and our write, so exactly that
+ * write is refused (and one more read says which), the other two apply,
+ * and the API's change survives.
+ */
+static void
+test_store_cas_many(void **state)
+{
+	struct es_itest t;
+	struct es_entity v[3], after;
+	struct es_store_cas ops[3];
+	bson_t upd[3], doc;
+	bson_oid_t id[3];
+	bool matched[3];
+	struct es_error err;
+	uint64_t rt0;
+	int64_t now;
+	static const char *const titles[3] = { "Alpha", "Beta", "Gamma" };
+
+	(void)state;
+	es_itest_begin(&t, "casmany");
+	for (int i = 0; i < 3; i++) {
+		char json[128];
+
+		snprintf(json, sizeof(json),
+		    "{\"title\": \"%s\", \"area\": \"Work\"}", titles[i]);
+		es_itest_peer(&t, "create-project", json, &doc);
+		es_itest_oid(&doc, "_id", &id[i]);
+		bson_destroy(&doc);
+		read_project(&t, &id[i], &v[i]);
+	}
+	/* The API edits Beta after we read it. */
+	es_itest_peer(&t, "update-project",
+	    "{\"slug\": \"beta\", \"set\": {\"due\": \"2026-03-03\"}}",
+	    &doc);
+	bson_destroy(&doc);
+	now = es_itest_now_ms();
+	for (int i = 0; i < 3; i++) {
+		bson_t body = BSON_INITIALIZER;
+
+		free(v[i].title);
+		v[i].title = es_xstrdup("Renamed by us");
+		es_entity_encode_set(&v[i], ES_F_TITLE, now + i, &body);
+		bson_init(&upd[i]);
+		BSON_APPEND_DOCUMENT(&upd[i], "$set", &body);
+		bson_destroy(&body);
+		ops[i].id = id[i];
+		ops[i].expected_updated_at_ms = v[i].meta.updated_at;
+		ops[i].new_updated_at_ms = now + i;
+		ops[i].update = &upd[i];
+	}
+	rt0 = es_store_round_trips(t.store);
+	if (es_store_update_cas_many(t.store, ES_KIND_PROJECT, "ana", ops, 3,
+	    matched, &err) != 0)
+		fail_msg("cas_many: %s", err.msg);
+	/* One bulk update, and one read because not all matched. */
+	assert_int_equal(es_store_round_trips(t.store) - rt0, 2);
+	assert_true(matched[0]);
+	assert_false(matched[1]);
+	assert_true(matched[2]);
+	read_project(&t, &id[1], &after);
+	assert_string_equal(after.title, "Beta");
+	assert_int_equal(es_date_to_ms(after.due), es_itest_day_ms("2026-03-03"));
+	es_entity_release(&after);
+	read_project(&t, &id[2], &after);
+	assert_string_equal(after.title, "Renamed by us");
+	assert_int_equal(after.meta.updated_at, now + 2);
+	es_entity_release(&after);
+
+	/* All fresh: one round trip, all applied. */
+	read_project(&t, &id[1], &after);
+	ops[1].expected_updated_at_ms = after.meta.updated_at;
+	es_entity_release(&after);
+	rt0 = es_store_round_trips(t.store);
+	ops[0].expected_updated_at_ms = now;
+	ops[2].expected_updated_at_ms = now + 2;
+	for (int i = 0; i < 3; i++) {
+		bson_t body = BSON_INITIALIZER;
+
+		bson_destroy(&upd[i]);
+		es_entity_encode_set(&v[i], ES_F_TITLE, now + 10 + i, &body);
+		bson_init(&upd[i]);
+		BSON_APPEND_DOCUMENT(&upd[i], "$set", &body);
+		bson_destroy(&body);
+		ops[i].new_updated_at_ms = now + 10 + i;
+	}
+	if (es_store_update_cas_many(t.store, ES_KIND_PROJECT, "ana", ops, 3,
+	    matched, &err) != 0)
+		fail_msg("cas_many: %s", err.msg);
+	assert_int_equal(es_store_round_trips(t.store) - rt0, 1);
+	for (int i = 0; i < 3; i++) {
+		assert_true(matched[i]);
+		bson_destroy(&upd[i]);
+		es_entity_release(&v[i]);
+	}
+	es_itest_end(&t);
+}
+
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_store_ping),
 	cmocka_unit_test(test_store_indexes),
 	cmocka_unit_test(test_store_find),
 	cmocka_unit_test(test_store_insert_many),
 	cmocka_unit_test(test_store_cas),
+	cmocka_unit_test(test_store_cas_many),
 	cmocka_unit_test(test_store_bad_uri),
 	cmocka_unit_test(test_store_server_stopped),
 };

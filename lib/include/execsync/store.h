@@ -156,6 +156,27 @@ int	es_store_update_cas(struct es_store *s, enum es_kind kind,
 	    struct es_error *err);
 
 /*
+ * Many compare-and-swap updates of one collection in one round trip (an
+ * unordered bulk of update_one, each filtered on _id, user and the version
+ * read), so a pass with ten edits costs one write, not ten. matched[i]
+ * (caller array of n) says which applied. When the server matched fewer
+ * than n, one more read by _id tells which: a document whose updated_at is
+ * the one ops[i] set was written by us. Each ops[i].update must set
+ * updated_at to new_updated_at_ms. -1 with err when the server could not
+ * be reached (nothing is known then: the caller retries one by one or
+ * leaves it for the next pass).
+ */
+struct es_store_cas {
+	bson_oid_t	 id;
+	int64_t		 expected_updated_at_ms;
+	int64_t		 new_updated_at_ms;
+	const bson_t	*update;
+};
+int	es_store_update_cas_many(struct es_store *s, enum es_kind kind,
+	    const char *user_id, const struct es_store_cas *ops, size_t n,
+	    bool *matched, struct es_error *err);
+
+/*
  * Commands sent to the server so far by this store (find, getMore,
  * killCursors, insert, update, ping, createIndexes, ...; counted when
  * libmongoc starts each one, not the connection handshakes), for
