@@ -865,6 +865,26 @@ retarget(struct eng *g, struct ent *e, const struct es_op *op,
 	}
 }
 
+enum { CAS_NONE = 0, CAS_DONE, CAS_LOST };
+
+static bool
+is_cas_op(const struct es_op *op)
+{
+	return op->op == ES_OP_DOC_UPDATE || op->op == ES_OP_DOC_DELETE ||
+	    op->op == ES_OP_DOC_UNDELETE;
+}
+
+/* What the batch did with this op of the pass's plan (not a re-plan's). */
+static int
+cas_batched(struct eng *g, const struct es_op *op)
+{
+	const struct es_plan *p = &g->r->plan;
+
+	if (g->cas_pre == NULL || op < p->ops || op >= p->ops + p->n)
+		return CAS_NONE;
+	return g->cas_pre[op - p->ops];
+}
+
 static int
 insert_doc(struct eng *g, struct ent *e, struct es_entity *v,
     struct es_error *err)
@@ -926,6 +946,8 @@ apply_insert(struct eng *g, struct ent *e, struct es_op *op,
 	bool found = false;
 	int rc;
 
+	if (cas_batched(g, op) == CAS_DONE)
+		goto done;	/* inserted by batch_inserts() */
 	rc = insert_doc(g, e, v, err);
 	if (rc < 0 && err->code == ES_ECONFLICT) {
 		struct es_entity have;
@@ -975,26 +997,6 @@ done:
 	e->doc_written = true;
 	e->doc_ua = v->meta.updated_at;
 	return 0;
-}
-
-enum { CAS_NONE = 0, CAS_DONE, CAS_LOST };
-
-static bool
-is_cas_op(const struct es_op *op)
-{
-	return op->op == ES_OP_DOC_UPDATE || op->op == ES_OP_DOC_DELETE ||
-	    op->op == ES_OP_DOC_UNDELETE;
-}
-
-/* What the batch did with this op of the pass's plan (not a re-plan's). */
-static int
-cas_batched(struct eng *g, const struct es_op *op)
-{
-	const struct es_plan *p = &g->r->plan;
-
-	if (g->cas_pre == NULL || op < p->ops || op >= p->ops + p->n)
-		return CAS_NONE;
-	return g->cas_pre[op - p->ops];
 }
 
 /*
@@ -1059,6 +1061,64 @@ batch_cas(struct eng *g, enum es_kind kind)
 	free(idx);
 	free(upd);
 	free(cas);
+}
+
+/*
+ * The new documents of a pass, in unordered bulk inserts (1,000 a round
+ * trip) instead of one insert each: a first pass over a folder nobody
+ * imported creates thousands. Only the plain case is batched: a document
+ * refused as a duplicate (a pass that died before its baseline commit, or
+ * a slug the database already has) goes through apply_insert() one by one,
+ * which sorts those cases out.
+ */
+#define INSERT_BATCH	1000
+
+static void
+batch_inserts(struct eng *g, enum es_kind kind)
+{
+	struct es_plan *p = &g->r->plan;
+	bson_t **docs;
+	size_t *idx, n = 0;
+	int *status;
+	struct es_error err;
+
+	docs = es_xcalloc(p->n ? p->n : 1, sizeof(*docs));
+	idx = es_xcalloc(p->n ? p->n : 1, sizeof(*idx));
+	for (size_t i = 0; i < g->nents; i++) {
+		struct ent *e = &g->ents[i];
+
+		if (e->kind != kind)
+			continue;
+		for (size_t k = e->op_first; k < e->op_first + e->op_n; k++) {
+			struct es_op *op = &p->ops[k];
+			struct es_entity *v = op->value;
+
+			if (op->op == ES_OP_KEEP_FILE_VERSION ||
+			    op->op == ES_OP_KEEP_DOC_VERSION ||
+			    op->op == ES_OP_REPORT)
+				continue;
+			if (op->op == ES_OP_DOC_INSERT && v != NULL) {
+				v->meta.id = es_docid_entity(g->o->user_id, v);
+				v->meta.has_id = true;
+				docs[n] = bson_new();
+				es_entity_encode(v, g->o->user_id, docs[n]);
+				idx[n++] = k;
+			}
+			break;	/* only an entity's first document write */
+		}
+	}
+	status = es_xcalloc(n ? n : 1, sizeof(*status));
+	es_error_clear(&err);
+	if (n > 1 && es_store_insert_many(g->store, kind,
+	    (const bson_t *const *)docs, n, INSERT_BATCH, status, &err) == 0)
+		for (size_t i = 0; i < n; i++)
+			if (status[i] == 0)
+				g->cas_pre[idx[i]] = CAS_DONE;
+	for (size_t i = 0; i < n; i++)
+		bson_destroy(docs[i]);
+	free(status);
+	free(idx);
+	free(docs);
 }
 
 static int
@@ -1453,6 +1513,8 @@ apply_all(struct eng *g, struct es_error *err)
 	if (g->ignore_base && es_baseline_clear(g->b, err) < 0)
 		goto fail;
 	g->cas_pre = es_xcalloc(g->r->plan.n ? g->r->plan.n : 1, 1);
+	batch_inserts(g, ES_KIND_PROJECT);
+	batch_inserts(g, ES_KIND_GOAL);
 	batch_cas(g, ES_KIND_PROJECT);
 	batch_cas(g, ES_KIND_GOAL);
 	for (size_t i = 0; i < g->nents; i++)
