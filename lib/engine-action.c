@@ -980,11 +980,56 @@ line_of(const struct alist *l, size_t ti)
 }
 
 /* The documents: inserts in bulk, then compare-and-swap writes (4.12). */
+/*
+ * The action documents' compare-and-swap writes of a pass, in one bulk
+ * (es_store_update_cas_many): one round trip however many lines changed.
+ */
+static void
+apply_cas(struct es__acts *a, const struct es_store_cas *cas,
+    const size_t *who, size_t n)
+{
+	bool *matched = es_xcalloc(n, sizeof(*matched));
+	struct es_error err;
+
+	es_error_clear(&err);
+	if (es_store_update_cas_many(a->store, ES_KIND_ACTION, a->o->user_id,
+	    cas, n, matched, &err) < 0) {
+		for (size_t k = 0; k < n; k++)
+			fail_act(a, &a->acts[who[k]], &err);
+		free(matched);
+		return;
+	}
+	for (size_t k = 0; k < n; k++) {
+		struct act *t = &a->acts[who[k]];
+
+		if (!matched[k]) {
+			/* SPEC 4.12: changed meanwhile; the next pass
+			 * decides again from the new version. */
+			es_error_set(&err, ES_ECONFLICT, NULL, 0, "action "
+			    "'%s': the document changed while syncing; left "
+			    "for the next pass", t->db.text ? t->db.text :
+			    "");
+			a->r->lost_races++;
+			fail_act(a, t, &err);
+			a->r->failed--;
+			continue;
+		}
+		t->doc_written = true;
+		if (t->doc_ua > a->maxseen)
+			a->maxseen = t->doc_ua;
+		count_op(a, t->d.doc == ES_ACT_DOC_DELETE ? ES_OP_DOC_DELETE :
+		    t->d.doc == ES_ACT_DOC_UNDELETE ? ES_OP_DOC_UNDELETE :
+		    ES_OP_DOC_UPDATE, ES_DIR_TO_DB);
+	}
+	free(matched);
+}
+
 static void
 apply_docs(struct es__acts *a)
 {
-	bson_t **docs = NULL;
-	size_t *who = NULL, n = 0;
+	bson_t **docs = NULL, **upd = NULL;
+	size_t *who = NULL, *cwho = NULL, n = 0, ncas = 0;
+	struct es_store_cas *cas = NULL;
 	int *status;
 
 	for (size_t i = 0; i < a->nacts; i++) {
@@ -992,9 +1037,7 @@ apply_docs(struct es__acts *a)
 		struct es_error err;
 		bson_t body = BSON_INITIALIZER, update = BSON_INITIALIZER;
 		struct es_action v;
-		bool matched = false;
 		unsigned mask;
-		int rc;
 
 		if (!t->decided || t->failed)
 			continue;
@@ -1043,34 +1086,27 @@ apply_docs(struct es__acts *a)
 		t->doc_ua = new_version(a, t);
 		es_action_encode_set(&v, mask, t->doc_ua, &body);
 		bson_append_document(&update, "$set", 4, &body);
-		rc = es_store_update_cas(a->store, ES_KIND_ACTION, &t->id,
-		    a->o->user_id, t->db_ua, &update, &matched, &err);
 		bson_destroy(&body);
-		bson_destroy(&update);
 		es_action_release(&v);
-		if (rc < 0) {
-			fail_act(a, t, &err);
-			continue;
-		}
-		if (!matched) {
-			/* SPEC 4.12: changed meanwhile; the next pass
-			 * decides again from the new version. */
-			es_error_set(&err, ES_ECONFLICT, NULL, 0, "action "
-			    "'%s': the document changed while syncing; left "
-			    "for the next pass", t->db.text ? t->db.text :
-			    "");
-			a->r->lost_races++;
-			fail_act(a, t, &err);
-			a->r->failed--;
-			continue;
-		}
-		t->doc_written = true;
-		if (t->doc_ua > a->maxseen)
-			a->maxseen = t->doc_ua;
-		count_op(a, t->d.doc == ES_ACT_DOC_DELETE ? ES_OP_DOC_DELETE :
-		    t->d.doc == ES_ACT_DOC_UNDELETE ? ES_OP_DOC_UNDELETE :
-		    ES_OP_DOC_UPDATE, ES_DIR_TO_DB);
+		/* Sent below, all in one bulk (issue 5: writes in bulk). */
+		cas = es_xreallocarray(cas, ncas + 1, sizeof(*cas));
+		upd = es_xreallocarray(upd, ncas + 1, sizeof(*upd));
+		cwho = es_xreallocarray(cwho, ncas + 1, sizeof(*cwho));
+		upd[ncas] = bson_copy(&update);
+		bson_destroy(&update);
+		cas[ncas].id = t->id;
+		cas[ncas].expected_updated_at_ms = t->db_ua;
+		cas[ncas].new_updated_at_ms = t->doc_ua;
+		cas[ncas].update = upd[ncas];
+		cwho[ncas++] = i;
 	}
+	if (ncas > 0)
+		apply_cas(a, cas, cwho, ncas);
+	for (size_t k = 0; k < ncas; k++)
+		bson_destroy(upd[k]);
+	free(cas);
+	free(upd);
+	free(cwho);
 	if (n == 0)
 		goto out;
 	status = es_xcalloc(n, sizeof(*status));

@@ -477,6 +477,59 @@ test_act_file_edit_move_checkoff_remove(void **state)
 	w_end(&w);
 }
 
+/*
+ * SPEC 4.12 for actions, whose writes go in one bulk: the API's lagging
+ * edit of one action is missed by the recent-changes query, so that write
+ * of the bulk is refused ("left for the next pass") while the other
+ * action's applies; the next full read merges both sides of the first.
+ */
+static void
+test_act_lost_race_in_bulk(void **state)
+{
+	struct world w;
+	bson_t doc;
+	char id[25], json[256], *s;
+	int64_t day = (int64_t)86400 * 1000;
+
+	(void)state;
+	w_begin(&w, "a_race");
+	seed_macbook(&w);
+	assert_true(action_get(&w, "Call mom", &doc));
+	oid_str(&doc, id);
+	bson_destroy(&doc);
+	snprintf(json, sizeof(json), "{\"id\":\"%s\",\"set\":{\"priority\":"
+	    "\"C\"}}", id);
+	peer_clock(&w, -day, "update-action", json);
+	put(&w, MACBOOK,
+	    "---\nowner: me\n---\n# @macbook\n\n"
+	    "- [ ] (A) Write the report due:2025-11-20\n"
+	    "  a note under it\n"
+	    "- [ ] Call mom +family due:2025-12-01\n"
+	    "\n## later\nnotes at the end\n");
+	(void)syncd(&w, NULL);
+	assert_true(contains(w.err.buf, "left for the next pass"));
+	assert_true(action_get(&w, "Write the report", &doc));
+	assert_true(es_itest_date(&doc, "due") ==
+	    es_itest_day_ms("2025-11-20"));
+	bson_destroy(&doc);
+	assert_true(action_get(&w, "Call mom", &doc));
+	assert_string_equal(es_itest_str(&doc, "priority"), "C");
+	bson_destroy(&doc);
+	/* The full read sees the API's edit: merged by field. */
+	assert_int_equal(syncd1(&w, "--full"), 0);
+	assert_true(action_get(&w, "Call mom", &doc));
+	assert_string_equal(es_itest_str(&doc, "priority"), "C");
+	assert_true(es_itest_date(&doc, "due") ==
+	    es_itest_day_ms("2025-12-01"));
+	bson_destroy(&doc);
+	s = get(&w, MACBOOK);
+	assert_true(contains(s, "(C) Call mom +family due:2025-12-01"));
+	assert_true(contains(s, "  a note under it\n"));
+	free(s);
+	assert_settled(&w);
+	w_end(&w);
+}
+
 /* ---- database -> file ---- */
 
 static void
@@ -942,6 +995,7 @@ test_act_dry_run(void **state)
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_act_file_new_lines_create_docs),
 	cmocka_unit_test(test_act_file_edit_move_checkoff_remove),
+	cmocka_unit_test(test_act_lost_race_in_bulk),
 	cmocka_unit_test(test_act_db_new_appended_and_list_created),
 	cmocka_unit_test(test_act_db_update_rewrites_only_its_line),
 	cmocka_unit_test(test_act_db_complete_and_delete),
