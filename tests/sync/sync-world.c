@@ -1,0 +1,249 @@
+/* The sync tests' harness: see sync-world.h. */
+#include "sync-world.h"
+
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <mongoc/mongoc.h>
+
+#include "execsync/xmalloc.h"
+
+#ifndef ES_SYNCD_BIN
+#error "ES_SYNCD_BIN (the path of execsyncd) is not defined"
+#endif
+
+void
+w_begin(struct world *w, const char *tag)
+{
+	memset(w, 0, sizeof(*w));
+	es_itest_begin(&w->t, tag);
+	w->tmp = es_itest_tmpdir(tag);
+	w->root = es_xasprintf("%s/tree", w->tmp);
+	if (mkdir(w->root, 0755) < 0)
+		fail_msg("mkdir %s: %s", w->root, strerror(errno));
+	es_buf_init(&w->out, 0);
+	es_buf_init(&w->err, 0);
+}
+
+void
+w_end(struct world *w)
+{
+	es_itest_end(&w->t);
+	es_itest_rm_rf(w->tmp);
+	free(w->tmp);
+	free(w->root);
+	es_buf_release(&w->out);
+	es_buf_release(&w->err);
+}
+
+/* Runs execsyncd --once on w's folder and database, then extra. */
+int
+syncd(struct world *w, const char *const *extra)
+{
+	char *argv[40];
+	int n = 0, rc;
+
+	argv[n++] = (char *)ES_SYNCD_BIN;
+	argv[n++] = (char *)"--once";
+	argv[n++] = (char *)"--source";
+	argv[n++] = w->root;
+	argv[n++] = (char *)"--mongodb-uri";
+	argv[n++] = w->t.uri;
+	argv[n++] = (char *)"--user-id";
+	argv[n++] = (char *)w->t.user;
+	argv[n++] = (char *)"--database";
+	argv[n++] = w->t.db;
+	for (size_t i = 0; extra != NULL && extra[i] != NULL && n < 39; i++)
+		argv[n++] = (char *)extra[i];
+	argv[n] = NULL;
+	es_buf_reset(&w->out);
+	es_buf_reset(&w->err);
+	rc = es_itest_run(argv, &w->out, &w->err, 60);
+	if (rc == 2)
+		print_message("execsyncd stderr: %s\n", w->err.buf ?
+		    w->err.buf : "");
+	return rc;
+}
+
+int
+syncd1(struct world *w, const char *a)
+{
+	const char *extra[2] = { a, NULL };
+
+	return syncd(w, extra);
+}
+
+char *
+path_of(const struct world *w, const char *rel)
+{
+	return es_xasprintf("%s/%s", w->root, rel);
+}
+
+void
+put(const struct world *w, const char *rel, const char *s)
+{
+	char *path = path_of(w, rel);
+	FILE *f;
+
+	for (char *p = path + strlen(w->root) + 1; *p; p++)
+		if (*p == '/') {
+			*p = '\0';
+			if (mkdir(path, 0755) < 0 && errno != EEXIST)
+				fail_msg("mkdir %s: %s", path, strerror(errno));
+			*p = '/';
+		}
+	if ((f = fopen(path, "wb")) == NULL ||
+	    fwrite(s, 1, strlen(s), f) != strlen(s))
+		fail_msg("write %s: %s", path, strerror(errno));
+	fclose(f);
+	free(path);
+}
+
+/* The file's bytes, malloc'd, or NULL when it does not exist. */
+char *
+get(const struct world *w, const char *rel)
+{
+	char *path = path_of(w, rel);
+	struct es_buf b = ES_BUF_INIT;
+	char chunk[4096];
+	size_t n;
+	FILE *f = fopen(path, "rb");
+
+	free(path);
+	if (f == NULL)
+		return NULL;
+	es_buf_addstr(&b, "");
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		es_buf_add(&b, chunk, n);
+	fclose(f);
+	return es_buf_detach(&b, NULL);
+}
+
+bool
+exists(const struct world *w, const char *rel)
+{
+	char *path = path_of(w, rel);
+	struct stat st;
+	bool r = lstat(path, &st) == 0;
+
+	free(path);
+	return r;
+}
+
+/* Sets rel's mtime to now + off_s (never sleep: SPEC 4.1 tests). */
+void
+set_mtime(const struct world *w, const char *rel, int64_t off_s)
+{
+	char *path = path_of(w, rel);
+	struct timespec ts[2];
+
+	clock_gettime(CLOCK_REALTIME, &ts[0]);
+	ts[0].tv_sec += off_s;
+	ts[1] = ts[0];
+	if (utimensat(AT_FDCWD, path, ts, 0) < 0)
+		fail_msg("utimensat %s: %s", path, strerror(errno));
+	free(path);
+}
+
+int64_t
+mtime_ns(const struct world *w, const char *rel)
+{
+	char *path = path_of(w, rel);
+	struct stat st;
+
+	if (lstat(path, &st) < 0)
+		fail_msg("lstat %s: %s", path, strerror(errno));
+	free(path);
+	return (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+}
+
+bool
+contains(const char *hay, const char *needle)
+{
+	return hay != NULL && strstr(hay, needle) != NULL;
+}
+
+void
+assert_file_has(const struct world *w, const char *rel, const char *needle)
+{
+	char *s = get(w, rel);
+
+	if (s == NULL)
+		fail_msg("%s: no such file", rel);
+	if (!contains(s, needle))
+		fail_msg("%s: no '%s' in:\n%s", rel, needle, s);
+	free(s);
+}
+
+/* The live or newest deleted document with this slug; false if none. */
+bool
+doc_get(const struct world *w, const char *coll, const char *slug,
+    bson_t *doc)
+{
+	char json[512];
+
+	snprintf(json, sizeof(json), "{\"collection\":\"%s\",\"slug\":\"%s\"}",
+	    coll, slug);
+	return es_itest_peer(&w->t, "get", json, doc);
+}
+
+void
+peer(const struct world *w, const char *cmd, const char *json)
+{
+	bson_t doc;
+
+	if (es_itest_peer(&w->t, cmd, json, &doc))
+		bson_destroy(&doc);
+}
+
+void
+peer_clock(const struct world *w, int64_t off_ms, const char *cmd,
+    const char *json)
+{
+	bson_t doc;
+
+	if (es_itest_peer_clock(&w->t, off_ms, cmd, json, &doc))
+		bson_destroy(&doc);
+}
+
+bool
+doc_deleted(const bson_t *doc)
+{
+	bson_iter_t it;
+
+	return bson_iter_init_find(&it, doc, "deleted") &&
+	    BSON_ITER_HOLDS_BOOL(&it) && bson_iter_bool(&it);
+}
+
+/* Documents of this user in coll (deleted ones too). */
+size_t
+count_docs(const struct world *w, const char *coll)
+{
+	mongoc_client_t *c = mongoc_client_new(w->t.uri);
+	mongoc_collection_t *col;
+	bson_t filter = BSON_INITIALIZER;
+	bson_error_t be;
+	int64_t n;
+
+	if (c == NULL)
+		fail_msg("mongoc_client_new");
+	col = mongoc_client_get_collection(c, w->t.db, coll);
+	BSON_APPEND_UTF8(&filter, "user_id", w->t.user);
+	n = mongoc_collection_count_documents(col, &filter, NULL, NULL, NULL,
+	    &be);
+	if (n < 0)
+		fail_msg("count %s: %s", coll, be.message);
+	bson_destroy(&filter);
+	mongoc_collection_destroy(col);
+	mongoc_client_destroy(c);
+	return (size_t)n;
+}

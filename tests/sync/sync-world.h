@@ -1,0 +1,48 @@
+/*
+ * The harness of the execsyncd --once integration tests (label sync): a
+ * "world" is one temporary folder and one database of the fixture's
+ * FerretDB; the real execsyncd binary runs on them, and the database is
+ * changed only through the API peer. Shared by tests/sync/test-*.c.
+ */
+#ifndef ES_SYNC_WORLD_H
+#define ES_SYNC_WORLD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <bson/bson.h>
+
+#include "es-itest.h"
+#include "execsync/buf.h"
+
+#define DAY_S	(24 * 60 * 60)
+
+struct world {
+	struct es_itest	 t;
+	char		*tmp;
+	char		*root;
+	struct es_buf	 out, err;
+};
+
+void	w_begin(struct world *w, const char *tag);
+void	w_end(struct world *w);
+int	syncd(struct world *w, const char *const *extra);
+int	syncd1(struct world *w, const char *a);
+char *	path_of(const struct world *w, const char *rel);
+void	put(const struct world *w, const char *rel, const char *s);
+char *	get(const struct world *w, const char *rel);
+bool	exists(const struct world *w, const char *rel);
+void	set_mtime(const struct world *w, const char *rel, int64_t off_s);
+int64_t	mtime_ns(const struct world *w, const char *rel);
+bool	contains(const char *hay, const char *needle);
+void	assert_file_has(const struct world *w, const char *rel,
+	    const char *needle);
+bool	doc_get(const struct world *w, const char *coll, const char *slug,
+	    bson_t *doc);
+void	peer(const struct world *w, const char *cmd, const char *json);
+void	peer_clock(const struct world *w, int64_t off_ms, const char *cmd,
+	    const char *json);
+bool	doc_deleted(const bson_t *doc);
+size_t	count_docs(const struct world *w, const char *coll);
+
+#endif
