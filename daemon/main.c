@@ -8,6 +8,8 @@
  * deletion guard stopped the pass or a git operation held it; 2 usage,
  * configuration or connection error.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -296,6 +298,18 @@ policy_of(const struct es_config *cfg, bool force)
 	}
 }
 
+/* Whether <root>/.execsync/baseline.sqlite exists (never followed). */
+static bool
+have_baseline(const char *root)
+{
+	char *path = es_xasprintf("%s/" ES_BASELINE_FILE, root);
+	struct stat st;
+	bool yes = lstat(path, &st) == 0;
+
+	free(path);
+	return yes;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -342,7 +356,16 @@ main(int argc, char **argv)
 		goto fail;
 	if (!c.dry_run && es_store_ensure_indexes(store, &err) < 0)
 		goto fail;
-	if ((b = es_baseline_open_root(cfg.source, &err)) == NULL)
+	/*
+	 * SPEC 4.9: a dry run changes nothing, not even by creating
+	 * .execsync/ or adding it to .git/info/exclude: with no baseline yet
+	 * it plans against an empty one in memory.
+	 */
+	if (c.dry_run && !have_baseline(cfg.source))
+		b = es_baseline_open(":memory:", &err);
+	else
+		b = es_baseline_open_root(cfg.source, &err);
+	if (b == NULL)
 		goto fail;
 	ident = es_migrate_identity(cfg.mongodb_uri, cfg.database,
 	    cfg.user_id);

@@ -760,6 +760,34 @@ test_user_rename_updates_same_doc(void **state)
 
 /* ---- SPEC 4.9: --dry-run changes nothing ---- */
 
+/*
+ * SPEC 4.9 on a folder never synced: the dry run prints the plan and
+ * creates nothing, not even .execsync/ or a line in .git/info/exclude.
+ */
+static void
+test_dry_run_first_time_creates_nothing(void **state)
+{
+	struct world w;
+	char *s;
+
+	(void)state;
+	w_begin(&w, "s_dry0");
+	put(&w, ALPHA, alpha_text);
+	put(&w, ".git/info/exclude", "# mine\n");
+	assert_int_equal(syncd1(&w, "--dry-run"), 0);
+	assert_true(contains(w.out.buf, "alpha.md"));
+	assert_false(exists(&w, ".execsync"));
+	s = get(&w, ".git/info/exclude");
+	assert_string_equal(s, "# mine\n");
+	free(s);
+	assert_int_equal(count_docs(&w, "projects"), 0);
+	/* The real run then creates the baseline and the exclude line. */
+	assert_int_equal(syncd(&w, NULL), 0);
+	assert_true(exists(&w, ".execsync/baseline.sqlite"));
+	assert_file_has(&w, ".git/info/exclude", ".execsync/");
+	w_end(&w);
+}
+
 static void
 test_dry_run_changes_nothing(void **state)
 {
@@ -1280,6 +1308,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_api_retitle_renames_file),
 	cmocka_unit_test(test_user_rename_updates_same_doc),
 	cmocka_unit_test(test_dry_run_changes_nothing),
+	cmocka_unit_test(test_dry_run_first_time_creates_nothing),
 	cmocka_unit_test(test_malformed_file_skipped),
 	cmocka_unit_test(test_broken_sides_left_alone),
 	cmocka_unit_test(test_hostile_slug_rejected),
