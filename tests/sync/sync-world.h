@@ -44,5 +44,9 @@ void	peer_clock(const struct world *w, int64_t off_ms, const char *cmd,
 	    const char *json);
 bool	doc_deleted(const bson_t *doc);
 size_t	count_docs(const struct world *w, const char *coll);
+/* The peer's dump of the world's database; malloc'd. */
+char	*dump(const struct world *w);
+/* Every path, mtime and content hash under the root but .execsync/. */
+char	*snapshot(const struct world *w);
 
 #endif

@@ -28,36 +28,6 @@
 #error "ES_SYNCD_BIN (the path of execsyncd) is not defined"
 #endif
 
-
-
-static char *
-dump(const struct world *w)
-{
-	struct es_buf out = ES_BUF_INIT;
-
-	if (es_itest_peer_run(&w->t, 0, "dump", "{}", &out, NULL) != 0)
-		fail_msg("peer dump failed");
-	return es_buf_detach(&out, NULL);
-}
-
-/* Every path, mtime and content hash under root but .execsync/. */
-static char *
-snapshot(const struct world *w)
-{
-	struct es_buf out = ES_BUF_INIT;
-	char *cmd = es_xasprintf("cd '%s' && find . -path ./.execsync -prune "
-	    "-o -printf '%%P %%y %%s %%T@ %%m\\n' | sort && find . -path "
-	    "./.execsync -prune -o -type f -print0 | sort -z | xargs -0 -r "
-	    "sha256sum", w->root);
-	char *argv[] = { (char *)"sh", (char *)"-c", cmd, NULL };
-
-	if (es_itest_run(argv, &out, NULL, 30) != 0)
-		fail_msg("snapshot failed");
-	free(cmd);
-	es_buf_addstr(&out, "");
-	return es_buf_detach(&out, NULL);
-}
-
 /* The baseline's row counts and pass bookkeeping, as one string. */
 static char *
 baseline_state(const struct world *w)
