@@ -5,7 +5,7 @@
  * row (SPEC 4.12). Each case: its own database and folder; database
  * changes only through the API peer.
  */
-#include "es-itest.h"
+#include "sync-world.h"
 
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -31,190 +31,12 @@
 
 #define WAIT_MS		30000
 
-struct world {
-	struct es_itest	 t;
-	char		*tmp;
-	char		*root;
-	struct es_buf	 out, err;
-};
-
-static void
-w_begin(struct world *w, const char *tag)
-{
-	memset(w, 0, sizeof(*w));
-	es_itest_begin(&w->t, tag);
-	w->tmp = es_itest_tmpdir(tag);
-	w->root = es_xasprintf("%s/tree", w->tmp);
-	if (mkdir(w->root, 0755) < 0)
-		fail_msg("mkdir %s: %s", w->root, strerror(errno));
-	es_buf_init(&w->out, 0);
-	es_buf_init(&w->err, 0);
-}
-
-static void
-w_end(struct world *w)
-{
-	es_itest_end(&w->t);
-	es_itest_rm_rf(w->tmp);
-	free(w->tmp);
-	free(w->root);
-	es_buf_release(&w->out);
-	es_buf_release(&w->err);
-}
-
-/* execsyncd --once on w's folder and database, then extra (or NULL). */
-static int
-syncd(struct world *w, const char *extra)
-{
-	char *argv[16];
-	int n = 0, rc;
-
-	argv[n++] = (char *)ES_SYNCD_BIN;
-	argv[n++] = (char *)"--once";
-	argv[n++] = (char *)"--source";
-	argv[n++] = w->root;
-	argv[n++] = (char *)"--mongodb-uri";
-	argv[n++] = w->t.uri;
-	argv[n++] = (char *)"--user-id";
-	argv[n++] = (char *)w->t.user;
-	argv[n++] = (char *)"--database";
-	argv[n++] = w->t.db;
-	if (extra != NULL)
-		argv[n++] = (char *)extra;
-	argv[n] = NULL;
-	es_buf_reset(&w->out);
-	es_buf_reset(&w->err);
-	rc = es_itest_run(argv, &w->out, &w->err, 60);
-	if (rc == 2)
-		print_message("execsyncd stderr: %s\n", w->err.buf ?
-		    w->err.buf : "");
-	return rc;
-}
-
-static char *
-path_of(const struct world *w, const char *rel)
-{
-	return es_xasprintf("%s/%s", w->root, rel);
-}
-
-static void
-put(const struct world *w, const char *rel, const char *s)
-{
-	char *path = path_of(w, rel);
-	FILE *f;
-
-	for (char *p = path + strlen(w->root) + 1; *p; p++)
-		if (*p == '/') {
-			*p = '\0';
-			if (mkdir(path, 0755) < 0 && errno != EEXIST)
-				fail_msg("mkdir %s: %s", path, strerror(errno));
-			*p = '/';
-		}
-	if ((f = fopen(path, "wb")) == NULL ||
-	    fwrite(s, 1, strlen(s), f) != strlen(s))
-		fail_msg("write %s: %s", path, strerror(errno));
-	fclose(f);
-	free(path);
-}
-
 static bool
 exists_at(const char *path)
 {
 	struct stat st;
 
 	return lstat(path, &st) == 0;
-}
-
-static bool
-contains(const char *hay, const char *needle)
-{
-	return hay != NULL && strstr(hay, needle) != NULL;
-}
-
-/* The file's bytes, malloc'd; fails the test when it cannot be read. */
-static char *
-get(const struct world *w, const char *rel)
-{
-	char *path = path_of(w, rel);
-	struct es_buf b = ES_BUF_INIT;
-	char chunk[4096];
-	size_t n;
-	FILE *f = fopen(path, "rb");
-
-	if (f == NULL)
-		fail_msg("%s: %s", path, strerror(errno));
-	free(path);
-	es_buf_addstr(&b, "");
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		es_buf_add(&b, chunk, n);
-	fclose(f);
-	return es_buf_detach(&b, NULL);
-}
-
-static void
-assert_file_has(const struct world *w, const char *rel, const char *needle)
-{
-	char *s = get(w, rel);
-
-	if (!contains(s, needle))
-		fail_msg("%s: no '%s' in:\n%s", rel, needle, s);
-	free(s);
-}
-
-/* The live or newest deleted document with this slug; false if none. */
-static bool
-doc_get(const struct world *w, const char *coll, const char *slug,
-    bson_t *doc)
-{
-	char json[512];
-
-	snprintf(json, sizeof(json), "{\"collection\":\"%s\",\"slug\":\"%s\"}",
-	    coll, slug);
-	return es_itest_peer(&w->t, "get", json, doc);
-}
-
-static void
-peer_clock(const struct world *w, int64_t off_ms, const char *cmd,
-    const char *json)
-{
-	bson_t doc;
-
-	if (es_itest_peer_clock(&w->t, off_ms, cmd, json, &doc))
-		bson_destroy(&doc);
-}
-
-static bool
-doc_deleted(const bson_t *doc)
-{
-	bson_iter_t it;
-
-	return bson_iter_init_find(&it, doc, "deleted") &&
-	    BSON_ITER_HOLDS_BOOL(&it) && bson_iter_bool(&it);
-}
-
-/* Documents of this user in coll (deleted ones too). */
-static size_t
-count_docs(const struct world *w, const char *coll)
-{
-	mongoc_client_t *c = mongoc_client_new(w->t.uri);
-	mongoc_collection_t *col;
-	bson_t filter = BSON_INITIALIZER;
-	bson_error_t be;
-	int64_t n;
-
-	if (c == NULL)
-		fail_msg("mongoc_client_new");
-	col = mongoc_client_get_collection(c, w->t.db, coll);
-	if (strcmp(coll, ES_STORE_CONFLICTS) != 0)
-		BSON_APPEND_UTF8(&filter, "user_id", w->t.user);
-	n = mongoc_collection_count_documents(col, &filter, NULL, NULL, NULL,
-	    &be);
-	if (n < 0)
-		fail_msg("count %s: %s", coll, be.message);
-	bson_destroy(&filter);
-	mongoc_collection_destroy(col);
-	mongoc_client_destroy(c);
-	return (size_t)n;
 }
 
 /* git -C root with a fixed identity, args...; fails the test unless 0. */
@@ -470,7 +292,7 @@ test_checkout_during_pass(void **state)
 		es_buf_release(&out);
 	}
 	/* Settled: the next pass (a full read) plans nothing. */
-	assert_int_equal(syncd(&w, "--dry-run"), 0);
+	assert_int_equal(syncd1(&w, "--dry-run"), 0);
 	assert_string_equal(w.out.buf ? w.out.buf : "", "");
 
 	free(cmd);
@@ -572,8 +394,8 @@ test_cas_lost_twice_converges(void **state)
 	assert_file_has(&w, ALPHA, "line two from the file");
 	assert_int_equal(count_docs(&w, ES_STORE_CONFLICTS), 0);
 	/* Converged: a full pass after it plans nothing. */
-	assert_int_equal(syncd(&w, "--full"), 0);
-	assert_int_equal(syncd(&w, "--dry-run"), 0);
+	assert_int_equal(syncd1(&w, "--full"), 0);
+	assert_int_equal(syncd1(&w, "--dry-run"), 0);
 	assert_string_equal(w.out.buf ? w.out.buf : "", "");
 	bson_destroy(&upd);
 	w_end(&w);
