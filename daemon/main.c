@@ -38,9 +38,10 @@
 #define PROG	"execsyncd"
 
 static const char usage_text[] =
-    "usage: " PROG " --once [--dry-run] [--force] [--resync] [--full]\n"
-    "           [--max-delete PCT] [--json] [--config FILE] [--source DIR]\n"
-    "           [--mongodb-uri URI] [--user-id ID] [--database NAME]\n"
+    "usage: " PROG " --once [--dry-run] [--force] [--resync] [--init]\n"
+    "           [--full] [--max-delete PCT] [--json] [--config FILE]\n"
+    "           [--source DIR] [--mongodb-uri URI] [--user-id ID]\n"
+    "           [--database NAME]\n"
     "           [--conflict newest|file|database] [--log-level L]\n";
 
 static const char help_text[] =
@@ -55,7 +56,13 @@ static const char help_text[] =
     "  --force              the file side wins every conflict\n"
     "  --resync             forget this machine's baseline and match the\n"
     "                       folder and the database by identity; creates\n"
-    "                       no duplicates, deletes nothing (SPEC 4.17)\n"
+    "                       no duplicates, deletes nothing (SPEC 4.17);\n"
+    "                       also adopts a new database or user for a\n"
+    "                       folder synced with another one\n"
+    "  --init               fill a folder that has none of 00k-next-actions,\n"
+    "                       10k-projects, 30k-goals and no baseline from\n"
+    "                       the database (without it such a folder is\n"
+    "                       refused: a wrong --source or an unmounted disk)\n"
     "  --full               read every document, not only recent ones\n"
     "  --max-delete PCT     the deletion guard (default 50; 100 lets a\n"
     "                       mass deletion through)\n"
@@ -92,7 +99,7 @@ struct cli {
 	const char	*config;
 	const char	*log_level;
 	const char	*flag[NVALUE];
-	bool		 once, dry_run, force, resync, full, json;
+	bool		 once, dry_run, force, resync, init, full, json;
 };
 
 static void __attribute__((noreturn, format(printf, 1, 2)))
@@ -119,6 +126,7 @@ parse_args(int argc, char **argv, struct cli *c)
 		{ "--dry-run", offsetof(struct cli, dry_run) },
 		{ "--force", offsetof(struct cli, force) },
 		{ "--resync", offsetof(struct cli, resync) },
+		{ "--init", offsetof(struct cli, init) },
 		{ "--full", offsetof(struct cli, full) },
 		{ "--json", offsetof(struct cli, json) },
 	};
@@ -359,9 +367,11 @@ main(int argc, char **argv)
 	/*
 	 * SPEC 4.9: a dry run changes nothing, not even by creating
 	 * .execsync/ or adding it to .git/info/exclude: with no baseline yet
-	 * it plans against an empty one in memory.
+	 * it plans against an empty one in memory. So does a pass the engine
+	 * will refuse for a folder that is not one (SPEC 4.18).
 	 */
-	if (c.dry_run && !have_baseline(cfg.source))
+	if (!have_baseline(cfg.source) && (c.dry_run ||
+	    (!c.init && !es_engine_root_has_folders(root))))
 		b = es_baseline_open(":memory:", &err);
 	else
 		b = es_baseline_open_root(cfg.source, &err);
@@ -378,6 +388,7 @@ main(int argc, char **argv)
 	o.force = c.force;
 	o.dry_run = c.dry_run;
 	o.resync = c.resync;
+	o.init = c.init;
 	o.full = c.full;
 	o.max_delete = cfg.max_delete;
 	o.max_file_size = (size_t)cfg.max_file_size;

@@ -249,22 +249,44 @@ find_base_by_id(struct eng *g, const bson_oid_t *id)
 	return -1;
 }
 
+/*
+ * SPEC 4.18: a baseline recorded for another database or user describes
+ * another data set; syncing against it would upload the whole folder as
+ * new documents (a mistyped --user-id). Only --resync adopts the new one.
+ */
+static int
+check_identity(struct eng *g, struct es_error *err)
+{
+	char *ident = NULL;
+	int rc = 0;
+
+	if (g->o->identity == NULL)
+		return 0;
+	if (es_baseline_get_meta(g->b, "identity", &ident, err) < 0)
+		return -1;
+	if (ident == NULL || strcmp(ident, g->o->identity) == 0)
+		goto out;
+	if (g->o->resync) {
+		es_log(ES_LOG_WARN, SUB, "--resync: the baseline was for '%s', "
+		    "now '%s': matching by identity (SPEC 4.17)", ident,
+		    g->o->identity);
+		goto out;
+	}
+	rc = es_error_set(err, ES_ECONFIG, g->o->root, 0, "this folder was "
+	    "synced with '%s', not '%s': nothing synced (check --user-id, "
+	    "--database and --mongodb-uri; --resync adopts the new one on "
+	    "purpose, matching by identity and deleting nothing)", ident,
+	    g->o->identity);
+out:
+	free(ident);
+	return rc;
+}
+
 static int
 load_baseline(struct eng *g, struct es_error *err)
 {
-	char *ident = NULL;
-
-	if (g->o->identity != NULL) {
-		if (es_baseline_get_meta(g->b, "identity", &ident, err) < 0)
-			return -1;
-		if (ident != NULL && strcmp(ident, g->o->identity) != 0) {
-			es_log(ES_LOG_INFO, SUB, "the baseline was for '%s', "
-			    "not '%s': ignored, the pass matches by identity "
-			    "(SPEC 4.17)", ident, g->o->identity);
-			g->ignore_base = true;
-		}
-		free(ident);
-	}
+	if (check_identity(g, err) < 0)
+		return -1;
 	if (g->o->resync)
 		g->ignore_base = true;
 	if (g->ignore_base)
@@ -1563,32 +1585,52 @@ fail:
 
 /* ---- the pass ---- */
 
-static int
-guards(struct eng *g, struct es_error *err)
+bool
+es_engine_root_has_folders(int root_fd)
 {
 	static const char *const dirs[] = { ES_DIR_ACTIONS, ES_DIR_PROJECTS,
 	    ES_DIR_GOALS };
 	struct stat st;
+
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
+		if (fstatat(root_fd, dirs[i], &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISDIR(st.st_mode))
+			return true;
+	return false;
+}
+
+static int
+guards(struct eng *g, struct es_error *err)
+{
+	struct stat st;
 	size_t nfiles = 0, nents = 0;
-	bool any = false;
 
 	if (fstat(g->o->root_fd, &st) < 0 || !S_ISDIR(st.st_mode))
 		return es_error_set(err, ES_ECONFIG, g->o->root, 0,
 		    "not a folder");
-	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
-		if (fstatat(g->o->root_fd, dirs[i], &st,
-		    AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode))
-			any = true;
-	if (!any) {
-		if (es_baseline_count(g->b, &nfiles, &nents, err) < 0)
-			return -1;
-		if (nents > 0)
-			return es_error_set(err, ES_ECONFIG, g->o->root, 0,
-			    "no " ES_DIR_ACTIONS ", " ES_DIR_PROJECTS " or "
-			    ES_DIR_GOALS ": is the folder mounted? (the "
-			    "baseline has %zu entities; nothing synced)",
-			    nents);
-	}
+	if (es_engine_root_has_folders(g->o->root_fd))
+		return 0;
+	if (es_baseline_count(g->b, &nfiles, &nents, err) < 0)
+		return -1;
+	/* SPEC 4.15: a missing root is an error, never "all deleted". */
+	if (nents > 0)
+		return es_error_set(err, ES_ECONFIG, g->o->root, 0,
+		    "no " ES_DIR_ACTIONS ", " ES_DIR_PROJECTS " or "
+		    ES_DIR_GOALS ": is the folder mounted? (the "
+		    "baseline has %zu entities; nothing synced)",
+		    nents);
+	/*
+	 * SPEC 4.18: no baseline and none of the synced folders is a
+	 * mistyped --source, a home folder or an empty mount point, not a
+	 * folder to fill with every document (rclone bisync wants --resync,
+	 * Syncthing its folder marker). A fresh clone has the folders.
+	 */
+	if (!g->o->init)
+		return es_error_set(err, ES_ECONFIG, g->o->root, 0,
+		    "not an execution-system folder: none of " ES_DIR_ACTIONS
+		    ", " ES_DIR_PROJECTS " or " ES_DIR_GOALS " and no baseline;"
+		    " nothing synced (check --source; --init fills a new "
+		    "folder from the database)");
 	return 0;
 }
 

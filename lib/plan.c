@@ -318,6 +318,20 @@ fail_here(struct planner *p)
 	return -1;
 }
 
+/* Whether the last component of rel is slug + ".md". */
+static bool
+name_is_slug(const char *rel, const char *slug)
+{
+	const char *name = strrchr(rel, '/');
+	size_t n;
+
+	name = name != NULL ? name + 1 : rel;
+	if (slug == NULL)
+		return true;	/* nothing to follow */
+	n = strlen(slug);
+	return strncmp(name, slug, n) == 0 && strcmp(name + n, ".md") == 0;
+}
+
 static unsigned
 path_fields(enum es_kind k)
 {
@@ -347,6 +361,9 @@ move_target(struct planner *p, const char *cur, const struct es_entity *from,
 	if (cur == NULL || from == NULL)
 		goto fresh;
 	d = es_entity_diff(from, to) & path_fields(k);
+	/* SPEC §2: the file name is the slug, whatever the file says. */
+	if (!name_is_slug(cur, to->slug))
+		d |= ES_F_SLUG;
 	if (d == 0) {
 		es_buf_addstr(out, cur);
 		return 0;
@@ -520,6 +537,24 @@ to_file(struct planner *p, const char *cur_rel, const struct es_entity *cur,
 	stamp(p, op->value);
 	op_reason(op, "%s", why);
 	return 0;
+}
+
+/*
+ * SPEC §2: after a pass every file is named by its document's slug, so a
+ * fresh clone pairs each file with one document. A file that stays where
+ * it is but whose name is not the slug of what it now means (an import
+ * gave it slug-2 for a clash and changes no file) is moved to its name.
+ * *final gets the file's path afterwards.
+ */
+static int
+follow_slug(struct planner *p, const char *rel, const struct es_entity *v,
+    struct es_buf *final)
+{
+	char why[160];
+
+	snprintf(why, sizeof(why), "file name follows the slug '%s' "
+	    "(SPEC 2)", v->slug ? v->slug : "");
+	return to_file(p, rel, v, NULL, NULL, v, why, final);
 }
 
 static enum winner
@@ -778,11 +813,18 @@ plan_with_base(struct planner *p)
 
 	switch (fs * 3 + ds) {
 	case SIDE_UNCHANGED * 3 + SIDE_UNCHANGED:
-		/* Nothing, unless the file moved without a change of meaning:
-		 * the baseline then learns its new place. */
-		if (in->file_rel != NULL && in->base_rel != NULL &&
-		    strcmp(in->file_rel, in->base_rel) != 0)
-			baseline_put(p, in->file, in->file_rel, false, false,
+		/* Nothing, unless the file moved without a change of meaning
+		 * (the baseline then learns its new place) or is not named
+		 * by its slug. */
+		if (in->file_rel == NULL)
+			break;
+		if (follow_slug(p, in->file_rel, in->file, &final) == -1)
+			goto out;
+		if (in->base_rel == NULL || strcmp(final.buf,
+		    in->base_rel) != 0)
+			baseline_put(p, in->file, final.buf, false, false,
+			    strcmp(final.buf, in->file_rel) != 0 ?
+			    "file renamed to its slug" :
 			    "file moved, same meaning");
 		break;
 	case SIDE_CHANGED * 3 + SIDE_UNCHANGED:
@@ -791,7 +833,9 @@ plan_with_base(struct planner *p)
 		    fields_str(d, names, sizeof(names)));
 		op = doc_op(p, ES_OP_DOC_UPDATE, in->file, d);
 		op_reason(op, "%s", why);
-		baseline_put(p, in->file, in->file_rel, true, false, why);
+		if (follow_slug(p, in->file_rel, in->file, &final) == -1)
+			goto out;
+		baseline_put(p, in->file, final.buf, true, false, why);
 		break;
 	case SIDE_UNCHANGED * 3 + SIDE_CHANGED:
 		d = es_entity_diff(in->file, in->db);
@@ -853,7 +897,10 @@ plan_with_base(struct planner *p)
 			    es_entity_diff(in->db, in->file) |
 			    ES_DOC_F_DELETED);
 			op_reason(op, "%s", why);
-			baseline_put(p, in->file, in->file_rel, true, false,
+			if (follow_slug(p, in->file_rel, in->file,
+			    &final) == -1)
+				goto out;
+			baseline_put(p, in->file, final.buf, true, false,
 			    why);
 		} else {
 			op = doc_op(p, ES_OP_DOC_INSERT, in->file,
@@ -879,10 +926,28 @@ es_plan_entity(const struct es_plan_input *in, enum es_policy policy,
     int64_t now_ms, struct es_plan *plan, struct es_error *err)
 {
 	struct planner p;
+	struct es_plan_input kept;
+	struct es_entity named;
 	struct es_op *op;
 	int rc = -1;
 
 	memset(&p, 0, sizeof(p));
+	/*
+	 * A file still at its baseline path was not renamed, so its name
+	 * says nothing new about the slug: the baseline's slug stands (an
+	 * import that gave it slug-2 for a clash left the file's name alone;
+	 * follow_slug() renames it).
+	 */
+	if (in->base != NULL && in->file != NULL && in->base_rel != NULL &&
+	    in->file_rel != NULL && strcmp(in->base_rel, in->file_rel) == 0 &&
+	    in->base->slug != NULL && (in->file->slug == NULL ||
+	    strcmp(in->base->slug, in->file->slug) != 0)) {
+		named = *in->file;	/* shallow: only slug differs */
+		named.slug = in->base->slug;
+		kept = *in;
+		kept.file = &named;
+		in = &kept;
+	}
 	p.in = in;
 	p.policy = policy;
 	p.now_ms = now_ms;

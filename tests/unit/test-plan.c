@@ -698,6 +698,93 @@ test_plan_moved_same_meaning(void **state)
 	fx_release(&x);
 }
 
+/*
+ * SPEC §2 "after a pass every project and goal file is named by its
+ * document's slug": a file at its baseline path whose name is not its
+ * slug (an import gave it slug-2 for a clash) is renamed to it, whatever
+ * else the pass does; its name, unchanged since the last sync, is no slug
+ * edit. A file the user renamed is a slug edit (rule 4.6), never undone.
+ */
+static void
+test_plan_spec2_name_follows_slug(void **state)
+{
+	static const struct {
+		const char	*name;
+		bool		 file_edit;	/* due changed in the file */
+		bool		 db_edit;	/* title changed in the db */
+		const char	*file_slug;	/* as read from the name */
+		const char	*db_slug;	/* NULL: the base's */
+		const char	*ops;
+		const char	*to;		/* the move's target */
+	} cases[] = {
+		{ "unchanged, not read", false, false, "reading-2", NULL,
+		    "move,baseline",
+		    "10k-projects/active/learning/reading-2.md" },
+		{ "unchanged, read", false, false, "reading", NULL,
+		    "move,baseline",
+		    "10k-projects/active/learning/reading-2.md" },
+		{ "file edited in place", true, false, "reading", NULL,
+		    "update,move,baseline",
+		    "10k-projects/active/learning/reading-2.md" },
+		{ "database retitled", false, true, "reading", "reading-list",
+		    "move,write,baseline",
+		    "10k-projects/active/learning/reading-list.md" },
+		{ "both edited", true, true, "reading", NULL,
+		    "update,move,write,baseline",
+		    "10k-projects/active/learning/reading-2.md" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct fx x;
+		const struct es_op *op;
+
+		fx_init(&x, ES_KIND_PROJECT);
+		x.in.base_rel = x.in.file_rel =
+		    "10k-projects/active/learning/reading.md";
+		set_str(&x.base.slug, "reading-2");
+		set_str(&x.file.slug, cases[i].file_slug);
+		set_str(&x.db.slug, cases[i].db_slug ? cases[i].db_slug :
+		    "reading-2");
+		if (cases[i].file_edit)
+			x.file.due = ymd(2025, 12, 31);
+		if (cases[i].db_edit)
+			set_str(&x.db.title, "Reading List");
+		assert_int_equal(fx_plan(&x, ES_POLICY_NEWEST), 0);
+		print_message("case %s\n", cases[i].name);
+		assert_ops(&x, cases[i].ops);
+		op = must_find(&x.plan, ES_OP_FILE_MOVE);
+		assert_string_equal(op->rel, cases[i].to);
+		assert_string_equal(op->rel_from,
+		    "10k-projects/active/learning/reading.md");
+		op = must_find(&x.plan, ES_OP_BASELINE_PUT);
+		assert_string_equal(op->rel, cases[i].to);
+		assert_string_equal(op->value->slug, cases[i].db_slug ?
+		    cases[i].db_slug : "reading-2");
+		/* The document never takes the file's name as its slug. */
+		op = find_op(&x.plan, ES_OP_DOC_UPDATE);
+		assert_true(op == NULL || (op->fields & ES_F_SLUG) == 0);
+		fx_release(&x);
+	}
+}
+
+/* A file the user renamed keeps its new name: the slug follows it. */
+static void
+test_plan_spec2_user_rename_not_undone(void **state)
+{
+	struct fx x;
+
+	(void)state;
+	fx_init(&x, ES_KIND_PROJECT);
+	x.in.file_rel = "10k-projects/active/learning/rust-book.md";
+	set_str(&x.file.slug, "rust-book");
+	assert_int_equal(fx_plan(&x, ES_POLICY_NEWEST), 0);
+	assert_ops(&x, "update,baseline");
+	assert_int_equal(x.plan.ops[0].fields, ES_F_SLUG);
+	assert_null(find_op(&x.plan, ES_OP_FILE_MOVE));
+	fx_release(&x);
+}
+
 /* ------------------------------------------------------------------ */
 /* SPEC 4.3: both sides changed: merge by field.                       */
 
@@ -1302,7 +1389,7 @@ test_plan_json(void **state)
 	(void)state;
 	fx_init(&x, ES_KIND_PROJECT);
 	x.file.due = ymd(2025, 12, 31);
-	x.in.file_rel = "10k-projects/active/learning/caf\xc3\xa9.md";
+	x.in.file_rel = "10k-projects/active/caf\xc3\xa9/learn-rust.md";
 	assert_int_equal(fx_plan(&x, ES_POLICY_NEWEST), 0);
 	a = es_plan_json(&x.plan);
 	assert_non_null(a);
@@ -1315,7 +1402,7 @@ test_plan_json(void **state)
 	assert_string_equal(json_string_value(json_object_get(o, "kind")),
 	    "project");
 	assert_string_equal(json_string_value(json_object_get(o, "path")),
-	    "10k-projects/active/learning/caf\xc3\xa9.md");
+	    "10k-projects/active/caf\xc3\xa9/learn-rust.md");
 	assert_string_equal(json_string_value(json_object_get(o, "id")), OID);
 	assert_string_equal(json_string_value(json_array_get(
 	    json_object_get(o, "fields"), 0)), "due");
@@ -1945,6 +2032,8 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_plan_rule4_15_count),
 	cmocka_unit_test(test_plan_rule4_9_describe),
 	cmocka_unit_test(test_plan_json),
+	cmocka_unit_test(test_plan_spec2_name_follows_slug),
+	cmocka_unit_test(test_plan_spec2_user_rename_not_undone),
 	cmocka_unit_test(test_plan_rule4_8_idempotent_random_histories),
 };
 

@@ -6,9 +6,13 @@
  * for --dry-run, only return it (SPEC 4.9: the same decisions either way).
  *
  * One pass:
- *  1. guards: the root is a folder; a baseline with rows but none of the
- *     three synced folders is an error, never "everything was deleted"
- *     (SPEC 4.15); a running git operation holds the pass (SPEC 4.16);
+ *  1. guards (SPEC 4.15, 4.18): the root is a folder; a folder with none
+ *     of the three synced top folders is refused, never "everything was
+ *     deleted" (a baseline with rows: an unmounted folder) nor filled
+ *     (no baseline: the wrong folder) unless opts.init asks to fill it; a
+ *     baseline recorded for another identity (database, user) is refused
+ *     unless opts.resync adopts the new one; a running git operation
+ *     holds the pass (SPEC 4.16);
  *  2. the file side: es_scan(); a file whose stat data equal its baseline
  *     file row is not read, its meaning is the baseline's (SPEC §6);
  *  3. the database side: every document (a full read) on the first pass,
@@ -44,6 +48,7 @@ struct es_engine_opts {
 	bool			 force;		/* also forces a full read */
 	bool			 dry_run;	/* plan only, write nothing */
 	bool			 resync;	/* SPEC 4.17: forget the baseline */
+	bool			 init;		/* SPEC 4.18: fill a bare folder */
 	bool			 full;		/* read every document */
 	unsigned		 max_delete;	/* percent, 0..100 */
 	size_t			 max_file_size;	/* 0: 8 MiB */
@@ -80,13 +85,22 @@ void	es_engine_result_release(struct es_engine_result *r);
  * One pass. Returns 0 when the pass ran (to the end, held by git, or
  * stopped by the deletion guard: r says which; per-item failures are in
  * r->errors), or -1 with err filled when it could not run (a root that is
- * not a folder, a missing synced folder with a baseline, the database or
- * the baseline failing): exit status 2 for a command. r (initialised by
+ * not a folder, a folder refused by the guards of step 1 (ES_ECONFIG), the
+ * database or the baseline failing): exit status 2 for a command. r
+ * (initialised by
  * the caller) is filled either way.
  */
 int	es_engine_once(const struct es_engine_opts *o, struct es_store *store,
 	    struct es_baseline *b, struct es_engine_result *r,
 	    struct es_error *err);
+
+/*
+ * Whether the root holds one of the three synced top folders (SPEC §2;
+ * never followed): without one and without a baseline a pass is refused
+ * unless opts.init (SPEC 4.18). A caller with no baseline yet checks it
+ * before creating one, so a refused folder gets no .execsync/ either.
+ */
+bool	es_engine_root_has_folders(int root_fd);
 
 /* The exit status of a pass that returned 0: 0 clean, 1 otherwise. */
 int	es_engine_status(const struct es_engine_result *r);
