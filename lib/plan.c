@@ -553,7 +553,7 @@ follow_slug(struct planner *p, const char *rel, const struct es_entity *v,
 	char why[160];
 
 	snprintf(why, sizeof(why), "file name follows the slug '%s' "
-	    "(SPEC 2)", v->slug ? v->slug : "");
+	    "(SPEC §2)", v->slug ? v->slug : "");
 	return to_file(p, rel, v, NULL, NULL, v, why, final);
 }
 
