@@ -81,6 +81,8 @@ struct es__acts {
 	int64_t				 maxseen;
 	struct es_buf			 buf;
 	struct es_buf			 trash, kept;	/* lines to append */
+	char *const			*unread;	/* sorted, borrowed */
+	size_t				 nunread;
 };
 
 static void
@@ -395,6 +397,13 @@ load_docs(struct es__acts *a, struct es_error *err)
 
 /* ---- the lists ---- */
 
+void
+es__acts_set_unreadable(struct es__acts *a, char *const *rels, size_t n)
+{
+	a->unread = rels;
+	a->nunread = n;
+}
+
 static int
 list_load(struct es__acts *a, size_t li)
 {
@@ -405,6 +414,15 @@ list_load(struct es__acts *a, size_t li)
 
 	if (l->l != NULL)
 		return 0;
+	/*
+	 * A list the scan could not take (its folder unreadable, a symbolic
+	 * link) is no empty list: its lines stay as the baseline has them
+	 * (the scan's problem is reported once, by the caller).
+	 */
+	if (es__path_below_any(l->rel, a->unread, a->nunread)) {
+		l->broken = true;
+		return -1;
+	}
 	es_buf_reset(&a->buf);
 	if (l->on_disk) {
 		if (es_scan_read(a->o->root_fd, l->rel, max_size(a), &a->buf,

@@ -32,6 +32,15 @@ struct es__acts *es__acts_new(const struct es_engine_opts *o,
 void	es__acts_add_list(struct es__acts *a, const char *rel,
 	    const struct es_path_info *info, const struct es_stat *st);
 /*
+ * Paths the scan could not take (unreadable folders and files, symbolic
+ * links: es_scan_result.skipped), sorted, borrowed: a list at or below one
+ * is left alone, never taken for a list whose lines were all removed.
+ */
+void	es__acts_set_unreadable(struct es__acts *a, char *const *rels,
+	    size_t n);
+/* Whether rel is one of the sorted rels or lies below one of them. */
+bool	es__path_below_any(const char *rel, char *const *rels, size_t n);
+/*
  * Load the baseline's action rows, read the changed lists and the
  * documents (all of them when full), pair, decide; the ops go to r->plan.
  * -1 with err when the pass cannot go on (baseline or database errors).

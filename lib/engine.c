@@ -94,6 +94,8 @@ struct eng {
 	struct es_buf			 buf;
 	struct es_tree			 errs;		/* parse errors */
 	struct es__acts			*acts;		/* the actions part */
+	char				**unread;	/* scan's skipped, sorted */
+	size_t				 nunread;
 };
 
 enum { APPLY_OK = 0, APPLY_FAIL = -1, APPLY_LOST = -2 };
@@ -414,16 +416,52 @@ load_files(struct eng *g, struct es_error *err)
 		}
 	}
 	g->nfiles = n;
-	/* Symbolic links and the like where a synced file could be. */
+	/*
+	 * Symbolic links, unreadable folders and files and the like where a
+	 * synced file could be: reported, and what the baseline has there is
+	 * left alone (see es__acts_set_unreadable()).
+	 */
+	g->unread = es_xcalloc(sr.nskipped ? sr.nskipped : 1, sizeof(char *));
 	for (size_t i = 0; i < sr.nskipped; i++) {
 		struct es_error e;
 
 		es_error_set(&e, ES_EUNSAFE, sr.skipped[i].rel, 0, "%s",
 		    sr.skipped[i].reason);
 		add_error(g->r, &e, ES_LOG_WARN);
+		g->unread[g->nunread++] = sr.skipped[i].rel;	/* sorted */
+		sr.skipped[i].rel = NULL;
 	}
+	es__acts_set_unreadable(g->acts, g->unread, g->nunread);
 	es_scan_result_release(&sr);
 	return 0;
+}
+
+/* A binary search for each of rel's leading folders, then rel itself. */
+bool
+es__path_below_any(const char *rel, char *const *rels, size_t n)
+{
+	size_t len = strlen(rel);
+
+	for (size_t k = 1; n > 0 && k <= len; k++) {
+		size_t lo = 0, hi = n;
+
+		if (k < len && rel[k] != '/')
+			continue;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			int c = strncmp(rel, rels[mid], k);
+
+			if (c == 0 && rels[mid][k] != '\0')
+				c = -1;
+			if (c == 0)
+				return true;
+			if (c < 0)
+				hi = mid;
+			else
+				lo = mid + 1;
+		}
+	}
+	return false;
 }
 
 /* ---- the database side ---- */
@@ -745,6 +783,11 @@ plan_one(struct eng *g, struct ent *e, struct es_plan *plan)
 			in.file_broken = true;
 		else
 			in.file = &f->tf.entity;
+	} else if (e->has_base && es__path_below_any(e->base_rel, g->unread,
+	    g->nunread)) {
+		/* Not seen because it could not be read: never "deleted". */
+		in.file_rel = e->base_rel;
+		in.file_broken = true;
 	}
 	if (e->db_broken)
 		in.db_broken = true;
@@ -1693,6 +1736,9 @@ out:
 	free(g.ents);
 	free(g.by_id);
 	free(g.by_rel);
+	for (size_t i = 0; i < g.nunread; i++)
+		free(g.unread[i]);
+	free(g.unread);
 	for (size_t i = 0; i < g.nfiles; i++) {
 		es_entity_release(&g.files[i].tf.entity);
 		free(g.files[i].tf.rel);

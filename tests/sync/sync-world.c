@@ -49,9 +49,17 @@ w_end(struct world *w)
 int
 syncd(struct world *w, const char *const *extra)
 {
-	char *argv[40];
+	return syncd_via(w, NULL, extra);
+}
+
+int
+syncd_via(struct world *w, const char *const *pre, const char *const *extra)
+{
+	char *argv[48];
 	int n = 0, rc;
 
+	for (size_t i = 0; pre != NULL && pre[i] != NULL && n < 8; i++)
+		argv[n++] = (char *)pre[i];
 	argv[n++] = (char *)ES_SYNCD_BIN;
 	argv[n++] = (char *)"--once";
 	argv[n++] = (char *)"--source";
@@ -62,7 +70,7 @@ syncd(struct world *w, const char *const *extra)
 	argv[n++] = (char *)w->t.user;
 	argv[n++] = (char *)"--database";
 	argv[n++] = w->t.db;
-	for (size_t i = 0; extra != NULL && extra[i] != NULL && n < 39; i++)
+	for (size_t i = 0; extra != NULL && extra[i] != NULL && n < 47; i++)
 		argv[n++] = (char *)extra[i];
 	argv[n] = NULL;
 	es_buf_reset(&w->out);

@@ -27,6 +27,9 @@ struct world {
 void	w_begin(struct world *w, const char *tag);
 void	w_end(struct world *w);
 int	syncd(struct world *w, const char *const *extra);
+/* The same, run through the command pre (NULL-terminated): "setpriv". */
+int	syncd_via(struct world *w, const char *const *pre,
+	    const char *const *extra);
 int	syncd1(struct world *w, const char *a);
 char *	path_of(const struct world *w, const char *rel);
 void	put(const struct world *w, const char *rel, const char *s);

@@ -1,0 +1,188 @@
+/*
+ * Hostile conditions a workstation throws at execsyncd --once (issue 19):
+ * each story against the real server, each checking that no document or
+ * file is lost, duplicated or reverted on its account.
+ */
+#include "sync-world.h"
+
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <mongoc/mongoc.h>
+
+#include "execsync/xmalloc.h"
+
+/* Documents of w's user in coll with deleted: true. */
+static size_t
+count_deleted(const struct world *w, const char *coll)
+{
+	mongoc_client_t *c = mongoc_client_new(w->t.uri);
+	mongoc_collection_t *col;
+	bson_t filter = BSON_INITIALIZER;
+	bson_error_t be;
+	int64_t n;
+
+	if (c == NULL)
+		fail_msg("mongoc_client_new");
+	col = mongoc_client_get_collection(c, w->t.db, coll);
+	BSON_APPEND_UTF8(&filter, "user_id", w->t.user);
+	BSON_APPEND_BOOL(&filter, "deleted", true);
+	n = mongoc_collection_count_documents(col, &filter, NULL, NULL, NULL,
+	    &be);
+	if (n < 0)
+		fail_msg("count %s: %s", coll, be.message);
+	bson_destroy(&filter);
+	mongoc_collection_destroy(col);
+	mongoc_client_destroy(c);
+	return (size_t)n;
+}
+
+static void
+chmod_rel(const struct world *w, const char *rel, mode_t mode)
+{
+	char *p = path_of(w, rel);
+
+	if (chmod(p, mode) < 0)
+		fail_msg("chmod %s: %s", p, strerror(errno));
+	free(p);
+}
+
+/*
+ * The command that runs execsyncd as a user to whom permission bits
+ * apply: root ignores them, so as root it runs without the capabilities
+ * that override them (setpriv, util-linux). NULL: run it directly.
+ */
+static const char *const *
+without_dac_override(void)
+{
+	static const char *const pre[] = { "setpriv",
+	    "--bounding-set=-dac_override,-dac_read_search", NULL };
+
+	return geteuid() == 0 ? pre : NULL;
+}
+
+/* ---- issue 19 item 6: an unreadable folder is no deleted folder ---- */
+
+#define HOME_DIR	"10k-projects/active/home"
+#define HOME_A		HOME_DIR "/paint-fence.md"
+#define HOME_B		HOME_DIR "/fix-roof.md"
+#define CTX_DIR		"00k-next-actions/contexts"
+#define CTX_HOME	CTX_DIR "/@home.md"
+
+static void
+seed_home(struct world *w)
+{
+	put(w, HOME_A, "---\narea: Home\ntitle: Paint Fence\n---\nwhite\n");
+	put(w, HOME_B, "---\narea: Home\ntitle: Fix Roof\n---\ntiles\n");
+	put(w, "30k-goals/active/run-far.md",
+	    "---\ntitle: Run Far\ntype: goal\n---\nkeep going\n");
+	put(w, CTX_HOME, "# Home\n- [ ] Buy paint\n- [ ] Call roofer\n");
+	put(w, "00k-next-actions/@waiting.md", "- [ ] Quote from Bob\n");
+	assert_int_equal(syncd(w, NULL), 0);
+	assert_int_equal(count_docs(w, "projects"), 2);
+	assert_int_equal(count_docs(w, "actions"), 3);
+}
+
+static void
+unreadable_case(const char *tag, mode_t mode, const char *reason)
+{
+	struct world w;
+	const char *const *pre = without_dac_override();
+	char *d1, *d2;
+	int rc;
+
+	w_begin(&w, tag);
+	seed_home(&w);
+	d1 = dump(&w);
+	chmod_rel(&w, HOME_DIR, mode);
+	chmod_rel(&w, CTX_DIR, mode);
+	for (int pass = 0; pass < 2; pass++) {
+		rc = syncd_via(&w, pre, NULL);
+		chmod_rel(&w, HOME_DIR, 0755);	/* so a failure cleans up */
+		chmod_rel(&w, CTX_DIR, 0755);
+		if (rc == 126 || rc == 127)
+			skip();		/* no setpriv */
+		assert_int_equal(rc, 1);
+		assert_true(contains(w.err.buf, reason));
+		assert_int_equal(count_deleted(&w, "projects"), 0);
+		assert_int_equal(count_deleted(&w, "actions"), 0);
+		d2 = dump(&w);
+		assert_string_equal(d1, d2);
+		free(d2);
+		chmod_rel(&w, HOME_DIR, mode);
+		chmod_rel(&w, CTX_DIR, mode);
+	}
+	/* Readable again: nothing to do, nothing was lost on the way. */
+	chmod_rel(&w, HOME_DIR, 0755);
+	chmod_rel(&w, CTX_DIR, 0755);
+	assert_int_equal(syncd1(&w, "--json"), 0);
+	assert_true(contains(w.out.buf, "\"plan\":[]"));
+	assert_file_has(&w, CTX_HOME, "- [ ] Call roofer\n");
+	assert_file_has(&w, HOME_A, "white");
+	d2 = dump(&w);
+	assert_string_equal(d1, d2);
+	free(d1);
+	free(d2);
+	w_end(&w);
+}
+
+static void
+test_unreadable_folder_not_deleted(void **state)
+{
+	(void)state;
+	unreadable_case("h_unread", 0000, HOME_DIR ": cannot read folder");
+}
+
+/* Readable without search permission: names listed, nothing stat'ed. */
+static void
+test_folder_without_x_not_deleted(void **state)
+{
+	(void)state;
+	unreadable_case("h_nox", 0444, HOME_A ": cannot stat");
+}
+
+/* An unreadable file is reported and left alone, on both sides. */
+static void
+test_unreadable_file_not_deleted(void **state)
+{
+	struct world w;
+	const char *const *pre = without_dac_override();
+	char *d1, *d2;
+	int rc;
+
+	(void)state;
+	w_begin(&w, "h_unfile");
+	seed_home(&w);
+	d1 = dump(&w);
+	chmod_rel(&w, HOME_A, 0000);
+	chmod_rel(&w, CTX_HOME, 0000);
+	rc = syncd_via(&w, pre, NULL);
+	chmod_rel(&w, HOME_A, 0644);
+	chmod_rel(&w, CTX_HOME, 0644);
+	if (rc == 126 || rc == 127)
+		skip();
+	assert_int_equal(rc, 1);
+	assert_true(contains(w.err.buf, HOME_A));
+	assert_true(contains(w.err.buf, CTX_HOME));
+	d2 = dump(&w);
+	assert_string_equal(d1, d2);
+	assert_int_equal(syncd1(&w, "--json"), 0);
+	assert_true(contains(w.out.buf, "\"plan\":[]"));
+	free(d1);
+	free(d2);
+	w_end(&w);
+}
+
+static const struct CMUnitTest tests[] = {
+	cmocka_unit_test(test_unreadable_folder_not_deleted),
+	cmocka_unit_test(test_folder_without_x_not_deleted),
+	cmocka_unit_test(test_unreadable_file_not_deleted),
+};
+
+ES_ITEST_MAIN(tests)
