@@ -6,7 +6,8 @@
  *
  * Exit status: 0 clean; 1 some items failed, conflicts happened, the
  * deletion guard stopped the pass or a git operation held it; 2 usage,
- * configuration or connection error.
+ * configuration or connection error, a wrong folder or identity; 75
+ * another process holds the root's lock (lock.h).
  */
 #include <sys/stat.h>
 
@@ -29,6 +30,7 @@
 #include "execsync/config.h"
 #include "execsync/engine.h"
 #include "execsync/error.h"
+#include "execsync/lock.h"
 #include "execsync/log.h"
 #include "execsync/migrate.h"
 #include "execsync/plan.h"
@@ -79,7 +81,8 @@ static const char help_text[] =
     "\n"
     "Exit status: 0 clean, 1 items failed, conflicts, the deletion guard or\n"
     "a git operation held the pass, 2 usage, configuration or connection\n"
-    "error.\n";
+    "error, a wrong folder or identity, 75 another execsync process holds\n"
+    "the folder (try again later).\n";
 
 /* Flags that are config keys (es_config_set()). */
 static const struct {
@@ -332,6 +335,9 @@ main(int argc, char **argv)
 	enum es_log_level lvl = ES_LOG_INFO;
 	char msg[PATH_MAX + 600], *ident = NULL;
 	const char *error = NULL;
+	struct es_lock *lock = NULL;
+	enum es_lock_status ls;
+	pid_t holder = 0;
 	int root = -1, status = 2;
 
 	parse_args(argc, argv, &c);
@@ -373,7 +379,19 @@ main(int argc, char **argv)
 	if (!have_baseline(cfg.source) && (c.dry_run ||
 	    (!c.init && !es_engine_root_has_folders(root))))
 		b = es_baseline_open(":memory:", &err);
-	else
+	else if ((ls = es_lock_take(root, &lock, &holder, &err)) ==
+	    ES_LOCK_HELD) {
+		/* One process per root: try again when it is done (75). */
+		if (holder > 0)
+			es_error_set(&err, ES_EBUSY, cfg.source, 0, "held by "
+			    "another execsync process (pid %ld): nothing "
+			    "synced, try again when it is done", (long)holder);
+		else
+			es_error_set(&err, ES_EBUSY, cfg.source, 0, "held by "
+			    "another execsync process: nothing synced, try "
+			    "again when it is done");
+		goto fail;
+	} else if (ls == ES_LOCK_TAKEN)
 		b = es_baseline_open_root(cfg.source, &err);
 	if (b == NULL)
 		goto fail;
@@ -419,7 +437,7 @@ main(int argc, char **argv)
 		    (unsigned long long)r.round_trips);
 	goto out;
 fail:
-	status = 2;
+	status = err.code == ES_EBUSY ? 75 : 2;
 	es_error_format(&err, msg, sizeof(msg));
 	error = msg;
 	es_buf_reset(&line);
@@ -431,6 +449,7 @@ out:
 	es_engine_result_release(&r);
 	es_buf_release(&line);
 	es_baseline_free(b);
+	es_lock_release(lock);
 	es_store_free(store);
 	free(ident);
 	if (root >= 0)

@@ -392,8 +392,8 @@ es_baseline_open(const char *path, struct es_error *err)
  * link in its place (SPEC 4.11): a link could point the baseline, the trash
  * and the conflict copies anywhere.
  */
-static int
-state_dir_open(int rootfd, struct es_error *err)
+int
+es_baseline_state_dir_open(int rootfd, struct es_error *err)
 {
 	bool created = false;
 	int fd, e;
@@ -654,7 +654,7 @@ es_baseline_open_root(const char *root, struct es_error *err)
 		es_error_set_sys(err, errno, root, "cannot open root");
 		goto out;
 	}
-	if ((dirfd = state_dir_open(rootfd, err)) == -1)
+	if ((dirfd = es_baseline_state_dir_open(rootfd, err)) == -1)
 		goto out;
 	if (git_exclude(rootfd, err) == -1)
 		goto out;

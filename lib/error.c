@@ -92,6 +92,7 @@ es_errcode_name(enum es_errcode code)
 	case ES_ECONFIG:	return "config";
 	case ES_EUSAGE:		return "usage";
 	case ES_ECONFLICT:	return "conflict";
+	case ES_EBUSY:		return "busy";
 	}
 	return "unknown";
 }

@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 
 #include <mongoc/mongoc.h>
 
+#include "execsync/lock.h"
 #include "execsync/xmalloc.h"
 
 /* Documents of w's user in coll with deleted: true. */
@@ -179,10 +181,52 @@ test_unreadable_file_not_deleted(void **state)
 	w_end(&w);
 }
 
+/* ---- issue 19 item 9: two passes at once ---- */
+
+/*
+ * While another process holds the root's lock (here the test, through the
+ * same es_lock_take() execsyncd uses), execsyncd --once changes nothing,
+ * names the holder and exits 75; then it runs.
+ */
+static void
+test_second_pass_refused_75(void **state)
+{
+	struct world w;
+	struct es_lock *l = NULL;
+	struct es_error err;
+	pid_t holder;
+	int fd;
+	char *d1, *d2, *pid;
+
+	(void)state;
+	w_begin(&w, "h_lock");
+	seed_home(&w);
+	put(&w, HOME_A, "---\narea: Home\ntitle: Paint Fence\n---\ngreen\n");
+	fd = open(w.root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(es_lock_take(fd, &l, &holder, &err), ES_LOCK_TAKEN);
+	d1 = dump(&w);
+	assert_int_equal(syncd1(&w, "--json"), 75);
+	pid = es_xasprintf("(pid %ld)", (long)getpid());
+	assert_true(contains(w.err.buf, pid));
+	assert_true(contains(w.out.buf, "\"exit_status\":75"));
+	d2 = dump(&w);
+	assert_string_equal(d1, d2);
+	es_lock_release(l);
+	assert_int_equal(syncd(&w, NULL), 0);
+	assert_true(contains(w.err.buf, "1 to the database"));
+	close(fd);
+	free(pid);
+	free(d1);
+	free(d2);
+	w_end(&w);
+}
+
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_unreadable_folder_not_deleted),
 	cmocka_unit_test(test_folder_without_x_not_deleted),
 	cmocka_unit_test(test_unreadable_file_not_deleted),
+	cmocka_unit_test(test_second_pass_refused_75),
 };
 
 ES_ITEST_MAIN(tests)

@@ -70,6 +70,12 @@ struct es_base_entity {
  * or upgrading the schema of) the baseline. root is an absolute path.
  */
 struct es_baseline *es_baseline_open_root(const char *root, struct es_error *err);
+/*
+ * Create (0700) and open <root>/.execsync/ relative to rootfd, refusing a
+ * symbolic link or anything but a folder in its place (ES_EUNSAFE). Returns
+ * an O_DIRECTORY descriptor (the caller closes it) or -1 with err.
+ */
+int	es_baseline_state_dir_open(int rootfd, struct es_error *err);
 /* Open a baseline at an explicit path (tests, tools). */
 struct es_baseline *es_baseline_open(const char *path, struct es_error *err);
 void	es_baseline_free(struct es_baseline *b);	/* accepts NULL */

@@ -24,6 +24,7 @@ enum es_errcode {
 	ES_ECONFIG,	/* configuration file, flags or environment */
 	ES_EUSAGE,	/* command line */
 	ES_ECONFLICT,	/* a write lost a compare-and-swap race */
+	ES_EBUSY,	/* the root is held by another process: try later */
 };
 
 struct es_error {
