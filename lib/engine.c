@@ -670,13 +670,18 @@ find_cand(struct eng *g, const size_t *cand, size_t n, enum es_kind kind,
 		else
 			hi = mid;
 	}
-	for (; lo < n; lo++) {
+	/* A live document before a soft-deleted one with the same slug. */
+	for (ssize_t del = -1; lo < n; lo++) {
 		const struct ent *c = &g->ents[cand[lo]];
 
 		if (c->kind != kind || strcmp(c->db.slug, slug) != 0)
-			break;
-		if (c->file < 0)
+			return del;
+		if (c->file >= 0)
+			continue;
+		if (!c->db.meta.deleted)
 			return (ssize_t)cand[lo];
+		if (del < 0)
+			del = (ssize_t)cand[lo];
 	}
 	return -1;
 }
@@ -712,6 +717,57 @@ pair_by_identity(struct eng *g)
 		pair(e, g, j);
 	}
 	free(cand);
+}
+
+/*
+ * SPEC 4.10: live documents of this user sharing a slug (left by the
+ * replaced script, or a client without the unique index) cannot both own
+ * the file of that slug. The one this machine synced keeps it; the others
+ * are reported and left alone, and when none was synced all of them are
+ * (a file with that slug then pairs with one of them and is left alone
+ * too), until the user resolves it in the app. Never a stopped pass.
+ */
+static void
+mark_shared_slugs(struct eng *g)
+{
+	size_t *v = es_xcalloc(g->nents ? g->nents : 1, sizeof(*v)), n = 0;
+
+	for (size_t i = 0; i < g->nents; i++) {
+		const struct ent *e = &g->ents[i];
+
+		if (e->has_db && !e->db_broken && !e->db.meta.deleted &&
+		    e->db.slug != NULL)
+			v[n++] = i;
+	}
+	qsort_r(v, n, sizeof(*v), cmp_cand, g->ents);
+	for (size_t i = 0, j; i < n; i = j) {
+		const struct ent *first = &g->ents[v[i]];
+		size_t nbase = 0;
+
+		for (j = i; j < n && g->ents[v[j]].kind == first->kind &&
+		    strcmp(g->ents[v[j]].db.slug, first->db.slug) == 0; j++)
+			nbase += g->ents[v[j]].has_base;
+		if (j - i < 2)
+			continue;
+		for (size_t k = i; k < j; k++) {
+			struct ent *e = &g->ents[v[k]];
+			struct es_error err;
+			char hex[25], where[64];
+
+			if (nbase == 1 && e->has_base)
+				continue;
+			bson_oid_to_string(&e->db.meta.id, hex);
+			snprintf(where, sizeof(where), "%s/%s",
+			    es_kind_collection(e->kind), hex);
+			es_error_set(&err, ES_ECONFLICT, where, 0, "slug '%s' "
+			    "is shared by %zu documents: left alone until only "
+			    "one has it (SPEC 4.10)", e->db.slug, j - i);
+			add_error(g->r, &err, ES_LOG_WARN);
+			g->r->failed++;
+			e->db_broken = true;
+		}
+	}
+	free(v);
 }
 
 static void
@@ -965,6 +1021,33 @@ insert_doc(struct eng *g, struct ent *e, struct es_entity *v,
 	return rc;
 }
 
+/* The compare-and-swap of op's fields (SPEC 4.12); *matched: it won. */
+static int
+update_doc(struct eng *g, struct ent *e, const struct es_op *op,
+    bool *matched, struct es_error *err)
+{
+	const struct es_entity *v = op->value;
+	bson_t body = BSON_INITIALIZER, update = BSON_INITIALIZER;
+	int rc;
+
+	es_entity_encode_set(v, op->fields, v->meta.updated_at, &body);
+	bson_append_document(&update, "$set", 4, &body);
+	rc = es_store_update_cas(g->store, e->kind, &v->meta.id,
+	    g->o->user_id, op->expect_updated_at, &update, matched, err);
+	bson_destroy(&body);
+	bson_destroy(&update);
+	return rc;
+}
+
+/*
+ * SPEC §2, 4.4: the slug op's document wants is taken in the collection
+ * (a new file named like another area's file; a file renamed onto the
+ * slug of a soft-deleted project, which the unique index still counts):
+ * the document takes the first free slug-2, slug-3, ... and the file is
+ * renamed to match, so folder and database keep one identity. Inserts
+ * (DOC_INSERT) and slug updates (DOC_UPDATE) alike; the entity's later
+ * ops follow the file.
+ */
 static int
 rename_for_slug(struct eng *g, struct ent *e, struct es_op *op,
     struct es_error *err)
@@ -973,6 +1056,7 @@ rename_for_slug(struct eng *g, struct ent *e, struct es_op *op,
 	struct es_buf rel = ES_BUF_INIT;
 	char *fresh, *old = v->slug;
 	const char *slash;
+	bool matched = true;
 	int rc = -1;
 
 	if (e->cur_rel == NULL || (slash = strrchr(e->cur_rel, '/')) == NULL)
@@ -983,7 +1067,12 @@ rename_for_slug(struct eng *g, struct ent *e, struct es_op *op,
 	es_buf_add(&rel, e->cur_rel, (size_t)(slash - e->cur_rel) + 1);
 	es_buf_addf(&rel, "%s.md", fresh);
 	v->slug = fresh;
-	if (insert_doc(g, e, v, err) < 0) {
+	if ((op->op == ES_OP_DOC_INSERT ? insert_doc(g, e, v, err) :
+	    update_doc(g, e, op, &matched, err)) < 0 || !matched) {
+		if (!matched)
+			es_error_set(err, ES_ECONFLICT, op->rel, 0, "the "
+			    "document changed while syncing; the next pass "
+			    "decides again");
 		v->slug = old;
 		free(fresh);
 		goto out;
@@ -1191,7 +1280,6 @@ apply_doc_update(struct eng *g, struct ent *e, struct es_op *op,
     struct es_error *err)
 {
 	struct es_entity *v = op->value;
-	bson_t body = BSON_INITIALIZER, update = BSON_INITIALIZER;
 	bool matched = false;
 	int rc;
 
@@ -1206,12 +1294,16 @@ apply_doc_update(struct eng *g, struct ent *e, struct es_op *op,
 	case CAS_LOST:
 		return APPLY_LOST;
 	}
-	es_entity_encode_set(v, op->fields, v->meta.updated_at, &body);
-	bson_append_document(&update, "$set", 4, &body);
-	rc = es_store_update_cas(g->store, e->kind, &v->meta.id,
-	    g->o->user_id, op->expect_updated_at, &update, &matched, err);
-	bson_destroy(&body);
-	bson_destroy(&update);
+	rc = update_doc(g, e, op, &matched, err);
+	if (rc < 0 && err->code == ES_ECONFLICT && (op->fields & ES_F_SLUG)) {
+		/* The new slug is taken (a trashed project's, say). */
+		if (rename_for_slug(g, e, op, err) < 0) {
+			g->force_full_next = true;
+			return APPLY_FAIL;
+		}
+		rc = 0;
+		matched = true;
+	}
 	if (rc < 0)
 		return APPLY_FAIL;
 	if (!matched)
@@ -1713,6 +1805,7 @@ es_engine_once(const struct es_engine_opts *o, struct es_store *store,
 	if (load_files(&g, err) < 0 || load_docs(&g, err) < 0 ||
 	    es__acts_plan(g.acts, g.full, err) < 0)
 		goto out;
+	mark_shared_slugs(&g);
 	pair_all(&g);
 	for (size_t i = 0; i < g.nents; i++)
 		plan_one(&g, &g.ents[i], &r->plan);

@@ -70,6 +70,20 @@ db_error(struct es_error *err, enum es_errcode code, const char *uri,
 	return -1;
 }
 
+/*
+ * A write or an index refused by a unique index: MongoDB says 11000;
+ * FerretDB 1.24 says so for inserts, but an update or a createIndexes that
+ * meets a duplicate comes back as InternalError (1) carrying SQLite's
+ * message (NOTES-deps §2).
+ */
+static bool
+is_dup_key(const bson_error_t *be)
+{
+	return be->code == DUP_KEY ||
+	    strstr(be->message, "UNIQUE constraint failed") != NULL;
+}
+
+/* ES_ECONFLICT for a duplicate key, else ES_EDB. */
 static int
 store_error(struct es_store *s, struct es_error *err, const char *coll,
     const char *what, const bson_error_t *be)
@@ -80,7 +94,8 @@ store_error(struct es_store *s, struct es_error *err, const char *coll,
 		snprintf(path, sizeof(path), "%s/%s", s->db, coll);
 	else
 		snprintf(path, sizeof(path), "%s", s->db);
-	return db_error(err, ES_EDB, s->uri, path, what, be->message);
+	return db_error(err, is_dup_key(be) ? ES_ECONFLICT : ES_EDB, s->uri,
+	    path, what, be->message);
 }
 
 static void
@@ -224,8 +239,20 @@ create_index(struct es_store *s, mongoc_database_t *db, const char *coll,
 	BSON_APPEND_ARRAY_BEGIN(&cmd, "indexes", &arr);
 	add_index(&arr, 0, second, unique);
 	bson_append_array_end(&cmd, &arr);
-	if (!mongoc_database_write_command_with_opts(db, &cmd, NULL, &reply,
+	if (mongoc_database_write_command_with_opts(db, &cmd, NULL, &reply,
 	    &be))
+		rc = 0;
+	else if (unique && is_dup_key(&be))
+		/*
+		 * Documents that already share a slug (this user's, left by
+		 * the replaced script, or another user's): no unique index
+		 * until they are resolved, and never a stopped pass for it
+		 * (SPEC 4.10). The engine reports this user's duplicates.
+		 */
+		es_log(ES_LOG_WARN, "store", "%s/%s: documents share a slug: "
+		    "the unique index on (user_id, %s) waits until they are "
+		    "resolved", s->db, coll, second);
+	else
 		rc = store_error(s, err, coll, "createIndexes", &be);
 	bson_destroy(&reply);
 	bson_destroy(&cmd);
@@ -397,8 +424,6 @@ es_store_insert(struct es_store *s, enum es_kind kind, const bson_t *doc,
 	if (!mongoc_collection_insert_one(coll, doc, NULL, NULL, &be)) {
 		rc = store_error(s, err, es_store_collection_name(kind),
 		    "insert", &be);
-		if (be.code == DUP_KEY && err != NULL)
-			err->code = ES_ECONFLICT;
 	}
 	mongoc_collection_destroy(coll);
 	return rc;
@@ -542,10 +567,19 @@ es_store_insert_many(struct es_store *s, enum es_kind kind,
 				for (i = 0; i < nmap; i++)
 					status[map[i]] = -1;
 			}
-			if (first_error) {
-				store_error(s, err, cname, "insert", &be);
-				first_error = false;
-			}
+			/*
+			 * err holds a refusal, never a duplicate (status 1,
+			 * no failure), though the server's error may start
+			 * with one.
+			 */
+			for (i = 0; first_error && i < nmap; i++)
+				if (status[map[i]] == -1) {
+					store_error(s, err, cname, "insert",
+					    &be);
+					if (err != NULL)
+						err->code = ES_EDB;
+					first_error = false;
+				}
 		}
 		bson_destroy(&reply);
 		mongoc_bulk_operation_destroy(bulk);

@@ -181,6 +181,145 @@ test_unreadable_file_not_deleted(void **state)
 	w_end(&w);
 }
 
+/* ---- issue 19 item 4: documents sharing a slug never wedge a pass ---- */
+
+#define DUP_TWO_ID	"65f0000000000000000000d2"
+
+static void
+raw_project(const struct world *w, const char *user, const char *slug,
+    const char *title)
+{
+	char *json = es_xasprintf("{\"collection\":\"projects\",\"doc\":{%s"
+	    "\"user_id\":\"%s\",\"title\":\"%s\",\"slug\":\"%s\","
+	    "\"area\":\"Work\",\"folder\":\"active\",\"type\":\"standard\","
+	    "\"deleted\":false,\"content\":\"%s body\\n\",\"extra\":{},"
+	    "\"created_at\":{\"$date\":\"2025-01-01T00:00:00Z\"},"
+	    "\"updated_at\":{\"$date\":\"2025-01-01T00:00:00Z\"}}}",
+	    strcmp(title, "Dup Two") == 0 ? "\"_id\":{\"$oid\":\"" DUP_TWO_ID
+	    "\"}," : "", user, title, slug, title);
+
+	peer(w, "insert-raw", json);
+	free(json);
+}
+
+static void
+test_shared_slugs_reported_not_wedged(void **state)
+{
+	struct world w;
+
+	(void)state;
+	w_begin(&w, "h_dups");
+	raw_project(&w, w.t.user, "dup", "Dup One");
+	raw_project(&w, w.t.user, "dup", "Dup Two");
+	raw_project(&w, "someone-else", "twin", "Twin One");
+	raw_project(&w, "someone-else", "twin", "Twin Two");
+	raw_project(&w, w.t.user, "fine", "Fine");
+	put(&w, "10k-projects/active/work/alpha.md",
+	    "---\narea: Work\ntitle: Alpha\n---\nalpha\n");
+	/* Every full read reports them (a first pass, --full); a pass that
+	 * reads recent changes only does not see them and changes nothing. */
+	for (int pass = 0; pass < 3; pass++) {
+		assert_int_equal(syncd1(&w, pass == 1 ? "--log-level=info" :
+		    "--full"), pass == 1 ? 0 : 1);
+		if (pass == 1)
+			continue;
+		assert_true(contains(w.err.buf, "slug 'dup' is shared by 2 "
+		    "documents"));
+		assert_false(contains(w.err.buf, "twin"));
+		assert_false(exists(&w, "10k-projects/active/work/dup.md"));
+		assert_file_has(&w, "10k-projects/active/work/fine.md",
+		    "Fine body");
+		assert_int_equal(count_docs(&w, "projects"), 4);
+	}
+	/* A file of that slug is left alone as well: no third document. */
+	put(&w, "10k-projects/active/work/dup.md",
+	    "---\narea: Work\ntitle: Dup\n---\nmine\n");
+	assert_int_equal(syncd1(&w, "--full"), 1);
+	assert_int_equal(count_docs(&w, "projects"), 4);
+	assert_file_has(&w, "10k-projects/active/work/dup.md", "mine");
+	/* The user resolves it in the app: the pass goes through. */
+	peer(&w, "update-raw", "{\"collection\":\"projects\",\"id\":\""
+	    DUP_TWO_ID "\",\"set\":{\"slug\":\"dup-two\","
+	    "\"updated_at\":{\"$date\":\"2025-06-01T00:00:00Z\"}}}");
+	assert_int_equal(syncd1(&w, "--full"), 1);	/* the file vs Dup One */
+	assert_true(contains(w.err.buf, "no baseline, sides differ"));
+	assert_file_has(&w, "10k-projects/active/work/dup-two.md",
+	    "Dup Two body");
+	assert_int_equal(syncd(&w, NULL), 0);
+	w_end(&w);
+}
+
+/* The same with execsync-migrate: another user's duplicates stop nothing. */
+static void
+test_migrate_with_other_users_shared_slugs(void **state)
+{
+	struct world w;
+	struct es_buf err = ES_BUF_INIT;
+
+	(void)state;
+	w_begin(&w, "h_dupmig");
+	raw_project(&w, "someone-else", "twin", "Twin One");
+	raw_project(&w, "someone-else", "twin", "Twin Two");
+	put(&w, "10k-projects/active/work/alpha.md",
+	    "---\narea: Work\ntitle: Alpha\n---\nalpha\n");
+	{
+		char *argv[] = { (char *)ES_MIGRATE_BIN, (char *)"--source",
+		    w.root, (char *)"--mongodb-uri", w.t.uri,
+		    (char *)"--user-id", (char *)w.t.user,
+		    (char *)"--database", w.t.db, NULL };
+
+		assert_int_equal(es_itest_run(argv, NULL, &err, 60), 0);
+	}
+	assert_int_equal(count_docs(&w, "projects"), 1);
+	assert_int_equal(syncd(&w, NULL), 0);
+	es_buf_release(&err);
+	w_end(&w);
+}
+
+/* ---- issue 19 item 5: a file renamed onto a trashed project's slug ---- */
+
+static void
+test_rename_onto_trashed_slug_converges(void **state)
+{
+	struct world w;
+
+	(void)state;
+	w_begin(&w, "h_trashslug");
+	put(&w, "10k-projects/active/work/reading.md",
+	    "---\narea: Work\ntitle: Reading\n---\nold\n");
+	put(&w, "10k-projects/active/work/book.md",
+	    "---\narea: Work\ntitle: Book\n---\nnew\n");
+	assert_int_equal(syncd(&w, NULL), 0);
+	peer(&w, "delete-project", "{\"slug\":\"reading\"}");
+	assert_int_equal(syncd(&w, NULL), 0);
+	assert_false(exists(&w, "10k-projects/active/work/reading.md"));
+	/* The user renames book.md onto the trashed project's name. */
+	{
+		char *a = path_of(&w, "10k-projects/active/work/book.md");
+		char *b = path_of(&w, "10k-projects/active/work/reading.md");
+
+		assert_int_equal(rename(a, b), 0);
+		free(a);
+		free(b);
+	}
+	assert_int_equal(syncd(&w, NULL), 0);
+	assert_true(contains(w.err.buf, "slug 'reading' is taken"));
+	assert_file_has(&w, "10k-projects/active/work/reading-2.md", "new");
+	assert_false(exists(&w, "10k-projects/active/work/reading.md"));
+	{
+		bson_t doc;
+
+		assert_true(doc_get(&w, "projects", "reading-2", &doc));
+		assert_false(doc_deleted(&doc));
+		bson_destroy(&doc);
+		assert_false(doc_get(&w, "projects", "book", &doc));
+	}
+	assert_int_equal(count_docs(&w, "projects"), 2);
+	assert_int_equal(syncd1(&w, "--json"), 0);
+	assert_true(contains(w.out.buf, "\"plan\":[]"));
+	w_end(&w);
+}
+
 /* ---- issue 19 item 9: two passes at once ---- */
 
 /*
@@ -227,6 +366,9 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_folder_without_x_not_deleted),
 	cmocka_unit_test(test_unreadable_file_not_deleted),
 	cmocka_unit_test(test_second_pass_refused_75),
+	cmocka_unit_test(test_shared_slugs_reported_not_wedged),
+	cmocka_unit_test(test_migrate_with_other_users_shared_slugs),
+	cmocka_unit_test(test_rename_onto_trashed_slug_converges),
 };
 
 ES_ITEST_MAIN(tests)

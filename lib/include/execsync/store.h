@@ -59,7 +59,10 @@ int	es_store_ping(struct es_store *s, struct es_error *err);
  * {user_id: 1, updated_at: 1} on projects, goals and actions, through one
  * createIndexes command per index (five round trips: FerretDB 1.24 cannot
  * take several at once when some exist). An index of the same name with
- * other options is an error.
+ * other options is an error. A unique index that documents already
+ * violate (two documents of one user sharing a slug, this user's or
+ * another's) is not created, with a warning: duplicates never stop a pass
+ * (SPEC 4.10); the engine reports this user's.
  */
 int	es_store_ensure_indexes(struct es_store *s, struct es_error *err);
 
@@ -109,7 +112,9 @@ int	es_store_find_one(struct es_store *s, enum es_kind kind,
 
 /*
  * Inserts one document. A duplicate _id or slug (server code 11000) fails
- * with code ES_ECONFLICT, anything else with ES_EDB.
+ * with code ES_ECONFLICT, anything else with ES_EDB. So does every write
+ * of this module that a unique index refuses (FerretDB reports some of
+ * those as an internal error carrying SQLite's "UNIQUE constraint failed").
  */
 int	es_store_insert(struct es_store *s, enum es_kind kind, const bson_t *doc,
 	    struct es_error *err);
