@@ -1602,6 +1602,53 @@ replan(struct eng *g, struct ent *e, struct es_error *err)
 	return rc;
 }
 
+/*
+ * The document was written, then a later op of the entity failed (most
+ * often its file write: the user saved again while the pass ran). Leaving
+ * the old baseline would make the next pass take our own write for an
+ * edit made in the app and merge the user's newer save against it, which
+ * can bring the older save back (issue 19 item 1). So the baseline learns
+ * the write: its document version is ours, and its meaning is what the
+ * file held when this pass read it, the file side's true ancestor. The
+ * next pass then sees the file's new save as the file's change and what
+ * the document gained from the app (never written to the file) as the
+ * database's, and merges them. The file row is left alone, so the file is
+ * read again.
+ */
+static void
+remember_own_write(struct eng *g, struct ent *e)
+{
+	struct fent *f = e->file >= 0 ? &g->files[e->file] : NULL;
+	const struct es_entity *anc = NULL;
+	struct es_base_entity be;
+	struct es_entity v;
+	struct es_error err;
+	bson_t doc = BSON_INITIALIZER;
+
+	if (f == NULL || f->broken)
+		return;		/* no file side to learn */
+	anc = &f->tf.entity;
+	es_entity_copy(&v, anc);
+	v.meta.has_id = true;
+	bson_oid_copy(e->inserted ? &e->new_id : e->has_db ? &e->db.meta.id :
+	    &e->base.meta.id, &v.meta.id);
+	v.meta.deleted = false;
+	v.meta.updated_at = e->doc_ua;
+	es_entity_encode(&v, g->o->user_id, &doc);
+	memset(&be, 0, sizeof(be));
+	bson_oid_copy(&v.meta.id, &be.id);
+	be.kind = e->kind;
+	be.rel = f->tf.rel;
+	be.doc_updated_at = e->doc_ua;
+	be.fp = es_entity_fingerprint(&v);
+	be.base = bson_get_data(&doc);
+	be.base_len = doc.len;
+	if (es_baseline_put_entity(g->b, &be, &err) < 0)
+		add_error(g->r, &err, ES_LOG_WARN);
+	bson_destroy(&doc);
+	es_entity_release(&v);
+}
+
 static void
 apply_ent(struct eng *g, struct ent *e)
 {
@@ -1636,10 +1683,12 @@ apply_ent(struct eng *g, struct ent *e)
 			return;
 		}
 		if (rc != 0) {
-			/* The rest of this entity waits: the baseline is
-			 * still the old one, the next pass decides again. */
+			/* The rest of this entity waits: the next pass
+			 * decides again. */
 			g->r->failed++;
 			op_error(g, op, &err);
+			if (e->doc_written)
+				remember_own_write(g, e);
 			return;
 		}
 		log_op(op);

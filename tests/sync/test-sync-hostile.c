@@ -17,8 +17,14 @@
 
 #include <mongoc/mongoc.h>
 
+#include "execsync/baseline.h"
+#include "execsync/engine.h"
 #include "execsync/lock.h"
+#include "execsync/migrate.h"
+#include "execsync/store.h"
 #include "execsync/xmalloc.h"
+
+#include "../../lib/fsio-internal.h"
 
 /* Documents of w's user in coll with deleted: true. */
 static size_t
@@ -320,6 +326,107 @@ test_rename_onto_trashed_slug_converges(void **state)
 	w_end(&w);
 }
 
+/* ---- issue 19 item 1: a save made while a pass runs ---- */
+
+/*
+ * One pass of the engine in this process, as execsyncd --once runs it, so
+ * a test can play the user at a chosen point of it (fsio's test seam).
+ * Returns the pass's exit status.
+ */
+static int
+engine_pass(struct world *w)
+{
+	struct es_engine_opts o;
+	struct es_engine_result r;
+	struct es_store *store;
+	struct es_baseline *b;
+	struct es_error err;
+	char *ident = es_migrate_identity(w->t.uri, w->t.db, w->t.user);
+	int fd = open(w->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc;
+
+	assert_true(fd >= 0);
+	store = es_store_open(w->t.uri, w->t.db, 10000, &err);
+	assert_non_null(store);
+	b = es_baseline_open_root(w->root, &err);
+	assert_non_null(b);
+	memset(&o, 0, sizeof(o));
+	o.root = w->root;
+	o.root_fd = fd;
+	o.user_id = w->t.user;
+	o.identity = ident;
+	o.policy = ES_POLICY_NEWEST;
+	o.max_delete = 50;
+	o.now_ms = es_itest_now_ms();
+	es_engine_result_init(&r);
+	if (es_engine_once(&o, store, b, &r, &err) < 0)
+		fail_msg("pass: %s", err.msg);
+	rc = es_engine_status(&r);
+	es_engine_result_release(&r);
+	es_baseline_free(b);
+	es_store_free(store);
+	free(ident);
+	close(fd);
+	return rc;
+}
+
+#define SAVE_REL	"10k-projects/active/home/paint-fence.md"
+#define SAVE_HEAD	"---\narea: Home\ntitle: Paint Fence\n---\n"
+
+static void
+second_save(void *arg)
+{
+	put(arg, SAVE_REL, SAVE_HEAD "colour: green\nsecond save\n");
+	es__fsio_before_commit = NULL;
+}
+
+static void
+test_save_during_pass_not_reverted(void **state)
+{
+	struct world w;
+	bson_t doc;
+	char *body;
+
+	(void)state;
+	w_begin(&w, "h_save");
+	seed_home(&w);
+	/* The app sets a due date; the user saves a first time. */
+	peer(&w, "update-project", "{\"slug\":\"paint-fence\",\"set\":{"
+	    "\"due\":\"2026-05-01\"}}");
+	put(&w, SAVE_REL, SAVE_HEAD "colour: green\nfirst save\n");
+	set_mtime(&w, SAVE_REL, 1);
+	/* The pass merges both; as it writes the due date into the file
+	 * the user saves again: its write is refused, the save stays. */
+	es__fsio_before_commit = second_save;
+	es__fsio_before_commit_arg = &w;
+	assert_int_equal(engine_pass(&w), 1);
+	es__fsio_before_commit = NULL;
+	assert_file_has(&w, SAVE_REL, "second save");
+	/* The next passes: the second save wins, the due date arrives, no
+	 * conflict, nothing reverted. */
+	assert_int_equal(syncd(&w, NULL), 0);
+	if (!contains(w.err.buf, " 0 conflicts,") ||
+	    contains(w.err.buf, "version kept"))
+		fail_msg("%s", w.err.buf);
+	assert_int_equal(syncd1(&w, "--json"), 0);
+	assert_true(contains(w.out.buf, "\"plan\":[]"));
+	body = get(&w, SAVE_REL);
+	assert_non_null(strstr(body, "second save"));
+	assert_null(strstr(body, "first save"));
+	assert_non_null(strstr(body, "due: 2026-05-01"));
+	free(body);
+	assert_true(doc_get(&w, "projects", "paint-fence", &doc));
+	{
+		bson_iter_t it;
+
+		assert_true(bson_iter_init_find(&it, &doc, "content"));
+		assert_non_null(strstr(bson_iter_utf8(&it, NULL),
+		    "second save"));
+	}
+	bson_destroy(&doc);
+	assert_false(exists(&w, ".execsync/conflicts"));
+	w_end(&w);
+}
+
 /* ---- issue 19 item 9: two passes at once ---- */
 
 /*
@@ -369,6 +476,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_shared_slugs_reported_not_wedged),
 	cmocka_unit_test(test_migrate_with_other_users_shared_slugs),
 	cmocka_unit_test(test_rename_onto_trashed_slug_converges),
+	cmocka_unit_test(test_save_during_pass_not_reverted),
 };
 
 ES_ITEST_MAIN(tests)
