@@ -288,6 +288,70 @@ test_rerun_fresh_clone_recognises(void **state)
 }
 
 /*
+ * The same fresh clone, but the API changed the checked-off action since:
+ * the import counts it present and different and gives it no baseline
+ * row; the first pass on the clone pairs the line "- [x] Ring Bob" of
+ * contexts/@phone.md with the completed document by list and text (the
+ * identity execsync-migrate and execsyncd share) and settles the
+ * difference with no copy (SPEC 4.17: no baseline and both sides differ,
+ * so the newer, the API's, wins and the file's version is kept: exit 1);
+ * the next pass has nothing to do.
+ */
+static void
+test_rerun_fresh_clone_differs_settled(void **state)
+{
+	struct world w;
+	char *clone, json[160], hex[25];
+	json_t *j;
+
+	(void)state;
+	w_begin(&w, "mr_cdiff");
+	story(&w);
+	clone = fresh_clone(&w);
+	assert_int_equal(n_text_id(&w, "Ring Bob", hex), 1);
+	snprintf(json, sizeof(json), "{\"id\":\"%s\",\"set\":{\"due\":"
+	    "\"2025-12-01\"}}", hex);
+	peer(&w, "update-action", json);
+
+	if (mig(&w, clone, NULL, NULL, &j) != 0)
+		fail_msg("clone: %s", w.err.buf);
+	assert_int_equal(jcount(j, "actions", "inserted"), 0);
+	assert_int_equal(jcount(j, "actions", "already_present"), 3);
+	assert_int_equal(jcount(j, "actions", "differs"), 1);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(j,
+	    "baseline"), "entities")), 2);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(j,
+	    "baseline"), "files")), 0);
+	json_decref(j);
+	assert_no_duplicates(&w);
+
+	{
+		char *keep = w.root;
+		int rc;
+
+		w.root = clone;
+		rc = syncd(&w, NULL);
+		w.root = keep;
+		assert_no_duplicates(&w);
+		if (rc != 1)
+			fail_msg("exit %d, want 1: %s", rc, w.err.buf);
+		assert_true(contains(w.err.buf, "Ring Bob"));
+	}
+	{
+		char *rel = es_xasprintf("clone/%s", PHONE), *keep = w.root;
+
+		w.root = w.tmp;
+		assert_file_has(&w, rel, "Ring Bob");
+		w.root = keep;
+		free(rel);
+	}
+	assert_settled_at(&w, clone);
+	assert_no_duplicates(&w);
+	free(clone);
+	w_end(&w);
+}
+
+/*
  * No baseline, and the database holds deleted documents for entities of
  * the folder (the API deleted them): they are present (differs), never
  * inserted again as live copies; the first pass settles them with no copy
@@ -441,6 +505,7 @@ test_rerun_other_user_refused(void **state)
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_rerun_synced_folder_refused),
 	cmocka_unit_test(test_rerun_fresh_clone_recognises),
+	cmocka_unit_test(test_rerun_fresh_clone_differs_settled),
 	cmocka_unit_test(test_rerun_other_user_refused),
 	cmocka_unit_test(test_rerun_deleted_documents_not_copied),
 };
