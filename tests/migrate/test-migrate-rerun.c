@@ -191,7 +191,8 @@ test_rerun_synced_folder_refused(void **state)
 {
 	static const char *const dry[] = { "--dry-run", NULL };
 	struct world w;
-	char *ident, *before, *want, *err;
+	char *ident, *before, *want;
+	const char *err;
 	json_t *j;
 
 	(void)state;
@@ -206,7 +207,7 @@ test_rerun_synced_folder_refused(void **state)
 		fail_msg("no '%s' in: %s", want, w.err.buf);
 	assert_true(contains(w.err.buf, "entities in " ES_BASELINE_FILE
 	    "): nothing imported; run execsyncd --once to sync changes"));
-	err = (char *)json_string_value(json_object_get(j, "error"));
+	err = json_string_value(json_object_get(j, "error"));
 	assert_non_null(err);
 	assert_true(contains(err, want));
 	assert_int_equal(json_integer_value(json_object_get(j,
