@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "execsync/action-ident.h"
 #include "execsync/action-list.h"
 #include "execsync/action-match.h"
 #include "execsync/date.h"
@@ -535,76 +536,37 @@ occurrences(const struct es_action_list *l, size_t n)
 }
 
 /*
- * Identity (SPEC 4.17): documents without a base row, by the list their
- * line belongs in and their text, sorted once so that a pass with no
- * baseline pairs N lines in O(N log N).
+ * Identity (SPEC 4.17): documents without a base row meet lines by list
+ * and text (action-ident.h, shared with execsync-migrate), sorted once so
+ * that a pass with no baseline pairs N lines in O(N log N).
  */
-struct idkey {
-	char		*rel;
-	const char	*text;
-	size_t		 act;
-};
-
-static int
-cmp_idkey(const void *x, const void *y)
+static void
+identity_index(struct es__acts *a, struct es_action_ident_index *ix)
 {
-	const struct idkey *p = x, *q = y;
-	int c = strcmp(p->rel, q->rel);
-
-	if (c == 0)
-		c = strcmp(p->text, q->text);
-	if (c == 0)
-		c = p->act < q->act ? -1 : p->act > q->act;
-	return c;
-}
-
-static struct idkey *
-identity_index(struct es__acts *a, size_t *n)
-{
-	struct es_buf path = ES_BUF_INIT;
-	struct es_error err;
-	struct idkey *keys = es_xcalloc(a->nacts ? a->nacts : 1,
-	    sizeof(*keys));
-
-	*n = 0;
 	for (size_t i = 0; i < a->nacts; i++) {
 		struct act *t = &a->acts[i];
 
-		if (t->has_base || !t->has_db || t->db_broken ||
-		    t->db.text == NULL ||
-		    es_layout_action_path(&t->db, &path, &err) < 0)
-			continue;
-		keys[*n].rel = es_xstrdup(path.buf);
-		keys[*n].text = t->db.text;
-		keys[(*n)++].act = i;
+		if (!t->has_base && t->has_db && !t->db_broken)
+			es_action_ident_add(ix, &t->db, i);
 	}
-	qsort(keys, *n, sizeof(*keys), cmp_idkey);
-	es_buf_release(&path);
-	return keys;
+	es_action_ident_sort(ix);
+}
+
+static bool
+act_has_line(size_t ti, void *ud)
+{
+	const struct es__acts *a = ud;
+
+	return a->acts[ti].has_file;
 }
 
 static ssize_t
-find_identity(struct es__acts *a, const struct idkey *keys, size_t n,
+find_identity(struct es__acts *a, const struct es_action_ident_index *ix,
     const char *rel, const struct es_action *x)
 {
-	size_t lo = 0, hi = n;
+	ssize_t j = es_action_ident_pair(ix, x, rel, act_has_line, a);
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(keys[mid].rel, rel);
-
-		if (c == 0)
-			c = strcmp(keys[mid].text, x->text);
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	for (; lo < n && strcmp(keys[lo].rel, rel) == 0 &&
-	    strcmp(keys[lo].text, x->text) == 0; lo++)
-		if (!a->acts[keys[lo].act].has_file)
-			return (ssize_t)keys[lo].act;
-	return -1;
+	return j < 0 ? -1 : (ssize_t)ix->v[j].ref;
 }
 
 static void
@@ -627,8 +589,8 @@ pair_lines(struct es__acts *a)
 	struct es_match_line *ml = NULL;
 	size_t *mbi = NULL, nb = 0, nl = 0, cap = 0;
 	struct es_match *m = NULL;
-	size_t nm = 0, nkeys = 0;
-	struct idkey *keys;
+	size_t nm = 0;
+	struct es_action_ident_index ix = ES_ACTION_IDENT_INDEX_INIT;
 
 	for (size_t i = 0; i < a->nlists; i++)
 		if (a->lists[i].l != NULL)
@@ -677,7 +639,7 @@ pair_lines(struct es__acts *a)
 		li = list_find(a, m[k].now->rel);
 		take_line(a, ti, (size_t)li, m[k].now->pos);
 	}
-	keys = identity_index(a, &nkeys);
+	identity_index(a, &ix);
 	for (size_t i = 0; i < a->nlists; i++) {
 		struct alist *l = &a->lists[i];
 		unsigned *occ;
@@ -704,7 +666,7 @@ pair_lines(struct es__acts *a)
 			    a->acts[ti].has_base))
 				ti = -1;
 			if (ti < 0)
-				ti = find_identity(a, keys, nkeys, l->rel, x);
+				ti = find_identity(a, &ix, l->rel, x);
 			if (ti < 0) {
 				struct act *t = act_new(a);
 
@@ -716,9 +678,7 @@ pair_lines(struct es__acts *a)
 		}
 		free(occ);
 	}
-	for (size_t k = 0; k < nkeys; k++)
-		free(keys[k].rel);
-	free(keys);
+	es_action_ident_release(&ix);
 	free(m);
 	free(mb);
 	free(mbi);

@@ -1,12 +1,12 @@
 /*
- * The one-time import (see migrate.h). One pass, in this order: load the
- * folder, build every document in memory (slugs, deterministic _ids),
- * connect, indexes, unordered bulk inserts per collection (meanwhile a
- * thread writes the baseline as if all succeed), a read-back find for a
- * collection where some insert was a duplicate, then the baseline's
- * corrections and its one commit. Nothing is queried per document: the
- * _ids say what a rerun would duplicate, the read-back what the database
- * holds for the entities not written now.
+ * The one-time import (see migrate.h). One pass, in this order: refuse a
+ * folder whose baseline says it is synced already, load the folder, build
+ * every document in memory (slugs, deterministic _ids), connect, read what
+ * the database holds (one find per collection) and recognise the entities
+ * already there, indexes, unordered bulk inserts of the others per
+ * collection (meanwhile a thread writes the baseline as if all succeed),
+ * then the baseline's corrections and its one commit. Nothing is queried
+ * per document.
  */
 #include <sys/stat.h>
 
@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "execsync/action-ident.h"
 #include "execsync/action-list.h"
 #include "execsync/baseline.h"
 #include "execsync/buf.h"
@@ -41,9 +42,9 @@
 #define NOT_A_FOLDER	"not an execution-system folder (none of " \
 	ES_DIR_ACTIONS ", " ES_DIR_PROJECTS ", " ES_DIR_GOALS ")"
 
-/* What the read-back found for an entity. */
+/* What the database holds for an entity (recognise(), insert_all()). */
 enum match {
-	M_NONE,		/* no document with its _id or slug */
+	M_NONE,		/* no document with its _id or identity */
 	M_EQUAL,	/* a live document meaning the same */
 	M_DIFFERS,	/* a document that differs, is deleted, or is bad */
 };
@@ -65,8 +66,12 @@ struct item {
 struct kindset {
 	struct item	*items;
 	size_t		 n;
-	const bson_t	**docs;		/* items[i].doc, for insert_many */
-	int		*status;	/* es_store_insert_many()'s, per item */
+	const bson_t	**docs;		/* the documents to send */
+	size_t		*send;		/* their items */
+	size_t		 nsend;
+	/* Per item: 1 present (recognise()), then es_store_insert_many()'s
+	 * for those sent: 0 inserted, 1 duplicate, -1 refused, -2 not sent. */
+	int		*status;
 	size_t		*by_id;		/* item indices sorted by _id */
 	size_t		*by_slug;	/* projects, goals: sorted by slug */
 	size_t		 load_failed;	/* bad files and lines of this kind */
@@ -85,9 +90,8 @@ struct bl {
 	bool		 commit;
 	int		 rc;
 	struct es_error	 err;
+	bool		 synced;	/* entity rows appeared meanwhile */
 	size_t		 entities, files;
-	bool		 cleared;
-	char		*old_identity;
 };
 
 struct mig {
@@ -466,6 +470,7 @@ build(struct mig *m)
 		m->k[k].docs = es_xcalloc(cap[k] ? cap[k] : 1,
 		    sizeof(bson_t *));
 		m->k[k].status = es_xcalloc(cap[k] ? cap[k] : 1, sizeof(int));
+		m->k[k].send = es_xcalloc(cap[k] ? cap[k] : 1, sizeof(size_t));
 	}
 	for (size_t i = 0; i < m->t.nfiles; i++) {
 		struct es_tree_file *f = &m->t.files[i];
@@ -600,9 +605,18 @@ doc_slug(const bson_t *doc)
 
 /* ---- the database ---- */
 
+/* A document no item claimed by _id: an action awaiting its identity. */
+struct spare {
+	bson_t			*doc;
+	struct es_action	 a;	/* decoded */
+	bool			 taken;
+};
+
 struct readctx {
 	struct mig	*m;
 	enum es_kind	 kind;
+	struct spare	*spare;		/* actions */
+	size_t		 nspare, aspare;
 };
 
 /*
@@ -648,12 +662,15 @@ on_read(const bson_t *doc, void *ud)
 	struct readctx *c = ud;
 	struct kindset *ks = &c->m->k[c->kind];
 	struct item *it;
+	struct spare *s;
+	struct es_error e;
 	const char *slug;
 	bson_oid_t id;
 
 	c->m->docs_done++;
 	if ((c->m->docs_done & 1023) == 0)
 		progress(c->m, ES_MIGRATE_READ, c->m->t.nfiles);
+	/* Our own _id: an earlier import, or one that died half-way. */
 	if (doc_id(doc, &id) && (it = find_by_id(ks, &id)) != NULL) {
 		judge(it, c->kind, doc);
 		return 0;
@@ -661,28 +678,118 @@ on_read(const bson_t *doc, void *ud)
 	/* Same slug, other _id: the entity is there under the API's id
 	 * (SPEC 4.17 identity: collection, user, slug); judged after the
 	 * cursor, in case our own _id comes later. */
-	if (c->kind != ES_KIND_ACTION && (slug = doc_slug(doc)) != NULL &&
-	    (it = find_by_slug(ks, slug)) != NULL && it->cand == NULL)
-		it->cand = bson_copy(doc);
+	if (c->kind != ES_KIND_ACTION) {
+		if ((slug = doc_slug(doc)) != NULL &&
+		    (it = find_by_slug(ks, slug)) != NULL && it->cand == NULL)
+			it->cand = bson_copy(doc);
+		return 0;
+	}
+	/* An action under another _id: paired by list and text after the
+	 * cursor. One that cannot be decoded has no identity. */
+	if (c->nspare == c->aspare) {
+		c->aspare = c->aspare ? 2 * c->aspare : 64;
+		c->spare = es_xreallocarray(c->spare, c->aspare,
+		    sizeof(*c->spare));
+	}
+	s = &c->spare[c->nspare];
+	if (es_action_decode(doc, &s->a, &e) < 0) {
+		es_action_release(&s->a);
+		return 0;
+	}
+	s->doc = bson_copy(doc);
+	s->taken = false;
+	c->nspare++;
 	return 0;
 }
 
-static int
-on_dry(const bson_t *doc, void *ud)
+static bool
+spare_taken(size_t ref, void *ud)
 {
-	struct readctx *c = ud;
-	struct kindset *ks = &c->m->k[c->kind];
-	struct item *it = NULL;
-	const char *slug;
-	bson_oid_t id;
+	const struct readctx *c = ud;
 
-	if (doc_id(doc, &id))
-		it = find_by_id(ks, &id);
-	if (it == NULL && c->kind != ES_KIND_ACTION &&
-	    (slug = doc_slug(doc)) != NULL)
-		it = find_by_slug(ks, slug);
-	if (it != NULL)
-		ks->status[it - ks->items] = 1;
+	return c->spare[ref].taken;
+}
+
+/*
+ * Actions the _ids did not pair meet the remaining documents by list and
+ * text (SPEC 4.17), as execsyncd --once pairs lines without a baseline
+ * (es_action_ident_pair()): the n-th such line of an identity the n-th
+ * document, deleted ones included, so nothing the database has, live or
+ * deleted, is inserted again.
+ */
+static void
+pair_actions(struct mig *m, struct readctx *c)
+{
+	struct kindset *ks = &m->k[ES_KIND_ACTION];
+	struct es_action_ident_index ix = ES_ACTION_IDENT_INDEX_INIT;
+
+	for (size_t i = 0; i < c->nspare; i++)
+		es_action_ident_add(&ix, &c->spare[i].a, i);
+	es_action_ident_sort(&ix);
+	for (size_t i = 0; i < ks->n && ix.n > 0; i++) {
+		struct item *it = &ks->items[i];
+		const struct es_tree_file *f = &m->t.files[it->file];
+		struct spare *s;
+		ssize_t j;
+
+		if (it->match != M_NONE)
+			continue;
+		j = es_action_ident_pair(&ix, es_action_list_get(f->list,
+		    it->pos), f->rel, spare_taken, c);
+		if (j < 0)
+			continue;
+		s = &c->spare[ix.v[j].ref];
+		s->taken = true;
+		judge(it, ES_KIND_ACTION, s->doc);
+	}
+	es_action_ident_release(&ix);
+}
+
+/*
+ * What the database already holds of the folder, before anything is
+ * written (SPEC 4.18: a rerun, on any folder state, never duplicates):
+ * one find per collection with items, every document of the user, deleted
+ * ones too. An item is present when a document has its _id (an earlier
+ * import, or one that died half-way), else its identity: the slug for a
+ * project or goal, list and text for an action (the API's documents, a
+ * line edited since, a fresh clone of a synced folder). Present items get
+ * status 1 and are not sent; the rest status 0. With an empty database
+ * each find costs one round trip.
+ */
+static int
+recognise(struct mig *m, struct es_error *err)
+{
+	m->docs_done = 0;
+	for (int k = 0; k < NKINDS; k++) {
+		struct readctx c = { m, kinds[k], NULL, 0, 0 };
+		struct kindset *ks = &m->k[k];
+		int rc = 0;
+
+		if (ks->n == 0)
+			continue;
+		progress(m, ES_MIGRATE_READ, m->t.nfiles);
+		rc = es_store_find(m->store, kinds[k], m->o->user_id, -1,
+		    on_read, &c, err);
+		if (rc == 0 && kinds[k] == ES_KIND_ACTION)
+			pair_actions(m, &c);
+		for (size_t i = 0; i < ks->n; i++) {
+			struct item *it = &ks->items[i];
+
+			if (rc == 0 && it->match == M_NONE && it->cand != NULL)
+				judge(it, kinds[k], it->cand);
+			if (it->cand != NULL)
+				bson_destroy(it->cand);
+			it->cand = NULL;
+			ks->status[i] = it->match == M_NONE ? 0 : 1;
+		}
+		for (size_t i = 0; i < c.nspare; i++) {
+			bson_destroy(c.spare[i].doc);
+			es_action_release(&c.spare[i].a);
+		}
+		free(c.spare);
+		if (rc < 0)
+			return -1;
+	}
 	return 0;
 }
 
@@ -707,28 +814,6 @@ connect_store(struct mig *m, struct es_error *err)
 	return 0;
 }
 
-/* Dry run: which _ids and slugs exist, one find per collection. */
-static int
-dry_run(struct mig *m, struct es_error *err)
-{
-	static const char *const slug_fields[] = { "slug", NULL };
-
-	for (int k = 0; k < NKINDS; k++) {
-		struct readctx c = { m, kinds[k] };
-		struct kindset *ks = &m->k[k];
-
-		for (size_t i = 0; i < ks->n; i++)
-			ks->status[i] = 0;
-		if (ks->n == 0)
-			continue;
-		if (es_store_find_fields(m->store, kinds[k], m->o->user_id,
-		    kinds[k] == ES_KIND_ACTION ? NULL : slug_fields, on_dry, &c,
-		    err) < 0)
-			return -1;
-	}
-	return 0;
-}
-
 static const char *
 item_rel(const struct mig *m, const struct item *it)
 {
@@ -736,92 +821,73 @@ item_rel(const struct mig *m, const struct item *it)
 }
 
 /*
- * Unordered bulk inserts, batch by batch (progress after each). -1 when
- * the connection was lost: what was not sent stays -2 (not sent).
+ * Unordered bulk inserts of the items recognise() did not find (status 0),
+ * batch by batch (progress after each). Their status becomes the
+ * insert's. -1 when the connection was lost: what was not sent gets -2
+ * (not sent).
  */
 static int
 insert_all(struct mig *m, struct es_error *err)
 {
 	size_t batch = m->r->batch_size;
 
-	progress(m, ES_MIGRATE_WRITE, m->t.nfiles);
+	m->docs_done = m->docs_total = 0;
 	for (int k = 0; k < NKINDS; k++) {
 		struct kindset *ks = &m->k[k];
 
-		for (size_t start = 0; start < ks->n; start += batch) {
-			size_t cnt = ks->n - start < batch ? ks->n - start :
-			    batch;
+		ks->nsend = 0;
+		for (size_t i = 0; i < ks->n; i++) {
+			if (ks->status[i] != 0)
+				continue;
+			ks->status[i] = -2;
+			ks->docs[ks->nsend] = ks->items[i].doc;
+			ks->send[ks->nsend++] = i;
+		}
+		m->docs_total += ks->nsend;
+	}
+	progress(m, ES_MIGRATE_WRITE, m->t.nfiles);
+	for (int k = 0; k < NKINDS; k++) {
+		struct kindset *ks = &m->k[k];
+		int *st = es_xcalloc(batch, sizeof(*st));
+
+		for (size_t start = 0; start < ks->nsend; start += batch) {
+			size_t cnt = ks->nsend - start < batch ?
+			    ks->nsend - start : batch;
 			struct es_error e;
 			int rc;
 
 			es_error_clear(&e);
 			rc = es_store_insert_many(m->store, kinds[k],
-			    ks->docs + start, cnt, batch, ks->status + start,
-			    &e);
-			for (size_t i = start; i < start + cnt; i++) {
+			    ks->docs + start, cnt, batch, st, &e);
+			for (size_t j = 0; j < cnt; j++) {
+				struct item *it = &ks->items[ks->send[start +
+				    j]];
 				struct es_error p;
 
-				if (ks->status[i] != -1)
+				ks->status[ks->send[start + j]] = st[j];
+				if (st[j] == 0) {
+					/* Accepted: what was sent. */
+					it->match = M_EQUAL;
+					bson_oid_copy(&it->id, &it->db_id);
+					it->db_created_at = m->now;
+					it->db_updated_at = m->now;
+				}
+				if (st[j] != -1)
 					continue;
-				es_error_set(&p, ES_EDB, item_rel(m,
-				    &ks->items[i]), ks->items[i].line,
-				    "document refused by the database: %s",
-				    e.msg);
+				es_error_set(&p, ES_EDB, item_rel(m, it),
+				    it->line, "document refused by the "
+				    "database: %s", e.msg);
 				add_problem(m->r, &p);
 			}
 			m->docs_done += cnt;
 			progress(m, ES_MIGRATE_WRITE, m->t.nfiles);
 			if (rc < 0) {
+				free(st);
 				*err = e;
 				return -1;
 			}
 		}
-	}
-	return 0;
-}
-
-/*
- * What the database now holds for each item. A document the server
- * accepted is exactly what was sent: known without reading it. Only a
- * collection where some insert was refused as a duplicate (a rerun, a run
- * after a crash, a database that was not empty) is read back, with one
- * find: reading costs about as much as writing (FerretDB 1.24 takes ~1.8 s
- * to return 20,000 actions), so a fresh import must not pay it.
- */
-static int
-read_back(struct mig *m, struct es_error *err)
-{
-	m->docs_done = 0;
-	for (int k = 0; k < NKINDS; k++) {
-		struct readctx c = { m, kinds[k] };
-		struct kindset *ks = &m->k[k];
-		bool dups = false;
-
-		for (size_t i = 0; i < ks->n; i++) {
-			struct item *it = &ks->items[i];
-
-			dups |= ks->status[i] == 1;
-			if (ks->status[i] != 0)
-				continue;
-			it->match = M_EQUAL;
-			bson_oid_copy(&it->id, &it->db_id);
-			it->db_created_at = it->db_updated_at = m->now;
-		}
-		if (!dups)
-			continue;
-		progress(m, ES_MIGRATE_READ, m->t.nfiles);
-		if (es_store_find(m->store, kinds[k], m->o->user_id, -1,
-		    on_read, &c, err) < 0)
-			return -1;
-		for (size_t i = 0; i < ks->n; i++) {
-			struct item *it = &ks->items[i];
-
-			if (it->match == M_NONE && it->cand != NULL)
-				judge(it, kinds[k], it->cand);
-			if (it->cand != NULL)
-				bson_destroy(it->cand);
-			it->cand = NULL;
-		}
+		free(st);
 	}
 	return 0;
 }
@@ -835,31 +901,26 @@ item_problem(struct mig *m, const struct item *it, const char *msg)
 	add_problem(m->r, &p);
 }
 
-/* One item into c, from its insert status and (read) the read-back. */
+/* One item into c, from its status (recognise(), then the insert's). */
 static void
-tally_item(struct mig *m, const struct item *it, int status, bool read,
+tally_item(struct mig *m, const struct item *it, int status,
     struct es_migrate_count *c)
 {
 	switch (status) {
 	case 0:
-		c->inserted++;
-		if (!read || it->match == M_EQUAL)
-			return;
-		/* Inserted, yet read back otherwise: the server changed it
-		 * (say -0.0 to 0). */
-		c->differs++;
-		item_problem(m, it, "the document read back from the "
-		    "database differs from the file");
+		c->inserted++;	/* or, in a dry run, would be */
 		return;
 	case 1:
-		if (read && it->match == M_NONE) {
+		if (it->match == M_NONE) {
+			/* Not there when read, refused when sent. */
 			c->failed++;
-			item_problem(m, it, "duplicate key, but no document "
-			    "of this user has its _id or slug");
+			item_problem(m, it, "refused as a duplicate: a "
+			    "document with its _id or slug appeared during "
+			    "the import; execsyncd --once pairs them");
 			return;
 		}
 		c->present++;
-		if (read && it->match == M_DIFFERS)
+		if (it->match == M_DIFFERS)
 			c->differs++;
 		return;
 	default:
@@ -867,10 +928,9 @@ tally_item(struct mig *m, const struct item *it, int status, bool read,
 	}
 }
 
-/* Per kind: inserted, present, differs, failed from the statuses and the
- * read-back (read: whether there was one). */
+/* Per kind: inserted, present, differs, failed from the statuses. */
 static void
-tally(struct mig *m, bool read)
+tally(struct mig *m)
 {
 	for (int k = 0; k < NKINDS; k++) {
 		struct kindset *ks = &m->k[k];
@@ -878,7 +938,7 @@ tally(struct mig *m, bool read)
 
 		c->failed = ks->load_failed;
 		for (size_t i = 0; i < ks->n; i++)
-			tally_item(m, &ks->items[i], ks->status[i], read, c);
+			tally_item(m, &ks->items[i], ks->status[i], c);
 	}
 }
 
@@ -913,6 +973,65 @@ es_migrate_identity(const char *uri, const char *database,
 	    user_id ? user_id : "");
 	free(red);
 	return out;
+}
+
+/*
+ * SPEC 4.18: a folder whose baseline holds entity rows is synced already,
+ * and importing it again could only add copies of what the sync keeps
+ * (issue 14: an action the API created, or one edited or moved since, has
+ * no _id the import could recompute). The run is refused before anything
+ * is written, dry run included: with this database and user, execsyncd
+ * --once syncs the changes; with another (a typo in --user-id or
+ * --database), execsyncd --once --resync adopts it on purpose. A baseline
+ * without entity rows (an import that died before its one commit, a pass
+ * over an empty folder) is not a synced folder.
+ */
+static int
+check_baseline(struct mig *m, struct es_error *err)
+{
+	struct es_baseline *b;
+	struct stat st;
+	char *old = NULL, *ident;
+	size_t nfiles, nentities;
+	int e;
+
+	if (fstatat(m->root, ES_BASELINE_FILE, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		e = errno;
+		if (e == ENOENT || e == ENOTDIR)
+			return 0;
+		return es_error_set_sys(err, e, ES_BASELINE_FILE,
+		    "cannot read");
+	}
+	if ((b = es_baseline_open_root(m->o->source, err)) == NULL)
+		return -1;
+	if (es_baseline_count(b, &nfiles, &nentities, err) < 0 ||
+	    es_baseline_get_meta(b, "identity", &old, err) < 0) {
+		es_baseline_free(b);
+		return -1;
+	}
+	es_baseline_free(b);
+	if (nentities == 0) {
+		free(old);
+		return 0;
+	}
+	ident = es_migrate_identity(m->o->uri, m->o->database, m->o->user_id);
+	if (old != NULL && strcmp(old, ident) == 0)
+		es_error_set(err, ES_ECONFIG, m->o->source, 0, "already synced "
+		    "with %s (%zu entities in %s): nothing imported; run "
+		    "execsyncd --once to sync changes", ident, nentities,
+		    ES_BASELINE_FILE);
+	else
+		es_error_set(err, ES_ECONFIG, m->o->source, 0, "synced with "
+		    "%s%s%s (%zu entities in %s), not with '%s': nothing "
+		    "imported; check --user-id and --database, or let "
+		    "execsyncd --once --resync adopt the new one on purpose "
+		    "(it matches by identity, creates what the database "
+		    "lacks and deletes nothing)", old ? "'" : "", old ? old :
+		    "a database and user it does not name", old ? "'" : "",
+		    nentities, ES_BASELINE_FILE, ident);
+	free(old);
+	free(ident);
+	return -1;
 }
 
 /*
@@ -989,23 +1108,33 @@ bl_main(void *arg)
 	struct mig *m = bl->m;
 	struct es_baseline *b;
 	struct es_error *err = &bl->err;
-	char *ident = NULL, *old = NULL;
+	char *ident = NULL;
 	bool *ok = NULL, commit = false;
+	size_t nfiles, nentities;
 
 	bl->rc = -1;
 	if ((b = es_baseline_open_root(m->o->source, err)) == NULL)
 		goto wait;
 	if (es_baseline_begin(b, err) < 0)
 		goto wait;
-	ident = es_migrate_identity(m->o->uri, m->o->database, m->o->user_id);
-	if (es_baseline_get_meta(b, "identity", &old, err) < 0)
+	/*
+	 * check_baseline() let the run go on: no entity rows. Were there
+	 * some now, a sync pass wrote them meanwhile: never overwrite it.
+	 * Rows of files alone (say an empty list) are rewritten below.
+	 */
+	if (es_baseline_count(b, &nfiles, &nentities, err) < 0)
 		goto wait;
-	if (old != NULL && strcmp(old, ident) != 0) {
-		/* Rows about another database would mislead the sync. */
-		if (es_baseline_clear(b, err) < 0)
-			goto wait;
-		bl->cleared = true;
+	if (nentities > 0) {
+		bl->synced = true;
+		es_error_set(err, ES_EIO, ES_BASELINE_FILE, 0, "%zu entities "
+		    "were synced while importing: the baseline is left as "
+		    "it is, the first execsyncd --once pairs the documents",
+		    nentities);
+		goto wait;
 	}
+	if (es_baseline_clear(b, err) < 0)
+		goto wait;
+	ident = es_migrate_identity(m->o->uri, m->o->database, m->o->user_id);
 	if (es_baseline_set_meta(b, "identity", ident, err) < 0)
 		goto wait;
 	for (int k = 0; k < NKINDS; k++)
@@ -1077,17 +1206,11 @@ wait:
 fail:
 	bl->rc = commit ? -1 : 0;
 	bl->entities = bl->files = 0;
-	bl->cleared = false;
 	if (b != NULL)
 		es_baseline_rollback(b);
 out:
-	if (bl->cleared) {
-		bl->old_identity = old;
-		old = NULL;
-	}
 	free(ok);
 	free(ident);
-	free(old);
 	es_baseline_free(b);
 	return NULL;
 }
@@ -1138,9 +1261,6 @@ bl_finish(struct mig *m, bool commit, struct es_error *err)
 	m->r->baseline_written = true;
 	m->r->baseline_entities = bl->entities;
 	m->r->baseline_files = bl->files;
-	m->r->baseline_cleared = bl->cleared;
-	m->r->baseline_old_identity = bl->old_identity;
-	bl->old_identity = NULL;
 	return 0;
 }
 
@@ -1153,7 +1273,6 @@ mig_release(struct mig *m)
 
 	/* The baseline thread reads m: it must be done first. */
 	bl_finish(m, false, &ignored);
-	free(m->bl.old_identity);
 	for (int k = 0; k < NKINDS; k++) {
 		struct kindset *ks = &m->k[k];
 
@@ -1165,6 +1284,7 @@ mig_release(struct mig *m)
 		}
 		free(ks->items);
 		free(ks->docs);
+		free(ks->send);
 		free(ks->status);
 		free(ks->by_id);
 		free(ks->by_slug);
@@ -1179,7 +1299,7 @@ mig_release(struct mig *m)
 
 static int
 start(struct mig *m, const struct es_migrate_opts *o,
-    struct es_migrate_result *r, struct es_error *err)
+    struct es_migrate_result *r, bool check, struct es_error *err)
 {
 	memset(m, 0, sizeof(*m));
 	memset(r, 0, sizeof(*r));
@@ -1199,10 +1319,21 @@ start(struct mig *m, const struct es_migrate_opts *o,
 		    "no user id given");
 	if (open_source(o->source, &m->root, err) < 0)
 		return -1;
+	if (check && check_baseline(m, err) < 0)
+		return -1;
 	if (load(m, err) < 0)
 		return -1;
 	build(m);
 	return 0;
+}
+
+/* Every item failed: nothing is known of the database. */
+static void
+all_unsent(struct mig *m)
+{
+	for (int k = 0; k < NKINDS; k++)
+		for (size_t i = 0; i < m->k[k].n; i++)
+			m->k[k].status[i] = -2;
 }
 
 int
@@ -1213,7 +1344,7 @@ es_migrate_run(const struct es_migrate_opts *o, struct es_migrate_result *r,
 	double t0 = mono_ms(), t1;
 	int rc = -1;
 
-	if (start(&m, o, r, err) < 0)
+	if (start(&m, o, r, true, err) < 0)
 		goto out;
 	r->load_ms = mono_ms() - t0;
 	t1 = mono_ms();
@@ -1222,26 +1353,21 @@ es_migrate_run(const struct es_migrate_opts *o, struct es_migrate_result *r,
 		    "no mongodb uri or database given");
 		goto out;
 	}
-	if (connect_store(&m, err) < 0) {
-		tally(&m, false);
+	if (connect_store(&m, err) < 0 || recognise(&m, err) < 0) {
+		all_unsent(&m);
+		tally(&m);
 		goto out;
 	}
+	r->read_ms = mono_ms() - t1;
 	if (o->dry_run) {
-		if (dry_run(&m, err) < 0) {
-			/* Nothing known: every item counts as failed. */
-			for (int k = 0; k < NKINDS; k++)
-				for (size_t i = 0; i < m.k[k].n; i++)
-					m.k[k].status[i] = -2;
-			tally(&m, false);
-			goto out;
-		}
-		tally(&m, false);
-		r->read_ms = mono_ms() - t1;
+		tally(&m);
 		rc = 0;
 		goto out;
 	}
+	t1 = mono_ms();
 	if (es_store_ensure_indexes(m.store, err) < 0) {
-		tally(&m, false);
+		all_unsent(&m);
+		tally(&m);
 		goto out;
 	}
 	r->baseline_path = es_xasprintf("%s/%s", o->source, ES_BASELINE_FILE);
@@ -1256,32 +1382,22 @@ es_migrate_run(const struct es_migrate_opts *o, struct es_migrate_result *r,
 		es_error_set(err, ES_EDB, e.path, 0, "%s; %zu documents not "
 		    "written: rerunning execsync-migrate finishes the job",
 		    e.msg, unsent);
-		tally(&m, false);
+		tally(&m);
 		r->insert_ms = mono_ms() - t1;
 		goto out;
 	}
+	tally(&m);
 	r->insert_ms = mono_ms() - t1;
-	t1 = mono_ms();
-	if (read_back(&m, err) < 0) {
-		struct es_error e = *err;
-
-		es_error_set(err, ES_EDB, e.path, 0, "%s; the documents are "
-		    "written, rerunning execsync-migrate writes the baseline",
-		    e.msg);
-		tally(&m, false);
-		goto out;
-	}
-	tally(&m, true);
-	r->read_ms = mono_ms() - t1;
 	t1 = mono_ms();
 	m.docs_done = m.docs_total;
 	progress(&m, ES_MIGRATE_BASELINE, m.t.nfiles);
 	if (bl_finish(&m, true, err) < 0) {
 		struct es_error e = *err;
 
-		es_error_set(err, e.code, e.path, e.line, "%s; the documents "
-		    "are written, rerunning execsync-migrate writes the "
-		    "baseline", e.msg);
+		if (!m.bl.synced)
+			es_error_set(err, e.code, e.path, e.line, "%s; the "
+			    "documents are written, rerunning "
+			    "execsync-migrate writes the baseline", e.msg);
 		goto out;
 	}
 	r->baseline_ms = mono_ms() - t1;
@@ -1302,7 +1418,6 @@ es_migrate_result_release(struct es_migrate_result *r)
 	free(r->problems);
 	free(r->notes);
 	free(r->baseline_path);
-	free(r->baseline_old_identity);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -1330,7 +1445,7 @@ es_migrate_build_docs(const struct es_migrate_opts *o,
 	int rc = -1;
 
 	memset(d, 0, sizeof(*d));
-	if (start(&m, o, &r, err) < 0)
+	if (start(&m, o, &r, false, err) < 0)
 		goto out;
 	for (int k = 0; k < NKINDS; k++) {
 		struct kindset *ks = &m.k[k];

@@ -9,7 +9,8 @@
  *
  * Exit status: 0 everything imported or already present; 1 some items
  * failed (bad files or lines, refused documents); 2 usage, configuration
- * or connection error (one line on stderr, credentials redacted).
+ * or connection error, or a folder synced already (one line on stderr,
+ * credentials redacted).
  */
 #include <errno.h>
 #include <limits.h>
@@ -44,8 +45,15 @@ static const char help_text[] =
     "Imports every project, goal and action of an execution-system folder\n"
     "into MongoDB once, creates the indexes the sync needs and records the\n"
     "baseline in DIR/.execsync/, so that the first execsyncd pass has\n"
-    "nothing to do. Running it again inserts nothing twice: what is there\n"
-    "already is counted \"already present\".\n"
+    "nothing to do.\n"
+    "\n"
+    "It never stores anything twice. A folder synced already (its baseline\n"
+    "holds entities) is refused with nothing done: run execsyncd --once to\n"
+    "sync its changes; to move it on purpose to another database or user\n"
+    "than its baseline names, run execsyncd --once --resync. Without a\n"
+    "baseline (a fresh clone, an import that died half-way) it first reads\n"
+    "what the database holds and counts \"already present\" every entity\n"
+    "found there: projects and goals by slug, actions by list and text.\n"
     "\n"
     "  --source DIR         the folder (00k-next-actions/, 10k-projects/,\n"
     "                       30k-goals/)\n"
@@ -63,7 +71,8 @@ static const char help_text[] =
     "  --help               this text\n"
     "\n"
     "Exit status: 0 all imported or already present, 1 some items failed,\n"
-    "2 usage, configuration or connection error.\n";
+    "2 usage, configuration or connection error, or a folder synced\n"
+    "already (nothing done).\n";
 
 static const char *const kind_names[3] = { "projects", "goals", "actions" };
 
@@ -289,10 +298,9 @@ print_text(const struct es_config *cfg, const struct es_migrate_result *r,
 	if (r->dry_run)
 		printf("dry run:     nothing was written\n");
 	else if (r->baseline_written)
-		printf("baseline:    %zu entities, %zu files in %s%s\n",
-		    r->baseline_entities, r->baseline_files, r->baseline_path,
-		    r->baseline_cleared ? " (the old one, for another "
-		    "database or user, was cleared)" : "");
+		printf("baseline:    %zu entities, %zu files in %s\n",
+		    r->baseline_entities, r->baseline_files,
+		    r->baseline_path);
 	printf("time:        %.2f s", secs);
 	if (!r->dry_run && secs > 0 && tot.inserted > 0)
 		printf(" (%.0f documents inserted per second)",
@@ -360,11 +368,10 @@ print_json(const struct es_config *cfg, const struct es_migrate_result *r,
 	if (r->dry_run || !r->baseline_written)
 		json_object_set_new(o, "baseline", json_null());
 	else
-		json_object_set_new(o, "baseline", json_pack("{s:s, s:I, s:I, "
-		    "s:b}", "path", r->baseline_path,
+		json_object_set_new(o, "baseline", json_pack("{s:s, s:I, s:I}",
+		    "path", r->baseline_path,
 		    "entities", (json_int_t)r->baseline_entities,
-		    "files", (json_int_t)r->baseline_files,
-		    "cleared", r->baseline_cleared));
+		    "files", (json_int_t)r->baseline_files));
 	json_object_set_new(o, "seconds", json_real(secs));
 	json_object_set_new(o, "ms", json_pack("{s:f, s:f, s:f, s:f}",
 	    "load", r->load_ms, "insert", r->insert_ms, "read", r->read_ms,
@@ -419,10 +426,6 @@ main(int argc, char **argv)
 	es_error_clear(&err);
 	rc = es_migrate_run(&o, &r, &err);
 	es_progress_free(bar);
-	if (r.baseline_cleared)
-		es_log(ES_LOG_INFO, "migrate", "%s: the baseline was for '%s'; "
-		    "cleared, now for this database and user",
-		    r.baseline_path, r.baseline_old_identity);
 	tot = es_migrate_total(&r);
 	if (rc < 0) {
 		es_error_format(&err, msg, sizeof(msg));

@@ -107,6 +107,16 @@ put_str(const char *root, const char *rel, const char *s)
 	put_file(root, rel, s, strlen(s));
 }
 
+/* Removes root's .execsync/: the folder as a fresh clone has it. */
+static void
+forget_baseline(const char *root)
+{
+	char *dir = es_xasprintf("%s/%s", root, ES_BASELINE_DIR);
+
+	es_itest_rm_rf(dir);
+	free(dir);
+}
+
 /* Runs execsync-migrate with --source, --mongodb-uri, --user-id and
  * --database from t, then extra (NULL-terminated). */
 static int
@@ -792,8 +802,12 @@ test_migrate_counts(void **state)
 	es_itest_end(&t);
 }
 
-/* A second run inserts nothing: all "already present", exit 0, the
- * database byte for byte unchanged (updated_at included). */
+/*
+ * A second run on the synced folder is refused: exit 2, nothing written
+ * (SPEC 4.18). Without its baseline (a fresh clone) it inserts nothing:
+ * all "already present", exit 0, the database byte for byte unchanged
+ * (updated_at included).
+ */
 static void
 test_migrate_second_run(void **state)
 {
@@ -815,6 +829,21 @@ test_migrate_second_run(void **state)
 	json_decref(j);
 	dump(&t, false, &before);
 
+	es_buf_reset(&err);
+	j = migrate_json(&t, tree, NULL, &status, &err);
+	assert_int_equal(status, 2);
+	assert_non_null(strstr(err.buf, "already synced with"));
+	assert_non_null(strstr(err.buf, "(572 entities in " ES_BASELINE_FILE
+	    "): nothing imported; run execsyncd --once to sync changes"));
+	assert_int_equal(jcount(j, "total", "inserted"), 0);
+	assert_int_equal(json_integer_value(json_object_get(j,
+	    "round_trips")), 0);
+	json_decref(j);
+	dump(&t, false, &after);
+	assert_bson_equal(&before, &after);
+	bson_destroy(&after);
+
+	forget_baseline(tree);
 	j = migrate_json(&t, tree, NULL, &status, &err);
 	if (status != 0)
 		fail_msg("second run: exit %d: %s", status, err.buf);
@@ -826,14 +855,18 @@ test_migrate_second_run(void **state)
 		    jcount(j, kind_keys[k], "found"));
 	}
 	assert_int_equal(jcount(j, "total", "already_present"), 572);
-	/* Reading back what is there: still within the budget. */
+	/* Reading what is there: still within the budget. */
 	assert_true(json_integer_value(json_object_get(j, "round_trips")) <=
 	    json_integer_value(json_object_get(j, "round_trips_limit")));
+	/* Every entity got its baseline row back. */
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(j,
+	    "baseline"), "entities")), 572);
 	json_decref(j);
 	dump(&t, false, &after);
 	assert_bson_equal(&before, &after);
 
 	/* The table for people says the same. */
+	forget_baseline(tree);
 	status = migrate(&t, tree, NULL, &out, &err);
 	assert_int_equal(status, 0);
 	assert_non_null(strstr(out.buf, "already present"));
@@ -848,8 +881,10 @@ test_migrate_second_run(void **state)
 
 /*
  * Killed half-way (SIGKILL mid-run, the database neither empty nor full),
- * then rerun: the same end state as one clean run into another database
- * (created_at/updated_at aside), exit 0, nothing duplicated.
+ * then rerun: the baseline the killed run left has no entity rows, so the
+ * rerun is no "synced folder"; it ends in the same state as one clean run
+ * into another database (created_at/updated_at aside), exit 0, nothing
+ * duplicated.
  */
 static void
 test_migrate_killed_and_rerun(void **state)
@@ -938,16 +973,17 @@ test_migrate_killed_and_rerun(void **state)
 	    (size_t)count);
 	assert_int_equal(jcount(j, "total", "failed"), 0);
 	assert_int_equal(jcount(j, "total", "differs"), 0);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(j,
+	    "baseline"), "entities")), total);
 	json_decref(j);
 	assert_int_equal(db_total(&t), (int64_t)total);
 
-	/* One clean run elsewhere: the same documents. */
+	/* One clean run elsewhere (the folder as a fresh clone has it): the
+	 * same documents. */
+	forget_baseline(tree);
 	j = migrate_json(&clean, tree, NULL, &status, &err);
 	assert_int_equal(status, 0);
 	assert_int_equal(jcount(j, "total", "inserted"), total);
-	/* The baseline belonged to the other database: cleared. */
-	assert_true(json_is_true(json_object_get(json_object_get(j,
-	    "baseline"), "cleared")));
 	json_decref(j);
 	dump(&t, true, &a);
 	dump(&clean, true, &b);
@@ -961,7 +997,8 @@ test_migrate_killed_and_rerun(void **state)
 }
 
 /* --dry-run reads everything, says what would be inserted, writes
- * nothing: no document, no index, no baseline. */
+ * nothing: no document, no index, no baseline; on a synced folder it is
+ * refused as the real run is. */
 static void
 test_migrate_dry_run(void **state)
 {
@@ -1000,10 +1037,17 @@ test_migrate_dry_run(void **state)
 	assert_non_null(strstr(out.buf, "dry run:     nothing was written"));
 	assert_int_equal(db_total(&t), 0);
 
-	/* After the real run, a dry run sees everything present. */
+	/* After the real run, a dry run is refused as a rerun would be. */
 	j = migrate_json(&t, tree, NULL, &status, &err);
 	assert_int_equal(status, 0);
 	json_decref(j);
+	es_buf_reset(&err);
+	j = migrate_json(&t, tree, dry, &status, &err);
+	assert_int_equal(status, 2);
+	assert_non_null(strstr(err.buf, "already synced with"));
+	json_decref(j);
+	/* Without the baseline, it sees everything present. */
+	forget_baseline(tree);
 	j = migrate_json(&t, tree, dry, &status, &err);
 	assert_int_equal(status, 0);
 	assert_int_equal(jcount(j, "total", "would_insert"), 0);
@@ -1073,7 +1117,9 @@ test_migrate_bad_files(void **state)
 	assert_int_equal(x.nprojects, 40);
 	assert_int_equal(x.nactions, 300);
 
-	/* JSON: each problem with path and line, counted failed. */
+	/* JSON (the baseline gone, or the run is refused): each problem
+	 * with path and line, counted failed. */
+	forget_baseline(tree);
 	j = migrate_json(&t, tree, NULL, &status, &err);
 	assert_int_equal(status, 1);
 	probs = json_object_get(j, "problems");
@@ -1419,6 +1465,7 @@ test_migrate_existing_database(void **state)
 	{
 		struct es_buf out = ES_BUF_INIT;
 
+		forget_baseline(tree);
 		status = migrate(&t, tree, NULL, &out, &err);
 		assert_int_equal(status, 0);
 		assert_non_null(strstr(out.buf, "differs:     1 already in "

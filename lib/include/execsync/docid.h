@@ -1,9 +1,10 @@
 /*
  * Deterministic document ids for the one-time import (execsync-migrate):
- * the same entity of the same user always gets the same ObjectId. A rerun,
- * or a run after a crash half-way, then sends the same _ids again and the
- * server refuses the copies (duplicate key, code 11000): they are counted
- * "already present" without any query per document.
+ * the same entity of the same user always gets the same ObjectId. A run
+ * after a crash half-way then finds the documents the first one wrote by
+ * their _ids and sends only the rest; a copy sent anyway (a document
+ * written meanwhile) is refused by the server as a duplicate key (code
+ * 11000), never stored twice.
  *
  * The 12 bytes are a valid ObjectId as every driver and the API see it:
  *

@@ -5,34 +5,42 @@
  * benchmark run the same code.
  *
  * What a run does:
+ *  0. refuse a folder that is synced already (SPEC 4.18): its baseline
+ *     (<source>/.execsync/baseline.sqlite) holds entity rows. With this
+ *     database and user, execsyncd --once syncs its changes; with another
+ *     (its meta "identity" differs: a typo in --user-id), execsyncd --once
+ *     --resync adopts it on purpose. ES_ECONFIG, nothing read from the
+ *     database, nothing written. A baseline with no entity rows (an import
+ *     that died before its one commit) does not count;
  *  1. scan and parse the whole folder (tree.h); a bad file or line is a
  *     problem (`path:line: reason`) and is skipped, the rest goes on;
  *  2. give every entity its slug (the file's; a slug already taken in the
  *     collection by a file earlier in path order gets -2, -3, ...) and a
- *     deterministic _id (docid.h), so a rerun or a run after a crash sends
- *     the same _ids and the copies are refused as duplicates: "already
- *     present", never stored twice, no query per document;
- *  3. create the indexes the sync needs (es_store_ensure_indexes());
- *  4. insert per collection, unordered, in batches: ceil(N / batch) round
- *     trips;
- *  5. learn what the database holds for every entity: a document the
- *     server accepted is what was sent; a collection where some insert was
- *     refused as a duplicate is read back with one find (a large
- *     batchSize), matching documents by _id, else by slug (SPEC 4.17
- *     identity), and comparing meanings;
+ *     deterministic _id (docid.h), so a run after a crash sends the same
+ *     _ids;
+ *  3. read what the database holds, one find per collection (every
+ *     document of the user, deleted ones too), and recognise the entities
+ *     already there: by _id (an earlier run that died half-way), else by
+ *     identity (SPEC 4.17): a project's or goal's slug, an action's list
+ *     and text (action-ident.h, as execsyncd --once pairs them without a
+ *     baseline: the API's documents, lines edited since, a fresh clone).
+ *     Those are "already present", compared by meaning, and never sent;
+ *  4. create the indexes the sync needs (es_store_ensure_indexes());
+ *  5. insert the others per collection, unordered, in batches:
+ *     ceil(N / batch) round trips; a document the server accepted is what
+ *     was sent;
  *  6. write the per-machine baseline in one transaction: an entity row for
  *     every entity whose document means what the file means, a file row
  *     (stat data, raw fingerprint) for every file whose entities all got
- *     one and which had no problem. A document that differs (the database
- *     was not empty, or the API changed it since an earlier run) gets no
- *     row: the first sync pass resolves it (SPEC 4.17).
- * Round trips: at most ceil(N / batch) + 20 for N documents (a ping, five
- * createIndexes, the inserts, and on a rerun about N / 10000 + 2 per
- * collection read back).
+ *     one and which had no problem. A document that differs (the API
+ *     changed it, or it is deleted) gets no row: the first sync pass
+ *     resolves it (SPEC 4.17).
+ * Round trips: at most ceil(N / batch) + 20 for N documents (a ping, the
+ * reads: one per collection with entities, plus about N / 10000 for what
+ * the database holds, five createIndexes, the inserts).
  *
- * --dry-run (opts.dry_run): steps 1 and 2, then one find per collection
- * for _id and slug only, to tell what would be inserted; writes nothing,
- * neither to the database nor to the baseline.
+ * --dry-run (opts.dry_run): steps 0 to 3; writes nothing, neither to the
+ * database nor to the baseline.
  *
  * Blocks (files, network, SQLite): not for an event loop thread. While
  * the inserts run, a thread of its own writes the baseline (joined before
@@ -53,13 +61,13 @@
 #define ES_MIGRATE_BATCH_DEFAULT	1000
 /* MongoDB's maxWriteBatchSize: one insert command holds at most this. */
 #define ES_MIGRATE_BATCH_MAX		100000
-/* batchSize of the read-back finds. */
+/* batchSize of the finds that read what the database holds. */
 #define ES_MIGRATE_READ_BATCH		10000
 
 enum es_migrate_phase {
 	ES_MIGRATE_SCAN,	/* files_done of files_total read */
 	ES_MIGRATE_WRITE,	/* docs_done of docs_total sent */
-	ES_MIGRATE_READ,	/* docs_done documents read back */
+	ES_MIGRATE_READ,	/* docs_done documents read */
 	ES_MIGRATE_BASELINE,	/* writing the baseline */
 };
 
@@ -88,8 +96,8 @@ struct es_migrate_opts {
 
 /*
  * Per kind. found = inserted + present + failed. Dry run: inserted means
- * "would be inserted". differs counts the present ones (and, rarely,
- * inserted ones read back different) that got no baseline row.
+ * "would be inserted". differs counts the present ones whose document
+ * means something else, or is deleted: they get no baseline row.
  */
 struct es_migrate_count {
 	size_t	 found;
@@ -114,8 +122,6 @@ struct es_migrate_result {
 	bool			 dry_run;
 	/* Baseline (not in a dry run). */
 	bool			 baseline_written;
-	bool			 baseline_cleared;	/* was for another */
-	char			*baseline_old_identity;	/* that one; malloc'd */
 	size_t			 baseline_entities, baseline_files;
 	char			*baseline_path;		/* malloc'd or NULL */
 	/* Milliseconds per step, for people and benchmarks. */
@@ -129,12 +135,15 @@ struct es_migrate_result {
  * it could not (exit status 2):
  *	ES_ECONFIG	missing options, a source that is not an
  *			execution-system folder (none of 00k-next-actions,
- *			10k-projects, 30k-goals), a URI libmongoc refuses
+ *			10k-projects, 30k-goals), a URI libmongoc refuses,
+ *			a folder synced already (step 0: the message says
+ *			with which identity and what to run instead)
  *	ES_EDB		the server cannot be reached, or the connection was
  *			lost mid-run: the documents not sent are counted
  *			failed and the message says that rerunning finishes
  *			the job
- *	ES_EIO		the folder or the baseline cannot be read or written
+ *	ES_EIO		the folder or the baseline cannot be read or
+ *			written
  * Either way *r (which need not be initialised) holds what was counted and
  * must be released with es_migrate_result_release(). The caller must have
  * called es_store_global_init(). Credentials never appear in err or r.
@@ -166,8 +175,9 @@ void	es_migrate_docs_release(struct es_migrate_docs *d);
  * Who a baseline belongs to (its meta "identity"): the URI's scheme and
  * hosts (no user name, password or options), the database and the user:
  *	mongodb://127.0.0.1:27017/execution_system user_id=ana
- * A baseline recorded for another identity describes another database and
- * is cleared before the import writes its own. malloc'd.
+ * A baseline recorded for another identity describes another database:
+ * es_migrate_run() refuses to import into a folder whose baseline holds
+ * entity rows, whichever identity it records. malloc'd.
  */
 char	*es_migrate_identity(const char *uri, const char *database,
 	    const char *user_id);
