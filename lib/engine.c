@@ -658,6 +658,7 @@ find_cand(struct eng *g, const size_t *cand, size_t n, enum es_kind kind,
     const char *slug)
 {
 	size_t lo = 0, hi = n;
+	ssize_t del = -1;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
@@ -671,7 +672,7 @@ find_cand(struct eng *g, const size_t *cand, size_t n, enum es_kind kind,
 			hi = mid;
 	}
 	/* A live document before a soft-deleted one with the same slug. */
-	for (ssize_t del = -1; lo < n; lo++) {
+	for (; lo < n; lo++) {
 		const struct ent *c = &g->ents[cand[lo]];
 
 		if (c->kind != kind || strcmp(c->db.slug, slug) != 0)
@@ -683,7 +684,7 @@ find_cand(struct eng *g, const size_t *cand, size_t n, enum es_kind kind,
 		if (del < 0)
 			del = (ssize_t)cand[lo];
 	}
-	return -1;
+	return del;
 }
 
 static void
