@@ -27,6 +27,7 @@
 #include "execsync/docid.h"
 #include "execsync/fingerprint.h"
 #include "execsync/layout.h"
+#include "execsync/lock.h"
 #include "execsync/log.h"
 #include "execsync/migrate.h"
 #include "execsync/slug.h"
@@ -103,6 +104,7 @@ struct mig {
 	bool				*file_ok;	/* may get a file row */
 	struct kindset			 k[NKINDS];
 	struct es_store			*store;
+	struct es_lock			*lock;	/* the root's (lock.h) */
 	int64_t				 now;
 	size_t				 docs_total, docs_done;
 	struct bl			 bl;	/* the baseline writer */
@@ -1273,6 +1275,7 @@ mig_release(struct mig *m)
 
 	/* The baseline thread reads m: it must be done first. */
 	bl_finish(m, false, &ignored);
+	es_lock_release(m->lock);
 	for (int k = 0; k < NKINDS; k++) {
 		struct kindset *ks = &m->k[k];
 
@@ -1297,6 +1300,34 @@ mig_release(struct mig *m)
 		close(m->root);
 }
 
+/*
+ * One execsync process per root (lock.h): an import beside a running pass
+ * would write the baseline under it. A dry run writes nothing and needs
+ * no lock.
+ */
+static int
+take_lock(struct mig *m, struct es_error *err)
+{
+	pid_t holder;
+
+	switch (es_lock_take(m->root, &m->lock, &holder, err)) {
+	case ES_LOCK_TAKEN:
+		return 0;
+	case ES_LOCK_HELD:
+		if (holder > 0)
+			return es_error_set(err, ES_EBUSY, m->o->source, 0,
+			    "held by another execsync process (pid %ld): "
+			    "nothing imported, try again when it is done",
+			    (long)holder);
+		return es_error_set(err, ES_EBUSY, m->o->source, 0, "held by "
+		    "another execsync process: nothing imported, try again "
+		    "when it is done");
+	case ES_LOCK_ERROR:
+	default:
+		return -1;
+	}
+}
+
 static int
 start(struct mig *m, const struct es_migrate_opts *o,
     struct es_migrate_result *r, bool check, struct es_error *err)
@@ -1318,6 +1349,8 @@ start(struct mig *m, const struct es_migrate_opts *o,
 		return es_error_set(err, ES_ECONFIG, NULL, 0,
 		    "no user id given");
 	if (open_source(o->source, &m->root, err) < 0)
+		return -1;
+	if (check && !o->dry_run && take_lock(m, err) < 0)
 		return -1;
 	if (check && check_baseline(m, err) < 0)
 		return -1;

@@ -430,7 +430,7 @@ main(int argc, char **argv)
 	if (rc < 0) {
 		es_error_format(&err, msg, sizeof(msg));
 		error = msg;
-		status = 2;
+		status = err.code == ES_EBUSY ? 75 : 2;
 	} else
 		status = tot.failed > 0 || r.nproblems > 0 ? 1 : 0;
 

@@ -9,13 +9,16 @@
  */
 #include "sync-world.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
 #include "execsync/baseline.h"
+#include "execsync/lock.h"
 #include "execsync/migrate.h"
 #include "execsync/xmalloc.h"
 
@@ -503,7 +506,37 @@ test_rerun_other_user_refused(void **state)
 	w_end(&w);
 }
 
+/* A root another execsync process holds: nothing imported, exit 75. */
+static void
+test_rerun_held_root_75(void **state)
+{
+	struct world w;
+	struct es_lock *l = NULL;
+	struct es_error e;
+	pid_t holder;
+	char *pid;
+	int fd;
+
+	(void)state;
+	w_begin(&w, "mr_held");
+	put(&w, PHONE, "# @phone\n\n- [ ] Ring Bob\n");
+	fd = open(w.root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(es_lock_take(fd, &l, &holder, &e), ES_LOCK_TAKEN);
+	assert_int_equal(mig(&w, w.root, NULL, NULL, NULL), 75);
+	pid = es_xasprintf("(pid %ld)", (long)getpid());
+	assert_true(contains(w.err.buf, pid));
+	assert_int_equal(count_docs(&w, "actions"), 0);
+	es_lock_release(l);
+	assert_int_equal(mig(&w, w.root, NULL, NULL, NULL), 0);
+	assert_int_equal(count_docs(&w, "actions"), 1);
+	free(pid);
+	close(fd);
+	w_end(&w);
+}
+
 static const struct CMUnitTest tests[] = {
+	cmocka_unit_test(test_rerun_held_root_75),
 	cmocka_unit_test(test_rerun_synced_folder_refused),
 	cmocka_unit_test(test_rerun_fresh_clone_recognises),
 	cmocka_unit_test(test_rerun_fresh_clone_differs_settled),
