@@ -9,7 +9,6 @@
 
 #include <unicase.h>
 #include <unictype.h>
-#include <uninorm.h>
 #include <unistr.h>
 
 #include "execsync/buf.h"
@@ -17,39 +16,43 @@
 #include "execsync/slug.h"
 #include "execsync/xmalloc.h"
 
+#define CAPITAL_SIGMA	"\xce\xa3"	/* U+03A3 */
+#define SMALL_SIGMA	"\xcf\x83"	/* U+03C3 */
+#define FINAL_SIGMA	"\xcf\x82"	/* U+03C2 */
+
 /*
  * Python's str.isspace(), which is what "\s" matches in the API's regular
- * expressions: bidirectional class WS, B or S, or category Zs. Note
- * U+001C..U+001F are whitespace to Python.
+ * expressions (and what str.strip() strips): bidirectional class WS, B or
+ * S, or category Zs. So U+001C..U+001F and U+0085 are whitespace to Python,
+ * U+200B and U+FEFF are not. libunistring 1.0 and Python 3.11 both have
+ * Unicode 14.0.0; tests/unit/slug-table checks every code point.
  */
 static bool
 is_py_space(ucs4_t c)
 {
-	if (c >= 0x09 && c <= 0x0d)
-		return true;
-	if (c >= 0x1c && c <= 0x20)
-		return true;
+	int bidi;
+
 	if (c < 0x80)
-		return false;
-	if (c == 0x85 || c == 0xa0 || c == 0x1680)
-		return true;
-	if (c >= 0x2000 && c <= 0x200a)
-		return true;
-	return c == 0x2028 || c == 0x2029 || c == 0x202f || c == 0x205f ||
-	    c == 0x3000;
+		return (c >= 0x09 && c <= 0x0d) || (c >= 0x1c && c <= 0x20);
+	bidi = uc_bidi_category(c);
+	return bidi == UC_BIDI_WS || bidi == UC_BIDI_B || bidi == UC_BIDI_S ||
+	    uc_is_general_category(c, UC_CATEGORY_Zs);
 }
 
 /*
- * Python's "\w" on str: str.isalnum() (letters L*, and the numeric
- * characters, which are N* plus CJK ideographs that are L* anyway) or '_'.
- * Combining marks (M*) are not word characters.
+ * Python's "\w" on str, less '_' (a separator here): str.isalnum(), that is
+ * a letter (Lu Ll Lt Lm Lo) or a character with a numeric type. Under
+ * Unicode 14.0.0 the characters with a numeric type that are not letters
+ * are exactly N* (Nd, Nl, No: ², ①, Ⅻ, ½ ...); the CJK numerals with a
+ * value (一, 兆) are Lo. Marks (M*), so a decomposed accent, are not word
+ * characters.
  */
 static bool
 is_py_word(ucs4_t c)
 {
 	if (c < 0x80)
 		return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '_';
+		    (c >= '0' && c <= '9');
 	return uc_is_general_category(c, UC_CATEGORY_L) ||
 	    uc_is_general_category(c, UC_CATEGORY_N);
 }
@@ -68,14 +71,16 @@ oom(void)
 }
 
 /*
- * A copy of s without its invalid UTF-8 bytes: a title the API could never
- * have stored (its strings are Unicode), so dropping them like punctuation
- * is the nearest meaning.
+ * A copy of the n bytes at s with each byte that is not part of valid
+ * UTF-8 replaced by U+FFFD, as Python's s.decode("utf-8", "replace") does
+ * (it gives one U+FFFD per maximal bad sequence, we one per byte: the same
+ * slug, as U+FFFD is dropped and is neither cased nor case-ignorable).
  */
 static uint8_t *
-utf8_clean(const uint8_t *s, size_t n, size_t *outlen)
+utf8_replace(const uint8_t *s, size_t n, size_t *outlen)
 {
-	uint8_t *out = es_xmalloc(n + 1);
+	static const uint8_t fffd[] = { 0xef, 0xbf, 0xbd };
+	uint8_t *out = es_xmalloc(3 * n + 1);
 	size_t i = 0, o = 0;
 
 	while (i < n) {
@@ -83,6 +88,8 @@ utf8_clean(const uint8_t *s, size_t n, size_t *outlen)
 		int k = u8_mbtoucr(&c, s + i, n - i);
 
 		if (k < 0) {
+			memcpy(out + o, fffd, sizeof(fffd));
+			o += sizeof(fffd);
 			i++;
 			continue;
 		}
@@ -94,71 +101,114 @@ utf8_clean(const uint8_t *s, size_t n, size_t *outlen)
 	return out;
 }
 
+/*
+ * Whether the capital sigma at byte at of the n bytes at s lower-cases to
+ * the final form, as Python's str.lower() decides it (handle_capital_sigma()
+ * in Objects/unicodeobject.c): skipping case-ignorable characters, a cased
+ * character comes before it and none comes after. A character both cased
+ * and case-ignorable (U+0345, U+02B0) is skipped. u8_tolower()'s own
+ * Final_Sigma decides these, and an apostrophe, otherwise (its casing
+ * context has a case-ignorable set of its own), so it never sees a capital
+ * sigma; the Case_Ignorable and Cased properties of unictype are Python's.
+ */
+static bool
+sigma_is_final(const uint8_t *s, size_t n, size_t at)
+{
+	const uint8_t *p = s + at;
+	ucs4_t c = 0;
+	size_t i;
+
+	while ((p = u8_prev(&c, p, s)) != NULL &&
+	    uc_is_property_case_ignorable(c))
+		;
+	if (p == NULL || !uc_is_property_cased(c))
+		return false;
+	for (i = at + sizeof(CAPITAL_SIGMA) - 1; i < n;) {
+		int k = u8_mbtouc_unsafe(&c, s + i, n - i);
+
+		if (!uc_is_property_case_ignorable(c))
+			return !uc_is_property_cased(c);
+		i += (size_t)k;
+	}
+	return true;
+}
+
+/*
+ * str.lower() of the n bytes at s (valid UTF-8) into out: libunistring's
+ * full lower-casing (the unconditional special casings, 'İ' -> "i̇"; no
+ * language, no normalisation) between capital sigmas, and each capital
+ * sigma as sigma_is_final() says.
+ */
+static void
+py_lower(const uint8_t *s, size_t n, struct es_buf *out)
+{
+	size_t i = 0;
+
+	/* In valid UTF-8, CE A3 is always U+03A3 (CE never continues). */
+	while (i < n) {
+		const uint8_t *sig = memmem(s + i, n - i, CAPITAL_SIGMA,
+		    sizeof(CAPITAL_SIGMA) - 1);
+		size_t end = sig != NULL ? (size_t)(sig - s) : n;
+
+		if (end > i) {
+			size_t llen = 0;
+			uint8_t *low = u8_tolower(s + i, end - i, NULL, NULL,
+			    NULL, &llen);
+
+			if (low == NULL)
+				oom();
+			es_buf_add(out, low, llen);
+			free(low);
+		}
+		if (sig == NULL)
+			break;
+		es_buf_addstr(out, sigma_is_final(s, n, end) ? FINAL_SIGMA :
+		    SMALL_SIGMA);
+		i = end + sizeof(CAPITAL_SIGMA) - 1;
+	}
+}
+
+/*
+ * The API's four steps in one pass over text.lower(): strip(), drop what is
+ * not \w, \s or '-', turn runs of [\s_-] into '-', strip '-'. A separator is
+ * written only when a word character follows it, which strips both ends;
+ * a dropped character does not end a run ("a - ! - b" is "a-b").
+ */
 char *
 es_slugify(const char *s, size_t len)
 {
 	const uint8_t *in = (const uint8_t *)s;
-	uint8_t *clean = NULL, *norm = NULL, *low = NULL;
-	size_t n = len, nlen = 0, llen = 0, i;
-	struct es_buf b = ES_BUF_INIT;
-	bool in_sep = false;
-	size_t start, end;
-	char *ret;
+	uint8_t *fixed = NULL;
+	size_t n = len, i;
+	struct es_buf low = ES_BUF_INIT, b = ES_BUF_INIT;
+	bool sep = false;
 
 	if (len == 0)
 		return es_xstrdup("");
 	if (u8_check(in, n) != NULL) {
-		clean = utf8_clean(in, n, &n);
-		in = clean;
-		if (n == 0) {
-			free(clean);
-			return es_xstrdup("");
-		}
+		fixed = utf8_replace(in, n, &n);
+		in = fixed;
 	}
-	/* The API's order: NFKC first, then lower(), then the filters. */
-	norm = u8_normalize(UNINORM_NFKC, in, n, NULL, &nlen);
-	if (norm == NULL)
-		oom();
-	low = u8_tolower(norm, nlen, NULL, NULL, NULL, &llen);
-	if (low == NULL)
-		oom();
-
-	es_buf_grow(&b, llen);
-	for (i = 0; i < llen;) {
+	py_lower(in, n, &low);
+	es_buf_grow(&b, low.len);
+	for (i = 0; i < low.len;) {
 		ucs4_t c;
-		int k = u8_mbtouc_unsafe(&c, low + i, llen - i);
+		int k = u8_mbtouc_unsafe(&c, (const uint8_t *)low.buf + i,
+		    low.len - i);
 
-		if (k <= 0)
-			break;
-		if (is_py_word(c)) {
-			es_buf_add(&b, low + i, (size_t)k);
-			in_sep = false;
-		} else if (c == '-' || is_py_space(c)) {
-			/*
-			 * Dropped characters do not end a run: "a - ! - b"
-			 * is "a -  - b" after the drop, so "a-b".
-			 */
-			if (!in_sep)
+		if (c == '-' || c == '_' || is_py_space(c))
+			sep = true;
+		else if (is_py_word(c)) {
+			if (sep && b.len > 0)
 				es_buf_addch(&b, '-');
-			in_sep = true;
+			sep = false;
+			es_buf_add(&b, low.buf + i, (size_t)k);
 		}
 		i += (size_t)k;
 	}
-
-	/* strip("-_") */
-	start = 0;
-	end = b.len;
-	while (start < end && (b.buf[start] == '-' || b.buf[start] == '_'))
-		start++;
-	while (end > start && (b.buf[end - 1] == '-' || b.buf[end - 1] == '_'))
-		end--;
-	ret = es_xmemdup(b.buf + start, end - start);
-
-	es_buf_release(&b);
-	free(low);
-	free(norm);
-	free(clean);
-	return ret;
+	es_buf_release(&low);
+	free(fixed);
+	return es_buf_detach(&b, NULL);
 }
 
 /* True when the n bytes at s are valid UTF-8 without control characters. */
@@ -180,52 +230,59 @@ utf8_no_controls(const char *s, size_t n)
 	return true;
 }
 
-bool
-es_slug_is_safe(const char *s)
+/*
+ * One path component of at most max bytes: not empty, valid UTF-8, no '/',
+ * '\\' or control characters, not starting with '.' (which also rules out
+ * "." and "..": no hidden files, no way up).
+ */
+static bool
+name_is_safe(const char *s, size_t max)
 {
 	size_t n;
 
 	if (s == NULL)
 		return false;
 	n = strlen(s);
-	if (n == 0 || n > ES_SLUG_MAX)
-		return false;
-	/* Also rules out "." and "..": no hidden files, no way up. */
-	if (s[0] == '.')
+	if (n == 0 || n > max || s[0] == '.')
 		return false;
 	if (strchr(s, '/') != NULL || strchr(s, '\\') != NULL)
 		return false;
 	return utf8_no_controls(s, n);
 }
 
+bool
+es_slug_is_safe(const char *s)
+{
+	return name_is_safe(s, ES_SLUG_MAX);
+}
+
 char *
 es_area_dirname(const char *area, struct es_error *err)
 {
 	char *slug = NULL;
+	size_t n;
 
-	if (area == NULL || area[0] == '\0') {
-		es_error_set(err, ES_EUNSAFE, NULL, 0, "unsafe area ''");
-		goto out;
-	}
+	if (area == NULL)
+		area = "";
+	n = strlen(area);
 	/*
 	 * SPEC 4.11: a value that looks like a path is reported, not quietly
-	 * turned into a harmless slug ("/etc" would slugify to "etc").
+	 * turned into a harmless slug ("/etc" would slugify to "etc"). Bytes
+	 * that are not UTF-8 are not an area the API could hold: reported
+	 * too, rather than a folder named from a guess. Whitespace and
+	 * control characters are the slug's business ("a\tb" is "a-b").
 	 */
-	if (area[0] == '.' || strchr(area, '/') != NULL ||
-	    strchr(area, '\\') != NULL ||
-	    !utf8_no_controls(area, strlen(area))) {
+	if (strchr(area, '/') == NULL && strchr(area, '\\') == NULL &&
+	    u8_check((const uint8_t *)area, n) == NULL) {
+		slug = es_slugify(area, n);
+		if (!name_is_safe(slug, ES_NAME_MAX)) {
+			free(slug);
+			slug = NULL;
+		}
+	}
+	if (slug == NULL)
 		es_error_set(err, ES_EUNSAFE, NULL, 0, "unsafe area '%s'",
 		    area);
-		goto out;
-	}
-	slug = es_slugify(area, strlen(area));
-	if (!es_slug_is_safe(slug)) {
-		es_error_set(err, ES_EUNSAFE, NULL, 0, "unsafe area '%s'",
-		    area);
-		free(slug);
-		slug = NULL;
-	}
-out:
 	return slug;
 }
 

@@ -51,16 +51,24 @@ function usage(msg) { return new PeerError(2, msg); }
 function notFound(msg) { return new PeerError(1, 'not found: ' + msg); }
 
 /*
- * The API's Python slugify (Django's, allow_unicode): NFKC, lower-case, drop
- * what is not a letter, number, underscore, space or hyphen, collapse runs of
- * spaces and hyphens into one '-', strip '-' and '_' at both ends (SPEC §2).
- * Like the API, "!!!" gives "" (and a clash "-2"): tests of unsafe slugs.
+ * The API's Python slugify (SPEC §2): lower-case (no normalisation), drop
+ * what is not a letter, number, '_', whitespace or '-', turn runs of
+ * whitespace, '_' and '-' into one '-', strip '-' at both ends. "\s" is
+ * Python's str.isspace() set, which is not JavaScript's (U+001C..U+001F and
+ * U+0085 are in it, U+FEFF is not). Like the API, "!!!" gives "" (and a
+ * clash "-2"): tests of unsafe slugs. lib/slug.c is the exact version;
+ * this one may differ only where Node's Unicode data is newer than 14.0.
  */
+const PY_SPACE = '\\t\\n\\v\\f\\r\\x1c-\\x20\\x85\\xa0\\u1680\\u2000-\\u200a' +
+    '\\u2028\\u2029\\u202f\\u205f\\u3000';
+const SLUG_DROP = new RegExp(`[^\\p{L}\\p{N}_${PY_SPACE}-]`, 'gu');
+const SLUG_SEP = new RegExp(`[${PY_SPACE}_-]+`, 'gu');
+
 function slugify(title) {
-	let s = String(title).normalize('NFKC').toLowerCase();
-	s = s.replace(/[^\p{L}\p{N}_\s-]/gu, '');
-	s = s.replace(/[\s-]+/gu, '-');
-	return s.replace(/^[-_]+|[-_]+$/gu, '');
+	let s = String(title).toLowerCase();
+	s = s.replace(SLUG_DROP, '');
+	s = s.replace(SLUG_SEP, '-');
+	return s.replace(/^-+|-+$/gu, '');
 }
 
 /* Strict YYYY-MM-DD to a Date at 00:00 UTC, or null when it is not one. */

@@ -1,8 +1,9 @@
 /*
- * Slugs (SPEC §2 "Slugs are lower-case kebab-case ... non-ASCII letters kept
- * as the API's slugify keeps them ... a clash gets -2, -3") and the path
- * component checks of SPEC 4.11. Expected slugs were produced with the
- * API's slugify (Django's slugify(allow_unicode=True)) under Python 3.11.
+ * Slugs (SPEC §2 "Slugs are what the API's own slugify gives, character for
+ * character ... a clash gets -2, -3") and the path component checks of SPEC
+ * 4.11. Expected slugs were produced with the API's slugify under Python
+ * 3.11 (Unicode 14.0.0); test-slug-table.c checks thousands more against
+ * python3.
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -27,44 +28,56 @@ test_spec2_slugify_table(void **state)
 		{ "Café Münster", "café-münster" },
 		{ "日本語の勉強", "日本語の勉強" },
 		{ "  a -- b  ", "a-b" },
-		{ "Ünïcödé_Snake", "ünïcödé_snake" },
-		/* punctuation, digits, underscores, whitespace */
+		/* '_' is a separator like whitespace and '-' */
+		{ "Ünïcödé_Snake", "ünïcödé-snake" },
+		{ "foo_bar", "foo-bar" },
+		{ "snake_case_name", "snake-case-name" },
+		{ "__a__", "a" },
+		{ "-_a_-", "a" },
+		{ "a_-_b", "a-b" },
+		/* punctuation, digits, whitespace */
 		{ "Q4 2025: plan (v2)", "q4-2025-plan-v2" },
 		{ "a - ! - b", "a-b" },
 		{ "tab\tsep", "tab-sep" },
 		{ "line\nbreak\r\nx", "line-break-x" },
 		{ "x\x1cy", "x-y" },		/* U+001C is \s to Python */
-		{ "__a__", "a" },
-		{ "-_a_-", "a" },
-		{ "a_-_b", "a_-_b" },
-		{ "snake_case_name", "snake_case_name" },
+		{ "x\xc2\x85y", "x-y" },		/* U+0085 */
+		{ "10\xc2\xa0" "000", "10-000" },	/* no-break space */
+		{ "a\xe2\x80\xa8" "b", "a-b" },	/* U+2028 */
+		{ "a\xe2\x80\x8b" "b", "ab" },		/* U+200B is Cf */
 		{ "100%", "100" },
 		/* empty results */
 		{ "", "" },
 		{ "!!!", "" },
 		{ "🚀", "" },
 		{ " - ", "" },
+		{ "_", "" },
+		{ "㎞", "" },			/* So, no NFKC "km" */
 		/* emoji and symbols dropped, the words kept */
 		{ "emoji 🚀 rocket", "emoji-rocket" },
-		/* NFKC: compatibility forms fold, combining marks compose */
-		{ "ﬁle ½ ²", "file-12-2" },
-		{ "ｆｕｌｌ　ｗｉｄｔｈ", "full-width" },
-		{ "10\xc2\xa0" "000", "10-000" },	/* no-break space */
-		{ "Cafe\xcc\x81", "café" },		/* e + U+0301 */
-		{ "e\xcc\x81\xcc\x81", "é" },		/* 2nd mark dropped */
-		{ "a\xcc\x87", "ȧ" },			/* composes to U+0227 */
-		{ "Ⅻ th", "xii-th" },
-		{ "a\xe2\x80\x8b" "b", "ab" },		/* zero-width space (Cf) */
-		{ "x\xc2\x85y", "x-y" },		/* U+0085 */
-		/* full lower-casing, Greek final sigma */
-		{ "İstanbul", "istanbul" },
+		/* no normalisation: compatibility forms stay, marks go */
+		{ "ﬁle ½ ²", "ﬁle-½-²" },
+		{ "ｆｕｌｌ　ｗｉｄｔｈ", "ｆｕｌｌ-ｗｉｄｔｈ" },
+		{ "Cafe\xcc\x81", "cafe" },		/* e + U+0301 */
+		{ "e\xcc\x81\xcc\x81", "e" },
+		{ "a\xcc\x87", "a" },
+		{ "Ⅻ th", "ⅻ-th" },			/* Nl, lower-cased */
+		{ "① ⑳", "①-⑳" },			/* No */
+		{ "一二三", "一二三" },
+		/* full lower-casing, Greek final sigma as Python places it */
+		{ "İstanbul", "istanbul" },		/* "i̇", U+0307 dropped */
 		{ "ΟΔΟΣ", "οδος" },
 		{ "ΌΣΟΣ ΣΑΣ", "όσος-σας" },
 		{ "Σ", "σ" },
-		{ "Ǆemal", "džemal" },
-		/* invalid UTF-8 bytes are dropped like punctuation */
+		{ "Α'Σ", "ας" },			/* ' is case-ignorable */
+		{ "ΑΣ'Β", "ασβ" },
+		{ "ΑΣ\xcd\x85", "ας" },		/* U+0345 skipped */
+		{ "Ǆemal", "ǆemal" },
+		/* bad UTF-8 is U+FFFD: dropped, but ends a word for Σ */
 		{ "ab\xff" "cd", "abcd" },
 		{ "\xc0\xaf", "" },
+		{ "foo\x80_bar", "foo-bar" },
+		{ "ΑΣ\xff" "Β", "αςβ" },
 	};
 
 	(void)state;
@@ -91,6 +104,13 @@ test_slugify_length_not_nul(void **state)
 	/* A slug slugifies to itself. */
 	got = es_slugify("café-münster", strlen("café-münster"));
 	assert_string_equal(got, "café-münster");
+	free(got);
+	/* An embedded NUL is a control character: dropped. */
+	got = es_slugify("a\0b", 3);
+	assert_string_equal(got, "ab");
+	free(got);
+	got = es_slugify(NULL, 0);
+	assert_string_equal(got, "");
 	free(got);
 }
 
@@ -186,11 +206,20 @@ test_spec4_11_slug_is_safe_table(void **state)
 			fail_msg("es_slug_is_safe('%s'): want %d", cases[i].in,
 			    cases[i].safe);
 	assert_false(es_slug_is_safe(NULL));
+	/* The file name "<slug>.md" may be 255 bytes (NAME_MAX), no more. */
+	assert_int_equal(ES_SLUG_MAX + strlen(".md"), 255);
 	memset(longest, 'a', ES_SLUG_MAX);
 	longest[ES_SLUG_MAX] = '\0';
 	assert_true(es_slug_is_safe(longest));
 	longest[ES_SLUG_MAX] = 'a';
 	longest[ES_SLUG_MAX + 1] = '\0';
+	assert_false(es_slug_is_safe(longest));
+	/* Bytes, not characters: 84 CJK characters are 252 bytes. */
+	longest[0] = '\0';
+	for (int i = 0; i < 84; i++)
+		strcat(longest, "日");
+	assert_true(es_slug_is_safe(longest));
+	strcat(longest, "a");
 	assert_false(es_slug_is_safe(longest));
 }
 
@@ -206,22 +235,41 @@ test_spec2_area_dirname_table(void **state)
 		{ "Health & Fitness", "health-fitness" },
 		{ "Café Münster", "café-münster" },
 		{ "personal-growth-systems", "personal-growth-systems" },
+		{ "Side_Projects", "side-projects" },
+		/* whitespace and controls are the slug's: '-' or dropped */
+		{ "tab\tarea", "tab-area" },
+		{ "two\nlines\r\n", "two-lines" },
+		{ "x\x1fy", "x-y" },			/* U+001F */
+		{ "x\xc2\x85y", "x-y" },		/* U+0085 */
+		{ "no\xc2\xa0" "break", "no-break" },	/* NBSP */
+		{ "bell\a", "bell" },
+		{ "esc\x1b[1m", "esc1m" },
+		/* a leading '.' cannot survive slugifying */
+		{ ".NET Projects", "net-projects" },
+		{ ".hidden", "hidden" },
+		{ "..x", "x" },
 		/* SPEC 4.11: an absolute area is rejected, not slugified */
 		{ "/etc", NULL },
 		{ "../../etc", NULL },
 		{ "a/b", NULL },
 		{ "a\\b", NULL },
-		{ ".hidden", NULL },
+		{ "C:\\Users", NULL },
+		/* empty after slugifying */
 		{ "", NULL },
-		{ "!!!", NULL },		/* empty after slugifying */
-		{ "tab\tarea", NULL },		/* control character */
+		{ "!!!", NULL },
+		{ ".", NULL },
+		{ "..", NULL },
+		{ " \t ", NULL },
+		{ "🚀", NULL },
+		/* not UTF-8: not an area the API could hold */
+		{ "bad\xff", NULL },
 	};
+	char longest[ES_NAME_MAX + 2];
 	struct es_error err;
+	char *got;
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		char *got;
-
 		es_error_clear(&err);
 		got = es_area_dirname(cases[i].in, &err);
 		if (cases[i].want == NULL) {
@@ -244,6 +292,24 @@ test_spec2_area_dirname_table(void **state)
 	assert_null(es_area_dirname(NULL, &err));
 	assert_int_equal(err.code, ES_EUNSAFE);
 	assert_null(es_area_dirname("/etc", NULL));	/* err may be NULL */
+	/* A folder name may be 255 bytes (NAME_MAX), no more. */
+	memset(longest, 'a', ES_NAME_MAX);
+	longest[ES_NAME_MAX] = '\0';
+	got = es_area_dirname(longest, &err);
+	assert_non_null(got);
+	assert_string_equal(got, longest);
+	free(got);
+	longest[ES_NAME_MAX] = 'a';
+	longest[ES_NAME_MAX + 1] = '\0';
+	assert_null(es_area_dirname(longest, &err));
+	assert_int_equal(err.code, ES_EUNSAFE);
+	/* ... counted after slugifying. */
+	memset(longest, ' ', ES_NAME_MAX + 1);
+	longest[0] = 'A';
+	got = es_area_dirname(longest, &err);
+	assert_non_null(got);
+	assert_string_equal(got, "a");
+	free(got);
 }
 
 static void
