@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "execsync/action-line.h"
+#include "execsync/slug.h"
 #include "execsync/xmalloc.h"
 
 #define NO_WORD	SIZE_MAX
@@ -69,6 +70,19 @@ struct scan {
 	size_t		 i_ctx, i_proj, i_due, i_defer;
 	size_t		 i_header;	/* last word before the body */
 };
+
+/* es_context_is_valid() of the wl bytes at w. */
+static bool
+context_ok(const char *w, size_t wl)
+{
+	char buf[ES_SLUG_MAX + 2];
+
+	if (wl >= sizeof(buf))
+		return false;
+	memcpy(buf, w, wl);
+	buf[wl] = '\0';
+	return es_context_is_valid(buf);
+}
 
 static bool
 is_ws(char c)
@@ -318,9 +332,10 @@ scan_line(const char *s, size_t len, struct scan *sc, struct es_error *err)
 				sc->i_defer = sc->nw;
 			add_word(sc, off, wl, due ? R_DUE : R_DEFER);
 		} else if (w[0] == '@' && wl >= 2 && sc->ctx_len == 0) {
-			/* A context names a file, contexts/@<ctx>.md: no '/'
-			 * (SPEC §4.11). */
-			if (memchr(w, '/', wl) != NULL)
+			/* A context names a file, contexts/@<ctx>.md: no '/',
+			 * no "@.." (SPEC §4.11), the rules of the database's
+			 * contexts, so what is read can be synced back. */
+			if (!context_ok(w, wl))
 				return es_error_set(err, ES_EPARSE, NULL, 0,
 				    "bad context '%.*s'", quote_len(wl), w);
 			sc->ctx_off = off;
@@ -484,12 +499,8 @@ render_check(const struct es_action *a, enum es_list_kind list,
 	if (a->context != NULL) {
 		const char *c = a->context;
 		size_t n = strlen(c);
-		bool bad = c[0] != '@' || n < 2;
 
-		for (size_t i = 0; i < n && !bad; i++)
-			bad = c[i] == ' ' || c[i] == '/' ||
-			    is_ctl((unsigned char)c[i]);
-		if (bad)
+		if (!es_context_is_valid(c))
 			return es_error_set(err, ES_EPARSE, NULL, 0,
 			    "bad context '%.*s'", quote_len(n), c);
 	} else if (list == ES_LIST_CONTEXT && list_context != NULL)

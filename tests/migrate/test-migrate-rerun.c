@@ -535,7 +535,29 @@ test_rerun_held_root_75(void **state)
 	w_end(&w);
 }
 
+/*
+ * Issue 19 item 10: a context the database could never sync back to a
+ * file ("@..") is refused at import with path:line, not imported to be
+ * refused on every later pass.
+ */
+static void
+test_bad_context_refused_at_import(void **state)
+{
+	struct world w;
+
+	(void)state;
+	w_begin(&w, "mr_ctx");
+	put(&w, PHONE, "# @phone\n\n- [ ] Ring Bob\n- [ ] Ring @.. now\n");
+	assert_int_equal(mig(&w, w.root, NULL, NULL, NULL), 1);
+	assert_true(contains(w.out.buf, "\"line\":4"));
+	assert_true(contains(w.out.buf, "bad context '@..'"));
+	assert_int_equal(count_docs(&w, "actions"), 1);
+	assert_int_equal(n_text(&w, "Ring Bob"), 1);
+	w_end(&w);
+}
+
 static const struct CMUnitTest tests[] = {
+	cmocka_unit_test(test_bad_context_refused_at_import),
 	cmocka_unit_test(test_rerun_held_root_75),
 	cmocka_unit_test(test_rerun_synced_folder_refused),
 	cmocka_unit_test(test_rerun_fresh_clone_recognises),
