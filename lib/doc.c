@@ -5,6 +5,7 @@
  * field (SPEC 4.10: a bad document is one skipped item, never a crash).
  */
 #include <stdarg.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -510,8 +511,16 @@ dec_head(struct dec *d, const bson_t *doc, const char *coll,
 		    "corrupt document (at byte %zu)", off);
 	if (!bson_iter_init_find(&it, doc, "_id"))
 		return dec_fail(d, "_id", "missing");
-	if (!BSON_ITER_HOLDS_OID(&it))
+	if (!BSON_ITER_HOLDS_OID(&it)) {
+		/* Named by what it has, so a person can find it. */
+		if (BSON_ITER_HOLDS_UTF8(&it))
+			snprintf(d->path, sizeof(d->path), "%s/'%.32s'", coll,
+			    bson_iter_utf8(&it, NULL));
+		else if (BSON_ITER_HOLDS_INT(&it))
+			snprintf(d->path, sizeof(d->path), "%s/%" PRId64, coll,
+			    bson_iter_as_int64(&it));
 		return dec_fail_type(d, "_id", "an objectid", &it);
+	}
 	bson_oid_copy(bson_iter_oid(&it), &m->id);
 	m->has_id = true;
 	bson_oid_to_string(&m->id, hex);
