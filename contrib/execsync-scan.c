@@ -2,8 +2,9 @@
  * execsync-scan: shows what execsync sees in a folder, without touching it or
  * any database: how many projects, goals, action lists and actions, what was
  * skipped (symlinks, unreadable folders) and every problem as
- * `path:line: reason`. Exit status: 0 clean, 1 some items have problems,
- * 2 usage or the folder cannot be read.
+ * `path:line: reason`. Exit status: 0 clean, 1 some items have problems
+ * or were skipped (es_tree_nproblems(): the judgement execsync-migrate
+ * makes), 2 usage or the folder cannot be read.
  *
  *   execsync-scan [--json] [--max-file-size BYTES] [--ignore GLOB]... DIR
  */
@@ -17,7 +18,9 @@
 
 #include <jansson.h>
 
+#include "execsync/buf.h"
 #include "execsync/error.h"
+#include "execsync/log.h"
 #include "execsync/tree.h"
 #include "execsync/xmalloc.h"
 
@@ -30,6 +33,26 @@ usage(int status)
 	exit(status);
 }
 
+/*
+ * One line of human output: file names and messages are data, so control
+ * characters in them are escaped as the log does, never sent raw to the
+ * terminal.
+ */
+static void
+print_escaped(const char *prefix, const char *s, const char *s2)
+{
+	struct es_buf b = ES_BUF_INIT;
+
+	es_buf_addstr(&b, prefix);
+	es_log_escape(&b, s, strlen(s));
+	if (s2 != NULL) {
+		es_buf_addstr(&b, ": ");
+		es_log_escape(&b, s2, strlen(s2));
+	}
+	puts(b.buf);
+	es_buf_release(&b);
+}
+
 static void
 print_human(const char *dir, const struct es_tree *t)
 {
@@ -39,7 +62,7 @@ print_human(const char *dir, const struct es_tree *t)
 	for (size_t i = 0; i < t->nfiles; i++)
 		if (t->files[i].status == ES_TREE_NOT_SYNCED)
 			not_goals++;
-	printf("source: %s\n", dir);
+	print_escaped("source: ", dir, NULL);
 	printf("files: %zu (%zu bytes)\n", t->nfiles, t->bytes);
 	printf("projects: %zu\n", t->nprojects);
 	printf("goals: %zu (%zu supporting files under 30k-goals/ not synced)\n",
@@ -48,11 +71,11 @@ print_human(const char *dir, const struct es_tree *t)
 	printf("actions: %zu\n", t->nactions);
 	printf("skipped: %zu\n", t->nskipped);
 	for (size_t i = 0; i < t->nskipped; i++)
-		printf("  %s: %s\n", t->skipped[i].rel, t->skipped[i].reason);
+		print_escaped("  ", t->skipped[i].rel, t->skipped[i].reason);
 	printf("errors: %zu\n", t->nerrors);
 	for (size_t i = 0; i < t->nerrors; i++)
-		printf("  %s\n", es_error_format(&t->errors[i], msg,
-		    sizeof(msg)));
+		print_escaped("  ", es_error_format(&t->errors[i], msg,
+		    sizeof(msg)), NULL);
 }
 
 static void
@@ -156,7 +179,7 @@ main(int argc, char **argv)
 		print_json(dir, &t);
 	else
 		print_human(dir, &t);
-	rc = t.nerrors ? 1 : 0;
+	rc = es_tree_nproblems(&t) ? 1 : 0;
 	es_tree_release(&t);
 	close(root);
 	free(dir);

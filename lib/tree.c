@@ -119,3 +119,9 @@ es_tree_release(struct es_tree *t)
 	free(t->skipped);
 	memset(t, 0, sizeof(*t));
 }
+
+size_t
+es_tree_nproblems(const struct es_tree *t)
+{
+	return t->nerrors + t->nskipped;
+}

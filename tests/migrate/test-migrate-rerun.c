@@ -556,7 +556,45 @@ test_bad_context_refused_at_import(void **state)
 	w_end(&w);
 }
 
+/*
+ * Issue 19 item 10: execsync-scan judges a folder as execsync-migrate
+ * does (a symbolic link where a project belongs is a problem for both:
+ * exit 1), and never prints a file name's control characters raw.
+ */
+static void
+test_scan_judges_as_migrate(void **state)
+{
+	struct world w;
+	struct es_buf out = ES_BUF_INIT;
+	char *link, *odd;
+
+	(void)state;
+	w_begin(&w, "mr_scan");
+	put(&w, PHONE, "# @phone\n\n- [ ] Ring Bob\n");
+	link = path_of(&w, "10k-projects/active/work/elsewhere.md");
+	put(&w, "10k-projects/active/work/real.md",
+	    "---\narea: Work\ntitle: Real\n---\n");
+	assert_int_equal(symlink("/etc/hostname", link), 0);
+	odd = es_xstrdup("10k-projects/active/work/\033[2Jodd.md");
+	put(&w, odd, "---\narea: Work\ntitle: Odd\n---\n");
+	{
+		char *argv[] = { (char *)ES_SCAN_BIN, w.root, NULL };
+
+		assert_int_equal(es_itest_run(argv, &out, NULL, 30), 1);
+	}
+	assert_true(contains(out.buf, "elsewhere.md: symbolic link"));
+	assert_true(contains(out.buf, "\\x1b[2Jodd.md"));
+	assert_null(memchr(out.buf, '\033', out.len));
+	assert_int_equal(mig(&w, w.root, NULL, NULL, NULL), 1);
+	assert_true(contains(w.out.buf, "elsewhere.md"));
+	es_buf_release(&out);
+	free(link);
+	free(odd);
+	w_end(&w);
+}
+
 static const struct CMUnitTest tests[] = {
+	cmocka_unit_test(test_scan_judges_as_migrate),
 	cmocka_unit_test(test_bad_context_refused_at_import),
 	cmocka_unit_test(test_rerun_held_root_75),
 	cmocka_unit_test(test_rerun_synced_folder_refused),

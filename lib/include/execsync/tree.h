@@ -66,4 +66,12 @@ void	es_tree_load_file(int root_fd, const struct es_tree_opts *opts,
 	    struct es_tree_file *f, struct es_buf *buf, struct es_tree *t);
 void	es_tree_release(struct es_tree *t);
 
+/*
+ * The problems of a loaded folder, as every program judges them (an exit
+ * status of 1 when not 0): bad files and lines, and places the scan could
+ * not take (a symbolic link or an unreadable folder where a synced file or
+ * folder belongs), which execsync-migrate reports as problems too.
+ */
+size_t	es_tree_nproblems(const struct es_tree *t);
+
 #endif
