@@ -594,7 +594,7 @@ test_interop_hostile_documents(void **state)
 	assert_string_equal(w.msgs[1],
 	    "projects/650000000000000000000002: field 'due': expected a date, got string");
 	assert_string_equal(w.msgs[2],
-	    "projects/?: field '_id': expected an objectid, got string");
+	    "projects/'not-an-oid': field '_id': expected an objectid, got string");
 	assert_string_equal(w.msgs[3],
 	    "projects/650000000000000000000004: field 'title': expected a string, got int32");
 
