@@ -1349,6 +1349,15 @@ apply_write(struct eng *g, struct ent *e, struct es_op *op,
 		es_entity_file_render(op->value, &out);
 		expect = &zero;		/* must not exist */
 	}
+	/* Never write a file the next pass would refuse to read. */
+	if (out.len > (g->o->max_file_size ? g->o->max_file_size :
+	    MAX_FILE_DEFAULT)) {
+		es_error_set(err, ES_ELIMIT, op->rel, 0, "the file would be "
+		    "%zu bytes, over max_file_size (%zu): not written (shorten "
+		    "the document in the app)", out.len, g->o->max_file_size ?
+		    g->o->max_file_size : MAX_FILE_DEFAULT);
+		goto out;
+	}
 	if (es_fsio_write(g->o->root_fd, op->rel, out.buf, out.len,
 	    ES_FSIO_MODE_NEW, expect, &e->new_st, err) < 0)
 		goto out;

@@ -427,6 +427,52 @@ test_save_during_pass_not_reverted(void **state)
 	w_end(&w);
 }
 
+/* ---- issue 19 item 10: a document too large for a file ---- */
+
+static void
+test_document_over_max_file_size_not_written(void **state)
+{
+	struct world w;
+	struct es_buf json = ES_BUF_INIT;
+	char *cfg;
+	const char *extra[3];
+
+	(void)state;
+	w_begin(&w, "h_big");
+	seed_home(&w);
+	cfg = es_xasprintf("%s/config.yaml", w.tmp);
+	{
+		FILE *f = fopen(cfg, "w");
+
+		assert_non_null(f);
+		fputs("max_file_size: 2 KiB\n", f);
+		fclose(f);
+	}
+	extra[0] = "--config";
+	extra[1] = cfg;
+	extra[2] = NULL;
+	es_buf_addstr(&json, "{\"slug\":\"paint-fence\",\"set\":{"
+	    "\"content\":\"");
+	for (int i = 0; i < 100; i++)
+		es_buf_addstr(&json, "a line of forty bytes, give or take\\n");
+	es_buf_addstr(&json, "\"}}");
+	peer(&w, "update-project", json.buf);
+	for (int pass = 0; pass < 2; pass++) {
+		assert_int_equal(syncd(&w, extra), 1);
+		assert_true(contains(w.err.buf, "over max_file_size (2048): "
+		    "not written"));
+		assert_file_has(&w, HOME_A, "white");
+	}
+	/* Shortened in the app: it syncs. */
+	peer(&w, "update-project", "{\"slug\":\"paint-fence\",\"set\":{"
+	    "\"content\":\"short again\\n\"}}");
+	assert_int_equal(syncd(&w, extra), 0);
+	assert_file_has(&w, HOME_A, "short again");
+	es_buf_release(&json);
+	free(cfg);
+	w_end(&w);
+}
+
 /* ---- issue 19 item 9: two passes at once ---- */
 
 /*
@@ -477,6 +523,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_migrate_with_other_users_shared_slugs),
 	cmocka_unit_test(test_rename_onto_trashed_slug_converges),
 	cmocka_unit_test(test_save_during_pass_not_reverted),
+	cmocka_unit_test(test_document_over_max_file_size_not_written),
 };
 
 ES_ITEST_MAIN(tests)
