@@ -9,6 +9,8 @@
  */
 #include "sync-world.h"
 
+#include <sys/stat.h>
+
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -593,7 +595,35 @@ test_scan_judges_as_migrate(void **state)
 	w_end(&w);
 }
 
+/*
+ * Issue 19 item 10: a symbolic link in place of .execsync/ is refused
+ * before anything is written, on every run alike.
+ */
+static void
+test_symlinked_state_dir_refused_up_front(void **state)
+{
+	struct world w;
+	char *link, *target;
+
+	(void)state;
+	w_begin(&w, "mr_symst");
+	put(&w, PHONE, "# @phone\n\n- [ ] Ring Bob\n");
+	target = es_xasprintf("%s/elsewhere", w.tmp);
+	link = path_of(&w, ".execsync");
+	assert_int_equal(mkdir(target, 0700), 0);
+	assert_int_equal(symlink(target, link), 0);
+	for (int run = 0; run < 2; run++) {
+		assert_int_equal(mig(&w, w.root, NULL, NULL, NULL), 2);
+		assert_true(contains(w.out.buf, "refusing '.execsync'"));
+		assert_int_equal(count_docs(&w, "actions"), 0);
+	}
+	free(link);
+	free(target);
+	w_end(&w);
+}
+
 static const struct CMUnitTest tests[] = {
+	cmocka_unit_test(test_symlinked_state_dir_refused_up_front),
 	cmocka_unit_test(test_scan_judges_as_migrate),
 	cmocka_unit_test(test_bad_context_refused_at_import),
 	cmocka_unit_test(test_rerun_held_root_75),
