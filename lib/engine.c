@@ -705,10 +705,25 @@ pair_by_identity(struct eng *g)
 		struct fent *f = &g->files[j];
 		ssize_t ci;
 		struct ent *e;
+		char *nfc;
 
 		if (!file_usable(f, f->tf.info.kind))
 			continue;
 		ci = find_cand(g, cand, n, f->tf.info.kind, f->tf.info.slug);
+		if (ci < 0 && (nfc = es_slug_nfc(f->tf.info.slug)) != NULL) {
+			/*
+			 * A decomposed name (a clone made where names are
+			 * NFD) meets its composed slug: the document's slug
+			 * stands, and the file is renamed to it.
+			 */
+			ci = find_cand(g, cand, n, f->tf.info.kind, nfc);
+			free(nfc);
+			if (ci >= 0 && !f->broken) {
+				free(f->tf.entity.slug);
+				f->tf.entity.slug = es_xstrdup(
+				    g->ents[ci].db.slug);
+			}
+		}
 		if (ci >= 0)
 			e = &g->ents[ci];
 		else if (f->broken)

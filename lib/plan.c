@@ -651,9 +651,14 @@ plan_identity(struct planner *p)
 	char fs[128], what[160];
 
 	if (d == 0) {
-		baseline_put(p, in->file, in->file_rel, false, false,
-		    "matched by identity, same meaning (SPEC 4.17)");
-		return 0;
+		struct es_buf final = ES_BUF_INIT;
+		int rc = follow_slug(p, in->file_rel, in->file, &final);
+
+		if (rc == 0)
+			baseline_put(p, in->file, final.buf, false, false,
+			    "matched by identity, same meaning (SPEC 4.17)");
+		es_buf_release(&final);
+		return rc;
 	}
 	/* No ancestor: every difference is a conflict for the policy. */
 	w = policy_winner(p);

@@ -327,3 +327,24 @@ es_slug_unique(const char *base, bool (*taken)(const char *slug, void *ud),
 	}
 	return cand;
 }
+
+char *
+es_slug_nfc(const char *s)
+{
+	const uint8_t *in = (const uint8_t *)s;
+	size_t n = strlen(s), len = 0;
+	uint8_t *nfc;
+	char *out;
+
+	if (u8_check(in, n) != NULL)
+		return NULL;
+	if ((nfc = u8_normalize(UNINORM_NFC, in, n, NULL, &len)) == NULL)
+		return NULL;
+	if (len == n && memcmp(nfc, in, n) == 0) {
+		free(nfc);
+		return NULL;
+	}
+	out = es_xmemdup(nfc, len);
+	free(nfc);
+	return out;
+}

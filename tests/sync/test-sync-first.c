@@ -318,7 +318,44 @@ test_slug_clash_file_renamed_clone_clean(void **state)
 	w_end(&w);
 }
 
+/*
+ * Issue 19 item 10: a clone whose file names arrived decomposed (NFD)
+ * pairs them with their composed slugs (SPEC 4.17): no second document,
+ * and the file is renamed to its document's slug.
+ */
+#define CAFE_NFC	"10k-projects/active/food/caf\xc3\xa9.md"
+#define CAFE_NFD	"10k-projects/active/food/cafe\xcc\x81.md"
+
+static void
+test_clone_with_nfd_names_pairs(void **state)
+{
+	struct world w;
+	char *first, *a, *b;
+
+	(void)state;
+	w_begin(&w, "f_nfd");
+	put(&w, CAFE_NFC, "---\narea: Food\ntitle: Caf\xc3\xa9\n---\nbeans\n");
+	assert_int_equal(syncd(&w, NULL), 0);
+	first = w.root;
+	w.root = clone_root(&w, "clone");
+	a = path_of(&w, CAFE_NFC);
+	b = path_of(&w, CAFE_NFD);
+	assert_int_equal(rename(a, b), 0);
+	assert_int_equal(syncd(&w, NULL), 0);
+	assert_int_equal(count_docs(&w, "projects"), 1);
+	assert_true(exists(&w, CAFE_NFC));
+	assert_false(exists(&w, CAFE_NFD));
+	assert_int_equal(syncd1(&w, "--json"), 0);
+	assert_true(contains(w.out.buf, "\"plan\":[]"));
+	free(a);
+	free(b);
+	free(w.root);
+	w.root = first;
+	w_end(&w);
+}
+
 static const struct CMUnitTest tests[] = {
+	cmocka_unit_test(test_clone_with_nfd_names_pairs),
 	cmocka_unit_test(test_wrong_folder_refused_init_fills),
 	cmocka_unit_test(test_empty_mount_point_refused),
 	cmocka_unit_test(test_fresh_clone_first_pass),

@@ -87,6 +87,14 @@ bool	es_slug_is_safe(const char *s);
 bool	es_context_is_valid(const char *ctx);
 
 /*
+ * s in Unicode Normalization Form C, malloc'd; NULL when s is already in
+ * it (or is not valid UTF-8). File names can reach a clone decomposed
+ * (NFD) while the API's slugs are what its titles were, nearly always
+ * composed: identity pairing compares the two forms (SPEC 4.17).
+ */
+char	*es_slug_nfc(const char *s);
+
+/*
  * The first of base, base-2, base-3, ... for which taken(candidate, ud)
  * returns false (SPEC §2: "a clash within one user and collection gets -2,
  * -3, ..."). taken sees a borrowed string, valid during the call only.
