@@ -25,6 +25,7 @@
 #include "execsync/gitstate.h"
 #include "execsync/layout.h"
 #include "execsync/log.h"
+#include "execsync/pair.h"
 #include "execsync/scan.h"
 #include "execsync/slug.h"
 #include "execsync/store.h"
@@ -786,6 +787,89 @@ mark_shared_slugs(struct eng *g)
 	free(v);
 }
 
+/*
+ * Baseline entities that lost their file and files at a path no baseline
+ * entity had: es_pair_match() decides which are the same (same slug, or
+ * content similar enough; the inode only breaks ties). What stays unpaired
+ * plans as deleted and as new (SPEC 4.5, 4.6).
+ */
+static void
+pair_moved(struct eng *g, size_t nbase)
+{
+	struct es_pair_item *lost, *files;
+	struct es_pair_verdict *why;
+	struct es_pair_stats st;
+	size_t *li, *fi, nl = 0, nf = 0;
+	ssize_t *match;
+
+	lost = es_xcalloc(nbase ? nbase : 1, sizeof(*lost));
+	li = es_xcalloc(nbase ? nbase : 1, sizeof(*li));
+	files = es_xcalloc(g->nfiles ? g->nfiles : 1, sizeof(*files));
+	fi = es_xcalloc(g->nfiles ? g->nfiles : 1, sizeof(*fi));
+	for (size_t i = 0; i < nbase; i++) {
+		struct ent *e = &g->ents[i];
+
+		if (!e->has_base || e->file >= 0)
+			continue;
+		lost[nl].kind = e->kind;
+		lost[nl].slug = e->base.slug;
+		lost[nl].e = &e->base;
+		lost[nl].has_ino = e->base_file;
+		lost[nl].dev = e->base_st.dev;
+		lost[nl].ino = e->base_st.ino;
+		li[nl++] = i;
+	}
+	for (size_t j = 0; nl > 0 && j < g->nfiles; j++) {
+		struct fent *f = &g->files[j];
+
+		if (!file_usable(f, f->tf.info.kind))
+			continue;
+		files[nf].kind = f->tf.info.kind;
+		files[nf].slug = f->tf.info.slug;
+		files[nf].e = f->broken ? NULL : &f->tf.entity;
+		files[nf].has_ino = true;
+		files[nf].dev = f->tf.st.dev;
+		files[nf].ino = f->tf.st.ino;
+		fi[nf++] = j;
+	}
+	match = es_xcalloc(nl ? nl : 1, sizeof(*match));
+	why = es_xcalloc(nl ? nl : 1, sizeof(*why));
+	es_pair_match(lost, nl, files, nf, NULL, match, why, &st);
+	for (size_t k = 0; k < nl; k++) {
+		struct ent *e = &g->ents[li[k]];
+		struct fent *f;
+
+		if (match[k] < 0)
+			continue;
+		f = &g->files[fi[match[k]]];
+		pair(e, g, fi[match[k]]);
+		if (why[k].rule == ES_PAIR_BODY)
+			es_log(ES_LOG_INFO, SUB, "%s: the same %s as %s (body "
+			    "%u%% similar)", f->tf.rel, e->kind ==
+			    ES_KIND_GOAL ? "goal" : "project", e->base_rel,
+			    why[k].similarity);
+		else if (why[k].rule == ES_PAIR_TITLE)
+			es_log(ES_LOG_INFO, SUB, "%s: the same %s as %s (same "
+			    "title)", f->tf.rel, e->kind == ES_KIND_GOAL ?
+			    "goal" : "project", e->base_rel);
+		else if (why[k].rule == ES_PAIR_HOLD)
+			es_log(ES_LOG_INFO, SUB, "%s: has the inode of %s, "
+			    "which is left alone until the file parses",
+			    f->tf.rel, e->base_rel);
+	}
+	if (st.skipped > 0)
+		es_log(ES_LOG_WARN, SUB, "rename detection: %zu pairs of a "
+		    "lost and a new file were not compared (too many); what "
+		    "is left unpaired is taken as deleted and created",
+		    st.skipped);
+	free(lost);
+	free(li);
+	free(files);
+	free(fi);
+	free(match);
+	free(why);
+}
+
 static void
 pair_all(struct eng *g)
 {
@@ -802,32 +886,8 @@ pair_all(struct eng *g)
 		if (fi >= 0 && file_usable(&g->files[fi], e->kind))
 			pair(e, g, (size_t)fi);
 	}
-	/* 2. a moved file: same inode (mv keeps it), then same slug */
-	for (size_t i = 0; i < nbase; i++) {
-		struct ent *e = &g->ents[i];
-
-		if (!e->has_base || e->file >= 0)
-			continue;
-		for (size_t j = 0; e->base_file && j < g->nfiles; j++) {
-			struct fent *f = &g->files[j];
-
-			if (file_usable(f, e->kind) &&
-			    f->tf.st.dev == e->base_st.dev &&
-			    f->tf.st.ino == e->base_st.ino) {
-				pair(e, g, j);
-				break;
-			}
-		}
-		for (size_t j = 0; e->file < 0 && j < g->nfiles; j++) {
-			struct fent *f = &g->files[j];
-
-			if (file_usable(f, e->kind) && e->base.slug != NULL &&
-			    strcmp(f->tf.info.slug, e->base.slug) == 0) {
-				pair(e, g, j);
-				break;
-			}
-		}
-	}
+	/* 2. a moved or renamed file, when the evidence agrees (SPEC 4.6) */
+	pair_moved(g, nbase);
 	/* 3. identity (SPEC 4.17): kind and slug, documents without a base */
 	pair_by_identity(g);
 }

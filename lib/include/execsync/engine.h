@@ -19,8 +19,9 @@
  *     --resync, --force, opts.full or when the last full read is older
  *     than full_pass_s; otherwise only documents with updated_at past the
  *     watermark minus a lookback (see engine.c);
- *  4. pairing by id, then by inode and slug for files that moved, then by
- *     identity (kind, slug: SPEC 4.17);
+ *  4. pairing by id, then es_pair_match() for files that moved (same
+ *     slug, or content similar enough; the inode only a hint: SPEC 4.6,
+ *     pair.h), then by identity (kind, slug: SPEC 4.17);
  *  5. es_plan_entity() per entity, the deletion guard (SPEC 4.15);
  *  6. apply in plan order, every baseline write in one transaction.
  *
