@@ -813,6 +813,10 @@ pair_moved(struct eng *g, size_t nbase)
 			continue;
 		lost[nl].kind = e->kind;
 		lost[nl].slug = e->base.slug;
+		if (e->has_db && !e->db_broken && e->db.slug != NULL &&
+		    (e->base.slug == NULL || strcmp(e->db.slug,
+		    e->base.slug) != 0))
+			lost[nl].alias = e->db.slug;
 		lost[nl].e = &e->base;
 		lost[nl].has_ino = e->base_file;
 		lost[nl].dev = e->base_st.dev;

@@ -155,7 +155,8 @@ prejudge(const struct es_pair_item *b, const struct sketch *bs,
 	if (b->kind != f->kind || b->e == NULL)
 		return true;
 	v->agree = agree(b->e, f->e);
-	if (str_eq(b->slug, f->slug)) {
+	if (str_eq(b->slug, f->slug) ||
+	    (b->alias != NULL && str_eq(b->alias, f->slug))) {
 		v->rule = ES_PAIR_SLUG;
 		v->score = 101;
 		return true;
@@ -310,7 +311,41 @@ take(ssize_t *match, struct es_pair_verdict *why, bool *taken, size_t i,
 		why[i] = *v;
 }
 
-/* 1. The same kind and slug; the same inode first among several. */
+/*
+ * The best untaken file of the lost entity's kind named slug: the same
+ * inode first among several. -1 when none; *best its verdict.
+ */
+static ssize_t
+best_named(const struct key *k, size_t n, const struct es_pair_item *lost,
+    const char *slug, const struct es_pair_item *files, const bool *taken,
+    struct es_pair_verdict *best)
+{
+	struct key want = { lost->kind, slug, 0, 0, 0 };
+	struct es_pair_verdict v;
+	struct sketch none;
+	ssize_t bj = -1;
+
+	for (size_t p = lower(k, n, &want); p < n &&
+	    k[p].kind == want.kind && strcmp(k[p].s, want.s) == 0; p++) {
+		if (taken[k[p].idx])
+			continue;
+		/* The slug rule comes before any body is looked at. */
+		memset(&none, 0, sizeof(none));
+		(void)prejudge(lost, &none, &files[k[p].idx], &none, &v);
+		if (v.rule != ES_PAIR_SLUG)
+			continue;
+		if (bj < 0 || (v.same_inode && !best->same_inode)) {
+			bj = (ssize_t)k[p].idx;
+			*best = v;
+		}
+	}
+	return bj;
+}
+
+/*
+ * 1. The same kind and slug, the baseline's, else the one the document
+ * has now (its alias).
+ */
 static void
 by_slug(const struct es_pair_item *lost, size_t nlost,
     const struct es_pair_item *files, size_t nfiles, ssize_t *match,
@@ -328,29 +363,15 @@ by_slug(const struct es_pair_item *lost, size_t nlost,
 	}
 	qsort(k, n, sizeof(*k), cmp_key);
 	for (size_t i = 0; i < nlost; i++) {
-		struct key want = { lost[i].kind, lost[i].slug, 0, 0, 0 };
-		struct es_pair_verdict v, best;
-		struct sketch none;
+		struct es_pair_verdict best;
 		ssize_t bj = -1;
 
-		if (lost[i].slug == NULL)
-			continue;
-		for (size_t p = lower(k, n, &want); p < n &&
-		    k[p].kind == want.kind && strcmp(k[p].s, want.s) == 0;
-		    p++) {
-			if (taken[k[p].idx])
-				continue;
-			/* The slug rule comes before any body is looked at. */
-			memset(&none, 0, sizeof(none));
-			(void)prejudge(&lost[i], &none, &files[k[p].idx], &none,
-			    &v);
-			if (v.rule != ES_PAIR_SLUG)
-				continue;
-			if (bj < 0 || (v.same_inode && !best.same_inode)) {
-				bj = (ssize_t)k[p].idx;
-				best = v;
-			}
-		}
+		if (lost[i].slug != NULL)
+			bj = best_named(k, n, &lost[i], lost[i].slug, files,
+			    taken, &best);
+		if (bj < 0 && lost[i].alias != NULL)
+			bj = best_named(k, n, &lost[i], lost[i].alias, files,
+			    taken, &best);
 		if (bj >= 0)
 			take(match, why, taken, i, (size_t)bj, &best);
 	}

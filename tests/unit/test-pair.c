@@ -432,6 +432,39 @@ test_match_issue_not_paired(void **state)
 	mfx_release(&m);
 }
 
+/*
+ * Issue 19 item 3: the app retitled an empty project (slug old-name ->
+ * new-name), the pass renamed and rewrote its file (a new inode, a new
+ * title) and died before its baseline commit. No body, another title,
+ * another inode: only the document's current slug (the alias) says it is
+ * the same entity, so no second document is made.
+ */
+static void
+test_match_alias_after_crash(void **state)
+{
+	struct side l[] = { { P, "old-name", "Old Name", "Home", ACT, STD,
+	    "2025-01-02", "", 7 } };
+	struct side f[] = { { P, "new-name", "New Name", "Home", ACT, STD,
+	    "2025-01-02", "", 9 } };
+	struct mfx m;
+
+	(void)state;
+	mfx_init(&m, l, 1, f, 1);
+	mfx_run(&m, 0, 0);
+	assert_int_equal(m.match[0], -1);	/* without the alias: lost */
+	mfx_release(&m);
+	mfx_init(&m, l, 1, f, 1);
+	m.l[0].alias = "new-name";
+	mfx_run(&m, 0, 0);
+	assert_int_equal(m.match[0], 0);
+	assert_int_equal(m.why[0].rule, ES_PAIR_SLUG);
+	/* An alias never takes another entity's file by its own slug. */
+	m.l[0].alias = "other";
+	mfx_run(&m, 0, 0);
+	assert_int_equal(m.match[0], -1);
+	mfx_release(&m);
+}
+
 /* Several equally similar candidates: the inode breaks the tie. */
 static void
 test_match_inode_breaks_tie(void **state)
@@ -654,6 +687,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_similarity),
 	cmocka_unit_test(test_threshold),
 	cmocka_unit_test(test_match_issue_not_paired),
+	cmocka_unit_test(test_match_alias_after_crash),
 	cmocka_unit_test(test_match_inode_breaks_tie),
 	cmocka_unit_test(test_match_evidence_before_inode),
 	cmocka_unit_test(test_match_slug_first_each_file_once),

@@ -74,6 +74,13 @@ enum es_pair_rule {
 struct es_pair_item {
 	enum es_kind		 kind;
 	const char		*slug;
+	/*
+	 * A lost entity's other name, or NULL: the slug its document has
+	 * now, when the app changed it (a retitle). A file of that name is
+	 * the entity too: the pass that renamed it for the app may have died
+	 * before its baseline commit (issue 19 item 3).
+	 */
+	const char		*alias;
 	const struct es_entity	*e;
 	bool			 has_ino;
 	uint64_t		 dev, ino;
