@@ -38,6 +38,7 @@ struct alist {
 	struct es_action_list	*l;		/* loaded, or NULL */
 	bool			 exists;	/* was read from disk */
 	struct es_stat		 read_st;
+	es_fp_t			 read_fp;	/* of the bytes read */
 	size_t			*owner;		/* act per action line */
 	size_t			 nowner;
 	bool			 dirty, failed, broken;
@@ -436,6 +437,7 @@ list_load(struct es__acts *a, size_t li)
 			}
 		} else {
 			l->exists = true;
+			l->read_fp = es_fp_bytes(a->buf.buf, a->buf.len);
 			a->r->files_read++;
 		}
 	}
@@ -1265,13 +1267,22 @@ write_list(struct es__acts *a, struct alist *l, struct es_error *err)
 	} else
 		es_action_list_render(l->l, &out);
 	rc = es_fsio_write(a->o->root_fd, l->rel, out.buf, out.len,
-	    ES_FSIO_MODE_NEW, l->exists ? &l->read_st : &zero, &st, err);
+	    ES_FSIO_MODE_NEW, l->exists ? &l->read_st : &zero,
+	    l->exists ? &l->read_fp : NULL, &st, err);
 	if (rc == 0) {
+		struct es_stat now;
+
 		l->exists = true;
-		/* Stat again: the rename changed ctime. */
-		if (es_scan_stat(a->o->root_fd, l->rel, &l->read_st,
-		    NULL) != 1)
-			l->read_st = st;
+		l->read_st = st;
+		/*
+		 * Stat again for the ctime the rename gave, but only if no
+		 * one wrote since: a line appended right after our rename
+		 * must make the next pass read the list.
+		 */
+		if (es_scan_stat(a->o->root_fd, l->rel, &now, NULL) == 1 &&
+		    now.dev == st.dev && now.ino == st.ino &&
+		    now.size == st.size && now.mtime_ns == st.mtime_ns)
+			l->read_st = now;
 	}
 out:
 	es_buf_release(&out);

@@ -1400,6 +1400,7 @@ apply_write(struct eng *g, struct ent *e, struct es_op *op,
 	struct fent *f = e->file >= 0 ? &g->files[e->file] : NULL;
 	struct es_buf out = ES_BUF_INIT;
 	struct es_stat cur, zero, *expect;
+	es_fp_t fp, *expect_fp = NULL;
 	int rc = -1;
 
 	memset(&zero, 0, sizeof(zero));
@@ -1424,6 +1425,9 @@ apply_write(struct eng *g, struct ent *e, struct es_op *op,
 		    op->value, &out, err) < 0)
 			goto out;
 		expect = &f->tf.st;
+		/* The bytes this edit is made of: not replaced if changed. */
+		fp = es_fp_bytes(g->buf.buf, g->buf.len);
+		expect_fp = &fp;
 	} else {
 		es_entity_file_render(op->value, &out);
 		expect = &zero;		/* must not exist */
@@ -1438,7 +1442,7 @@ apply_write(struct eng *g, struct ent *e, struct es_op *op,
 		goto out;
 	}
 	if (es_fsio_write(g->o->root_fd, op->rel, out.buf, out.len,
-	    ES_FSIO_MODE_NEW, expect, &e->new_st, err) < 0)
+	    ES_FSIO_MODE_NEW, expect, expect_fp, &e->new_st, err) < 0)
 		goto out;
 	e->wrote = true;
 	e->new_raw = es_fp_bytes(out.buf, out.len);

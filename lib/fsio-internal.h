@@ -26,17 +26,36 @@ enum es_fsio_op {
 void	es__fsio_fail_after(enum es_fsio_op op, int n);
 
 /*
- * When not NULL, called once per es_fsio_write() (and per append try) after
- * the temporary file is complete and right before the compare-and-swap
- * check: a test edits the target there to play a concurrent editor.
+ * The moments of an es_fsio_write() (and of each append try) at which
+ * es__fsio_hook runs, so that a test can play a concurrent editor there.
+ * The last two happen only with a compare-and-swap expect (a file that
+ * must still be what the caller read) and a file system that swaps.
  */
-extern void	(*es__fsio_before_commit)(void *arg);
-extern void	*es__fsio_before_commit_arg;
+enum es_fsio_point {
+	ES_FSIO_AT_COMMIT,	/* temporary file complete, before the
+				 * last look at rel */
+	ES_FSIO_AT_RENAME,	/* after that look, right before the
+				 * rename (or the swap) into place */
+	ES_FSIO_AT_SWAPPED,	/* right after the swap, before the first
+				 * look at the file swapped out */
+	ES_FSIO_AT_SYNCED,	/* after the folder fsync, before the
+				 * second look */
+};
+
+/* When not NULL, called at every point above with es__fsio_hook_arg. */
+extern void	(*es__fsio_hook)(enum es_fsio_point at, void *arg);
+extern void	*es__fsio_hook_arg;
 
 /*
  * When true, folders are opened one component at a time with O_NOFOLLOW,
  * without trying openat2(), as on kernels before 5.6.
  */
 extern bool	es__fsio_no_openat2;
+
+/*
+ * When true, renameat2(RENAME_EXCHANGE) is not tried, as on a file system
+ * without it (NFS, most FUSE ones): the check-then-rename fallback.
+ */
+extern bool	es__fsio_no_exchange;
 
 #endif

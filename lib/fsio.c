@@ -8,7 +8,9 @@
  * openrsync's downloader does the temporary-file-then-rename but never
  * fsyncs; without the fsyncs a crash can leave an empty file where the old
  * one was (ext4 delayed allocation), which is the "half" this module exists
- * to rule out.
+ * to rule out. A write over a file the caller read switches by swapping
+ * (RENAME_EXCHANGE), so that the file it replaces can still be looked at,
+ * and swapped back, when an edit landed in it at the last moment.
  */
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -28,27 +30,30 @@
 #include <time.h>
 #include <unistd.h>
 
+#define XXH_STATIC_LINKING_ONLY	/* XXH3_state_t on the stack */
+#include <xxhash.h>
+
 #include "execsync/buf.h"
 #include "execsync/error.h"
+#include "execsync/fingerprint.h"
 #include "execsync/fsio.h"
 #include "execsync/scan.h"
 
+#include "fsio-impl.h"
 #include "fsio-internal.h"
 
-#define SYMLINK_FMT	"'%s' is a symbolic link, not followed"
 #define CHANGED_MSG	"changed on disk while syncing"
 #define EXISTS_MSG	"already exists"
 #define TMP_TAG		".execsync-"
 #define TMP_RAND	6
 #define TMP_TRIES	64
 #define WRITE_CHUNK	((size_t)256 << 10)
-#define COPY_MAX	9999
-#define APPEND_TRIES	3
-#define APPEND_MAX	((size_t)64 << 20)
+#define READ_CHUNK	((size_t)16 << 10)
 
-void	(*es__fsio_before_commit)(void *);
-void	*es__fsio_before_commit_arg;
+void	(*es__fsio_hook)(enum es_fsio_point, void *);
+void	*es__fsio_hook_arg;
 bool	 es__fsio_no_openat2;
+bool	 es__fsio_no_exchange;
 
 static atomic_int fail_at[ES_FSIO_OP_COUNT];
 static atomic_int fail_calls[ES_FSIO_OP_COUNT];
@@ -74,6 +79,13 @@ injected(enum es_fsio_op op)
 		return false;
 	errno = EIO;
 	return true;
+}
+
+static void
+hook(enum es_fsio_point at)
+{
+	if (es__fsio_hook != NULL)
+		es__fsio_hook(at, es__fsio_hook_arg);
 }
 
 static ssize_t
@@ -111,8 +123,8 @@ io_dirfsync(int dfd)
  * Rename a in fdf to b in fdt; with noreplace, an existing b is never
  * replaced (errno EEXIST). Returns 0 or -1 with errno set.
  */
-static int
-io_rename(int fdf, const char *a, int fdt, const char *b, bool noreplace)
+int
+es__fsio_rename(int fdf, const char *a, int fdt, const char *b, bool noreplace)
 {
 	int e;
 
@@ -140,8 +152,26 @@ io_rename(int fdf, const char *a, int fdt, const char *b, bool noreplace)
 	return 0;
 }
 
-static void
-stat_fill(struct es_stat *st, const struct stat *sb)
+/*
+ * Swap names a and b of folder dfd in one step (renameat2
+ * RENAME_EXCHANGE): both stay linked. Returns 0, or -1 with errno (EINVAL
+ * or ENOSYS where the file system or kernel cannot, ENOENT when either is
+ * missing).
+ */
+static int
+io_exchange(int dfd, const char *a, const char *b)
+{
+	if (injected(ES_FSIO_OP_RENAME))
+		return -1;
+	if (es__fsio_no_exchange) {
+		errno = EINVAL;
+		return -1;
+	}
+	return renameat2(dfd, a, dfd, b, RENAME_EXCHANGE);
+}
+
+void
+es__fsio_stat_fill(struct es_stat *st, const struct stat *sb)
 {
 	st->dev = (uint64_t)sb->st_dev;
 	st->ino = (uint64_t)sb->st_ino;
@@ -159,9 +189,19 @@ stat_matches(const struct stat *sb, const struct es_stat *want)
 {
 	struct es_stat cur;
 
-	stat_fill(&cur, sb);
+	es__fsio_stat_fill(&cur, sb);
 	return cur.dev == want->dev && cur.ino == want->ino &&
 	    cur.size == want->size && cur.mtime_ns == want->mtime_ns;
+}
+
+/* The same inode with the same size and mtime: no write seen between. */
+static bool
+same_content_stat(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino &&
+	    a->st_size == b->st_size &&
+	    a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+	    a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
 }
 
 static bool
@@ -171,13 +211,63 @@ expect_absent(const struct es_stat *x)
 }
 
 /*
+ * Whether name in dfd is still the file the caller read: a regular file
+ * (not followed) whose stat data match expect and, with fp, whose bytes
+ * hash to *fp (es_fp_bytes(), XXH3; streamed). Stat data alone miss a
+ * same-size rewrite within one tick of the file system's clock, and one
+ * whose mtime was set back. Anything that cannot be confirmed (absent,
+ * unreadable) is "no".
+ */
+static bool
+same_file(int dfd, const char *name, const struct es_stat *expect,
+    const es_fp_t *fp)
+{
+	XXH3_state_t hs;
+	char chunk[READ_CHUNK];
+	struct stat sb;
+	ssize_t r;
+	bool ok = false;
+	int fd;
+
+	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
+	    O_CLOEXEC);
+	if (fd == -1)
+		return false;
+	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode) ||
+	    !stat_matches(&sb, expect))
+		goto out;
+	if (fp == NULL) {
+		ok = true;
+		goto out;
+	}
+	XXH3_INITSTATE(&hs);
+	if (XXH3_64bits_reset(&hs) != XXH_OK)
+		goto out;
+	for (;;) {
+		if ((r = read(fd, chunk, sizeof(chunk))) == -1) {
+			if (errno == EINTR)
+				continue;
+			goto out;
+		}
+		if (r == 0)
+			break;
+		if (XXH3_64bits_update(&hs, chunk, (size_t)r) != XXH_OK)
+			goto out;
+	}
+	ok = XXH3_64bits_digest(&hs) == *fp;
+out:
+	close(fd);
+	return ok;
+}
+
+/*
  * Plain names only, checked before any call so that neither the kernel's
  * RESOLVE_BENEATH nor the fallback walk is the only guard (a slug
  * "../../.bashrc" from the database never reaches a system call, SPEC
  * 4.11), and nothing under .git/, which SPEC §2 says is never touched.
  */
-static bool
-rel_is_safe(const char *rel)
+bool
+es__fsio_safe(const char *rel)
 {
 	const char *p, *s;
 	size_t n;
@@ -198,8 +288,8 @@ rel_is_safe(const char *rel)
 	}
 }
 
-static int
-unsafe(struct es_error *err, const char *rel)
+int
+es__fsio_unsafe(struct es_error *err, const char *rel)
 {
 	return es_error_set(err, ES_EUNSAFE, rel, 0, "unsafe path");
 }
@@ -269,7 +359,7 @@ again:
 			e = nofollow_errno(dfd, p, e);
 			if (e == ELOOP) {
 				es_error_set(err, ES_EUNSAFE, rel, 0,
-				    SYMLINK_FMT, dir);
+				    ES__FSIO_SYMLINK_FMT, dir);
 				if (err != NULL)
 					err->sys = e;
 			} else
@@ -298,9 +388,9 @@ fail:
  * points *base into rel at that name. Returns an owned descriptor or -1
  * with err.
  */
-static int
-open_parent(int root_fd, const char *rel, bool create, const char **base,
-    struct es_error *err)
+int
+es__fsio_open_parent(int root_fd, const char *rel, bool create,
+    const char **base, struct es_error *err)
 {
 	char dir[PATH_MAX];
 	const char *slash;
@@ -364,18 +454,12 @@ target_stat(int dfd, const char *base, const char *rel, struct stat *sb,
 		return es_error_set_sys(err, e, rel, "cannot stat");
 	}
 	if (S_ISLNK(sb->st_mode))
-		return es_error_set(err, ES_EUNSAFE, rel, 0, SYMLINK_FMT, rel);
+		return es_error_set(err, ES_EUNSAFE, rel, 0,
+		    ES__FSIO_SYMLINK_FMT, rel);
 	if (!S_ISREG(sb->st_mode))
 		return es_error_set(err, ES_EIO, rel, 0, "not a regular file");
 	return 1;
 }
-
-/* A temporary file beside its target. */
-struct tmp {
-	int	 dfd;			/* borrowed */
-	int	 fd;
-	char	 name[NAME_MAX + 1];	/* "" when there is none to remove */
-};
 
 /*
  * ".<base>.execsync-XXXXXX", base cut so the name fits NAME_MAX. The
@@ -408,9 +492,13 @@ tmp_name(char *out, size_t size, const char *base)
 	snprintf(out, size, ".%.*s%s%s", (int)blen, base, TMP_TAG, tail);
 }
 
-static int
-tmp_open(struct tmp *t, int dfd, const char *base, const char *rel,
-    struct es_error *err)
+/*
+ * Creates the temporary file with mode (the umask, or the folder's default
+ * ACL, applies as for any new file).
+ */
+int
+es__fsio_tmp_open(struct es__fsio_tmp *t, int dfd, const char *base,
+    mode_t mode, const char *rel, struct es_error *err)
 {
 	int i, e = EEXIST;
 
@@ -418,7 +506,7 @@ tmp_open(struct tmp *t, int dfd, const char *base, const char *rel,
 	for (i = 0; i < TMP_TRIES; i++) {
 		tmp_name(t->name, sizeof(t->name), base);
 		t->fd = openat(dfd, t->name, O_WRONLY | O_CREAT | O_EXCL |
-		    O_NOFOLLOW | O_CLOEXEC, 0600);
+		    O_NOFOLLOW | O_CLOEXEC, mode);
 		if (t->fd != -1)
 			return 0;
 		if ((e = errno) != EEXIST)
@@ -428,10 +516,10 @@ tmp_open(struct tmp *t, int dfd, const char *base, const char *rel,
 	return es_error_set_sys(err, e, rel, "cannot create temporary file");
 }
 
-/* Write all of buf, give the file its mode, fsync it. */
-static int
-tmp_fill(struct tmp *t, const void *buf, size_t len, mode_t mode,
-    const char *rel, struct es_error *err)
+/* Write all of buf, give the file mode (unless ES__FSIO_AS_CREATED), fsync. */
+int
+es__fsio_tmp_fill(struct es__fsio_tmp *t, const void *buf, size_t len,
+    mode_t mode, const char *rel, struct es_error *err)
 {
 	const char *p = buf;
 	size_t off = 0, n;
@@ -449,8 +537,8 @@ tmp_fill(struct tmp *t, const void *buf, size_t len, mode_t mode,
 		}
 		off += (size_t)r;
 	}
-	/* Exactly the mode asked for: fchmod() ignores the umask. */
-	if (fchmod(t->fd, mode) == -1) {
+	/* A replaced file's bits exactly: fchmod() ignores the umask. */
+	if (mode != ES__FSIO_AS_CREATED && fchmod(t->fd, mode) == -1) {
 		e = errno;
 		return es_error_set_sys(err, e, rel,
 		    "cannot set the mode of temporary file");
@@ -463,8 +551,8 @@ tmp_fill(struct tmp *t, const void *buf, size_t len, mode_t mode,
 	return 0;
 }
 
-static void
-tmp_discard(struct tmp *t)
+void
+es__fsio_tmp_discard(struct es__fsio_tmp *t)
 {
 	if (t->name[0] != '\0')
 		(void)unlinkat(t->dfd, t->name, 0);
@@ -474,15 +562,153 @@ tmp_discard(struct tmp *t)
 	t->fd = -1;
 }
 
-/* es_fsio_write() once rel's folder is open on dfd and base is its name. */
+/* One es_fsio_write() under way. */
+struct wr {
+	int			 root_fd;
+	const char		*rel, *base;
+	const void		*buf;
+	size_t			 len;
+	const struct es_stat	*expect;
+	const es_fp_t		*fp;
+	bool			 keep;	/* if refused, ours kept */
+	struct es__fsio_tmp	 t;
+	struct stat		 ours;	/* the complete temp file */
+	bool			 shown;	/* ours was at rel (swapped) */
+};
+
+static int64_t
+clock_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * A refused compare-and-swap: rel stays the user's and nothing is lost.
+ * w->t.name holds ours (refused before the swap, or swapped back), or a
+ * version of the user's when an editor's save or a failed swap-back got in
+ * the way: that one is moved, never removed, to ES_FSIO_CONFLICT_DIR (or
+ * left where it is if even that fails). With keep, ours is kept there too
+ * once it has been at rel, where someone may have seen or copied it;
+ * refused before, it was never more than a hidden temporary file, and the
+ * next pass makes it again. Returns -1 with ES_ECONFLICT CHANGED_MSG,
+ * saying where versions are kept.
+ */
 static int
-write_at(int dfd, const char *rel, const char *base, const void *buf,
-    size_t len, mode_t mode_if_new, const struct es_stat *expect,
+refuse(struct wr *w, struct es_error *err)
+{
+	struct es_buf mine = ES_BUF_INIT, theirs = ES_BUF_INIT;
+	struct stat sb;
+	int64_t now = clock_ms();
+	const char *slash = strrchr(w->rel, '/');
+	int dlen = slash ? (int)(slash - w->rel + 1) : 0;
+
+	if (fstatat(w->t.dfd, w->t.name, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    !same_content_stat(&sb, &w->ours)) {
+		if (es__fsio_keep(w->root_fd, w->rel, "file", now, w->t.dfd,
+		    w->t.name, NULL, 0, &theirs, NULL) == -1 &&
+		    theirs.len == 0)
+			es_buf_addf(&theirs, "%.*s%s", dlen, w->rel,
+			    w->t.name);
+		w->t.name[0] = '\0';	/* not ours to remove */
+	}
+	if (w->keep && w->shown)
+		(void)es__fsio_keep(w->root_fd, w->rel, "database", now, -1,
+		    NULL, w->buf, w->len, &mine, NULL);
+	es_error_set(err, ES_ECONFLICT, w->rel, 0, "%s%s%s%s%s", CHANGED_MSG,
+	    theirs.len ? "; a version with changes made meanwhile is kept "
+	    "in " : "", theirs.len ? theirs.buf : "",
+	    mine.len ? "; this pass's version is kept in " : "",
+	    mine.len ? mine.buf : "");
+	es_buf_release(&mine);
+	es_buf_release(&theirs);
+	return -1;
+}
+
+/*
+ * The commit of a write whose expect names a file (SPEC 4.11, 4.12): ours
+ * takes rel's place only if rel is still the file the caller read. Where
+ * the file system can, by swapping (renameat2 RENAME_EXCHANGE) and then
+ * looking at the file swapped out twice: right away, and again after the
+ * folder fsync, so that a writer that opened the old file just before the
+ * swap has had time to land its write. A change seen there swaps back.
+ * Where it cannot, the look right before a plain rename is the last. See
+ * ARCHITECTURE.md "Safety of file writes" for the window that remains.
+ */
+static int
+commit_cas(struct wr *w, struct stat *post, struct es_error *err)
+{
+	struct stat sb;
+	int dfd = w->t.dfd, e, synced;
+	bool ok;
+
+	if (!same_file(dfd, w->base, w->expect, w->fp))
+		return refuse(w, err);
+	hook(ES_FSIO_AT_RENAME);
+	if (io_exchange(dfd, w->t.name, w->base) == -1) {
+		e = errno;
+		if (e == ENOENT)		/* deleted meanwhile */
+			return refuse(w, err);
+		if (e == EINVAL || e == ENOSYS) {
+			if (es__fsio_rename(dfd, w->t.name, dfd, w->base,
+			    false) == 0)
+				goto renamed;
+			e = errno;
+		}
+		return es_error_set_sys(err, e, w->rel,
+		    "cannot rename temporary file into place");
+	}
+	/* rel is ours now; t.name holds the file that was there. */
+	w->shown = true;
+	if (fstat(w->t.fd, post) == -1)
+		*post = w->ours;
+	hook(ES_FSIO_AT_SWAPPED);
+	synced = 0;
+	e = 0;
+	if ((ok = same_file(dfd, w->t.name, w->expect, w->fp))) {
+		if ((synced = io_dirfsync(dfd)) == -1)
+			e = errno;
+		hook(ES_FSIO_AT_SYNCED);
+		ok = same_file(dfd, w->t.name, w->expect, w->fp);
+	}
+	if (!ok) {
+		/* Back, unless an editor saved over ours meanwhile. */
+		if (fstatat(dfd, w->base, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    sb.st_dev == w->ours.st_dev &&
+		    sb.st_ino == w->ours.st_ino &&
+		    io_exchange(dfd, w->t.name, w->base) == 0)
+			(void)io_dirfsync(dfd);
+		return refuse(w, err);
+	}
+	/* The old version, unchanged: dropped, as a rename drops it. */
+	(void)unlinkat(dfd, w->t.name, 0);
+	w->t.name[0] = '\0';
+	if (synced == -1)
+		return es_error_set_sys(err, e, w->rel, "cannot sync folder");
+	return 0;
+renamed:
+	w->t.name[0] = '\0';
+	if (fstat(w->t.fd, post) == -1)
+		*post = w->ours;
+	if (io_dirfsync(dfd) == -1) {
+		e = errno;
+		return es_error_set_sys(err, e, w->rel, "cannot sync folder");
+	}
+	return 0;
+}
+
+/* es_fsio_write() once rel's folder is open on dfd and base is its name. */
+int
+es__fsio_write_at(int root_fd, int dfd, const char *rel, const char *base,
+    const void *buf, size_t len, mode_t mode_if_new,
+    const struct es_stat *expect, const es_fp_t *fp, bool keep,
     struct es_stat *st_out, struct es_error *err)
 {
-	struct tmp t = { dfd, -1, "" };
-	struct stat sb;
-	mode_t mode;
+	struct wr w = { root_fd, rel, base, buf, len, expect, fp, keep,
+	    { dfd, -1, "" }, { 0 }, false };
+	struct stat sb, post;
 	bool absent = expect != NULL && expect_absent(expect);
 	int r, e, rc = -1;
 
@@ -498,72 +724,80 @@ write_at(int dfd, const char *rel, const char *base, const void *buf,
 		es_error_set(err, ES_ECONFLICT, rel, 0, CHANGED_MSG);
 		goto out;
 	}
-	mode = (r == 1 ? sb.st_mode : mode_if_new) & 07777;
-	if (tmp_open(&t, dfd, base, rel, err) == -1 ||
-	    tmp_fill(&t, buf, len, mode, rel, err) == -1)
+	/*
+	 * A replaced file keeps its permission bits; a new one is created
+	 * with mode_if_new through the umask, as the folders are.
+	 */
+	if (es__fsio_tmp_open(&w.t, dfd, base, r == 1 ? 0600 :
+	    mode_if_new & 07777, rel, err) == -1 ||
+	    es__fsio_tmp_fill(&w.t, buf, len, r == 1 ? sb.st_mode & 07777 :
+	    ES__FSIO_AS_CREATED, rel, err) == -1)
 		goto out;
-	if (es__fsio_before_commit != NULL)
-		es__fsio_before_commit(es__fsio_before_commit_arg);
-	/* Again, as late as possible: the write took time. */
+	if (fstat(w.t.fd, &w.ours) == -1) {
+		e = errno;
+		es_error_set_sys(err, e, rel, "cannot stat temporary file");
+		goto out;
+	}
+	hook(ES_FSIO_AT_COMMIT);
 	if (expect != NULL && !absent) {
-		if ((r = target_stat(dfd, base, rel, &sb, err)) == -1)
+		if (commit_cas(&w, &post, err) == -1)
 			goto out;
-		if (r == 0 || !stat_matches(&sb, expect)) {
-			es_error_set(err, ES_ECONFLICT, rel, 0, CHANGED_MSG);
-			goto out;
-		}
-	}
-	if (io_rename(dfd, t.name, dfd, base, absent) == -1) {
-		e = errno;
-		if (absent && e == EEXIST)
-			es_error_set(err, ES_ECONFLICT, rel, 0, EXISTS_MSG);
-		else
-			es_error_set_sys(err, e, rel,
-			    "cannot rename temporary file into place");
-		goto out;
-	}
-	t.name[0] = '\0';
-	/* From our descriptor: an edit right after the rename is not ours. */
-	if (st_out != NULL) {
-		if (fstat(t.fd, &sb) == -1) {
+	} else {
+		hook(ES_FSIO_AT_RENAME);
+		if (es__fsio_rename(dfd, w.t.name, dfd, base, absent) == -1) {
 			e = errno;
-			es_error_set_sys(err, e, rel, "cannot stat");
+			if (absent && e == EEXIST)
+				es_error_set(err, ES_ECONFLICT, rel, 0,
+				    EXISTS_MSG);
+			else
+				es_error_set_sys(err, e, rel, "cannot rename "
+				    "temporary file into place");
 			goto out;
 		}
-		stat_fill(st_out, &sb);
+		w.t.name[0] = '\0';
+		if (fstat(w.t.fd, &post) == -1)
+			post = w.ours;
+		if (io_dirfsync(dfd) == -1) {
+			e = errno;
+			es_error_set_sys(err, e, rel, "cannot sync folder");
+			goto out;
+		}
 	}
-	if (io_dirfsync(dfd) == -1) {
-		e = errno;
-		es_error_set_sys(err, e, rel, "cannot sync folder");
-		goto out;
-	}
+	/*
+	 * Our bytes' stat data, with the ctime the rename gave them; if a
+	 * write has already landed in them, the stat data from before, so
+	 * that the edit is not mistaken for ours.
+	 */
+	if (st_out != NULL)
+		es__fsio_stat_fill(st_out, same_content_stat(&post, &w.ours) ?
+		    &post : &w.ours);
 	rc = 0;
 out:
-	tmp_discard(&t);
+	es__fsio_tmp_discard(&w.t);
 	return rc;
 }
 
 int
 es_fsio_write(int root_fd, const char *rel, const void *buf, size_t len,
-    mode_t mode_if_new, const struct es_stat *expect, struct es_stat *st_out,
-    struct es_error *err)
+    mode_t mode_if_new, const struct es_stat *expect, const es_fp_t *fp,
+    struct es_stat *st_out, struct es_error *err)
 {
 	const char *base;
 	int dfd, rc;
 
-	if (!rel_is_safe(rel))
-		return unsafe(err, rel);
-	if ((dfd = open_parent(root_fd, rel, true, &base, err)) == -1)
+	if (!es__fsio_safe(rel))
+		return es__fsio_unsafe(err, rel);
+	if ((dfd = es__fsio_open_parent(root_fd, rel, true, &base, err)) == -1)
 		return -1;
-	rc = write_at(dfd, rel, base, buf, len, mode_if_new, expect, st_out,
-	    err);
+	rc = es__fsio_write_at(root_fd, dfd, rel, base, buf, len, mode_if_new,
+	    expect, fp, true, st_out, err);
 	close(dfd);
 	return rc;
 }
 
 /* fsync the folders of a move: the target's first, then the source's. */
-static int
-sync_both(int fdf, int fdt, const char *rel, struct es_error *err)
+int
+es__fsio_sync_both(int fdf, int fdt, const char *rel, struct es_error *err)
 {
 	struct stat a, b;
 	int e;
@@ -587,14 +821,14 @@ sync_both(int fdf, int fdt, const char *rel, struct es_error *err)
  * Opens the source of a move or trash and checks it is a regular file.
  * Returns its folder's descriptor (base set) or -1 with err.
  */
-static int
-open_source(int root_fd, const char *rel, const char **base,
+int
+es__fsio_open_source(int root_fd, const char *rel, const char **base,
     struct es_error *err)
 {
 	struct stat sb;
 	int dfd, r;
 
-	if ((dfd = open_parent(root_fd, rel, false, base, err)) == -1)
+	if ((dfd = es__fsio_open_parent(root_fd, rel, false, base, err)) == -1)
 		return -1;
 	if ((r = target_stat(dfd, *base, rel, &sb, err)) == 1)
 		return dfd;
@@ -611,15 +845,15 @@ es_fsio_move(int root_fd, const char *from, const char *to,
 	const char *bf, *bt;
 	int fdf = -1, fdt = -1, e, rc = -1;
 
-	if (!rel_is_safe(from))
-		return unsafe(err, from);
-	if (!rel_is_safe(to))
-		return unsafe(err, to);
-	if ((fdf = open_source(root_fd, from, &bf, err)) == -1)
+	if (!es__fsio_safe(from))
+		return es__fsio_unsafe(err, from);
+	if (!es__fsio_safe(to))
+		return es__fsio_unsafe(err, to);
+	if ((fdf = es__fsio_open_source(root_fd, from, &bf, err)) == -1)
 		goto out;
-	if ((fdt = open_parent(root_fd, to, true, &bt, err)) == -1)
+	if ((fdt = es__fsio_open_parent(root_fd, to, true, &bt, err)) == -1)
 		goto out;
-	if (io_rename(fdf, bf, fdt, bt, true) == -1) {
+	if (es__fsio_rename(fdf, bf, fdt, bt, true) == -1) {
 		e = errno;
 		if (e == EEXIST)
 			es_error_set(err, ES_ECONFLICT, to, 0, EXISTS_MSG);
@@ -628,269 +862,11 @@ es_fsio_move(int root_fd, const char *from, const char *to,
 			    from);
 		goto out;
 	}
-	rc = sync_both(fdf, fdt, to, err);
+	rc = es__fsio_sync_both(fdf, fdt, to, err);
 out:
 	if (fdf != -1)
 		close(fdf);
 	if (fdt != -1)
 		close(fdt);
-	return rc;
-}
-
-/* "<base>" for n == 0, else "<base>.<n>"; -1 with err when over NAME_MAX. */
-static int
-numbered(char *out, size_t size, const char *base, unsigned n,
-    const char *rel, struct es_error *err)
-{
-	int w;
-
-	if (n == 0)
-		w = snprintf(out, size, "%s", base);
-	else
-		w = snprintf(out, size, "%s.%u", base, n);
-	if (w < 0 || (size_t)w >= size)
-		return es_error_set(err, ES_ELIMIT, rel, 0,
-		    "name too long for a kept copy");
-	return 0;
-}
-
-int
-es_fsio_trash(int root_fd, const char *rel, struct es_buf *trash_rel,
-    struct es_error *err)
-{
-	struct es_buf dst = ES_BUF_INIT;
-	char name[NAME_MAX + 1];
-	const char *bf, *bt;
-	size_t dirlen;
-	unsigned n;
-	int fdf = -1, fdt = -1, e, rc = -1;
-
-	if (!rel_is_safe(rel))
-		return unsafe(err, rel);
-	if ((fdf = open_source(root_fd, rel, &bf, err)) == -1)
-		goto out;
-	es_buf_addf(&dst, "%s/%s", ES_FSIO_TRASH_DIR, rel);
-	if ((fdt = open_parent(root_fd, dst.buf, true, &bt, err)) == -1) {
-		if (err != NULL)	/* name the file being trashed */
-			snprintf(err->path, sizeof(err->path), "%s", rel);
-		goto out;
-	}
-	dirlen = (size_t)(bt - dst.buf);
-	for (n = 0;; n++) {
-		if (n > COPY_MAX) {
-			es_error_set(err, ES_ELIMIT, rel, 0, "more than %d "
-			    "copies in the trash", COPY_MAX);
-			goto out;
-		}
-		if (numbered(name, sizeof(name), bt, n, rel, err) == -1)
-			goto out;
-		/* SPEC 4.5: never replace what the trash already keeps. */
-		if (io_rename(fdf, bf, fdt, name, true) == 0)
-			break;
-		if ((e = errno) != EEXIST) {
-			es_error_set_sys(err, e, rel,
-			    "cannot move to the trash");
-			goto out;
-		}
-	}
-	if (trash_rel != NULL) {
-		es_buf_reset(trash_rel);
-		es_buf_add(trash_rel, dst.buf, dirlen);
-		es_buf_addstr(trash_rel, name);
-	}
-	rc = sync_both(fdf, fdt, rel, err);
-out:
-	if (fdf != -1)
-		close(fdf);
-	if (fdt != -1)
-		close(fdt);
-	es_buf_release(&dst);
-	return rc;
-}
-
-int
-es_fsio_conflict_copy(int root_fd, const char *rel, const char *side,
-    int64_t now_ms, const void *buf, size_t len, struct es_buf *out_rel,
-    struct es_error *err)
-{
-	struct es_buf dst = ES_BUF_INIT;
-	struct tmp t = { -1, -1, "" };
-	char stamp[32], stem[NAME_MAX + 1], name[NAME_MAX + 1];
-	const char *base;
-	struct tm tm;
-	int64_t secs;
-	time_t tt;
-	size_t dirlen;
-	unsigned n;
-	int dfd = -1, w, e, rc = -1;
-
-	if (!rel_is_safe(rel))
-		return unsafe(err, rel);
-	if (side == NULL || (strcmp(side, "file") != 0 &&
-	    strcmp(side, "database") != 0))
-		return es_error_set(err, ES_EUSAGE, rel, 0,
-		    "bad conflict side '%s'", side ? side : "(null)");
-	/* Floor, so a time before the epoch names its own second. */
-	secs = now_ms / 1000 - (now_ms % 1000 < 0);
-	tt = (time_t)secs;
-	if (gmtime_r(&tt, &tm) == NULL ||
-	    strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm) == 0)
-		return es_error_set(err, ES_EUSAGE, rel, 0,
-		    "bad time %lld ms", (long long)now_ms);
-
-	es_buf_addf(&dst, "%s/%s", ES_FSIO_CONFLICT_DIR, rel);
-	if ((dfd = open_parent(root_fd, dst.buf, true, &base, err)) == -1) {
-		if (err != NULL)
-			snprintf(err->path, sizeof(err->path), "%s", rel);
-		goto out;
-	}
-	dirlen = (size_t)(base - dst.buf);
-	w = snprintf(stem, sizeof(stem), "%s.%s.%s", base, stamp, side);
-	if (w < 0 || (size_t)w >= sizeof(stem)) {
-		es_error_set(err, ES_ELIMIT, rel, 0,
-		    "name too long for a kept copy");
-		goto out;
-	}
-	if (tmp_open(&t, dfd, stem, rel, err) == -1 ||
-	    tmp_fill(&t, buf, len, ES_FSIO_MODE_NEW, rel, err) == -1)
-		goto out;
-	for (n = 0;; n++) {
-		if (n > COPY_MAX) {
-			es_error_set(err, ES_ELIMIT, rel, 0, "more than %d "
-			    "conflict copies in one second", COPY_MAX);
-			goto out;
-		}
-		if (numbered(name, sizeof(name), stem, n, rel, err) == -1)
-			goto out;
-		/* SPEC 4.2: a kept version is never overwritten. */
-		if (io_rename(dfd, t.name, dfd, name, true) == 0)
-			break;
-		if ((e = errno) != EEXIST) {
-			es_error_set_sys(err, e, rel,
-			    "cannot keep conflict copy");
-			goto out;
-		}
-	}
-	t.name[0] = '\0';
-	if (io_dirfsync(dfd) == -1) {
-		e = errno;
-		es_error_set_sys(err, e, rel, "cannot sync folder");
-		goto out;
-	}
-	if (out_rel != NULL) {
-		es_buf_reset(out_rel);
-		es_buf_add(out_rel, dst.buf, dirlen);
-		es_buf_addstr(out_rel, name);
-	}
-	rc = 0;
-out:
-	tmp_discard(&t);
-	if (dfd != -1)
-		close(dfd);
-	es_buf_release(&dst);
-	return rc;
-}
-
-/*
- * Read base in dfd whole into out, its stat data into st; absent is 0 with
- * out empty and st zeroed (the "must not exist" expect of write_at()).
- */
-static int
-read_at(int dfd, const char *base, const char *rel, struct es_buf *out,
-    struct es_stat *st, struct es_error *err)
-{
-	struct stat sb;
-	ssize_t r;
-	int fd, e, rc = -1;
-
-	es_buf_reset(out);
-	memset(st, 0, sizeof(*st));
-	/* O_NONBLOCK: a FIFO in the file's place must not hang the pass. */
-	fd = openat(dfd, base, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
-	    O_CLOEXEC);
-	if (fd == -1) {
-		e = errno;
-		if (e == ENOENT)
-			return 0;
-		if (e == ELOOP)
-			return es_error_set(err, ES_EUNSAFE, rel, 0,
-			    SYMLINK_FMT, rel);
-		return es_error_set_sys(err, e, rel, "cannot open");
-	}
-	if (fstat(fd, &sb) == -1) {
-		e = errno;
-		es_error_set_sys(err, e, rel, "cannot stat");
-		goto out;
-	}
-	if (!S_ISREG(sb.st_mode)) {
-		es_error_set(err, ES_EIO, rel, 0, "not a regular file");
-		goto out;
-	}
-	if ((uint64_t)sb.st_size > APPEND_MAX)
-		goto toobig;
-	es_buf_grow(out, (size_t)sb.st_size + 1);
-	for (;;) {
-		if (out->len > APPEND_MAX)
-			goto toobig;
-		if (out->alloc - out->len - 1 == 0)
-			es_buf_grow(out, WRITE_CHUNK);
-		r = read(fd, out->buf + out->len, out->alloc - out->len - 1);
-		if (r == -1) {
-			e = errno;
-			if (e == EINTR)
-				continue;
-			es_error_set_sys(err, e, rel, "cannot read");
-			goto out;
-		}
-		if (r == 0)
-			break;
-		out->len += (size_t)r;
-		out->buf[out->len] = '\0';
-	}
-	stat_fill(st, &sb);
-	rc = 0;
-	goto out;
-toobig:
-	es_error_set(err, ES_ELIMIT, rel, 0, "file is over the %zu-byte "
-	    "limit for appending", APPEND_MAX);
-out:
-	close(fd);
-	if (rc == -1)
-		es_buf_reset(out);
-	return rc;
-}
-
-int
-es_fsio_append(int root_fd, const char *rel, const void *buf, size_t len,
-    struct es_error *err)
-{
-	struct es_buf data = ES_BUF_INIT;
-	struct es_error le;
-	struct es_stat expect;
-	const char *base;
-	int dfd, i, rc = -1;
-
-	if (!rel_is_safe(rel))
-		return unsafe(err, rel);
-	if ((dfd = open_parent(root_fd, rel, true, &base, err)) == -1)
-		return -1;
-	es_error_clear(&le);
-	for (i = 0; i < APPEND_TRIES; i++) {
-		if (read_at(dfd, base, rel, &data, &expect, &le) == -1)
-			break;
-		es_buf_add(&data, buf, len);
-		if (write_at(dfd, rel, base, data.buf, data.len,
-		    ES_FSIO_MODE_NEW, &expect, NULL, &le) == 0) {
-			rc = 0;
-			break;
-		}
-		/* Someone else changed it meanwhile: read it again. */
-		if (le.code != ES_ECONFLICT)
-			break;
-	}
-	if (rc == -1 && err != NULL)
-		*err = le;
-	close(dfd);
-	es_buf_release(&data);
 	return rc;
 }

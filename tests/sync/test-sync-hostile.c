@@ -373,10 +373,12 @@ engine_pass(struct world *w)
 #define SAVE_HEAD	"---\narea: Home\ntitle: Paint Fence\n---\n"
 
 static void
-second_save(void *arg)
+second_save(enum es_fsio_point at, void *arg)
 {
+	if (at != ES_FSIO_AT_COMMIT)
+		return;
 	put(arg, SAVE_REL, SAVE_HEAD "colour: green\nsecond save\n");
-	es__fsio_before_commit = NULL;
+	es__fsio_hook = NULL;
 }
 
 static void
@@ -396,10 +398,10 @@ test_save_during_pass_not_reverted(void **state)
 	set_mtime(&w, SAVE_REL, 1);
 	/* The pass merges both; as it writes the due date into the file
 	 * the user saves again: its write is refused, the save stays. */
-	es__fsio_before_commit = second_save;
-	es__fsio_before_commit_arg = &w;
+	es__fsio_hook = second_save;
+	es__fsio_hook_arg = &w;
 	assert_int_equal(engine_pass(&w), 1);
-	es__fsio_before_commit = NULL;
+	es__fsio_hook = NULL;
 	assert_file_has(&w, SAVE_REL, "second save");
 	/* The next passes: the second save wins, the due date arrives, no
 	 * conflict, nothing reverted. */

@@ -9,10 +9,8 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -21,249 +19,17 @@
 #include <unistd.h>
 
 #include "es-test.h"
+#include "fsio-tree.h"
 
 #include "execsync/buf.h"
 #include "execsync/error.h"
+#include "execsync/fingerprint.h"
 #include "execsync/fsio.h"
 #include "execsync/scan.h"
 
 #include "../../lib/fsio-internal.h"
 
-struct tree {
-	char	 root[64];
-	char	 outside[64];	/* a folder next to the root */
-	int	 fd;
-};
-
-static void
-tree_init(struct tree *t)
-{
-	snprintf(t->root, sizeof(t->root), "/tmp/es-fsio-XXXXXX");
-	snprintf(t->outside, sizeof(t->outside), "/tmp/es-fsio-out-XXXXXX");
-	if (mkdtemp(t->root) == NULL || mkdtemp(t->outside) == NULL)
-		fail_msg("mkdtemp: %s", strerror(errno));
-	t->fd = open(t->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	assert_true(t->fd >= 0);
-	umask(022);
-	es__fsio_no_openat2 = false;
-	es__fsio_before_commit = NULL;
-	es__fsio_before_commit_arg = NULL;
-	for (int op = 0; op < ES_FSIO_OP_COUNT; op++)
-		es__fsio_fail_after((enum es_fsio_op)op, 0);
-}
-
-static int
-rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(p) == -1 ? -1 : 0;
-}
-
-static void
-tree_release(struct tree *t)
-{
-	close(t->fd);
-	nftw(t->root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-	nftw(t->outside, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-	es__fsio_no_openat2 = false;
-	es__fsio_before_commit = NULL;
-	for (int op = 0; op < ES_FSIO_OP_COUNT; op++)
-		es__fsio_fail_after((enum es_fsio_op)op, 0);
-}
-
-static void
-path_of(char *out, size_t size, const char *base, const char *rel)
-{
-	int n = snprintf(out, size, "%s/%s", base, rel);
-
-	assert_true(n > 0 && (size_t)n < size);
-}
-
-static void
-mkdirs(const char *base, const char *rel)
-{
-	char p[PATH_MAX];
-	size_t n = strlen(base);
-
-	assert_true(n + 1 + strlen(rel) < sizeof(p));
-	memcpy(p, base, n);
-	p[n++] = '/';
-	for (const char *s = rel; *s != '\0'; s++) {
-		if (*s == '/') {
-			p[n] = '\0';
-			if (mkdir(p, 0755) == -1 && errno != EEXIST)
-				fail_msg("mkdir %s: %s", p, strerror(errno));
-		}
-		p[n++] = *s;
-	}
-}
-
-static void
-put(const char *base, const char *rel, const void *data, size_t len,
-    mode_t mode)
-{
-	char p[PATH_MAX];
-	int fd;
-
-	mkdirs(base, rel);
-	path_of(p, sizeof(p), base, rel);
-	/* In place when it exists: same inode, as an editor saving in place. */
-	fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0600);
-	if (fd == -1)
-		fail_msg("open %s: %s", p, strerror(errno));
-	assert_int_equal(write(fd, data, len), (ssize_t)len);
-	assert_int_equal(fchmod(fd, mode), 0);
-	close(fd);
-}
-
-static void
-put_str(const char *base, const char *rel, const char *s)
-{
-	put(base, rel, s, strlen(s), 0644);
-}
-
-static void
-link_to(const char *base, const char *rel, const char *target)
-{
-	char p[PATH_MAX];
-
-	mkdirs(base, rel);
-	path_of(p, sizeof(p), base, rel);
-	if (symlink(target, p) == -1)
-		fail_msg("symlink %s: %s", p, strerror(errno));
-}
-
-/* The bytes of base/rel (malloc'd, NUL added), or NULL when absent. */
-static char *
-slurp(const char *base, const char *rel, size_t *len)
-{
-	char p[PATH_MAX];
-	struct stat sb;
-	char *buf;
-	ssize_t r;
-	int fd;
-
-	path_of(p, sizeof(p), base, rel);
-	if ((fd = open(p, O_RDONLY | O_NOFOLLOW)) == -1) {
-		assert_int_equal(errno, ENOENT);
-		*len = 0;
-		return NULL;
-	}
-	assert_int_equal(fstat(fd, &sb), 0);
-	buf = malloc((size_t)sb.st_size + 1);
-	assert_non_null(buf);
-	r = read(fd, buf, (size_t)sb.st_size + 1);
-	assert_int_equal(r, sb.st_size);
-	buf[r] = '\0';
-	close(fd);
-	*len = (size_t)r;
-	return buf;
-}
-
-static void
-assert_file(const char *base, const char *rel, const void *want, size_t n)
-{
-	size_t len;
-	char *got = slurp(base, rel, &len);
-
-	if (got == NULL)
-		fail_msg("%s: absent", rel);
-	assert_bytes_equal(got, len, want, n);
-	free(got);
-}
-
-static void
-assert_absent(const char *base, const char *rel)
-{
-	char p[PATH_MAX];
-	struct stat sb;
-
-	path_of(p, sizeof(p), base, rel);
-	if (lstat(p, &sb) == 0)
-		fail_msg("%s: exists, want absent", rel);
-	assert_int_equal(errno, ENOENT);
-}
-
-static mode_t
-mode_of(const char *base, const char *rel)
-{
-	char p[PATH_MAX];
-	struct stat sb;
-
-	path_of(p, sizeof(p), base, rel);
-	assert_int_equal(lstat(p, &sb), 0);
-	return sb.st_mode;
-}
-
-static ino_t
-ino_of(const char *base, const char *rel)
-{
-	char p[PATH_MAX];
-	struct stat sb;
-
-	path_of(p, sizeof(p), base, rel);
-	assert_int_equal(lstat(p, &sb), 0);
-	return sb.st_ino;
-}
-
-static int ntemps;
-
-static int
-count_temp(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	if (strstr(p + ftw->base, ".execsync-") != NULL)
-		ntemps++;
-	return 0;
-}
-
-/* No ".<name>.execsync-XXXXXX" anywhere under base. */
-static void
-assert_no_temp(const char *base)
-{
-	ntemps = 0;
-	assert_int_equal(nftw(base, count_temp, 16, FTW_PHYS), 0);
-	assert_int_equal(ntemps, 0);
-}
-
-static int
-count_entries(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	int n = 0;
-
-	assert_non_null(d);
-	while ((de = readdir(d)) != NULL)
-		if (strcmp(de->d_name, ".") != 0 &&
-		    strcmp(de->d_name, "..") != 0)
-			n++;
-	closedir(d);
-	return n;
-}
-
-/* Deterministic bytes with plenty of NULs and CRs. */
-static char *
-make_bytes(size_t n, unsigned seed)
-{
-	char *b = malloc(n ? n : 1);
-
-	assert_non_null(b);
-	for (size_t i = 0; i < n; i++) {
-		seed = seed * 1103515245u + 12345u;
-		b[i] = (char)(seed >> 16);
-		if (i % 97 == 0)
-			b[i] = '\0';
-	}
-	return b;
-}
-
-#define RUST	"10k-projects/active/learning/learn-rust.md"
-
-/* SPEC 4.11: a new file gets 0644 exactly, its folders are created. */
+/* A new file's folders are created; its mode goes through the umask. */
 static void
 test_fsio_write_new_creates_parents(void **state)
 {
@@ -274,11 +40,11 @@ test_fsio_write_new_creates_parents(void **state)
 
 	(void)state;
 	tree_init(&t);
-	umask(077);	/* fchmod() gives exactly mode_if_new */
+	umask(077);	/* as any program's new file: 0644 & ~077 */
 	assert_int_equal(es_fsio_write(t.fd, RUST, body, sizeof(body) - 1,
-	    ES_FSIO_MODE_NEW, NULL, &st, &err), 0);
+	    ES_FSIO_MODE_NEW, NULL, NULL, &st, &err), 0);
 	assert_file(t.root, RUST, body, sizeof(body) - 1);
-	assert_int_equal(mode_of(t.root, RUST), S_IFREG | 0644);
+	assert_int_equal(mode_of(t.root, RUST), S_IFREG | 0600);
 	assert_int_equal(mode_of(t.root, "10k-projects"), S_IFDIR | 0700);
 	assert_int_equal(mode_of(t.root, "10k-projects/active/learning"),
 	    S_IFDIR | 0700);
@@ -288,10 +54,10 @@ test_fsio_write_new_creates_parents(void **state)
 	assert_int_equal(st.dev, scan_st.dev);
 	assert_int_equal(st.size, sizeof(body) - 1);
 	assert_int_equal(st.mtime_ns, scan_st.mtime_ns);
-	assert_int_equal(st.mode, S_IFREG | 0644);
+	assert_int_equal(st.mode, S_IFREG | 0600);
 	/* A bare name lands in the root. */
 	assert_int_equal(es_fsio_write(t.fd, "top.md", "x\n", 2, 0600, NULL,
-	    NULL, &err), 0);
+	    NULL, NULL, &err), 0);
 	assert_file(t.root, "top.md", "x\n", 2);
 	assert_int_equal(mode_of(t.root, "top.md"), S_IFREG | 0600);
 	assert_no_temp(t.root);
@@ -314,7 +80,7 @@ test_fsio_write_replace_keeps_mode(void **state)
 		put(t.root, RUST, "old\n", 4, modes[i]);
 		before = ino_of(t.root, RUST);
 		assert_int_equal(es_fsio_write(t.fd, RUST, "new text\n", 9,
-		    ES_FSIO_MODE_NEW, NULL, NULL, &err), 0);
+		    ES_FSIO_MODE_NEW, NULL, NULL, NULL, &err), 0);
 		assert_file(t.root, RUST, "new text\n", 9);
 		if (mode_of(t.root, RUST) != (S_IFREG | modes[i]))
 			fail_msg("mode %o: got %o", (unsigned)modes[i],
@@ -350,13 +116,13 @@ test_fsio_write_bytes_exact(void **state)
 	tree_init(&t);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		assert_int_equal(es_fsio_write(t.fd, "a/b.md", cases[i].bytes,
-		    cases[i].len, 0644, NULL, &st, &err), 0);
+		    cases[i].len, 0644, NULL, NULL, &st, &err), 0);
 		assert_file(t.root, "a/b.md", cases[i].bytes, cases[i].len);
 		assert_int_equal(st.size, cases[i].len);
 	}
 	/* buf may be NULL when len is 0. */
 	assert_int_equal(es_fsio_write(t.fd, "a/c.md", NULL, 0, 0644, NULL,
-	    NULL, &err), 0);
+	    NULL, NULL, &err), 0);
 	assert_file(t.root, "a/c.md", "", 0);
 	tree_release(&t);
 }
@@ -372,11 +138,11 @@ test_fsio_write_large(void **state)
 	(void)state;
 	tree_init(&t);
 	assert_int_equal(es_fsio_write(t.fd, "big/file.md", big, n, 0644,
-	    NULL, NULL, &err), 0);
+	    NULL, NULL, NULL, &err), 0);
 	assert_file(t.root, "big/file.md", big, n);
 	/* Shrinking: nothing of the old tail remains. */
 	assert_int_equal(es_fsio_write(t.fd, "big/file.md", big2, n / 3,
-	    0644, NULL, NULL, &err), 0);
+	    0644, NULL, NULL, NULL, &err), 0);
 	assert_file(t.root, "big/file.md", big2, n / 3);
 	assert_no_temp(t.root);
 	free(big);
@@ -402,7 +168,7 @@ test_fsio_write_expect_mismatch(void **state)
 
 	/* Unchanged since seen: the write goes through. */
 	assert_int_equal(es_fsio_write(t.fd, RUST, "ours\n", 5, 0644, &seen,
-	    &st, &err), 0);
+	    NULL, &st, &err), 0);
 	assert_file(t.root, RUST, "ours\n", 5);
 
 	/* The user edits (same size, other mtime): refused, edit kept. */
@@ -412,7 +178,7 @@ test_fsio_write_expect_mismatch(void **state)
 	ts[0].tv_nsec = ts[1].tv_nsec = 5;
 	assert_int_equal(utimensat(AT_FDCWD, p, ts, 0), 0);
 	assert_int_equal(es_fsio_write(t.fd, RUST, "again\n", 6, 0644, &st,
-	    NULL, &err), -1);
+	    NULL, NULL, &err), -1);
 	assert_int_equal(err.code, ES_ECONFLICT);
 	assert_string_equal(err.path, RUST);
 	assert_string_equal(err.msg, "changed on disk while syncing");
@@ -421,48 +187,22 @@ test_fsio_write_expect_mismatch(void **state)
 	/* Deleted meanwhile: not recreated over the user's delete. */
 	assert_int_equal(es_scan_stat(t.fd, RUST, &seen, &err), 1);
 	assert_int_equal(unlink(p), 0);
-	assert_int_equal(es_fsio_write(t.fd, RUST, "x\n", 2, 0644, &seen,
+	assert_int_equal(es_fsio_write(t.fd, RUST, "x\n", 2, 0644, &seen, NULL,
 	    NULL, &err), -1);
 	assert_int_equal(err.code, ES_ECONFLICT);
 	assert_absent(t.root, RUST);
 
 	/* A zeroed expect: must not exist. */
 	assert_int_equal(es_fsio_write(t.fd, RUST, "new\n", 4, 0644, &absent,
-	    NULL, &err), 0);
+	    NULL, NULL, &err), 0);
 	assert_file(t.root, RUST, "new\n", 4);
 	assert_int_equal(es_fsio_write(t.fd, RUST, "newer\n", 6, 0644,
-	    &absent, NULL, &err), -1);
+	    &absent, NULL, NULL, &err), -1);
 	assert_int_equal(err.code, ES_ECONFLICT);
 	assert_string_equal(err.msg, "already exists");
 	assert_file(t.root, RUST, "new\n", 4);
 	assert_no_temp(t.root);
 	tree_release(&t);
-}
-
-struct edit {
-	const char	*root;
-	const char	*rel;
-	const char	*text;	/* appended, the file created if need be */
-	int		 max;	/* edits on the first max calls only */
-	int		 calls;
-};
-
-/* es__fsio_before_commit: another writer, between our write and rename. */
-static void
-edit_now(void *arg)
-{
-	struct edit *e = arg;
-	char p[PATH_MAX];
-	size_t n = strlen(e->text);
-	int fd;
-
-	if (++e->calls > e->max)
-		return;
-	path_of(p, sizeof(p), e->root, e->rel);
-	fd = open(p, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW, 0644);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, e->text, n), (ssize_t)n);
-	close(fd);
 }
 
 /* The check runs right before the rename, after the (slow) write. */
@@ -479,21 +219,23 @@ test_fsio_write_expect_late_edit(void **state)
 	memset(&absent, 0, sizeof(absent));
 	put_str(t.root, RUST, "synced\n");
 	assert_int_equal(es_scan_stat(t.fd, RUST, &seen, &err), 1);
-	ed = (struct edit){ t.root, RUST, "edited meanwhile\n", 1, 0 };
-	es__fsio_before_commit = edit_now;
-	es__fsio_before_commit_arg = &ed;
+	ed = (struct edit){ t.root, RUST, "edited meanwhile\n", 1, 0,
+	    ES_FSIO_AT_COMMIT };
+	es__fsio_hook = edit_now;
+	es__fsio_hook_arg = &ed;
 	assert_int_equal(es_fsio_write(t.fd, RUST, "ours\n", 5, 0644, &seen,
-	    NULL, &err), -1);
+	    NULL, NULL, &err), -1);
 	assert_int_equal(ed.calls, 1);
 	assert_int_equal(err.code, ES_ECONFLICT);
 	assert_file(t.root, RUST, "synced\nedited meanwhile\n", 24);
 	assert_no_temp(t.root);
 
 	/* Created meanwhile, against a "must not exist" expect. */
-	ed = (struct edit){ t.root, "new.md", "the user's\n", 1, 0 };
-	es__fsio_before_commit_arg = &ed;
+	ed = (struct edit){ t.root, "new.md", "the user's\n", 1, 0,
+	    ES_FSIO_AT_COMMIT };
+	es__fsio_hook_arg = &ed;
 	assert_int_equal(es_fsio_write(t.fd, "new.md", "ours\n", 5, 0644,
-	    &absent, NULL, &err), -1);
+	    &absent, NULL, NULL, &err), -1);
 	assert_int_equal(ed.calls, 1);
 	assert_int_equal(err.code, ES_ECONFLICT);
 	assert_file(t.root, "new.md", "the user's\n", 11);
@@ -574,7 +316,26 @@ static int
 run_write(struct tree *t, struct es_error *err)
 {
 	return es_fsio_write(t->fd, RUST, fault_new, FAULT_NEW_LEN, 0644,
-	    NULL, NULL, err);
+	    NULL, NULL, NULL, err);
+}
+
+/* The same over what was read, with a swap and two looks (issue 19). */
+static int
+run_write_cas(struct tree *t, struct es_error *err)
+{
+	struct es_buf b = ES_BUF_INIT;
+	struct es_stat st;
+	es_fp_t fp;
+	int rc;
+
+	assert_int_equal(es_scan_read(t->fd, RUST, 1 << 20, &b, &st, err), 0);
+	fp = es_fp_bytes(b.buf, b.len);
+	es_buf_release(&b);
+	rc = es_fsio_write(t->fd, RUST, fault_new, FAULT_NEW_LEN, 0644, &st,
+	    &fp, NULL, err);
+	/* A failed call is never a refusal, so nothing is kept. */
+	assert_absent(t->root, ".execsync");
+	return rc;
 }
 
 /* Old or new, whole; the mode of whichever it is. */
@@ -717,6 +478,8 @@ test_fsio_fault_injection(void **state)
 		/* 3 writes; mode 0640 kept. */
 		{ "replace", setup_old, run_write, check_write,
 		    { 3, 1, 1, 1 } },
+		{ "replace over what was read", setup_old, run_write_cas,
+		    check_write, { 3, 1, 1, 1 } },
 		/* 3 new folders, each synced in its parent, then the file. */
 		{ "create", setup_none, run_write, check_write_new,
 		    { 3, 1, 1, 4 } },
@@ -775,7 +538,7 @@ test_fsio_symlink_in_parent_refused(void **state)
 		for (size_t i = 0; i < sizeof(rels) / sizeof(rels[0]); i++) {
 			es_error_clear(&err);
 			assert_int_equal(es_fsio_write(t.fd, rels[i], "x", 1,
-			    0644, NULL, NULL, &err), -1);
+			    0644, NULL, NULL, NULL, &err), -1);
 			if (err.code != ES_EUNSAFE)
 				fail_msg("%s (walk %d): %s", rels[i], walk,
 				    err.msg);
@@ -831,7 +594,7 @@ test_fsio_symlink_target_refused(void **state)
 	put_str(t.outside, "secret.md", "outside\n");
 	path_of(target, sizeof(target), t.outside, "secret.md");
 	link_to(t.root, RUST, target);
-	assert_int_equal(es_fsio_write(t.fd, RUST, "x\n", 2, 0644, NULL,
+	assert_int_equal(es_fsio_write(t.fd, RUST, "x\n", 2, 0644, NULL, NULL,
 	    NULL, &err), -1);
 	assert_int_equal(err.code, ES_EUNSAFE);
 	assert_string_equal(err.path, RUST);
@@ -886,7 +649,7 @@ test_fsio_unsafe_paths(void **state)
 		int rc;
 
 		es_error_clear(&err);
-		rc = es_fsio_write(t.fd, cases[i].rel, "x", 1, 0644, NULL,
+		rc = es_fsio_write(t.fd, cases[i].rel, "x", 1, 0644, NULL, NULL,
 		    NULL, &err);
 		if (cases[i].safe) {
 			if (rc != 0)
@@ -915,7 +678,7 @@ test_fsio_unsafe_paths(void **state)
 	assert_absent(t.root, "a");
 	assert_absent(t.root, "../escape.md");
 	/* NULL err is allowed everywhere. */
-	assert_int_equal(es_fsio_write(t.fd, "../x", "x", 1, 0644, NULL,
+	assert_int_equal(es_fsio_write(t.fd, "../x", "x", 1, 0644, NULL, NULL,
 	    NULL, NULL), -1);
 	tree_release(&t);
 }
@@ -930,13 +693,13 @@ test_fsio_not_regular(void **state)
 	(void)state;
 	tree_init(&t);
 	mkdirs(t.root, "dir.md/x");
-	assert_int_equal(es_fsio_write(t.fd, "dir.md", "x", 1, 0644, NULL,
+	assert_int_equal(es_fsio_write(t.fd, "dir.md", "x", 1, 0644, NULL, NULL,
 	    NULL, &err), -1);
 	assert_int_equal(err.code, ES_EIO);
 	assert_string_equal(err.msg, "not a regular file");
 	put_str(t.root, "file", "f\n");
 	assert_int_equal(es_fsio_write(t.fd, "file/sub/x.md", "x", 1, 0644,
-	    NULL, NULL, &err), -1);
+	    NULL, NULL, NULL, &err), -1);
 	assert_int_equal(err.code, ES_EIO);
 	assert_int_equal(err.sys, ENOTDIR);
 	assert_string_equal(err.path, "file/sub/x.md");
@@ -960,10 +723,10 @@ test_fsio_write_long_name(void **state)
 	memset(name, 'n', NAME_MAX - 3);
 	memcpy(name + NAME_MAX - 3, ".md", 4);
 	assert_int_equal(es_fsio_write(t.fd, name, "long\n", 5, 0644, NULL,
-	    NULL, &err), 0);
+	    NULL, NULL, &err), 0);
 	assert_file(t.root, name, "long\n", 5);
 	assert_int_equal(es_fsio_write(t.fd, name, "longer\n", 7, 0644, NULL,
-	    NULL, &err), 0);
+	    NULL, NULL, &err), 0);
 	assert_file(t.root, name, "longer\n", 7);
 	assert_no_temp(t.root);
 	tree_release(&t);
@@ -1157,8 +920,9 @@ test_fsio_append(void **state)
 		    lines[i], n, &err), 0);
 		es_buf_add(&want, lines[i], n);
 		assert_file(t.root, ES_FSIO_TRASH_ACTIONS, want.buf, want.len);
+		/* Created through the umask (077), then kept. */
 		assert_int_equal(mode_of(t.root, ES_FSIO_TRASH_ACTIONS),
-		    S_IFREG | 0644);
+		    S_IFREG | 0600);
 	}
 	/* An existing file keeps its mode and bytes. */
 	put(t.root, "notes.md", "a\r\nb", 4, 0600);
@@ -1186,14 +950,16 @@ test_fsio_append_concurrent(void **state)
 	(void)state;
 	tree_init(&t);
 	put_str(t.root, "log.md", "a\n");
-	ed = (struct edit){ t.root, "log.md", "other\n", 1, 0 };
-	es__fsio_before_commit = edit_now;
-	es__fsio_before_commit_arg = &ed;
+	ed = (struct edit){ t.root, "log.md", "other\n", 1, 0,
+	    ES_FSIO_AT_COMMIT };
+	es__fsio_hook = edit_now;
+	es__fsio_hook_arg = &ed;
 	assert_int_equal(es_fsio_append(t.fd, "log.md", "b\n", 2, &err), 0);
 	assert_int_equal(ed.calls, 2);
 	assert_file(t.root, "log.md", "a\nother\nb\n", 10);
 
-	ed = (struct edit){ t.root, "log.md", "x\n", 100, 0 };
+	ed = (struct edit){ t.root, "log.md", "x\n", 100, 0,
+	    ES_FSIO_AT_COMMIT };
 	assert_int_equal(es_fsio_append(t.fd, "log.md", "c\n", 2, &err), -1);
 	assert_int_equal(ed.calls, 3);
 	assert_int_equal(err.code, ES_ECONFLICT);

@@ -44,9 +44,14 @@
 
 #include "execsync/buf.h"
 #include "execsync/error.h"
+#include "execsync/fingerprint.h"
 #include "execsync/scan.h"	/* struct es_stat */
 
-/* Mode of a file the tool creates (SPEC 4.11 keeps existing modes). */
+/*
+ * Mode of a file the tool creates, before the umask (or the folder's
+ * default ACL), as for any program's new file; SPEC 4.11 keeps the mode of
+ * a file the tool replaces.
+ */
 #define ES_FSIO_MODE_NEW	0644
 
 /* Where kept versions go, relative to the root (SPEC 4.2, 4.5). */
@@ -61,21 +66,39 @@
  *
  * Steps: missing parent folders are created (mode 0755, umask applies) and
  * synced; a temporary file is created beside rel (O_CREAT | O_EXCL), written
- * in full, given rel's current permission bits (or mode_if_new & 07777,
- * exactly, when rel does not exist: pass ES_FSIO_MODE_NEW) and fsynced; then
- * renamed over rel and the folder is fsynced.
+ * in full, given rel's current permission bits (or, when rel does not
+ * exist, created with mode_if_new & 07777 through the umask: pass
+ * ES_FSIO_MODE_NEW) and fsynced; then renamed over rel and the folder is
+ * fsynced.
  *
- * expect, when not NULL, is a compare-and-swap on the file: rel's stat data
- * right before the rename must equal *expect in dev, ino, size and mtime_ns
- * (ctime is left out: a chmod or a hard link is no edit), else -1 with
- * ES_ECONFLICT "changed on disk while syncing" and rel untouched: the engine
- * re-reads and re-plans rather than overwrite an edit made a moment ago. An
- * expect with dev and ino 0 (a zeroed struct, as the baseline has for an
- * entity without a file) means "rel must not exist": the rename then uses
- * RENAME_NOREPLACE, so a file that appears at the last moment is never
- * replaced (ES_ECONFLICT "already exists"). Between the check and the rename
- * an edit can still slip in (POSIX has no compare-and-rename); the window is
- * a few system calls, not the length of a pass.
+ * expect, when not NULL, is a compare-and-swap on the file: rel must still
+ * be the file the caller read, in dev, ino, size and mtime_ns (ctime is
+ * left out: a chmod or a hard link is no edit; a rename, even ours, changes
+ * it) and, with fp, in content: es_fp_bytes() of its bytes must equal *fp
+ * (this catches a same-size edit within one tick of the file system's
+ * clock, or one whose mtime was set back). This holds up to the commit:
+ * ours is swapped in (renameat2 RENAME_EXCHANGE) and the file swapped out
+ * is checked right after the swap and again after the folder fsync; a
+ * change found there swaps the user's file back. Otherwise, or when rel
+ * was gone or changed already: -1 with ES_ECONFLICT "changed on disk while
+ * syncing", rel left to the user; the engine leaves its baseline as it was
+ * and the next pass reads the file again. When the refusal comes after the
+ * swap, this write's bytes, which were at rel for a moment, are kept as a
+ * conflict copy (side "database", see es_fsio_conflict_copy()), and so is,
+ * side "file", a version of the user's that got in the way (an editor's
+ * save over ours before the swap-back): never dropped (should even the
+ * move fail, it stays under its temporary name). The message says where.
+ * Refused before the swap, ours was never more than a hidden temporary
+ * file and nothing is kept. On file systems without
+ * RENAME_EXCHANGE (EINVAL: NFS, most FUSE ones) the last check is right
+ * before a plain rename, and an edit landing between the two is lost
+ * (POSIX has no compare-and-rename). ARCHITECTURE.md, "Safety of file
+ * writes", has the window that remains.
+ *
+ * An expect with dev and ino 0 (a zeroed struct, as the baseline has for
+ * an entity without a file) means "rel must not exist": the rename then
+ * uses RENAME_NOREPLACE, so a file that appears at the last moment is
+ * never replaced (ES_ECONFLICT "already exists"); fp is not used.
  *
  * st_out (may be NULL) gets the new file's stat data on success, taken from
  * the written file itself, so an edit right after the rename cannot be
@@ -86,7 +109,7 @@
  */
 int	es_fsio_write(int root_fd, const char *rel, const void *buf, size_t len,
 	    mode_t mode_if_new, const struct es_stat *expect,
-	    struct es_stat *st_out, struct es_error *err);
+	    const es_fp_t *fp, struct es_stat *st_out, struct es_error *err);
 
 /*
  * Move the regular file from to to (SPEC 4.6: a project that changed
@@ -117,9 +140,9 @@ int	es_fsio_trash(int root_fd, const char *rel, struct es_buf *trash_rel,
  *	ES_FSIO_CONFLICT_DIR "/" rel "." YYYYMMDDTHHMMSSZ "." side [".N"]
  * where the time is now_ms (ms since the epoch, UTC; a parameter so that the
  * name is reproducible) and side is "file" or "database" (anything else is
- * ES_EUSAGE). ".1", ".2", ... are tried when the name is taken. The copy gets
- * mode ES_FSIO_MODE_NEW. out_rel (may be NULL) gets the path chosen,
- * relative to the root (old content replaced).
+ * ES_EUSAGE). ".1", ".2", ... are tried when the name is taken. The copy is
+ * created with ES_FSIO_MODE_NEW (umask applies). out_rel (may be NULL)
+ * gets the path chosen, relative to the root (old content replaced).
  */
 int	es_fsio_conflict_copy(int root_fd, const char *rel, const char *side,
 	    int64_t now_ms, const void *buf, size_t len, struct es_buf *out_rel,
@@ -127,9 +150,10 @@ int	es_fsio_conflict_copy(int root_fd, const char *rel, const char *side,
 
 /*
  * Append the len bytes at buf to rel (created, ES_FSIO_MODE_NEW, when
- * absent), atomically: the old content is read and old + new is written with
- * es_fsio_write() and the old file's stat data as expect, so a concurrent
- * change is re-read rather than lost (up to three tries, then ES_ECONFLICT).
+ * absent), atomically: the old content is read and old + new is written as
+ * es_fsio_write() with the old file's stat data and fingerprint as expect,
+ * so a concurrent change is re-read rather than lost (up to three tries,
+ * then ES_ECONFLICT; a refused try keeps no conflict copy of its own).
  * No separator is added: the caller ends its lines. Meant for
  * ES_FSIO_TRASH_ACTIONS (SPEC 4.5). An existing rel over 64 MiB is
  * ES_ELIMIT; other errors as es_fsio_write().
