@@ -147,11 +147,17 @@ struct pctx {
 	size_t			 len;
 	bool			 ascii;		/* then a mark index is a byte */
 	size_t			 cidx, cbyte;	/* cursor: char index, byte */
+	size_t			 lcur;		/* line_of()'s last answer */
 	const char		*rel;
 	struct es_error		*err;
 };
 
-/* libyaml's mark index counts characters: walk UTF-8 to get bytes. */
+/*
+ * libyaml's mark index counts characters: walk UTF-8 to get bytes, from the
+ * last mark asked for. Marks are asked for in file order (the restart from
+ * the start below was never taken on the tests, the fuzz corpora or
+ * 490,000 fuzz runs), so the walks add up to one pass over the text.
+ */
 static size_t
 mark_byte(struct pctx *c, const yaml_mark_t *m)
 {
@@ -171,23 +177,53 @@ mark_byte(struct pctx *c, const yaml_mark_t *m)
 	return c->cbyte;
 }
 
-/* Index of the line holding byte b (the last line past the end). */
+/* The byte where line i starts. */
 static size_t
-line_of(const struct pctx *c, size_t b)
+line_start(const struct pctx *c, size_t i)
 {
-	const struct fm_line *l = c->fm->lines;
-	size_t lo = 0, hi = c->fm->nlines;
+	return (size_t)(c->fm->lines[i].p - c->text);
+}
 
-	if (hi == 0)
+/*
+ * Index of the line holding byte b (the last line past the end). Searched
+ * from the line found last, in steps doubling away from it, then halving:
+ * bytes are asked for nearly in order, so each costs O(1), not O(log n).
+ */
+static size_t
+line_of(struct pctx *c, size_t b)
+{
+	size_t n = c->fm->nlines, lo, hi, step = 1;
+
+	if (n == 0)
 		return 0;
+	/* Line 0 starts at byte 0: lo is a candidate, hi (or n) is not. */
+	lo = c->lcur < n ? c->lcur : n - 1;
+	if (line_start(c, lo) <= b) {
+		hi = lo + 1;
+		while (hi < n && line_start(c, hi) <= b) {
+			lo = hi;
+			hi = n - lo > step ? lo + step : n;
+			step *= 2;
+		}
+	} else {
+		hi = lo;
+		lo = 0;
+		while (hi > step && line_start(c, hi - step) > b) {
+			hi -= step;
+			step *= 2;
+		}
+		if (hi > step)
+			lo = hi - step;
+	}
 	while (hi - lo > 1) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if ((size_t)(l[mid].p - c->text) <= b)
+		if (line_start(c, mid) <= b)
 			lo = mid;
 		else
 			hi = mid;
 	}
+	c->lcur = lo;
 	return lo;
 }
 
@@ -380,6 +416,91 @@ dup_key(struct pctx *c, const char *key, size_t klen, unsigned line)
 	    "duplicate key '%s'", buf);
 }
 
+/*
+ * Duplicate keys. Comparing each key with every earlier one of its mapping
+ * is quadratic: a 1 MB file of 70,000 keys took seconds. Instead the keys
+ * of a mapping are sorted once, when the mapping ends or its parsing
+ * fails, and the first key in file order that repeats an earlier one is
+ * reported, its error replacing any other. That is what the check key by
+ * key reported: it ran before anything was read past that key, and keys
+ * whose text was not read (an error in them) are not in the sort.
+ */
+struct keyref {
+	const char	*p;
+	size_t		 len;
+	size_t		 idx;		/* place in the mapping */
+};
+
+/* Key bytes, then file order: equal keys sort together, earliest first. */
+static int
+keyref_cmp(const void *a, const void *b)
+{
+	const struct keyref *x = a, *y = b;
+	int d;
+
+	d = memcmp(x->p, y->p, x->len < y->len ? x->len : y->len);
+	if (d != 0)
+		return d;
+	if (x->len != y->len)
+		return x->len < y->len ? -1 : 1;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+/* Index in r (of n) of the first key in file order equal to an earlier
+ * one, or n. Sorts r. */
+static size_t
+first_dup(struct keyref *r, size_t n)
+{
+	size_t best = n, at = n;
+
+	qsort(r, n, sizeof(*r), keyref_cmp);
+	for (size_t i = 1; i < n; i++)
+		if (r[i].len == r[i - 1].len &&
+		    memcmp(r[i].p, r[i - 1].p, r[i].len) == 0 &&
+		    (best == n || r[i].idx < best)) {
+			best = r[i].idx;
+			at = i;
+		}
+	return at;
+}
+
+#define KEYREF_STACK	16
+
+/* The keys of the top level (keys) or of a mapping value (items): -1 and
+ * the duplicate's error if one repeats an earlier one. */
+static int
+check_dups(struct pctx *c, const struct es_frontmatter_key *keys,
+    const struct es_yaml_value *items, size_t n)
+{
+	struct keyref stack[KEYREF_STACK], *r = stack;
+	size_t nr = 0, d;
+	int rc = 0;
+
+	if (n < 2)
+		return 0;
+	if (n > KEYREF_STACK)
+		r = es_xreallocarray(NULL, n, sizeof(*r));
+	for (size_t i = 0; i < n; i++) {
+		const char *p = keys ? keys[i].name : items[i].key;
+
+		if (p == NULL)		/* its key failed to parse */
+			continue;
+		r[nr].p = p;
+		r[nr].len = keys ? keys[i].name_len : items[i].key_len;
+		r[nr].idx = i;
+		nr++;
+	}
+	if ((d = first_dup(r, nr)) < nr) {
+		d = r[d].idx;
+		rc = keys ? dup_key(c, keys[d].name, keys[d].name_len,
+		    keys[d].line) : dup_key(c, items[d].key, items[d].key_len,
+		    items[d].key_line);
+	}
+	if (r != stack)
+		free(r);
+	return rc;
+}
+
 static struct es_yaml_value *
 add_item(struct es_yaml_value *v, size_t *alloc)
 {
@@ -466,14 +587,6 @@ parse_node(struct pctx *c, yaml_event_t *ev, struct es_yaml_value *v,
 				    &it->key_len, &it->key_line, &start,
 				    maxend) == -1)
 					goto out;
-				for (size_t i = 0; i + 1 < v->nitems; i++)
-					if (v->items[i].key_len == it->key_len &&
-					    memcmp(v->items[i].key, it->key,
-					    it->key_len) == 0) {
-						dup_key(c, it->key, it->key_len,
-						    it->key_line);
-						goto out;
-					}
 				if (next_event(c, &child) == -1)
 					goto out;
 			}
@@ -488,6 +601,9 @@ parse_node(struct pctx *c, yaml_event_t *ev, struct es_yaml_value *v,
 	}
 	rc = 0;
 out:
+	if (v->kind == ES_YAML_MAPPING &&
+	    check_dups(c, NULL, v->items, v->nitems) == -1)
+		rc = -1;
 	yaml_event_delete(ev);
 	return rc;
 }
@@ -526,9 +642,10 @@ add_key(struct es_frontmatter *fm)
 	return &fm->keys[fm->nkeys++];
 }
 
-/* The top-level block mapping, after its MAPPING-START event. */
+/* The top-level block mapping, after its MAPPING-START event; duplicate
+ * keys are parse_keys()' business. */
 static int
-parse_keys(struct pctx *c, size_t lower)
+read_keys(struct pctx *c, size_t lower)
 {
 	struct es_frontmatter *fm = c->fm;
 	yaml_event_t ev;
@@ -547,11 +664,6 @@ parse_keys(struct pctx *c, size_t lower)
 		if (parse_key(c, &ev, &k->name, &k->name_len, &k->line,
 		    &start, &maxend) == -1)
 			return -1;
-		for (size_t i = 0; i + 1 < fm->nkeys; i++)
-			if (fm->keys[i].name_len == k->name_len &&
-			    memcmp(fm->keys[i].name, k->name, k->name_len) == 0)
-				return dup_key(c, k->name, k->name_len,
-				    k->line);
 		if (next_event(c, &ev) == -1)
 			return -1;
 		if (parse_node(c, &ev, &k->value, 1, &maxend) == -1)
@@ -595,6 +707,16 @@ parse_keys(struct pctx *c, size_t lower)
 		k->last = file_line(hi);
 		lower = hi + 1;
 	}
+}
+
+static int
+parse_keys(struct pctx *c, size_t lower)
+{
+	int rc = read_keys(c, lower);
+
+	if (check_dups(c, c->fm->keys, NULL, c->fm->nkeys) == -1)
+		rc = -1;
+	return rc;
 }
 
 static int

@@ -867,6 +867,51 @@ test_ef_render_goal_from_db(void **state)
 	es_entity_release(&e);
 }
 
+/* A project of 50,000 extra keys (issue 19): every key in extra, in file
+ * order; a duplicate near the end reported at its line. */
+static void
+test_ef_many_keys(void **state)
+{
+	enum { N = 50000 };
+	struct es_buf in = ES_BUF_INIT;
+	struct es_entity e;
+	struct es_error err;
+	bson_iter_t it;
+	char want[128];
+	size_t mark;
+
+	(void)state;
+	es_buf_addstr(&in, "---\ntitle: Many\narea: Café\n");
+	for (size_t i = 0; i < N; i++)
+		es_buf_addf(&in, i % 2 ? "k%05zu: é %zu\n" : "k%05zu: %zu\n", i,
+		    i);
+	mark = in.len;
+	es_buf_addstr(&in, "---\nbody\n");
+	if (parse_kind(in.buf, in.len, ES_KIND_PROJECT, &e, &err) != 0)
+		fail_msg("%u: %s", err.line, err.msg);
+	assert_string_equal(e.title, "Many");
+	assert_string_equal(e.area, "Café");
+	assert_int_equal(bson_count_keys(e.extra), N);
+	assert_true(bson_iter_init(&it, e.extra) && bson_iter_next(&it));
+	assert_string_equal(bson_iter_key(&it), "k00000");
+	assert_true(bson_iter_init_find(&it, e.extra, "k31233"));
+	assert_string_equal(bson_iter_utf8(&it, NULL), "é 31233");
+	assert_true(bson_iter_next(&it));
+	assert_string_equal(bson_iter_key(&it), "k31234");
+	assert_int_equal(bson_iter_int32(&it), 31234);
+	assert_string_equal(e.content, "body\n");
+	es_entity_release(&e);
+
+	es_buf_setlen(&in, mark);
+	es_buf_addstr(&in, "k49997: again\n---\n");
+	assert_int_equal(parse_kind(in.buf, in.len, ES_KIND_PROJECT, &e, &err),
+	    -1);
+	es_error_format(&err, want, sizeof(want));
+	assert_string_equal(want, REL_P ":50004: duplicate key 'k49997'");
+	es_entity_release(&e);
+	es_buf_release(&in);
+}
+
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_ef_parse_spec_example),
 	cmocka_unit_test(test_ef_canonical_round_trip),
@@ -885,6 +930,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_ef_check_unsupported_extra),
 	cmocka_unit_test(test_ef_render_goal_from_db),
 	cmocka_unit_test(test_ef_nesting_limit),
+	cmocka_unit_test(test_ef_many_keys),
 };
 
 ES_TEST_MAIN(tests)
