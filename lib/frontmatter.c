@@ -31,6 +31,13 @@ struct fm_line {
 	size_t		 len;		/* with its EOL */
 };
 
+/* A key by its name, and its place among the keys of its mapping. */
+struct keyref {
+	const char	*p;
+	size_t		 len;
+	size_t		 idx;
+};
+
 struct es_frontmatter {
 	char			*data;		/* our copy of the file */
 	size_t			 len;
@@ -42,6 +49,7 @@ struct es_frontmatter {
 	size_t			 tail;		/* lines from an explicit "..." */
 	struct es_frontmatter_key *keys;
 	size_t			 nkeys, akeys;
+	struct keyref		*byname;	/* the keys by name, then index */
 	const char		*body;
 	size_t			 body_len;
 	char			**owned;	/* lines and bodies we wrote */
@@ -134,6 +142,7 @@ es_frontmatter_free(struct es_frontmatter *fm)
 		free(fm->owned[i]);
 	free(fm->owned);
 	free(fm->keys);
+	free(fm->byname);
 	free(fm->lines);
 	free(fm->data);
 	free(fm);
@@ -419,19 +428,15 @@ dup_key(struct pctx *c, const char *key, size_t klen, unsigned line)
 /*
  * Duplicate keys. Comparing each key with every earlier one of its mapping
  * is quadratic: a 1 MB file of 70,000 keys took seconds. Instead the keys
- * of a mapping are sorted once, when the mapping ends or its parsing
- * fails, and the first key in file order that repeats an earlier one is
- * reported, its error replacing any other. That is what the check key by
- * key reported: it ran before anything was read past that key, and keys
- * whose text was not read (an error in them) are not in the sort.
+ * of a mapping are sorted once, when it ends or its parsing fails, and the
+ * first key in file order that repeats an earlier one is reported, its
+ * error replacing any other. That is what the check key by key reported:
+ * it ran before anything past that key was read, and keys whose text was
+ * not read (an error in them) are not in the sort. The top level's sorted
+ * keys stay, for es_frontmatter_find().
  */
-struct keyref {
-	const char	*p;
-	size_t		 len;
-	size_t		 idx;		/* place in the mapping */
-};
 
-/* Key bytes, then file order: equal keys sort together, earliest first. */
+/* Key bytes, then place: equal keys sort together, earliest first. */
 static int
 keyref_cmp(const void *a, const void *b)
 {
@@ -446,13 +451,15 @@ keyref_cmp(const void *a, const void *b)
 	return x->idx < y->idx ? -1 : x->idx > y->idx;
 }
 
-/* Index in r (of n) of the first key in file order equal to an earlier
- * one, or n. Sorts r. */
+/* Sorts the n keys of r; the index in r of the first key in file order
+ * equal to an earlier one, or n. */
 static size_t
 first_dup(struct keyref *r, size_t n)
 {
 	size_t best = n, at = n;
 
+	if (n < 2)
+		return n;
 	qsort(r, n, sizeof(*r), keyref_cmp);
 	for (size_t i = 1; i < n; i++)
 		if (r[i].len == r[i - 1].len &&
@@ -466,35 +473,29 @@ first_dup(struct keyref *r, size_t n)
 
 #define KEYREF_STACK	16
 
-/* The keys of the top level (keys) or of a mapping value (items): -1 and
- * the duplicate's error if one repeats an earlier one. */
+/* A mapping value's keys: -1 and the error if one repeats an earlier one. */
 static int
-check_dups(struct pctx *c, const struct es_frontmatter_key *keys,
-    const struct es_yaml_value *items, size_t n)
+check_items(struct pctx *c, const struct es_yaml_value *v)
 {
 	struct keyref stack[KEYREF_STACK], *r = stack;
+	const struct es_yaml_value *it;
 	size_t nr = 0, d;
 	int rc = 0;
 
-	if (n < 2)
+	if (v->nitems < 2)
 		return 0;
-	if (n > KEYREF_STACK)
-		r = es_xreallocarray(NULL, n, sizeof(*r));
-	for (size_t i = 0; i < n; i++) {
-		const char *p = keys ? keys[i].name : items[i].key;
-
-		if (p == NULL)		/* its key failed to parse */
-			continue;
-		r[nr].p = p;
-		r[nr].len = keys ? keys[i].name_len : items[i].key_len;
-		r[nr].idx = i;
-		nr++;
-	}
+	if (v->nitems > KEYREF_STACK)
+		r = es_xreallocarray(NULL, v->nitems, sizeof(*r));
+	for (size_t i = 0; i < v->nitems; i++)
+		if (v->items[i].key != NULL) {	/* else its key failed */
+			r[nr].p = v->items[i].key;
+			r[nr].len = v->items[i].key_len;
+			r[nr].idx = i;
+			nr++;
+		}
 	if ((d = first_dup(r, nr)) < nr) {
-		d = r[d].idx;
-		rc = keys ? dup_key(c, keys[d].name, keys[d].name_len,
-		    keys[d].line) : dup_key(c, items[d].key, items[d].key_len,
-		    items[d].key_line);
+		it = &v->items[r[d].idx];
+		rc = dup_key(c, it->key, it->key_len, it->key_line);
 	}
 	if (r != stack)
 		free(r);
@@ -601,8 +602,7 @@ parse_node(struct pctx *c, yaml_event_t *ev, struct es_yaml_value *v,
 	}
 	rc = 0;
 out:
-	if (v->kind == ES_YAML_MAPPING &&
-	    check_dups(c, NULL, v->items, v->nitems) == -1)
+	if (v->kind == ES_YAML_MAPPING && check_items(c, v) == -1)
 		rc = -1;
 	yaml_event_delete(ev);
 	return rc;
@@ -637,6 +637,8 @@ add_key(struct es_frontmatter *fm)
 		fm->akeys = fm->akeys ? fm->akeys * 2 : 16;
 		fm->keys = es_xreallocarray(fm->keys, fm->akeys,
 		    sizeof(*fm->keys));
+		fm->byname = es_xreallocarray(fm->byname, fm->akeys,
+		    sizeof(*fm->byname));
 	}
 	memset(&fm->keys[fm->nkeys], 0, sizeof(*fm->keys));
 	return &fm->keys[fm->nkeys++];
@@ -712,10 +714,22 @@ read_keys(struct pctx *c, size_t lower)
 static int
 parse_keys(struct pctx *c, size_t lower)
 {
+	struct es_frontmatter *fm = c->fm;
+	const struct es_frontmatter_key *k;
 	int rc = read_keys(c, lower);
+	size_t nr = 0, d;
 
-	if (check_dups(c, c->fm->keys, NULL, c->fm->nkeys) == -1)
-		rc = -1;
+	for (size_t i = 0; i < fm->nkeys; i++)
+		if (fm->keys[i].name != NULL) {	/* else its key failed */
+			fm->byname[nr].p = fm->keys[i].name;
+			fm->byname[nr].len = fm->keys[i].name_len;
+			fm->byname[nr].idx = i;
+			nr++;
+		}
+	if ((d = first_dup(fm->byname, nr)) < nr) {
+		k = &fm->keys[fm->byname[d].idx];
+		rc = dup_key(c, k->name, k->name_len, k->line);
+	}
 	return rc;
 }
 
@@ -922,17 +936,36 @@ es_frontmatter_key(const struct es_frontmatter *fm, size_t i)
 	return i < fm->nkeys ? &fm->keys[i] : NULL;
 }
 
+/* Where (name, idx) is or would go among the first n keys by name. */
+static size_t
+byname_at(const struct es_frontmatter *fm, size_t n, const char *name,
+    size_t len, size_t idx)
+{
+	struct keyref k = { name, len, idx };
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (keyref_cmp(&fm->byname[mid], &k) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 bool
 es_frontmatter_find(const struct es_frontmatter *fm, const char *name,
     size_t len, size_t *i)
 {
-	for (size_t k = 0; k < fm->nkeys; k++)
-		if (fm->keys[k].name_len == len &&
-		    memcmp(fm->keys[k].name, name, len) == 0) {
-			*i = k;
-			return true;
-		}
-	return false;
+	size_t at = byname_at(fm, fm->nkeys, name, len, 0);
+
+	if (at == fm->nkeys || fm->byname[at].len != len ||
+	    memcmp(fm->byname[at].p, name, len) != 0)
+		return false;
+	*i = fm->byname[at].idx;
+	return true;
 }
 
 const char *
@@ -1076,20 +1109,37 @@ static struct es_frontmatter_key
 take_key(struct es_frontmatter *fm, size_t i)
 {
 	struct es_frontmatter_key k = fm->keys[i];
+	size_t at = byname_at(fm, fm->nkeys, k.name, k.name_len, i);
 
+	memmove(&fm->byname[at], &fm->byname[at + 1],
+	    (fm->nkeys - at - 1) * sizeof(*fm->byname));
 	memmove(&fm->keys[i], &fm->keys[i + 1],
 	    (fm->nkeys - i - 1) * sizeof(*fm->keys));
 	fm->nkeys--;
+	for (size_t j = 0; j < fm->nkeys; j++)
+		if (fm->byname[j].idx > i)
+			fm->byname[j].idx--;
 	return k;
 }
 
 static void
 put_key(struct es_frontmatter *fm, size_t i, const struct es_frontmatter_key *k)
 {
+	size_t n, at;
+
 	add_key(fm);
-	memmove(&fm->keys[i + 1], &fm->keys[i],
-	    (fm->nkeys - 1 - i) * sizeof(*fm->keys));
+	n = fm->nkeys - 1;
+	memmove(&fm->keys[i + 1], &fm->keys[i], (n - i) * sizeof(*fm->keys));
 	fm->keys[i] = *k;
+	for (size_t j = 0; j < n; j++)
+		if (fm->byname[j].idx >= i)
+			fm->byname[j].idx++;
+	at = byname_at(fm, n, k->name, k->name_len, i);
+	memmove(&fm->byname[at + 1], &fm->byname[at],
+	    (n - at) * sizeof(*fm->byname));
+	fm->byname[at].p = k->name;
+	fm->byname[at].len = k->name_len;
+	fm->byname[at].idx = i;
 }
 
 void

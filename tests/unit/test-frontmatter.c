@@ -775,6 +775,76 @@ test_fm_prefix_keys(void **state)
 	es_frontmatter_free(fm);
 }
 
+/* es_frontmatter_find() as a walk of the keys would answer: the first
+ * key of that name. */
+static void
+assert_find_all(const struct es_frontmatter *fm, const char *const *names,
+    size_t n)
+{
+	for (size_t j = 0; j < n; j++) {
+		size_t len = strlen(names[j]), got = 0, want = 0;
+		bool found = false, has;
+
+		for (size_t k = 0; k < es_frontmatter_nkeys(fm) && !found; k++)
+			if (es_frontmatter_key(fm, k)->name_len == len &&
+			    memcmp(es_frontmatter_key(fm, k)->name, names[j],
+			    len) == 0) {
+				found = true;
+				want = k;
+			}
+		has = es_frontmatter_find(fm, names[j], len, &got);
+		if (has != found || (found && got != want))
+			fail_msg("find '%s': %d at %zu, want %d at %zu",
+			    names[j], has, got, found, want);
+	}
+}
+
+/* Finding keys by name through every kind of edit, the same name twice
+ * included (the API allows it; the first in file order is found). */
+static void
+test_fm_find_after_edits(void **state)
+{
+	static const char in[] =
+	    "---\nm: 1\nab: 2\na: 3\nb: 4\n\"\": 5\nz: 6\n---\n";
+	static const char *const names[] = {
+		"m", "ab", "a", "b", "", "z", "new", "x", "abc",
+	};
+	struct es_frontmatter *fm;
+
+	(void)state;
+	fm = parse_ok(in, sizeof(in) - 1);
+	assert_find_all(fm, names, NELEM(names));
+	es_frontmatter_insert(fm, ES_FM_BEFORE, 0, "new", 3, "1", 1);
+	assert_find_all(fm, names, NELEM(names));
+	es_frontmatter_insert(fm, ES_FM_END, 0, "a", 1, "2", 1);
+	assert_find_all(fm, names, NELEM(names));
+	es_frontmatter_move(fm, 7, ES_FM_BEFORE, 1);
+	assert_find_all(fm, names, NELEM(names));
+	es_frontmatter_move(fm, 1, ES_FM_END, 0);
+	assert_find_all(fm, names, NELEM(names));
+	es_frontmatter_remove(fm, 3);
+	assert_find_all(fm, names, NELEM(names));
+	es_frontmatter_move(fm, 0, ES_FM_AFTER, 4);
+	assert_find_all(fm, names, NELEM(names));
+	es_frontmatter_replace(fm, 2, "9", 1);
+	es_frontmatter_insert(fm, ES_FM_AFTER, 2, "x", 1, "3", 1);
+	assert_find_all(fm, names, NELEM(names));
+	while (es_frontmatter_nkeys(fm) > 0) {
+		es_frontmatter_remove(fm, es_frontmatter_nkeys(fm) / 2);
+		assert_find_all(fm, names, NELEM(names));
+	}
+	es_frontmatter_insert(fm, ES_FM_END, 0, "z", 1, "1", 1);
+	assert_find_all(fm, names, NELEM(names));
+	es_frontmatter_free(fm);
+
+	fm = parse_ok("no frontmatter\n", 15);
+	assert_find_all(fm, names, NELEM(names));
+	es_frontmatter_insert(fm, ES_FM_END, 0, "b", 1, "1", 1);
+	es_frontmatter_insert(fm, ES_FM_BEFORE, 0, "a", 1, "1", 1);
+	assert_find_all(fm, names, NELEM(names));
+	es_frontmatter_free(fm);
+}
+
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_fm_split_table),
 	cmocka_unit_test(test_fm_key_spans),
@@ -791,6 +861,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_fm_explicit_keys),
 	cmocka_unit_test(test_fm_many_keys),
 	cmocka_unit_test(test_fm_prefix_keys),
+	cmocka_unit_test(test_fm_find_after_edits),
 };
 
 ES_TEST_MAIN(tests)
