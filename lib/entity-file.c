@@ -698,19 +698,27 @@ update_extra(struct es_frontmatter *fm, const struct es_entity *e,
 	const enum kk *keys;
 	bson_t empty = BSON_INITIALIZER;
 	const bson_t *extra = e->extra ? e->extra : &empty;
-	bson_iter_t it, f;
+	bson_iter_t it;
 	size_t n, i, cur = 0;
-	bool have_cur = false;
+	bool have_cur = false, *kept;
 
-	for (i = es_frontmatter_nkeys(fm); i-- > 0; ) {
+	/* The keys of fm that extra has: each of extra's keys looked up in
+	 * fm (O(log n)), not each of fm's in extra (a walk of extra). */
+	n = es_frontmatter_nkeys(fm);
+	kept = es_xcalloc(n ? n : 1, sizeof(*kept));
+	if (bson_iter_init(&it, extra))
+		while (bson_iter_next(&it))
+			if (es_frontmatter_find(fm, bson_iter_key(&it),
+			    bson_iter_key_len(&it), &i))
+				kept[i] = true;
+	for (i = n; i-- > 0; ) {
 		const struct es_frontmatter_key *fk = es_frontmatter_key(fm, i);
 
-		if (known(e->kind, fk->name, fk->name_len) != K_NONE)
-			continue;
-		if (!bson_iter_init_find_w_len(&f, extra, fk->name,
-		    (int)fk->name_len))
+		if (known(e->kind, fk->name, fk->name_len) == K_NONE &&
+		    !kept[i])
 			es_frontmatter_remove(fm, i);
 	}
+	free(kept);
 	if (!bson_iter_init(&it, extra))
 		return;
 	keys = keys_of(e->kind, &n);

@@ -31,6 +31,13 @@ struct fm_line {
 	size_t		 len;		/* with its EOL */
 };
 
+/* A key by its name, and its place among the keys of its mapping. */
+struct keyref {
+	const char	*p;
+	size_t		 len;
+	size_t		 idx;
+};
+
 struct es_frontmatter {
 	char			*data;		/* our copy of the file */
 	size_t			 len;
@@ -42,6 +49,7 @@ struct es_frontmatter {
 	size_t			 tail;		/* lines from an explicit "..." */
 	struct es_frontmatter_key *keys;
 	size_t			 nkeys, akeys;
+	struct keyref		*byname;	/* the keys by name, then index */
 	const char		*body;
 	size_t			 body_len;
 	char			**owned;	/* lines and bodies we wrote */
@@ -134,6 +142,7 @@ es_frontmatter_free(struct es_frontmatter *fm)
 		free(fm->owned[i]);
 	free(fm->owned);
 	free(fm->keys);
+	free(fm->byname);
 	free(fm->lines);
 	free(fm->data);
 	free(fm);
@@ -147,11 +156,17 @@ struct pctx {
 	size_t			 len;
 	bool			 ascii;		/* then a mark index is a byte */
 	size_t			 cidx, cbyte;	/* cursor: char index, byte */
+	size_t			 lcur;		/* line_of()'s last answer */
 	const char		*rel;
 	struct es_error		*err;
 };
 
-/* libyaml's mark index counts characters: walk UTF-8 to get bytes. */
+/*
+ * libyaml's mark index counts characters: walk UTF-8 to get bytes, from the
+ * last mark asked for. Marks are asked for in file order (the restart from
+ * the start below was never taken on the tests, the fuzz corpora or
+ * 490,000 fuzz runs), so the walks add up to one pass over the text.
+ */
 static size_t
 mark_byte(struct pctx *c, const yaml_mark_t *m)
 {
@@ -171,23 +186,53 @@ mark_byte(struct pctx *c, const yaml_mark_t *m)
 	return c->cbyte;
 }
 
-/* Index of the line holding byte b (the last line past the end). */
+/* The byte where line i starts. */
 static size_t
-line_of(const struct pctx *c, size_t b)
+line_start(const struct pctx *c, size_t i)
 {
-	const struct fm_line *l = c->fm->lines;
-	size_t lo = 0, hi = c->fm->nlines;
+	return (size_t)(c->fm->lines[i].p - c->text);
+}
 
-	if (hi == 0)
+/*
+ * Index of the line holding byte b (the last line past the end). Searched
+ * from the line found last, in steps doubling away from it, then halving:
+ * bytes are asked for nearly in order, so each costs O(1), not O(log n).
+ */
+static size_t
+line_of(struct pctx *c, size_t b)
+{
+	size_t n = c->fm->nlines, lo, hi, step = 1;
+
+	if (n == 0)
 		return 0;
+	/* Line 0 starts at byte 0: lo is a candidate, hi (or n) is not. */
+	lo = c->lcur < n ? c->lcur : n - 1;
+	if (line_start(c, lo) <= b) {
+		hi = lo + 1;
+		while (hi < n && line_start(c, hi) <= b) {
+			lo = hi;
+			hi = n - lo > step ? lo + step : n;
+			step *= 2;
+		}
+	} else {
+		hi = lo;
+		lo = 0;
+		while (hi > step && line_start(c, hi - step) > b) {
+			hi -= step;
+			step *= 2;
+		}
+		if (hi > step)
+			lo = hi - step;
+	}
 	while (hi - lo > 1) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if ((size_t)(l[mid].p - c->text) <= b)
+		if (line_start(c, mid) <= b)
 			lo = mid;
 		else
 			hi = mid;
 	}
+	c->lcur = lo;
 	return lo;
 }
 
@@ -380,6 +425,83 @@ dup_key(struct pctx *c, const char *key, size_t klen, unsigned line)
 	    "duplicate key '%s'", buf);
 }
 
+/*
+ * Duplicate keys. Comparing each key with every earlier one of its mapping
+ * is quadratic: a 1 MB file of 70,000 keys took seconds. Instead the keys
+ * of a mapping are sorted once, when it ends or its parsing fails, and the
+ * first key in file order that repeats an earlier one is reported, its
+ * error replacing any other. That is what the check key by key reported:
+ * it ran before anything past that key was read, and keys whose text was
+ * not read (an error in them) are not in the sort. The top level's sorted
+ * keys stay, for es_frontmatter_find().
+ */
+
+/* Key bytes, then place: equal keys sort together, earliest first. */
+static int
+keyref_cmp(const void *a, const void *b)
+{
+	const struct keyref *x = a, *y = b;
+	int d;
+
+	d = memcmp(x->p, y->p, x->len < y->len ? x->len : y->len);
+	if (d != 0)
+		return d;
+	if (x->len != y->len)
+		return x->len < y->len ? -1 : 1;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+/* Sorts the n keys of r; the index in r of the first key in file order
+ * equal to an earlier one, or n. */
+static size_t
+first_dup(struct keyref *r, size_t n)
+{
+	size_t best = n, at = n;
+
+	if (n < 2)
+		return n;
+	qsort(r, n, sizeof(*r), keyref_cmp);
+	for (size_t i = 1; i < n; i++)
+		if (r[i].len == r[i - 1].len &&
+		    memcmp(r[i].p, r[i - 1].p, r[i].len) == 0 &&
+		    (best == n || r[i].idx < best)) {
+			best = r[i].idx;
+			at = i;
+		}
+	return at;
+}
+
+#define KEYREF_STACK	16
+
+/* A mapping value's keys: -1 and the error if one repeats an earlier one. */
+static int
+check_items(struct pctx *c, const struct es_yaml_value *v)
+{
+	struct keyref stack[KEYREF_STACK], *r = stack;
+	const struct es_yaml_value *it;
+	size_t nr = 0, d;
+	int rc = 0;
+
+	if (v->nitems < 2)
+		return 0;
+	if (v->nitems > KEYREF_STACK)
+		r = es_xreallocarray(NULL, v->nitems, sizeof(*r));
+	for (size_t i = 0; i < v->nitems; i++)
+		if (v->items[i].key != NULL) {	/* else its key failed */
+			r[nr].p = v->items[i].key;
+			r[nr].len = v->items[i].key_len;
+			r[nr].idx = i;
+			nr++;
+		}
+	if ((d = first_dup(r, nr)) < nr) {
+		it = &v->items[r[d].idx];
+		rc = dup_key(c, it->key, it->key_len, it->key_line);
+	}
+	if (r != stack)
+		free(r);
+	return rc;
+}
+
 static struct es_yaml_value *
 add_item(struct es_yaml_value *v, size_t *alloc)
 {
@@ -466,14 +588,6 @@ parse_node(struct pctx *c, yaml_event_t *ev, struct es_yaml_value *v,
 				    &it->key_len, &it->key_line, &start,
 				    maxend) == -1)
 					goto out;
-				for (size_t i = 0; i + 1 < v->nitems; i++)
-					if (v->items[i].key_len == it->key_len &&
-					    memcmp(v->items[i].key, it->key,
-					    it->key_len) == 0) {
-						dup_key(c, it->key, it->key_len,
-						    it->key_line);
-						goto out;
-					}
 				if (next_event(c, &child) == -1)
 					goto out;
 			}
@@ -488,6 +602,8 @@ parse_node(struct pctx *c, yaml_event_t *ev, struct es_yaml_value *v,
 	}
 	rc = 0;
 out:
+	if (v->kind == ES_YAML_MAPPING && check_items(c, v) == -1)
+		rc = -1;
 	yaml_event_delete(ev);
 	return rc;
 }
@@ -521,14 +637,17 @@ add_key(struct es_frontmatter *fm)
 		fm->akeys = fm->akeys ? fm->akeys * 2 : 16;
 		fm->keys = es_xreallocarray(fm->keys, fm->akeys,
 		    sizeof(*fm->keys));
+		fm->byname = es_xreallocarray(fm->byname, fm->akeys,
+		    sizeof(*fm->byname));
 	}
 	memset(&fm->keys[fm->nkeys], 0, sizeof(*fm->keys));
 	return &fm->keys[fm->nkeys++];
 }
 
-/* The top-level block mapping, after its MAPPING-START event. */
+/* The top-level block mapping, after its MAPPING-START event; duplicate
+ * keys are parse_keys()' business. */
 static int
-parse_keys(struct pctx *c, size_t lower)
+read_keys(struct pctx *c, size_t lower)
 {
 	struct es_frontmatter *fm = c->fm;
 	yaml_event_t ev;
@@ -547,11 +666,6 @@ parse_keys(struct pctx *c, size_t lower)
 		if (parse_key(c, &ev, &k->name, &k->name_len, &k->line,
 		    &start, &maxend) == -1)
 			return -1;
-		for (size_t i = 0; i + 1 < fm->nkeys; i++)
-			if (fm->keys[i].name_len == k->name_len &&
-			    memcmp(fm->keys[i].name, k->name, k->name_len) == 0)
-				return dup_key(c, k->name, k->name_len,
-				    k->line);
 		if (next_event(c, &ev) == -1)
 			return -1;
 		if (parse_node(c, &ev, &k->value, 1, &maxend) == -1)
@@ -595,6 +709,28 @@ parse_keys(struct pctx *c, size_t lower)
 		k->last = file_line(hi);
 		lower = hi + 1;
 	}
+}
+
+static int
+parse_keys(struct pctx *c, size_t lower)
+{
+	struct es_frontmatter *fm = c->fm;
+	const struct es_frontmatter_key *k;
+	int rc = read_keys(c, lower);
+	size_t nr = 0, d;
+
+	for (size_t i = 0; i < fm->nkeys; i++)
+		if (fm->keys[i].name != NULL) {	/* else its key failed */
+			fm->byname[nr].p = fm->keys[i].name;
+			fm->byname[nr].len = fm->keys[i].name_len;
+			fm->byname[nr].idx = i;
+			nr++;
+		}
+	if ((d = first_dup(fm->byname, nr)) < nr) {
+		k = &fm->keys[fm->byname[d].idx];
+		rc = dup_key(c, k->name, k->name_len, k->line);
+	}
+	return rc;
 }
 
 static int
@@ -800,17 +936,36 @@ es_frontmatter_key(const struct es_frontmatter *fm, size_t i)
 	return i < fm->nkeys ? &fm->keys[i] : NULL;
 }
 
+/* Where (name, idx) is or would go among the first n keys by name. */
+static size_t
+byname_at(const struct es_frontmatter *fm, size_t n, const char *name,
+    size_t len, size_t idx)
+{
+	struct keyref k = { name, len, idx };
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (keyref_cmp(&fm->byname[mid], &k) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 bool
 es_frontmatter_find(const struct es_frontmatter *fm, const char *name,
     size_t len, size_t *i)
 {
-	for (size_t k = 0; k < fm->nkeys; k++)
-		if (fm->keys[k].name_len == len &&
-		    memcmp(fm->keys[k].name, name, len) == 0) {
-			*i = k;
-			return true;
-		}
-	return false;
+	size_t at = byname_at(fm, fm->nkeys, name, len, 0);
+
+	if (at == fm->nkeys || fm->byname[at].len != len ||
+	    memcmp(fm->byname[at].p, name, len) != 0)
+		return false;
+	*i = fm->byname[at].idx;
+	return true;
 }
 
 const char *
@@ -954,20 +1109,37 @@ static struct es_frontmatter_key
 take_key(struct es_frontmatter *fm, size_t i)
 {
 	struct es_frontmatter_key k = fm->keys[i];
+	size_t at = byname_at(fm, fm->nkeys, k.name, k.name_len, i);
 
+	memmove(&fm->byname[at], &fm->byname[at + 1],
+	    (fm->nkeys - at - 1) * sizeof(*fm->byname));
 	memmove(&fm->keys[i], &fm->keys[i + 1],
 	    (fm->nkeys - i - 1) * sizeof(*fm->keys));
 	fm->nkeys--;
+	for (size_t j = 0; j < fm->nkeys; j++)
+		if (fm->byname[j].idx > i)
+			fm->byname[j].idx--;
 	return k;
 }
 
 static void
 put_key(struct es_frontmatter *fm, size_t i, const struct es_frontmatter_key *k)
 {
+	size_t n, at;
+
 	add_key(fm);
-	memmove(&fm->keys[i + 1], &fm->keys[i],
-	    (fm->nkeys - 1 - i) * sizeof(*fm->keys));
+	n = fm->nkeys - 1;
+	memmove(&fm->keys[i + 1], &fm->keys[i], (n - i) * sizeof(*fm->keys));
 	fm->keys[i] = *k;
+	for (size_t j = 0; j < n; j++)
+		if (fm->byname[j].idx >= i)
+			fm->byname[j].idx++;
+	at = byname_at(fm, n, k->name, k->name_len, i);
+	memmove(&fm->byname[at + 1], &fm->byname[at],
+	    (n - at) * sizeof(*fm->byname));
+	fm->byname[at].p = k->name;
+	fm->byname[at].len = k->name_len;
+	fm->byname[at].idx = i;
 }
 
 void

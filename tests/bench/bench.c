@@ -2,7 +2,8 @@
  * execsync-bench: the benchmark program. Each subcommand prints its figures,
  * one "name: value" a line, so runs can be compared by machine.
  *
- *   execsync-bench parse [--tree DIR]   read vs scan+parse+fingerprint
+ *   execsync-bench parse [--tree DIR]   read vs scan+parse+fingerprint; one
+ *                                       file of 100,000 keys vs libyaml
  *   execsync-bench check [--tree DIR]   every file parses; canonical render of
  *                                       every entity parses to the same
  *                                       fingerprint (exit 1 if not)
@@ -357,6 +358,37 @@ struct fm_texts {
 	size_t	  n;
 };
 
+/* Where the frontmatter text of a file's bytes is: false if it has none. */
+static bool
+frontmatter_text(const char *buf, size_t len, const char **text,
+    size_t *tlen)
+{
+	const char *p = buf, *end = buf + len, *q;
+
+	if (end - p >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0)
+		p += 3;
+	if (end - p < 4 || memcmp(p, "---", 3) != 0)
+		return false;
+	p = memchr(p, '\n', (size_t)(end - p));
+	if (p == NULL)
+		return false;
+	p++;
+	for (q = p; q < end;) {
+		const char *nl;
+
+		if (end - q >= 3 && memcmp(q, "---", 3) == 0)
+			break;
+		if ((nl = memchr(q, '\n', (size_t)(end - q))) == NULL) {
+			q = end;
+			break;
+		}
+		q = nl + 1;
+	}
+	*text = p;
+	*tlen = (size_t)(q - p);
+	return true;
+}
+
 static void
 collect_frontmatter(int root, const struct es_scan_result *sr,
     struct fm_texts *ft)
@@ -365,7 +397,8 @@ collect_frontmatter(int root, const struct es_scan_result *sr,
 
 	memset(ft, 0, sizeof(*ft));
 	for (size_t i = 0; i < sr->n; i++) {
-		const char *p, *end, *q;
+		const char *p;
+		size_t n;
 		struct es_stat st;
 		struct es_error err;
 
@@ -375,34 +408,37 @@ collect_frontmatter(int root, const struct es_scan_result *sr,
 		if (es_scan_read(root, sr->entries[i].rel, MAX_FILE, &b, &st,
 		    &err) < 0)
 			continue;
-		p = b.buf;
-		end = b.buf + b.len;
-		if (end - p >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0)
-			p += 3;
-		if (end - p < 4 || memcmp(p, "---", 3) != 0)
+		if (!frontmatter_text(b.buf, b.len, &p, &n))
 			continue;
-		p = memchr(p, '\n', (size_t)(end - p));
-		if (p == NULL)
-			continue;
-		p++;
-		for (q = p; q < end;) {
-			const char *nl;
-
-			if (end - q >= 3 && memcmp(q, "---", 3) == 0)
-				break;
-			if ((nl = memchr(q, '\n', (size_t)(end - q))) == NULL) {
-				q = end;
-				break;
-			}
-			q = nl + 1;
-		}
 		ft->text = realloc(ft->text, (ft->n + 1) * sizeof(*ft->text));
 		ft->len = realloc(ft->len, (ft->n + 1) * sizeof(*ft->len));
-		ft->text[ft->n] = strndup(p, (size_t)(q - p));
-		ft->len[ft->n] = (size_t)(q - p);
+		ft->text[ft->n] = strndup(p, n);
+		ft->len[ft->n] = n;
 		ft->n++;
 	}
 	es_buf_release(&b);
+}
+
+/* Runs len bytes at text through libyaml's event parser: the events. */
+static size_t
+yaml_events(const char *text, size_t len)
+{
+	yaml_parser_t parser;
+	yaml_event_t ev;
+	size_t events = 0;
+	bool done = false;
+
+	yaml_parser_initialize(&parser);
+	yaml_parser_set_encoding(&parser, YAML_UTF8_ENCODING);
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text,
+	    len);
+	while (!done && yaml_parser_parse(&parser, &ev)) {
+		done = ev.type == YAML_STREAM_END_EVENT;
+		yaml_event_delete(&ev);
+		events++;
+	}
+	yaml_parser_delete(&parser);
+	return events;
 }
 
 static size_t
@@ -410,22 +446,8 @@ yaml_floor(const struct fm_texts *ft)
 {
 	size_t events = 0;
 
-	for (size_t i = 0; i < ft->n; i++) {
-		yaml_parser_t parser;
-		yaml_event_t ev;
-		bool done = false;
-
-		yaml_parser_initialize(&parser);
-		yaml_parser_set_encoding(&parser, YAML_UTF8_ENCODING);
-		yaml_parser_set_input_string(&parser,
-		    (const unsigned char *)ft->text[i], ft->len[i]);
-		while (!done && yaml_parser_parse(&parser, &ev)) {
-			done = ev.type == YAML_STREAM_END_EVENT;
-			yaml_event_delete(&ev);
-			events++;
-		}
-		yaml_parser_delete(&parser);
-	}
+	for (size_t i = 0; i < ft->n; i++)
+		events += yaml_events(ft->text[i], ft->len[i]);
 	return events;
 }
 
@@ -436,6 +458,91 @@ free_frontmatter(struct fm_texts *ft)
 		free(ft->text[i]);
 	free(ft->text);
 	free(ft->len);
+}
+
+/*
+ * One project file of 100,000 frontmatter keys (issue 19): our parse, the
+ * path of a sync pass from the file's bytes to an entity, against
+ * libyaml's event parser alone on its frontmatter, in the same run. A step
+ * quadratic in the keys shows as a ratio growing with them.
+ */
+#ifndef MANY_KEYS
+#define MANY_KEYS	100000		/* -DMANY_KEYS=20000: the growth */
+#endif
+
+/* Known keys, then n extra keys of assorted values, some not ASCII. */
+static void
+make_many_keys(struct es_buf *b, size_t n)
+{
+	es_buf_addstr(b, "---\ntitle: Many keys at the Café\n"
+	    "type: standard\ncreated: 2024-01-02\n");
+	for (size_t i = 0; i < n; i++) {
+		es_buf_addf(b, "key_%06zu: ", i);
+		switch (i % 5) {
+		case 0:
+			es_buf_addf(b, "%zu\n", i);
+			break;
+		case 1:
+			es_buf_addf(b, "value %zu\n", i);
+			break;
+		case 2:
+			es_buf_addf(b, "\"quoted: %zu\"\n", i);
+			break;
+		case 3:
+			es_buf_addstr(b, "[a, b]\n");
+			break;
+		default:
+			es_buf_addstr(b, "résumé\n");
+			break;
+		}
+	}
+	es_buf_addstr(b, "---\n# Many keys\n");
+}
+
+static int
+bench_many_keys(void)
+{
+	struct es_buf b = ES_BUF_INIT;
+	double ours[REPEAT], floor[REPEAT];
+	const char *text;
+	size_t tlen, nextra = 0;
+	int rc = 0;
+
+	make_many_keys(&b, MANY_KEYS);
+	if (!frontmatter_text(b.buf, b.len, &text, &tlen))
+		abort();
+	for (int i = 0; i < REPEAT; i++) {
+		struct es_entity e;
+		struct es_error err;
+		double t0 = now_ms();
+
+		es_entity_init(&e, ES_KIND_PROJECT);
+		if (es_entity_file_parse(b.buf, b.len,
+		    "10k-projects/active/home/many-keys.md", ES_KIND_PROJECT,
+		    ES_FOLDER_ACTIVE, "many-keys", "home", &e, &err) != 0) {
+			report("many keys", &err);
+			rc = 1;
+		}
+		nextra = (size_t)bson_count_keys(e.extra);
+		es_entity_release(&e);
+		ours[i] = now_ms() - t0;
+		t0 = now_ms();
+		yaml_events(text, tlen);
+		floor[i] = now_ms() - t0;
+	}
+	if (nextra != MANY_KEYS) {
+		fprintf(stderr, "many keys: %zu extra keys, want %d\n", nextra,
+		    MANY_KEYS);
+		rc = 1;
+	}
+	double o = median(ours, REPEAT), f = median(floor, REPEAT);
+
+	printf("parse_keys_100k_bytes: %zu\n", b.len);
+	printf("parse_keys_100k_ms: %.2f\n", o);
+	printf("parse_keys_100k_floor_ms: %.2f\n", f);
+	printf("parse_keys_100k_vs_floor: %.2f\n", o / f);
+	es_buf_release(&b);
+	return rc;
 }
 
 static int
@@ -499,7 +606,7 @@ cmd_parse(int root)
 	free_frontmatter(&ft);
 	es_buf_release(&b);
 	es_scan_result_release(&sr);
-	return 0;
+	return bench_many_keys();
 }
 
 static int

@@ -867,6 +867,91 @@ test_ef_render_goal_from_db(void **state)
 	es_entity_release(&e);
 }
 
+/* The keys of test_ef_many_keys(); edited: k12345 gone, k31234 changed,
+ * "added" after k40000. */
+static void
+many_extra(struct es_buf *b, size_t n, bool edited)
+{
+	es_buf_addstr(b, "---\ntitle: Many\narea: Café\n");
+	for (size_t i = 0; i < n; i++) {
+		if (edited && i == 12345)
+			continue;
+		if (edited && i == 31234)
+			es_buf_addstr(b, "k31234: new\n");
+		else
+			es_buf_addf(b, i % 2 ? "k%05zu: é %zu\n" :
+			    "k%05zu: %zu\n", i, i);
+		if (edited && i == 40000)
+			es_buf_addstr(b, "added: 1\n");
+	}
+}
+
+/* A project of 50,000 extra keys (issue 19): every key in extra, in file
+ * order; written back with minimal edits; a duplicate near the end
+ * reported at its line. */
+static void
+test_ef_many_keys(void **state)
+{
+	enum { N = 50000 };
+	struct es_buf in = ES_BUF_INIT, want = ES_BUF_INIT;
+	struct es_entity e;
+	struct es_error err;
+	bson_iter_t it;
+	bson_t *extra;
+	char msg[128];
+	size_t mark;
+
+	(void)state;
+	many_extra(&in, N, false);
+	mark = in.len;
+	es_buf_addstr(&in, "---\nbody\n");
+	if (parse_kind(in.buf, in.len, ES_KIND_PROJECT, &e, &err) != 0)
+		fail_msg("%u: %s", err.line, err.msg);
+	assert_string_equal(e.title, "Many");
+	assert_string_equal(e.area, "Café");
+	assert_int_equal(bson_count_keys(e.extra), N);
+	assert_true(bson_iter_init(&it, e.extra) && bson_iter_next(&it));
+	assert_string_equal(bson_iter_key(&it), "k00000");
+	assert_true(bson_iter_init_find(&it, e.extra, "k31233"));
+	assert_string_equal(bson_iter_utf8(&it, NULL), "é 31233");
+	assert_true(bson_iter_next(&it));
+	assert_string_equal(bson_iter_key(&it), "k31234");
+	assert_int_equal(bson_iter_int32(&it), 31234);
+	assert_string_equal(e.content, "body\n");
+
+	/* Written back: as it was, then with the lines of one key gone, one
+	 * changed and one new. */
+	assert_update(in.buf, &e, in.buf);
+	extra = bson_new();
+	assert_true(bson_iter_init(&it, e.extra));
+	while (bson_iter_next(&it)) {
+		if (strcmp(bson_iter_key(&it), "k12345") == 0)
+			continue;
+		if (strcmp(bson_iter_key(&it), "k31234") == 0)
+			BSON_APPEND_UTF8(extra, "k31234", "new");
+		else
+			bson_append_iter(extra, NULL, 0, &it);
+		if (strcmp(bson_iter_key(&it), "k40000") == 0)
+			BSON_APPEND_INT32(extra, "added", 1);
+	}
+	bson_destroy(e.extra);
+	e.extra = extra;
+	many_extra(&want, N, true);
+	es_buf_addstr(&want, "---\nbody\n");
+	assert_update(in.buf, &e, want.buf);
+	es_entity_release(&e);
+
+	es_buf_setlen(&in, mark);
+	es_buf_addstr(&in, "k49997: again\n---\n");
+	assert_int_equal(parse_kind(in.buf, in.len, ES_KIND_PROJECT, &e, &err),
+	    -1);
+	es_error_format(&err, msg, sizeof(msg));
+	assert_string_equal(msg, REL_P ":50004: duplicate key 'k49997'");
+	es_entity_release(&e);
+	es_buf_release(&in);
+	es_buf_release(&want);
+}
+
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_ef_parse_spec_example),
 	cmocka_unit_test(test_ef_canonical_round_trip),
@@ -885,6 +970,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_ef_check_unsupported_extra),
 	cmocka_unit_test(test_ef_render_goal_from_db),
 	cmocka_unit_test(test_ef_nesting_limit),
+	cmocka_unit_test(test_ef_many_keys),
 };
 
 ES_TEST_MAIN(tests)

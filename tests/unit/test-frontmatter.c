@@ -188,6 +188,31 @@ test_fm_errors_table(void **state)
 		{ "---\na: 1\nb: 2\na: 3\n---\n", 0, 4, "duplicate key 'a'" },
 		{ "---\na:\n  x: 1\n  x: 2\n---\n", 0, 4, "duplicate key 'x'" },
 		{ "---\na: [{k: 1, k: 2}]\n---\n", 0, 2, "duplicate key 'k'" },
+		/* The first key, in file order, that repeats an earlier one,
+		 * before any error after it, after any error before it. */
+		{ "---\nb: 1\na: 1\nb: 2\na: 2\n---\n", 0, 4,
+		    "duplicate key 'b'" },
+		{ "---\na: 1\nb: 1\na: 2\nb: 2\na: 3\n---\n", 0, 4,
+		    "duplicate key 'a'" },
+		{ "---\na: 1\na: *x\n---\n", 0, 3, "duplicate key 'a'" },
+		{ "---\na: 1\na: 2\nb: *x\n---\n", 0, 3,
+		    "duplicate key 'a'" },
+		{ "---\na: *x\nb: 1\nb: 2\n---\n", 0, 2,
+		    "YAML aliases are not supported" },
+		{ "---\na: 1\na: 2\nbad: : y\n---\n", 0, 3,
+		    "duplicate key 'a'" },
+		{ "---\na: 1\na: [1,\n---\n", 0, 3, "duplicate key 'a'" },
+		{ "---\na: 1\n*x : 2\na: 3\n---\n", 0, 3,
+		    "YAML aliases are not supported" },
+		{ "---\na: 1\nb:\n  x: 1\n  x: 2\na: 3\n---\n", 0, 5,
+		    "duplicate key 'x'" },
+		{ "---\na: 1\na:\n  x: 1\n  x: 2\n---\n", 0, 3,
+		    "duplicate key 'a'" },
+		{ "---\na:\n  x: 1\n  y: *z\n  x: 2\n---\n", 0, 4,
+		    "YAML aliases are not supported" },
+		{ "---\na: {x: 1, x: 2, y: *z}\n---\n", 0, 2,
+		    "duplicate key 'x'" },
+		{ "---\na: 1\n\"a\": 2\n---\n", 0, 3, "duplicate key 'a'" },
 		{ "---\na: &x 1\nb: *x\n---\n", 0, 2,
 		    "YAML aliases are not supported" },
 		{ "---\na: 1\nb: *x\n---\n", 0, 3,
@@ -633,6 +658,193 @@ test_fm_insert_before_document_end(void **state)
 	es_buf_release(&b);
 }
 
+/*
+ * A frontmatter of n keys "kNNNNN" after a title that is not ASCII, a
+ * comment before every 100th key and a block scalar every 1000th. Key i's
+ * file line goes in line[i], its last line in last[i].
+ */
+static void
+many_keys(struct es_buf *b, size_t n, unsigned *line, unsigned *last)
+{
+	unsigned l = 3;
+
+	es_buf_addstr(b, "---\ntitle: Café ✓\n");
+	for (size_t i = 0; i < n; i++) {
+		if (i % 100 == 0) {
+			es_buf_addstr(b, "# every hundred\n");
+			l++;
+		}
+		line[i] = l;
+		if (i % 1000 == 999) {
+			es_buf_addf(b, "k%05zu: |\n  é %zu\n  two\n", i, i);
+			l += 3;
+		} else {
+			es_buf_addf(b, "k%05zu: é %zu\n", i, i);
+			l++;
+		}
+		last[i] = l - 1;
+	}
+}
+
+/* The keys of a mapping are checked at once, not each against all the
+ * others: keys, lines, duplicates and edits of a large one (issue 19). */
+static void
+test_fm_many_keys(void **state)
+{
+	enum { N = 50000, NESTED = 20000 };
+	static unsigned line[N], last[N];
+	struct es_buf in = ES_BUF_INIT, want = ES_BUF_INIT, b = ES_BUF_INIT;
+	struct es_frontmatter *fm;
+	struct es_error err;
+	const char *at, *eol;
+	size_t mark;
+
+	(void)state;
+	many_keys(&in, N, line, last);
+	mark = in.len;
+	es_buf_addstr(&in, "---\nbody\n");
+	fm = parse_ok(in.buf, in.len);
+	assert_int_equal(es_frontmatter_nkeys(fm), N + 1);
+	for (size_t i = 0; i < N; i++) {
+		const struct es_frontmatter_key *k = es_frontmatter_key(fm,
+		    i + 1);
+		char name[16];
+
+		snprintf(name, sizeof(name), "k%05zu", i);
+		if (strcmp(k->name, name) != 0 || k->line != line[i] ||
+		    k->first != line[i] || k->last != last[i])
+			fail_msg("%s: line %u lines %u-%u, want %s %u %u-%u",
+			    k->name, k->line, k->first, k->last, name, line[i],
+			    line[i], last[i]);
+	}
+	assert_string_equal(es_frontmatter_key(fm, 1 + 31234)->value.str,
+	    "é 31234");
+	assert_string_equal(es_frontmatter_key(fm, 1 + 41999)->value.str,
+	    "é 41999\ntwo\n");
+	assert_int_equal(es_frontmatter_key(fm, 1 + 41999)->value.line,
+	    line[41999]);
+
+	/* An edit deep inside changes that line and no other. */
+	at = strstr(in.buf, "\nk31234: ") + 1;
+	eol = strchr(at, '\n') + 1;
+	es_buf_add(&want, in.buf, (size_t)(at - in.buf));
+	es_buf_addstr(&want, "k31234: new\n");
+	es_buf_addstr(&want, eol);
+	es_frontmatter_replace(fm, 1 + 31234, "new", 3);
+	es_frontmatter_render(fm, &b);
+	assert_bytes_equal(b.buf, b.len, want.buf, want.len);
+	es_frontmatter_free(fm);
+
+	/* A duplicate near the end is still found, at its line. */
+	es_buf_setlen(&in, mark);
+	es_buf_addstr(&in, "k49997: again\n---\n");
+	es_error_clear(&err);
+	assert_null(es_frontmatter_parse(in.buf, in.len, "f.md", &err));
+	assert_int_equal(err.line, last[N - 1] + 1);
+	assert_string_equal(err.msg, "duplicate key 'k49997'");
+
+	/* And in a large mapping under one key, also before a later error. */
+	es_buf_setlen(&in, mark);
+	es_buf_addstr(&in, "nested:\n");
+	for (size_t i = 0; i < NESTED; i++)
+		es_buf_addf(&in, "  s%05zu: %zu\n", i, i);
+	es_buf_addstr(&in, "  s19990: again\n  alias: *x\n---\n");
+	es_error_clear(&err);
+	assert_null(es_frontmatter_parse(in.buf, in.len, "f.md", &err));
+	assert_int_equal(err.line, last[N - 1] + 1 + NESTED + 1);
+	assert_string_equal(err.msg, "duplicate key 's19990'");
+
+	es_buf_release(&in);
+	es_buf_release(&want);
+	es_buf_release(&b);
+}
+
+/* Keys that are prefixes of one another, or empty, are not duplicates. */
+static void
+test_fm_prefix_keys(void **state)
+{
+	static const char in[] =
+	    "---\nab: 1\na: 2\n\"\": 3\nb: 4\na\"\": 5\nabc: 6\n"
+	    "x: {a: 1, ab: 2, \"\": 3, b: 4, abc: 5, ba: 6}\n---\n";
+	struct es_frontmatter *fm;
+
+	(void)state;
+	fm = parse_ok(in, sizeof(in) - 1);
+	assert_int_equal(es_frontmatter_nkeys(fm), 7);
+	assert_int_equal(es_frontmatter_key(fm, 6)->value.nitems, 6);
+	es_frontmatter_free(fm);
+}
+
+/* es_frontmatter_find() as a walk of the keys would answer: the first
+ * key of that name. */
+static void
+assert_find_all(const struct es_frontmatter *fm, const char *const *names,
+    size_t n)
+{
+	for (size_t j = 0; j < n; j++) {
+		size_t len = strlen(names[j]), got = 0, want = 0;
+		bool found = false, has;
+
+		for (size_t k = 0; k < es_frontmatter_nkeys(fm) && !found; k++)
+			if (es_frontmatter_key(fm, k)->name_len == len &&
+			    memcmp(es_frontmatter_key(fm, k)->name, names[j],
+			    len) == 0) {
+				found = true;
+				want = k;
+			}
+		has = es_frontmatter_find(fm, names[j], len, &got);
+		if (has != found || (found && got != want))
+			fail_msg("find '%s': %d at %zu, want %d at %zu",
+			    names[j], has, got, found, want);
+	}
+}
+
+/* Finding keys by name through every kind of edit, the same name twice
+ * included (the API allows it; the first in file order is found). */
+static void
+test_fm_find_after_edits(void **state)
+{
+	static const char in[] =
+	    "---\nm: 1\nab: 2\na: 3\nb: 4\n\"\": 5\nz: 6\n---\n";
+	static const char *const names[] = {
+		"m", "ab", "a", "b", "", "z", "new", "x", "abc",
+	};
+	struct es_frontmatter *fm;
+
+	(void)state;
+	fm = parse_ok(in, sizeof(in) - 1);
+	assert_find_all(fm, names, NELEM(names));
+	es_frontmatter_insert(fm, ES_FM_BEFORE, 0, "new", 3, "1", 1);
+	assert_find_all(fm, names, NELEM(names));
+	es_frontmatter_insert(fm, ES_FM_END, 0, "a", 1, "2", 1);
+	assert_find_all(fm, names, NELEM(names));
+	es_frontmatter_move(fm, 7, ES_FM_BEFORE, 1);
+	assert_find_all(fm, names, NELEM(names));
+	es_frontmatter_move(fm, 1, ES_FM_END, 0);
+	assert_find_all(fm, names, NELEM(names));
+	es_frontmatter_remove(fm, 3);
+	assert_find_all(fm, names, NELEM(names));
+	es_frontmatter_move(fm, 0, ES_FM_AFTER, 4);
+	assert_find_all(fm, names, NELEM(names));
+	es_frontmatter_replace(fm, 2, "9", 1);
+	es_frontmatter_insert(fm, ES_FM_AFTER, 2, "x", 1, "3", 1);
+	assert_find_all(fm, names, NELEM(names));
+	while (es_frontmatter_nkeys(fm) > 0) {
+		es_frontmatter_remove(fm, es_frontmatter_nkeys(fm) / 2);
+		assert_find_all(fm, names, NELEM(names));
+	}
+	es_frontmatter_insert(fm, ES_FM_END, 0, "z", 1, "1", 1);
+	assert_find_all(fm, names, NELEM(names));
+	es_frontmatter_free(fm);
+
+	fm = parse_ok("no frontmatter\n", 15);
+	assert_find_all(fm, names, NELEM(names));
+	es_frontmatter_insert(fm, ES_FM_END, 0, "b", 1, "1", 1);
+	es_frontmatter_insert(fm, ES_FM_BEFORE, 0, "a", 1, "1", 1);
+	assert_find_all(fm, names, NELEM(names));
+	es_frontmatter_free(fm);
+}
+
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_fm_split_table),
 	cmocka_unit_test(test_fm_key_spans),
@@ -647,6 +859,9 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_fm_insert_before_document_end),
 	cmocka_unit_test(test_fm_tab_blank_lines),
 	cmocka_unit_test(test_fm_explicit_keys),
+	cmocka_unit_test(test_fm_many_keys),
+	cmocka_unit_test(test_fm_prefix_keys),
+	cmocka_unit_test(test_fm_find_after_edits),
 };
 
 ES_TEST_MAIN(tests)

@@ -81,7 +81,8 @@ size_t	es_frontmatter_nkeys(const struct es_frontmatter *fm);
 /* Borrowed, valid until the next edit or es_frontmatter_free(). */
 const struct es_frontmatter_key *es_frontmatter_key(
 	    const struct es_frontmatter *fm, size_t i);
-/* Index of the key spelt name (len bytes) into *i; false if absent. */
+/* Index of the key spelt name (len bytes) into *i, the first one if edits
+ * made two; false if absent. O(log n): keys are kept sorted by name. */
 bool	es_frontmatter_find(const struct es_frontmatter *fm, const char *name,
 	    size_t len, size_t *i);
 /* The body, borrowed like a key; *len gets its length. */
