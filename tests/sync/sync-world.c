@@ -15,6 +15,10 @@
 
 #include <mongoc/mongoc.h>
 
+#include "execsync/baseline.h"
+#include "execsync/engine.h"
+#include "execsync/migrate.h"
+#include "execsync/store.h"
 #include "execsync/xmalloc.h"
 
 #ifndef ES_SYNCD_BIN
@@ -282,4 +286,51 @@ snapshot(const struct world *w)
 	free(cmd);
 	es_buf_addstr(&out, "");
 	return es_buf_detach(&out, NULL);
+}
+
+/*
+ * One pass of the engine in this process, as execsyncd --once runs it, so
+ * a test can play the user at a chosen point of it (fsio's test seam).
+ * Returns the pass's exit status.
+ */
+int
+engine_pass(struct world *w)
+{
+	struct es_engine_opts o;
+	struct es_engine_result r;
+	struct es_store *store;
+	struct es_baseline *b;
+	struct es_error err;
+	char *ident = es_migrate_identity(w->t.uri, w->t.db, w->t.user);
+	int fd = open(w->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc;
+
+	assert_true(fd >= 0);
+	store = es_store_open(w->t.uri, w->t.db, 10000, &err);
+	assert_non_null(store);
+	b = es_baseline_open_root(w->root, &err);
+	assert_non_null(b);
+	memset(&o, 0, sizeof(o));
+	o.root = w->root;
+	o.root_fd = fd;
+	o.user_id = w->t.user;
+	o.identity = ident;
+	o.policy = ES_POLICY_NEWEST;
+	o.max_delete = 50;
+	o.now_ms = es_itest_now_ms();
+	es_engine_result_init(&r);
+	es_buf_reset(&w->err);
+	if (es_engine_once(&o, store, b, &r, &err) < 0) {
+		char msg[PATH_MAX + 600];
+
+		es_buf_addstr(&w->err, es_error_format(&err, msg,
+		    sizeof(msg)));
+		rc = 2;
+	} else
+		rc = es_engine_status(&r);
+	es_engine_result_release(&r);
+	es_baseline_free(b);
+	es_store_free(store);
+	free(ident);
+	close(fd);
+	return rc;
 }

@@ -47,6 +47,13 @@ void	peer_clock(const struct world *w, int64_t off_ms, const char *cmd,
 	    const char *json);
 bool	doc_deleted(const bson_t *doc);
 size_t	count_docs(const struct world *w, const char *coll);
+/*
+ * One pass of the engine in this process, as execsyncd --once runs it
+ * (without its lock), so a test can act at a chosen point of it through
+ * fsio's test seam. Returns the exit status execsyncd would: 2 (the
+ * message in w->err) when the pass could not run or commit.
+ */
+int	engine_pass(struct world *w);
 /* The peer's dump of the world's database; malloc'd. */
 char	*dump(const struct world *w);
 /* Every path, mtime and content hash under the root but .execsync/. */

@@ -10,12 +10,15 @@
  */
 #include "sync-world.h"
 
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -27,6 +30,8 @@
 #include <mongoc/mongoc.h>
 
 #include "execsync/xmalloc.h"
+
+#include "../../lib/fsio-internal.h"
 
 extern char **environ;
 
@@ -332,8 +337,129 @@ test_kill_at_any_point_converges(void **state)
 	w_end(&w);
 }
 
+/*
+ * A full disk at the baseline commit (issue 19 item 3): .execsync/ is a
+ * small tmpfs of its own, filled up right before a pass, so the pass
+ * writes documents and files and then cannot commit its baseline. Space
+ * freed, one pass converges with no duplicate, the next has nothing to
+ * do. The mount lives in a private mount namespace of this test process
+ * (CTest runs one case per process), so it goes away with the process.
+ * Skipped where mounting is not allowed.
+ */
+/* fsio's test seam: fill the file system of arg (a path) once. */
+static void
+fill_up(enum es_fsio_point at, void *arg)
+{
+	const char *filler = arg;
+	struct statvfs sv;
+	int fd;
+
+	(void)at;
+	es__fsio_hook = NULL;
+	if ((fd = open(filler, O_WRONLY | O_CREAT | O_EXCL, 0600)) < 0)
+		return;
+	if (fstatvfs(fd, &sv) == 0)
+		(void)posix_fallocate(fd, 0, (off_t)(sv.f_bavail *
+		    sv.f_frsize));
+	close(fd);
+}
+
+static void
+test_disk_full_at_baseline_commit(void **state)
+{
+	struct world w;
+	char *src = getenv("ES_SOURCE_DIR"), *gen, *state_dir, *filler;
+	size_t nf;
+	char **files;
+	int rc;
+
+	(void)state;
+	assert_non_null(src);
+	if (unshare(CLONE_NEWNS) < 0 ||
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+		print_message("skipped: cannot make a mount namespace (%s)\n",
+		    strerror(errno));
+		skip();
+	}
+	w_begin(&w, "c_full");
+	gen = es_xasprintf("%s/contrib/make-sample-tree", src);
+	es_itest_rm_rf(w.root);
+	{
+		char *argv[] = { (char *)"node", gen, w.root, (char *)"--projects",
+		    (char *)"30", (char *)"--actions", (char *)"200",
+		    (char *)"--goals", (char *)"4", NULL };
+
+		assert_int_equal(es_itest_run(argv, NULL, NULL, 60), 0);
+	}
+	state_dir = path_of(&w, ".execsync");
+	assert_int_equal(mkdir(state_dir, 0700), 0);
+	if (mount("tmpfs", state_dir, "tmpfs", 0, "size=4m,mode=0700") < 0) {
+		print_message("skipped: cannot mount a tmpfs (%s)\n",
+		    strerror(errno));
+		free(state_dir);
+		free(gen);
+		w_end(&w);
+		skip();
+	}
+	assert_int_equal(syncd1(&w, "--init"), 0);
+	files = project_files(&w, &nf);
+	/* Both sides change, then the state folder fills up. */
+	{
+		char *slug = slug_of(files[0]), json[256];
+
+		snprintf(json, sizeof(json), "{\"slug\":\"%s\",\"title\":"
+		    "\"Disk Full Retitle\"}", slug);
+		peer(&w, "retitle-project", json);
+		free(slug);
+	}
+	append(&w, files[1], "\nedit-while-full\n");
+	append(&w, "00k-next-actions/@waiting.md",
+	    "- [ ] File action while full\n");
+	peer(&w, "create-action", "{\"text\":\"App action while full\","
+	    "\"context\":\"@phone\"}");
+	/* The state folder fills up during the pass, as its first file
+	 * write is under way: after its document writes, before the
+	 * baseline's commit. */
+	filler = es_xasprintf("%s/filler", state_dir);
+	es__fsio_hook = fill_up;
+	es__fsio_hook_arg = filler;
+	rc = engine_pass(&w);
+	es__fsio_hook = NULL;
+	if (rc != 2)
+		fail_msg("the pass committed on a full disk: exit %d", rc);
+	print_message("pass on a full disk: exit %d: %s\n", rc, w.err.buf);
+	/* Space again: one pass converges, the next has nothing to do. */
+	assert_int_equal(unlink(filler), 0);
+	rc = syncd(&w, NULL);
+	if (rc != 0 && rc != 1)
+		fail_msg("recovery pass exit %d: %s", rc, w.err.buf);
+	assert_int_equal(syncd1(&w, "--json"), 0);
+	if (!contains(w.out.buf, "\"plan\":[]"))
+		fail_msg("not settled: %s", w.out.buf);
+	assert_int_equal(live_with(&w, "projects", "slug",
+	    "disk-full-retitle"), 1);
+	{
+		char *edited = slug_of(files[1]);
+
+		assert_true(content_has(&w, edited, "edit-while-full"));
+		free(edited);
+	}
+	assert_int_equal(live_with(&w, "actions", "text",
+	    "File action while full"), 1);
+	assert_int_equal(live_with(&w, "actions", "text",
+	    "App action while full"), 1);
+	assert_no_duplicates(&w);
+	assert_int_equal(umount(state_dir), 0);
+	free_lines(files, nf);
+	free(filler);
+	free(state_dir);
+	free(gen);
+	w_end(&w);
+}
+
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_kill_at_any_point_converges),
+	cmocka_unit_test(test_disk_full_at_baseline_commit),
 };
 
 ES_ITEST_MAIN(tests)

@@ -328,47 +328,6 @@ test_rename_onto_trashed_slug_converges(void **state)
 
 /* ---- issue 19 item 1: a save made while a pass runs ---- */
 
-/*
- * One pass of the engine in this process, as execsyncd --once runs it, so
- * a test can play the user at a chosen point of it (fsio's test seam).
- * Returns the pass's exit status.
- */
-static int
-engine_pass(struct world *w)
-{
-	struct es_engine_opts o;
-	struct es_engine_result r;
-	struct es_store *store;
-	struct es_baseline *b;
-	struct es_error err;
-	char *ident = es_migrate_identity(w->t.uri, w->t.db, w->t.user);
-	int fd = open(w->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc;
-
-	assert_true(fd >= 0);
-	store = es_store_open(w->t.uri, w->t.db, 10000, &err);
-	assert_non_null(store);
-	b = es_baseline_open_root(w->root, &err);
-	assert_non_null(b);
-	memset(&o, 0, sizeof(o));
-	o.root = w->root;
-	o.root_fd = fd;
-	o.user_id = w->t.user;
-	o.identity = ident;
-	o.policy = ES_POLICY_NEWEST;
-	o.max_delete = 50;
-	o.now_ms = es_itest_now_ms();
-	es_engine_result_init(&r);
-	if (es_engine_once(&o, store, b, &r, &err) < 0)
-		fail_msg("pass: %s", err.msg);
-	rc = es_engine_status(&r);
-	es_engine_result_release(&r);
-	es_baseline_free(b);
-	es_store_free(store);
-	free(ident);
-	close(fd);
-	return rc;
-}
-
 #define SAVE_REL	"10k-projects/active/home/paint-fence.md"
 #define SAVE_HEAD	"---\narea: Home\ntitle: Paint Fence\n---\n"
 
