@@ -974,7 +974,8 @@ es_plan_entity(const struct es_plan_input *in, enum es_policy policy,
 		op_reason(op, "%s, entity left alone",
 		    in->file_broken && in->db_broken ?
 		    "neither the file parses nor the document decodes" :
-		    in->file_broken ? "the file does not parse" :
+		    in->file_broken ?
+		    "the file cannot be read or does not parse" :
 		    "the document does not decode");
 		rc = 0;
 	} else if (in->base == NULL) {

@@ -1221,7 +1221,8 @@ test_plan_rule4_10_broken_side(void **state)
 		const char	*reason;
 	} cases[] = {
 		{ true, false, false,
-		    "the file does not parse, entity left alone" },
+		    "the file cannot be read or does not parse, entity left "
+		    "alone" },
 		{ false, true, false,
 		    "the document does not decode, entity left alone" },
 		{ true, true, false, "neither the file parses nor the "
