@@ -363,13 +363,6 @@ main(int argc, char **argv)
 		    "folder");
 		goto fail;
 	}
-	if ((store = es_store_open(cfg.mongodb_uri, cfg.database, 10000,
-	    &err)) == NULL)
-		goto fail;
-	if (es_store_ping(store, &err) < 0)
-		goto fail;
-	if (!c.dry_run && es_store_ensure_indexes(store, &err) < 0)
-		goto fail;
 	/*
 	 * SPEC 4.9: a dry run changes nothing, not even by creating
 	 * .execsync/ or adding it to .git/info/exclude: with no baseline yet
@@ -394,6 +387,18 @@ main(int argc, char **argv)
 	} else if (ls == ES_LOCK_TAKEN)
 		b = es_baseline_open_root(cfg.source, &err);
 	if (b == NULL)
+		goto fail;
+	/*
+	 * The database only once the root is ours: a second process must
+	 * not even create indexes beside a pass whose writes FerretDB is
+	 * still working through.
+	 */
+	if ((store = es_store_open(cfg.mongodb_uri, cfg.database, 10000,
+	    &err)) == NULL)
+		goto fail;
+	if (es_store_ping(store, &err) < 0)
+		goto fail;
+	if (!c.dry_run && es_store_ensure_indexes(store, &err) < 0)
 		goto fail;
 	ident = es_migrate_identity(cfg.mongodb_uri, cfg.database,
 	    cfg.user_id);

@@ -465,6 +465,15 @@ test_second_pass_refused_75(void **state)
 	assert_true(contains(w.out.buf, "\"exit_status\":75"));
 	d2 = dump(&w);
 	assert_string_equal(d1, d2);
+	/* It does not even reach for the database (an unreachable one
+	 * would be exit 2): the root is checked first. */
+	{
+		const char *away[] = { "--mongodb-uri",
+		    "mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=200",
+		    NULL };
+
+		assert_int_equal(syncd(&w, away), 75);
+	}
 	es_lock_release(l);
 	assert_int_equal(syncd(&w, NULL), 0);
 	assert_true(contains(w.err.buf, "1 to the database"));
