@@ -240,6 +240,12 @@ doc_deleted(const bson_t *doc)
 size_t
 count_docs(const struct world *w, const char *coll)
 {
+	return count_where(w, coll, NULL);
+}
+
+size_t
+count_where(const struct world *w, const char *coll, const bson_t *extra)
+{
 	mongoc_client_t *c = mongoc_client_new(w->t.uri);
 	mongoc_collection_t *col;
 	bson_t filter = BSON_INITIALIZER;
@@ -250,6 +256,8 @@ count_docs(const struct world *w, const char *coll)
 		fail_msg("mongoc_client_new");
 	col = mongoc_client_get_collection(c, w->t.db, coll);
 	BSON_APPEND_UTF8(&filter, "user_id", w->t.user);
+	if (extra != NULL)
+		bson_concat(&filter, extra);
 	n = mongoc_collection_count_documents(col, &filter, NULL, NULL, NULL,
 	    &be);
 	if (n < 0)

@@ -47,6 +47,9 @@ void	peer_clock(const struct world *w, int64_t off_ms, const char *cmd,
 	    const char *json);
 bool	doc_deleted(const bson_t *doc);
 size_t	count_docs(const struct world *w, const char *coll);
+/* The documents of w's user in coll that also match extra (may be NULL). */
+size_t	count_where(const struct world *w, const char *coll,
+	    const bson_t *extra);
 /*
  * One pass of the engine in this process, as execsyncd --once runs it
  * (without its lock), so a test can act at a chosen point of it through

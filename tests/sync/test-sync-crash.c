@@ -109,27 +109,17 @@ static size_t
 live_with(const struct world *w, const char *coll, const char *field,
     const char *value)
 {
-	mongoc_client_t *c = mongoc_client_new(w->t.uri);
-	mongoc_collection_t *col;
-	bson_t filter = BSON_INITIALIZER, ne;
-	bson_error_t be;
-	int64_t n;
+	bson_t f = BSON_INITIALIZER, ne;
+	size_t n;
 
-	col = mongoc_client_get_collection(c, w->t.db, coll);
-	BSON_APPEND_UTF8(&filter, "user_id", w->t.user);
-	BSON_APPEND_DOCUMENT_BEGIN(&filter, "deleted", &ne);
+	BSON_APPEND_DOCUMENT_BEGIN(&f, "deleted", &ne);
 	BSON_APPEND_BOOL(&ne, "$ne", true);
-	bson_append_document_end(&filter, &ne);
+	bson_append_document_end(&f, &ne);
 	if (value != NULL)
-		BSON_APPEND_UTF8(&filter, field, value);
-	n = mongoc_collection_count_documents(col, &filter, NULL, NULL, NULL,
-	    &be);
-	if (n < 0)
-		fail_msg("count: %s", be.message);
-	bson_destroy(&filter);
-	mongoc_collection_destroy(col);
-	mongoc_client_destroy(c);
-	return (size_t)n;
+		BSON_APPEND_UTF8(&f, field, value);
+	n = count_where(w, coll, &f);
+	bson_destroy(&f);
+	return n;
 }
 
 /* Whether a live project's content holds needle. */

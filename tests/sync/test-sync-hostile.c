@@ -30,25 +30,13 @@
 static size_t
 count_deleted(const struct world *w, const char *coll)
 {
-	mongoc_client_t *c = mongoc_client_new(w->t.uri);
-	mongoc_collection_t *col;
-	bson_t filter = BSON_INITIALIZER;
-	bson_error_t be;
-	int64_t n;
+	bson_t f = BSON_INITIALIZER;
+	size_t n;
 
-	if (c == NULL)
-		fail_msg("mongoc_client_new");
-	col = mongoc_client_get_collection(c, w->t.db, coll);
-	BSON_APPEND_UTF8(&filter, "user_id", w->t.user);
-	BSON_APPEND_BOOL(&filter, "deleted", true);
-	n = mongoc_collection_count_documents(col, &filter, NULL, NULL, NULL,
-	    &be);
-	if (n < 0)
-		fail_msg("count %s: %s", coll, be.message);
-	bson_destroy(&filter);
-	mongoc_collection_destroy(col);
-	mongoc_client_destroy(c);
-	return (size_t)n;
+	BSON_APPEND_BOOL(&f, "deleted", true);
+	n = count_where(w, coll, &f);
+	bson_destroy(&f);
+	return n;
 }
 
 static void
