@@ -959,38 +959,40 @@ line_of(const struct alist *l, size_t ti)
 	return NOIDX;
 }
 
-/* The documents: inserts in bulk, then compare-and-swap writes (4.12). */
+/* The documents: compare-and-swap writes (4.12), then inserts, in bulk. */
 /*
- * The action documents' compare-and-swap writes of a pass, in one bulk
- * (es_store_update_cas_many): one round trip however many lines changed.
+ * The action documents' compare-and-swap writes of a pass, in bulk
+ * (es_store_update_cas_many): one round trip for a few lines, chunks the
+ * socket timeout allows for many. A line whose write got no answer is
+ * reported and left for the next pass, never taken for a lost race: a
+ * write of ours that landed is recognised by its version.
  */
 static void
 apply_cas(struct es__acts *a, const struct es_store_cas *cas,
     const size_t *who, size_t n)
 {
-	bool *matched = es_xcalloc(n, sizeof(*matched));
-	struct es_error err;
+	enum es_store_cas_status *status = es_xcalloc(n, sizeof(*status));
+	struct es_error err, lost;
 
 	es_error_clear(&err);
-	if (es_store_update_cas_many(a->store, ES_KIND_ACTION, a->o->user_id,
-	    cas, n, matched, &err) < 0) {
-		for (size_t k = 0; k < n; k++)
-			fail_act(a, &a->acts[who[k]], &err);
-		free(matched);
-		return;
-	}
+	(void)es_store_update_cas_many(a->store, ES_KIND_ACTION,
+	    a->o->user_id, cas, n, status, &err);
 	for (size_t k = 0; k < n; k++) {
 		struct act *t = &a->acts[who[k]];
 
-		if (!matched[k]) {
+		if (status[k] == ES_STORE_CAS_UNKNOWN) {
+			fail_act(a, t, &err);
+			continue;
+		}
+		if (status[k] == ES_STORE_CAS_LOST) {
 			/* SPEC 4.12: changed meanwhile; the next pass
 			 * decides again from the new version. */
-			es_error_set(&err, ES_ECONFLICT, NULL, 0, "action "
+			es_error_set(&lost, ES_ECONFLICT, NULL, 0, "action "
 			    "'%s': the document changed while syncing; left "
 			    "for the next pass", t->db.text ? t->db.text :
 			    "");
 			a->r->lost_races++;
-			fail_act(a, t, &err);
+			fail_act(a, t, &lost);
 			a->r->failed--;
 			continue;
 		}
@@ -1001,7 +1003,7 @@ apply_cas(struct es__acts *a, const struct es_store_cas *cas,
 		    t->d.doc == ES_ACT_DOC_UNDELETE ? ES_OP_DOC_UNDELETE :
 		    ES_OP_DOC_UPDATE, ES_DIR_TO_DB);
 	}
-	free(matched);
+	free(status);
 }
 
 static void

@@ -90,8 +90,10 @@ struct eng {
 	bool				 force_full_next;
 	int64_t				 maxseen[2];
 	/* Results of the batched compare-and-swap writes, by index into
-	 * r->plan.ops: 0 not batched, CAS_DONE or CAS_LOST. */
+	 * r->plan.ops: 0 not batched, CAS_DONE, CAS_LOST or CAS_UNKNOWN
+	 * (no answer; cas_err says why). */
 	unsigned char			*cas_pre;
+	struct es_error			 cas_err;
 	struct es_buf			 buf;
 	struct es_tree			 errs;		/* parse errors */
 	struct es__acts			*acts;		/* the actions part */
@@ -1066,7 +1068,7 @@ retarget(struct eng *g, struct ent *e, const struct es_op *op,
 	}
 }
 
-enum { CAS_NONE = 0, CAS_DONE, CAS_LOST };
+enum { CAS_NONE = 0, CAS_DONE, CAS_LOST, CAS_UNKNOWN };
 
 static bool
 is_cas_op(const struct es_op *op)
@@ -1113,7 +1115,8 @@ update_doc(struct eng *g, struct ent *e, const struct es_op *op,
 	es_entity_encode_set(v, op->fields, v->meta.updated_at, &body);
 	bson_append_document(&update, "$set", 4, &body);
 	rc = es_store_update_cas(g->store, e->kind, &v->meta.id,
-	    g->o->user_id, op->expect_updated_at, &update, matched, err);
+	    g->o->user_id, op->expect_updated_at, v->meta.updated_at, &update,
+	    matched, err);
 	bson_destroy(&body);
 	bson_destroy(&update);
 	return rc;
@@ -1234,14 +1237,16 @@ done:
 }
 
 /*
- * The compare-and-swap writes of a pass, one bulk per collection instead
+ * The compare-and-swap writes of a pass, in bulk per collection instead
  * of one round trip per document (issue 5: ten edits cost at most a few
- * round trips more than none). Each entity's first document write is
- * batched: the planner puts it before any file operation, so doing it
- * early changes nothing else. A write that lost its race is replayed by
- * apply_ent() as before: read again, decide again. When the server cannot
- * be reached nothing is recorded and every write goes its own way (and
- * fails there with its own message).
+ * round trips more than none; the store cuts large bulks into chunks that
+ * fit its socket timeout). Each entity's first document write is batched:
+ * the planner puts it before any file operation, so doing it early
+ * changes nothing else. A write that lost its race is replayed by
+ * apply_ent() as before: read again, decide again. A write still without
+ * an answer after the store's tries (or never sent: the server could not
+ * be reached) is neither: it fails, with no write of its own to wait on
+ * too, and the next pass reads the document again and decides.
  */
 static void
 batch_cas(struct eng *g, enum es_kind kind)
@@ -1250,7 +1255,7 @@ batch_cas(struct eng *g, enum es_kind kind)
 	struct es_store_cas *cas;
 	bson_t *upd;
 	size_t *idx, n = 0;
-	bool *matched;
+	enum es_store_cas_status *status;
 	struct es_error err;
 
 	cas = es_xcalloc(p->n ? p->n : 1, sizeof(*cas));
@@ -1283,15 +1288,18 @@ batch_cas(struct eng *g, enum es_kind kind)
 			break;	/* the entity's first document write only */
 		}
 	}
-	matched = es_xcalloc(n ? n : 1, sizeof(*matched));
+	status = es_xcalloc(n ? n : 1, sizeof(*status));
 	es_error_clear(&err);
-	if (n > 1 && es_store_update_cas_many(g->store, kind, g->o->user_id,
-	    cas, n, matched, &err) == 0)
-		for (size_t i = 0; i < n; i++)
-			g->cas_pre[idx[i]] = matched[i] ? CAS_DONE : CAS_LOST;
+	if (n > 1 && es_store_update_cas_many(g->store, kind,
+	    g->o->user_id, cas, n, status, &err) < 0)
+		g->cas_err = err;
+	for (size_t i = 0; n > 1 && i < n; i++)
+		g->cas_pre[idx[i]] = status[i] == ES_STORE_CAS_DONE ?
+		    CAS_DONE : status[i] == ES_STORE_CAS_LOST ? CAS_LOST :
+		    CAS_UNKNOWN;
 	for (size_t i = 0; i < n; i++)
 		bson_destroy(&upd[i]);
-	free(matched);
+	free(status);
 	free(idx);
 	free(upd);
 	free(cas);
@@ -1343,11 +1351,14 @@ batch_inserts(struct eng *g, enum es_kind kind)
 	}
 	status = es_xcalloc(n ? n : 1, sizeof(*status));
 	es_error_clear(&err);
-	if (n > 1 && es_store_insert_many(g->store, kind,
-	    (const bson_t *const *)docs, n, INSERT_BATCH, status, &err) == 0)
+	if (n > 1) {
+		/* Inserted is inserted, even when a later chunk failed. */
+		(void)es_store_insert_many(g->store, kind,
+		    (const bson_t *const *)docs, n, INSERT_BATCH, status, &err);
 		for (size_t i = 0; i < n; i++)
 			if (status[i] == 0)
 				g->cas_pre[idx[i]] = CAS_DONE;
+	}
 	for (size_t i = 0; i < n; i++)
 		bson_destroy(docs[i]);
 	free(status);
@@ -1373,6 +1384,11 @@ apply_doc_update(struct eng *g, struct ent *e, struct es_op *op,
 		return APPLY_OK;
 	case CAS_LOST:
 		return APPLY_LOST;
+	case CAS_UNKNOWN:
+		/* No answer: not lost, not retried one by one either. */
+		es_error_set(err, g->cas_err.code, op->rel, 0, "%s: %s; left "
+		    "for the next pass", g->cas_err.path, g->cas_err.msg);
+		return APPLY_FAIL;
 	}
 	rc = update_doc(g, e, op, &matched, err);
 	if (rc < 0 && err->code == ES_ECONFLICT && (op->fields & ES_F_SLUG)) {

@@ -668,7 +668,7 @@ test_interop_cas_and_clock_skew(void **state)
 	    ES_F_EXTRA, now + 10, &body);
 	BSON_APPEND_DOCUMENT(&update, "$set", &body);
 	if (es_store_update_cas(t.store, ES_KIND_PROJECT, &e.meta.id, t.user,
-	    now, &update, &matched, &err) != 0)
+	    now, now + 10, &update, &matched, &err) != 0)
 		fail_msg("cas: %s", err.msg);
 	assert_true(matched);
 	bson_destroy(&body);
@@ -703,12 +703,13 @@ test_interop_cas_and_clock_skew(void **state)
 	BSON_APPEND_DATE_TIME(&body, "updated_at", now + 20);
 	BSON_APPEND_DOCUMENT(&update, "$set", &body);
 	assert_int_equal(es_store_update_cas(t.store, ES_KIND_PROJECT,
-	    &e.meta.id, t.user, now + 10, &update, &matched, &err), 0);
+	    &e.meta.id, t.user, now + 10, now + 20, &update, &matched, &err),
+	    0);
 	assert_false(matched);
 	/* Against the version just read: applied. */
 	assert_int_equal(es_store_update_cas(t.store, ES_KIND_PROJECT,
-	    &e.meta.id, t.user, now_e.meta.updated_at, &update, &matched,
-	    &err), 0);
+	    &e.meta.id, t.user, now_e.meta.updated_at, now + 20, &update,
+	    &matched, &err), 0);
 	assert_true(matched);
 	es_entity_release(&now_e);
 	load_entity(&t, ES_KIND_PROJECT, &e.meta.id, &now_e);

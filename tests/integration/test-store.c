@@ -385,7 +385,7 @@ cas_title(struct es_itest *t, const struct es_entity *e, const char *user,
 	es_entity_encode_set(&mine, ES_F_TITLE, now, &body);
 	BSON_APPEND_DOCUMENT(&update, "$set", &body);
 	if (es_store_update_cas(t->store, ES_KIND_PROJECT, &e->meta.id, user,
-	    expected, &update, &matched, &err) != 0)
+	    expected, now, &update, &matched, &err) != 0)
 		fail_msg("cas: %s", err.msg);
 	bson_destroy(&body);
 	bson_destroy(&update);
@@ -447,6 +447,15 @@ test_store_cas(void **state)
 	assert_int_equal(es_date_to_ms(v2.due), es_itest_day_ms("2026-01-31"));
 	assert_int_equal(v2.meta.updated_at, now);
 	assert_int_equal(es_entity_diff(&v1, &v2), ES_F_TITLE);
+	/*
+	 * The same write again (a retry of one whose answer was lost): the
+	 * document already carries our version, so it is ours, not a lost
+	 * race; for another user it is not.
+	 */
+	assert_true(cas_title(&t, &v1, "ana", v1.meta.updated_at,
+	    "Learn Rust (ours)", now));
+	assert_false(cas_title(&t, &v1, "bob", v1.meta.updated_at,
+	    "Learn Rust (ours)", now));
 	/* And that version is now stale in turn. */
 	assert_false(cas_title(&t, &v1, "ana", v1.meta.updated_at, "again",
 	    now + 1));
@@ -518,6 +527,19 @@ test_store_bad_uri(void **state)
 	assert_clean_db_error(&err);
 	assert_string_equal(err.path, "db/projects");
 	assert_true(es_itest_mono_ms() - t0 < 5000);
+	/* Its chunks are sized to the timeout given, or the URI's. */
+	assert_int_equal(es_store_socket_timeout(s), 1000);
+	es_store_free(s);
+	s = es_store_open("mongodb://127.0.0.1:1/?socketTimeoutMS=250", "db",
+	    1000, &err);
+	assert_non_null(s);
+	assert_int_equal(es_store_socket_timeout(s), 250);
+	es_store_free(s);
+	/* 0 means libmongoc's default, five minutes. */
+	s = es_store_open("mongodb://127.0.0.1:1/?socketTimeoutMS=0", "db",
+	    1000, &err);
+	assert_non_null(s);
+	assert_int_equal(es_store_socket_timeout(s), 300000);
 	es_store_free(s);
 }
 
@@ -626,6 +648,30 @@ test_store_server_stopped(void **state)
 		assert_int_equal(status[i], -2);
 		bson_destroy(docs[i]);
 	}
+	/* No answer is never a lost race: unknown, retried, then -1. */
+	{
+		struct es_store_cas op;
+		enum es_store_cas_status st = ES_STORE_CAS_LOST;
+		bson_t upd = BSON_INITIALIZER, set;
+		bool matched = true;
+
+		BSON_APPEND_DOCUMENT_BEGIN(&upd, "$set", &set);
+		BSON_APPEND_DATE_TIME(&set, "updated_at", T0 + 1);
+		bson_append_document_end(&upd, &set);
+		bson_oid_init(&op.id, NULL);
+		op.expected_updated_at_ms = T0;
+		op.new_updated_at_ms = T0 + 1;
+		op.update = &upd;
+		assert_int_equal(es_store_update_cas_many(s, ES_KIND_ACTION,
+		    "ana", &op, 1, &st, &err), -1);
+		assert_clean_db_error(&err);
+		assert_int_equal(st, ES_STORE_CAS_UNKNOWN);
+		assert_int_equal(es_store_update_cas(s, ES_KIND_ACTION,
+		    &op.id, "ana", T0, T0 + 1, &upd, &matched, &err), -1);
+		assert_clean_db_error(&err);
+		assert_false(matched);
+		bson_destroy(&upd);
+	}
 	took = es_itest_mono_ms() - t0;
 	print_message("failing took %lld ms\n", (long long)took);
 	if (took >= 15000)
@@ -655,7 +701,7 @@ test_store_cas_many(void **state)
 	struct es_store_cas ops[3];
 	bson_t upd[3], doc;
 	bson_oid_t id[3];
-	bool matched[3];
+	enum es_store_cas_status st[3];
 	struct es_error err;
 	uint64_t rt0;
 	int64_t now;
@@ -695,13 +741,13 @@ test_store_cas_many(void **state)
 	}
 	rt0 = es_store_round_trips(t.store);
 	if (es_store_update_cas_many(t.store, ES_KIND_PROJECT, "ana", ops, 3,
-	    matched, &err) != 0)
+	    st, &err) != 0)
 		fail_msg("cas_many: %s", err.msg);
 	/* One bulk update, and one read because not all matched. */
 	assert_int_equal(es_store_round_trips(t.store) - rt0, 2);
-	assert_true(matched[0]);
-	assert_false(matched[1]);
-	assert_true(matched[2]);
+	assert_int_equal(st[0], ES_STORE_CAS_DONE);
+	assert_int_equal(st[1], ES_STORE_CAS_LOST);
+	assert_int_equal(st[2], ES_STORE_CAS_DONE);
 	read_project(&t, &id[1], &after);
 	assert_string_equal(after.title, "Beta");
 	assert_int_equal(es_date_to_ms(after.due), es_itest_day_ms("2026-03-03"));
@@ -729,14 +775,173 @@ test_store_cas_many(void **state)
 		ops[i].new_updated_at_ms = now + 10 + i;
 	}
 	if (es_store_update_cas_many(t.store, ES_KIND_PROJECT, "ana", ops, 3,
-	    matched, &err) != 0)
+	    st, &err) != 0)
 		fail_msg("cas_many: %s", err.msg);
 	assert_int_equal(es_store_round_trips(t.store) - rt0, 1);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(st[i], ES_STORE_CAS_DONE);
+
+	/*
+	 * The same writes again, as after a chunk that got no answer: none
+	 * matches any more, and the read finds our versions on all three:
+	 * done, not lost (issue 19 item 8).
+	 */
+	rt0 = es_store_round_trips(t.store);
+	if (es_store_update_cas_many(t.store, ES_KIND_PROJECT, "ana", ops, 3,
+	    st, &err) != 0)
+		fail_msg("cas_many: %s", err.msg);
+	assert_int_equal(es_store_round_trips(t.store) - rt0, 2);
 	for (int i = 0; i < 3; i++) {
-		assert_true(matched[i]);
+		assert_int_equal(st[i], ES_STORE_CAS_DONE);
+		read_project(&t, &id[i], &after);
+		assert_int_equal(after.meta.updated_at, now + 10 + i);
+		es_entity_release(&after);
+	}
+	/* Another user's document is never taken for ours. */
+	if (es_store_update_cas_many(t.store, ES_KIND_PROJECT, "bob", ops, 3,
+	    st, &err) != 0)
+		fail_msg("cas_many: %s", err.msg);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(st[i], ES_STORE_CAS_LOST);
+	for (int i = 0; i < 3; i++) {
 		bson_destroy(&upd[i]);
 		es_entity_release(&v[i]);
 	}
+	es_itest_end(&t);
+}
+
+/* A project document of ana's, created through the API; its version. */
+static int64_t
+api_project(struct es_itest *t, const char *title, bson_oid_t *id)
+{
+	char json[128];
+	bson_t doc;
+	int64_t ua;
+
+	snprintf(json, sizeof(json), "{\"title\": \"%s\", \"area\": "
+	    "\"Work\"}", title);
+	es_itest_peer(t, "create-project", json, &doc);
+	es_itest_oid(&doc, "_id", id);
+	ua = es_itest_date(&doc, "updated_at");
+	bson_destroy(&doc);
+	return ua;
+}
+
+/* {$set: {title, updated_at: ua}} */
+static void
+title_update(bson_t *upd, const char *title, int64_t ua)
+{
+	bson_t set;
+
+	bson_init(upd);
+	BSON_APPEND_DOCUMENT_BEGIN(upd, "$set", &set);
+	BSON_APPEND_UTF8(&set, "title", title);
+	BSON_APPEND_DATE_TIME(&set, "updated_at", ua);
+	bson_append_document_end(upd, &set);
+}
+
+/*
+ * Issue 19 item 8: a write the server did but whose answer never came (a
+ * socket timeout; es__store_lose_replies drops the answer after the
+ * server did the write) is sent again, and recognised as ours by the
+ * version it set: done, never a lost race. With every try unanswered it
+ * is unknown (-1), still never lost.
+ */
+static void
+test_store_lost_answers(void **state)
+{
+	struct es_itest t;
+	struct es_store_cas ops[3];
+	enum es_store_cas_status st[3];
+	bson_t upd[3], *docs[5];
+	bson_oid_t id[3];
+	struct es_entity after;
+	struct es_error err;
+	int64_t now = es_itest_now_ms(), v[3];
+	uint64_t rt0;
+	int status[5];
+	bool matched = false;
+	struct seen s;
+
+	(void)state;
+	es_itest_begin(&t, "lostans");
+	for (int i = 0; i < 3; i++) {
+		char title[16];
+
+		snprintf(title, sizeof(title), "P%d", i);
+		v[i] = api_project(&t, title, &id[i]);
+		title_update(&upd[i], "Ours", now + i);
+		ops[i].id = id[i];
+		ops[i].expected_updated_at_ms = v[i];
+		ops[i].new_updated_at_ms = now + i;
+		ops[i].update = &upd[i];
+	}
+	/*
+	 * The bulk of two: done, its answer lost. Sent again a quarter the
+	 * size (a chunk without an answer took the whole timeout), so one at
+	 * a time: each update matches nothing, its read finds our version.
+	 */
+	es__store_lose_replies = 1;
+	rt0 = es_store_round_trips(t.store);
+	if (es_store_update_cas_many(t.store, ES_KIND_PROJECT, "ana", ops, 2,
+	    st, &err) != 0)
+		fail_msg("cas_many: %s", err.msg);
+	assert_int_equal(es__store_lose_replies, 0);
+	assert_int_equal(es_store_round_trips(t.store) - rt0, 1 + 2 * 2);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(st[i], ES_STORE_CAS_DONE);
+		read_project(&t, &id[i], &after);
+		assert_string_equal(after.title, "Ours");
+		assert_int_equal(after.meta.updated_at, now + i);
+		es_entity_release(&after);
+	}
+	/* The single compare-and-swap: the same. */
+	es__store_lose_replies = 1;
+	if (es_store_update_cas(t.store, ES_KIND_PROJECT, &id[2], "ana", v[2],
+	    now + 2, &upd[2], &matched, &err) != 0)
+		fail_msg("cas: %s", err.msg);
+	assert_true(matched);
+	read_project(&t, &id[2], &after);
+	assert_int_equal(after.meta.updated_at, now + 2);
+	es_entity_release(&after);
+
+	/* No answer to any try: unknown (-1, a timeout in err), not lost,
+	 * though the server did write; the next call finds it done. */
+	for (int i = 0; i < 3; i++) {
+		bson_destroy(&upd[i]);
+		title_update(&upd[i], "Ours again", now + 10 + i);
+		ops[i].expected_updated_at_ms = now + i;
+		ops[i].new_updated_at_ms = now + 10 + i;
+	}
+	es__store_lose_replies = ES_STORE_WRITE_TRIES;
+	assert_int_equal(es_store_update_cas_many(t.store, ES_KIND_PROJECT,
+	    "ana", ops, 3, st, &err), -1);
+	assert_int_equal(err.code, ES_EDB);
+	assert_non_null(strstr(err.msg, "timeout"));
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(st[i], ES_STORE_CAS_UNKNOWN);
+	if (es_store_update_cas_many(t.store, ES_KIND_PROJECT, "ana", ops, 3,
+	    st, &err) != 0)
+		fail_msg("cas_many: %s", err.msg);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(st[i], ES_STORE_CAS_DONE);
+
+	/* Inserts: the chunk sent again comes back as already present. */
+	for (int i = 0; i < 5; i++)
+		docs[i] = mkdoc("ana", NULL, T0 + i, NULL);
+	es__store_lose_replies = 1;
+	assert_int_equal(es_store_insert_many(t.store, ES_KIND_ACTION,
+	    (const bson_t *const *)docs, 5, 0, status, &err), 0);
+	for (int i = 0; i < 5; i++) {
+		assert_int_equal(status[i], 1);
+		bson_destroy(docs[i]);
+	}
+	memset(&s, 0, sizeof(s));
+	find_ok(&t, ES_KIND_ACTION, "ana", -1, &s);
+	assert_int_equal(s.n, 5);
+	for (int i = 0; i < 3; i++)
+		bson_destroy(&upd[i]);
+	es__store_lose_replies = 0;
 	es_itest_end(&t);
 }
 
@@ -747,6 +952,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_store_insert_many),
 	cmocka_unit_test(test_store_cas),
 	cmocka_unit_test(test_store_cas_many),
+	cmocka_unit_test(test_store_lost_answers),
 	cmocka_unit_test(test_store_bad_uri),
 	cmocka_unit_test(test_store_server_stopped),
 };

@@ -338,7 +338,7 @@ test_cas_lost_twice_converges(void **state)
 	bson_t doc, upd = BSON_INITIALIZER, set;
 	bson_oid_t id;
 	struct es_error err;
-	int64_t day = (int64_t)24 * 3600 * 1000, v0, v1, v2;
+	int64_t day = (int64_t)24 * 3600 * 1000, v0, v1, v2, mine;
 	bool matched = true;
 
 	(void)state;
@@ -350,7 +350,8 @@ test_cas_lost_twice_converges(void **state)
 
 	BSON_APPEND_DOCUMENT_BEGIN(&upd, "$set", &set);
 	BSON_APPEND_UTF8(&set, "title", "Alpha Ours");
-	BSON_APPEND_DATE_TIME(&set, "updated_at", es_itest_now_ms());
+	mine = es_itest_now_ms();
+	BSON_APPEND_DATE_TIME(&set, "updated_at", mine);
 	bson_append_document_end(&upd, &set);
 
 	/* First loss: the API wrote after our read of v0. */
@@ -359,7 +360,7 @@ test_cas_lost_twice_converges(void **state)
 	v1 = ua_of(&w, "alpha", NULL);
 	assert_true(v1 != v0);
 	assert_int_equal(es_store_update_cas(w.t.store, ES_KIND_PROJECT, &id,
-	    w.t.user, v0, &upd, &matched, &err), 0);
+	    w.t.user, v0, mine, &upd, &matched, &err), 0);
 	assert_false(matched);
 	/* Second loss: re-read v1, the API wrote again before our write. */
 	peer_clock(&w, -day + 1000, "update-project", "{\"slug\":\"alpha\","
@@ -368,7 +369,7 @@ test_cas_lost_twice_converges(void **state)
 	assert_true(v2 != v1);
 	matched = true;
 	assert_int_equal(es_store_update_cas(w.t.store, ES_KIND_PROJECT, &id,
-	    w.t.user, v1, &upd, &matched, &err), 0);
+	    w.t.user, v1, mine, &upd, &matched, &err), 0);
 	assert_false(matched);
 	/* Nothing overwritten: both of the API's edits are there. */
 	assert_true(doc_get(&w, "projects", "alpha", &doc));

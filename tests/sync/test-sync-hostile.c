@@ -376,6 +376,99 @@ test_save_during_pass_not_reverted(void **state)
 	w_end(&w);
 }
 
+/* ---- issue 19 item 8: writes whose answer never came ---- */
+
+#define LOST_LIST	"00k-next-actions/contexts/@macbook.md"
+#define LOST_A		"10k-projects/active/work/lost-a.md"
+#define LOST_B		"10k-projects/active/work/lost-b.md"
+
+static void
+lost_tree(const struct world *w, const char *prio, const char *due_a,
+    const char *due_b)
+{
+	struct es_buf b = ES_BUF_INIT;
+
+	es_buf_addstr(&b, "# @macbook\n\n");
+	for (int i = 0; i < 5; i++)
+		es_buf_addf(&b, "- [ ] %sLine %d\n", prio, i);
+	put(w, LOST_LIST, b.buf);
+	es_buf_reset(&b);
+	es_buf_addf(&b, "---\narea: Work\ntitle: Lost A\n%s---\nbody\n",
+	    due_a);
+	put(w, LOST_A, b.buf);
+	es_buf_reset(&b);
+	es_buf_addf(&b, "---\narea: Work\ntitle: Lost B\n%s---\nbody\n",
+	    due_b);
+	put(w, LOST_B, b.buf);
+	es_buf_release(&b);
+}
+
+static size_t
+count_in(const char *hay, const char *needle)
+{
+	size_t n = 0;
+
+	for (const char *p = hay; (p = strstr(p, needle)) != NULL; p++)
+		n++;
+	return n;
+}
+
+/*
+ * The server did the writes but their answers were lost (a socket
+ * timeout; es__store_lose_replies): the projects' bulk, the actions' bulk,
+ * then a project's single compare-and-swap. Sent again, each no longer
+ * matches, and is recognised as ours by the version it set: the pass
+ * neither decides again against its own write ("the document changed
+ * while syncing") nor fails, and the next pass has nothing to do.
+ */
+static void
+test_lost_answers_recognised(void **state)
+{
+	struct world w;
+	char *all;
+	bson_t doc;
+
+	(void)state;
+	w_begin(&w, "h_lost");
+	lost_tree(&w, "", "", "");
+	assert_int_equal(syncd(&w, NULL), 0);
+
+	/* Both projects: their bulk's answer is lost. */
+	lost_tree(&w, "", "due: 2027-02-01\n", "due: 2027-02-02\n");
+	es__store_lose_replies = 1;
+	assert_int_equal(engine_pass(&w), 0);
+	assert_int_equal(es__store_lose_replies, 0);
+	/* Every line: the actions' bulk. */
+	lost_tree(&w, "(B) ", "due: 2027-02-01\n", "due: 2027-02-02\n");
+	es__store_lose_replies = 1;
+	assert_int_equal(engine_pass(&w), 0);
+	assert_int_equal(es__store_lose_replies, 0);
+	/* One project: its single compare-and-swap. */
+	lost_tree(&w, "(B) ", "due: 2027-03-01\n", "due: 2027-02-02\n");
+	es__store_lose_replies = 1;
+	assert_int_equal(engine_pass(&w), 0);
+	assert_int_equal(es__store_lose_replies, 0);
+
+	assert_int_equal(syncd1(&w, "--json"), 0);
+	if (!contains(w.out.buf, "\"plan\":[]"))
+		fail_msg("not settled: %s", w.out.buf);
+	assert_true(doc_get(&w, "projects", "lost-a", &doc));
+	assert_true(es_itest_date(&doc, "due") ==
+	    es_itest_day_ms("2027-03-01"));
+	bson_destroy(&doc);
+	assert_true(doc_get(&w, "projects", "lost-b", &doc));
+	assert_true(es_itest_date(&doc, "due") ==
+	    es_itest_day_ms("2027-02-02"));
+	bson_destroy(&doc);
+	all = dump(&w);
+	assert_int_equal(count_in(all, "\"priority\":\"B\""), 5);
+	free(all);
+	assert_int_equal(count_docs(&w, "actions"), 5);
+	assert_int_equal(count_docs(&w, "projects"), 2);
+	assert_false(exists(&w, ".execsync/conflicts"));
+	w_end(&w);
+}
+
 /* ---- issue 19 item 10: a document too large for a file ---- */
 
 static void
@@ -481,6 +574,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_migrate_with_other_users_shared_slugs),
 	cmocka_unit_test(test_rename_onto_trashed_slug_converges),
 	cmocka_unit_test(test_save_during_pass_not_reverted),
+	cmocka_unit_test(test_lost_answers_recognised),
 	cmocka_unit_test(test_document_over_max_file_size_not_written),
 };
 

@@ -45,6 +45,9 @@ void	es_store_global_cleanup(void);
  * timeout_ms each unless the URI sets them; appname "execsync" unless set;
  * error API version 2. database is copied. Returns NULL with err filled
  * (ES_ECONFIG for a URI libmongoc rejects, password redacted).
+ *
+ * socketTimeoutMS bounds each command, not a whole batch: the bulk writes
+ * below are cut into commands sized to take about a quarter of it.
  */
 struct es_store *es_store_open(const char *uri, const char *database,
 	    unsigned timeout_ms, struct es_error *err);
@@ -129,17 +132,21 @@ int	es_store_insert_conflict(struct es_store *s, const bson_t *doc,
 
 /*
  * Unordered bulk insert of docs[0..n), one insert command (one round trip)
- * per batch of up to batch documents (batch 0 means 1000). status (an array
- * of n, the caller's) gets per document:
+ * per chunk of up to batch documents (batch 0 means 1000). Chunks shrink
+ * when one takes long (es_store_chunk_next()); a chunk that got no answer
+ * (a socket timeout, a broken connection: the server may have done all,
+ * some or none of it) is sent again, smaller, up to ES_STORE_WRITE_TRIES
+ * times in a row: what had arrived then comes back as a duplicate. status
+ * (an array of n, the caller's) gets per document:
  *	 0 inserted
- *	 1 duplicate key (code 11000): already present, e.g. a retried batch
+ *	 1 duplicate key (code 11000): already present, e.g. a retried chunk
  *	-1 refused (a bad document, another write error); the first such error
  *	   is in err
- *	-2 not sent, or its outcome is unknown (the connection broke during
- *	   the batch): retry it; what did arrive then comes back as 1
- * Returns 0 when every batch was executed, even with per-document errors;
- * -1 when the server could not be reached (err says why, the documents of
- * that batch and every later one are -2).
+ *	-2 not sent, or its outcome is unknown (no answer, tries exhausted):
+ *	   retry it later; what did arrive then comes back as 1
+ * Returns 0 when every chunk was executed, even with per-document errors;
+ * -1 when the server could not be reached or did not answer (err says why;
+ * the documents of that chunk and every later one are -2).
  */
 int	es_store_insert_many(struct es_store *s, enum es_kind kind,
 	    const bson_t *const *docs, size_t n, size_t batch, int *status,
@@ -147,30 +154,61 @@ int	es_store_insert_many(struct es_store *s, enum es_kind kind,
 
 /*
  * Compare-and-swap (SPEC 4.12): applies update (an update document such as
- * {$set: {...}}, which should set updated_at) to the document with this
- * _id and user_id only if its updated_at is still the BSON datetime
- * expected_updated_at_ms, the version we read. *matched false: the document
+ * {$set: {...}}, which must set updated_at to new_updated_at_ms, a version
+ * later than the expected one) to the document with this _id and user_id
+ * only if its updated_at is still the BSON datetime expected_updated_at_ms,
+ * the version we read. *matched true: applied, now or by an earlier write
+ * of ours that landed (the document already carries new_updated_at_ms: one
+ * more read by _id on a mismatch tells). *matched false: the document
  * changed or vanished since; re-read it and retry against the new version,
- * never overwrite blindly. One update command; FerretDB does not make it
- * atomic against a concurrent writer of the same document (its updates are
- * read-then-write), MongoDB does.
+ * never overwrite blindly. No answer (a timeout) is retried like a bulk
+ * chunk, never taken for a lost race. -1 with err when the server refused
+ * the write (ES_ECONFLICT for a unique index) or never answered (ES_EDB).
+ * FerretDB does not make it atomic against a concurrent writer of the same
+ * document (its updates are read-then-write), MongoDB does.
  */
 int	es_store_update_cas(struct es_store *s, enum es_kind kind,
 	    const bson_oid_t *id, const char *user_id,
-	    int64_t expected_updated_at_ms, const bson_t *update, bool *matched,
-	    struct es_error *err);
+	    int64_t expected_updated_at_ms, int64_t new_updated_at_ms,
+	    const bson_t *update, bool *matched, struct es_error *err);
 
 /*
- * Many compare-and-swap updates of one collection in one round trip (an
- * unordered bulk of update_one, each filtered on _id, user and the version
- * read), so a pass with ten edits costs one write, not ten. matched[i]
- * (caller array of n) says which applied. When the server matched fewer
- * than n, one more read by _id tells which: a document whose updated_at is
- * the one ops[i] set was written by us. Each ops[i].update must set
- * updated_at to new_updated_at_ms. -1 with err when the server could not
- * be reached (nothing is known then: the caller retries one by one or
- * leaves it for the next pass).
+ * Many compare-and-swap updates of one collection: unordered bulks of
+ * update_one, each filtered on _id, user and the version read, so a pass
+ * with ten edits costs one write, not ten. Each ops[i].update must set
+ * updated_at to new_updated_at_ms, a version that only this write sets:
+ * that is how our own writes are told from somebody else's.
+ *
+ * Chunks: the first of ES_STORE_CAS_CHUNK_START updates, the next sized by
+ * es_store_chunk_next() from how long the last one took, never more than
+ * ES_STORE_CAS_CHUNK_MAX (FerretDB 1.24 holds one SQLite connection per
+ * matched update until its command ends, from a pool of 100: a command of
+ * 100 matching updates waits for itself forever and wedges that database).
+ * When the server matched fewer than a chunk, one more read by _id says
+ * which documents carry our version. A chunk that got no answer (the
+ * server may still be applying it) is sent again, smaller, up to
+ * ES_STORE_WRITE_TRIES times in a row: a write that already landed no
+ * longer matches, and the read finds our version on it.
+ *
+ * status[i] (caller array of n):
+ *   ES_STORE_CAS_DONE     applied: the document carries new_updated_at_ms
+ *   ES_STORE_CAS_LOST     the server answered and the document does not:
+ *                         it changed or vanished since it was read, or the
+ *                         write was refused; re-read and decide again
+ *   ES_STORE_CAS_UNKNOWN  not sent, or sent without an answer: never a lost
+ *                         race; write it again later (a landed write is
+ *                         then recognised by its version)
+ * Returns 0 when none is UNKNOWN; -1 with err (the server could not be
+ * reached, did not answer, or refused a malformed update) otherwise.
  */
+#define ES_STORE_CAS_CHUNK_START	32
+#define ES_STORE_CAS_CHUNK_MAX		50
+#define ES_STORE_WRITE_TRIES		3
+enum es_store_cas_status {
+	ES_STORE_CAS_UNKNOWN = 0,
+	ES_STORE_CAS_DONE,
+	ES_STORE_CAS_LOST
+};
 struct es_store_cas {
 	bson_oid_t	 id;
 	int64_t		 expected_updated_at_ms;
@@ -179,7 +217,29 @@ struct es_store_cas {
 };
 int	es_store_update_cas_many(struct es_store *s, enum es_kind kind,
 	    const char *user_id, const struct es_store_cas *ops, size_t n,
-	    bool *matched, struct es_error *err);
+	    enum es_store_cas_status *status, struct es_error *err);
+
+/*
+ * The size of the next chunk of a bulk write (pure): the last chunk had n
+ * operations and took elapsed_ms; the next should take about target_ms (a
+ * quarter of the socket timeout), so n * target_ms / elapsed_ms, but never
+ * more than 4 * n (one quick chunk proves little), never less than 1 and
+ * never more than max. A chunk that timed out (elapsed_ms >= the timeout)
+ * so makes the next at most a quarter of it.
+ */
+size_t	es_store_chunk_next(size_t n, uint64_t elapsed_ms,
+	    uint64_t target_ms, size_t max);
+
+/* The socketTimeoutMS the store's commands run under (the URI's or
+ * es_store_open()'s timeout_ms; libmongoc's 300000 for 0). */
+unsigned es_store_socket_timeout(const struct es_store *s);
+
+/*
+ * Tests only: the next es__store_lose_replies write commands (a bulk
+ * chunk, a compare-and-swap) are sent and done by the server, then their
+ * answer is dropped as if the socket had timed out. Not thread-safe.
+ */
+extern unsigned es__store_lose_replies;
 
 /*
  * Commands sent to the server so far by this store (find, getMore,

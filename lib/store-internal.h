@@ -1,0 +1,35 @@
+/*
+ * Shared by the store's two files: store.c (the client, finds, indexes,
+ * single inserts) and store-write.c (the bulk writes). Not public.
+ */
+#ifndef ES_STORE_INTERNAL_H
+#define ES_STORE_INTERNAL_H
+
+#include <stdint.h>
+
+#include <mongoc/mongoc.h>
+
+#include "execsync/error.h"
+#include "execsync/store.h"
+
+/* The server's code for a write a unique index refused. */
+#define ES_STORE_DUP_KEY	11000
+
+struct es_store {
+	mongoc_client_t	*client;
+	char		*uri;	/* as given: for redaction only */
+	char		*db;
+	uint64_t	 round_trips;
+	uint32_t	 batch_size;	/* finds' batchSize, 0: default */
+	unsigned	 socket_timeout_ms;	/* one command's limit */
+};
+
+/* Fills err from be, path "<db>/<coll>": ES_ECONFLICT for a duplicate
+ * key, else ES_EDB; the message redacted. Returns -1. */
+int	es__store_error(struct es_store *s, struct es_error *err,
+	    const char *coll, const char *what, const bson_error_t *be);
+/* kind's collection of the store's database (destroy it). */
+mongoc_collection_t *es__store_collection(struct es_store *s,
+	    enum es_kind kind);
+
+#endif
