@@ -432,7 +432,7 @@ baseline_state(const struct world *w)
 	char *path = path_of(w, ES_BASELINE_FILE), *ident = NULL, *s;
 	struct es_baseline *b;
 	struct es_error e;
-	size_t nf, ne;
+	size_t nf = 0, ne = 0;
 
 	if ((b = es_baseline_open(path, &e)) == NULL)
 		fail_msg("open %s: %s", path, e.msg);
