@@ -438,3 +438,45 @@ es_action_list_render_new(enum es_list_kind kind, const char *context,
 	}
 	return 0;
 }
+
+static int
+cmp_raw(const void *x, const void *y, void *ud)
+{
+	const struct es_action_list *l = ud;
+	size_t ia = *(const size_t *)x, ib = *(const size_t *)y, la, lb;
+	const char *ra = es_action_list_raw(l, ia, &la);
+	const char *rb = es_action_list_raw(l, ib, &lb);
+	int c = memcmp(ra, rb, la < lb ? la : lb);
+
+	if (c != 0)
+		return c;
+	if (la != lb)
+		return la < lb ? -1 : 1;
+	return ia < ib ? -1 : ia > ib;
+}
+
+unsigned *
+es_action_list_occurrences(const struct es_action_list *l)
+{
+	size_t n = es_action_list_count(l);
+	size_t *order = es_xreallocarray(NULL, n ? n : 1, sizeof(*order));
+	unsigned *occ = es_xreallocarray(NULL, n ? n : 1, sizeof(*occ));
+
+	for (size_t i = 0; i < n; i++)
+		order[i] = i;
+	qsort_r(order, n, sizeof(*order), cmp_raw, (void *)l);
+	for (size_t i = 0; i < n; i++) {
+		size_t la, lb;
+		const char *x, *y;
+
+		occ[order[i]] = 1;
+		if (i == 0)
+			continue;
+		x = es_action_list_raw(l, order[i], &la);
+		y = es_action_list_raw(l, order[i - 1], &lb);
+		if (la == lb && memcmp(x, y, la) == 0)
+			occ[order[i]] = occ[order[i - 1]] + 1;
+	}
+	free(order);
+	return occ;
+}

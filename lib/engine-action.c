@@ -495,48 +495,6 @@ choose_lists(struct es__acts *a)
 	es_buf_release(&path);
 }
 
-static int
-cmp_raw(const void *x, const void *y, void *ud)
-{
-	const struct es_action_list *l = ud;
-	size_t ia = *(const size_t *)x, ib = *(const size_t *)y, la, lb;
-	const char *ra = es_action_list_raw(l, ia, &la);
-	const char *rb = es_action_list_raw(l, ib, &lb);
-	int c = memcmp(ra, rb, la < lb ? la : lb);
-
-	if (c != 0)
-		return c;
-	if (la != lb)
-		return la < lb ? -1 : 1;
-	return ia < ib ? -1 : ia > ib;
-}
-
-/* As migrate.c: the occurrence of each line among identical ones. */
-static unsigned *
-occurrences(const struct es_action_list *l, size_t n)
-{
-	size_t *order = es_xreallocarray(NULL, n ? n : 1, sizeof(*order));
-	unsigned *occ = es_xreallocarray(NULL, n ? n : 1, sizeof(*occ));
-
-	for (size_t i = 0; i < n; i++)
-		order[i] = i;
-	qsort_r(order, n, sizeof(*order), cmp_raw, (void *)l);
-	for (size_t i = 0; i < n; i++) {
-		size_t la, lb;
-		const char *x, *y;
-
-		occ[order[i]] = 1;
-		if (i == 0)
-			continue;
-		x = es_action_list_raw(l, order[i], &la);
-		y = es_action_list_raw(l, order[i - 1], &lb);
-		if (la == lb && memcmp(x, y, la) == 0)
-			occ[order[i]] = occ[order[i - 1]] + 1;
-	}
-	free(order);
-	return occ;
-}
-
 /*
  * Identity (SPEC 4.17): documents without a base row meet lines by list
  * and text (action-ident.h, shared with execsync-migrate), sorted once so
@@ -648,7 +606,7 @@ pair_lines(struct es__acts *a)
 
 		if (l->l == NULL)
 			continue;
-		occ = occurrences(l->l, l->nowner);
+		occ = es_action_list_occurrences(l->l);
 		for (size_t j = 0; j < l->nowner; j++) {
 			const struct es_action *x;
 			const char *raw;

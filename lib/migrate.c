@@ -387,51 +387,6 @@ set_meta(struct es_meta *meta, const bson_oid_t *id, int64_t now)
 }
 
 static int
-cmp_raw(const void *a, const void *b, void *ud)
-{
-	const struct es_action_list *l = ud;
-	size_t ia = *(const size_t *)a, ib = *(const size_t *)b, la, lb;
-	const char *ra = es_action_list_raw(l, ia, &la);
-	const char *rb = es_action_list_raw(l, ib, &lb);
-	int c = memcmp(ra, rb, la < lb ? la : lb);
-
-	if (c != 0)
-		return c;
-	if (la != lb)
-		return la < lb ? -1 : 1;
-	return ia < ib ? -1 : ia > ib;
-}
-
-/*
- * occ[i] = how many action lines of l up to and including the i-th are
- * byte-identical to it: the second "- [ ] Call Bob" is another action.
- */
-static unsigned *
-occurrences(const struct es_action_list *l, size_t n)
-{
-	size_t *order = es_xreallocarray(NULL, n ? n : 1, sizeof(*order));
-	unsigned *occ = es_xreallocarray(NULL, n ? n : 1, sizeof(*occ));
-
-	for (size_t i = 0; i < n; i++)
-		order[i] = i;
-	qsort_r(order, n, sizeof(*order), cmp_raw, (void *)l);
-	for (size_t i = 0; i < n; i++) {
-		size_t la, lb;
-		const char *a, *b;
-
-		occ[order[i]] = 1;
-		if (i == 0)
-			continue;
-		a = es_action_list_raw(l, order[i], &la);
-		b = es_action_list_raw(l, order[i - 1], &lb);
-		if (la == lb && memcmp(a, b, la) == 0)
-			occ[order[i]] = occ[order[i - 1]] + 1;
-	}
-	free(order);
-	return occ;
-}
-
-static int
 cmp_item_id(const void *a, const void *b, void *ud)
 {
 	const struct item *items = ud;
@@ -494,7 +449,7 @@ build(struct mig *m)
 			continue;
 		}
 		size_t n = es_action_list_count(f->list);
-		unsigned *occ = occurrences(f->list, n);
+		unsigned *occ = es_action_list_occurrences(f->list);
 
 		for (size_t j = 0; j < n; j++) {
 			const struct es_action *a = es_action_list_get(f->list,

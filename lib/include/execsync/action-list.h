@@ -55,6 +55,14 @@ unsigned es_action_list_line(const struct es_action_list *l, size_t i);
 const char *es_action_list_raw(const struct es_action_list *l, size_t i,
 	    size_t *len);
 
+/*
+ * occ[i] (a malloc'd array, one per action line) = how many action lines
+ * of l up to and including the i-th are byte-identical to it: the second
+ * "- [ ] Call Bob" is another action. It feeds the deterministic _id of an
+ * action (docid.h), so execsync-migrate and the sync pass must share it.
+ */
+unsigned	*es_action_list_occurrences(const struct es_action_list *l);
+
 /* Malformed action lines found by the parse, in file order. */
 size_t	es_action_list_nerrors(const struct es_action_list *l);
 /* The i-th of them: ES_EPARSE, "rel:line: reason" (es_error_format()).
