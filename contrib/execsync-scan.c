@@ -19,6 +19,7 @@
 #include <jansson.h>
 
 #include "execsync/buf.h"
+#include "execsync/content.h"
 #include "execsync/error.h"
 #include "execsync/log.h"
 #include "execsync/tree.h"
@@ -123,7 +124,7 @@ main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct es_tree_opts opts = { NULL, 8u << 20 };
+	struct es_tree_opts opts = { NULL, ES_CONTENT_MAX_DEFAULT };
 	const char **ignore = NULL;
 	size_t nignore = 0;
 	struct es_tree t;

@@ -12,6 +12,7 @@
 #include "execsync/action-ident.h"
 #include "execsync/action-list.h"
 #include "execsync/action-match.h"
+#include "execsync/content.h"
 #include "execsync/date.h"
 #include "execsync/doc.h"
 #include "execsync/docid.h"
@@ -24,7 +25,6 @@
 #include "engine-action.h"
 
 #define SUB			"sync"
-#define MAX_FILE_DEFAULT	((size_t)8 << 20)
 #define CONFLICTS_ACTIONS	".execsync/conflicts/actions.md"
 #define NOIDX			((size_t)-1)
 
@@ -108,7 +108,7 @@ same_stat(const struct es_stat *x, const struct es_stat *y)
 static size_t
 max_size(const struct es__acts *a)
 {
-	return a->o->max_file_size ? a->o->max_file_size : MAX_FILE_DEFAULT;
+	return a->o->max_file_size ? a->o->max_file_size : ES_CONTENT_MAX_DEFAULT;
 }
 
 struct es__acts *

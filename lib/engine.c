@@ -16,6 +16,7 @@
 
 #include "execsync/baseline.h"
 #include "execsync/buf.h"
+#include "execsync/content.h"
 #include "execsync/doc.h"
 #include "execsync/docid.h"
 #include "execsync/engine.h"
@@ -34,7 +35,6 @@
 
 #include "engine-action.h"
 
-#define MAX_FILE_DEFAULT	((size_t)8 << 20)
 /* The watermark and the lookback: see es__watermark() in engine-action.h. */
 
 #define SUB	"sync"
@@ -353,7 +353,7 @@ load_files(struct eng *g, struct es_error *err)
 	so.ignore = g->o->ignore;
 	topts.ignore = g->o->ignore;
 	topts.max_file_size = g->o->max_file_size ? g->o->max_file_size :
-	    MAX_FILE_DEFAULT;
+	    ES_CONTENT_MAX_DEFAULT;
 	if (es_scan(g->o->root_fd, &so, &sr, err) < 0)
 		return -1;
 	g->files = es_xcalloc(sr.n ? sr.n : 1, sizeof(*g->files));
@@ -1429,7 +1429,7 @@ apply_write(struct eng *g, struct ent *e, struct es_op *op,
 	    strcmp(e->cur_rel, op->rel) == 0) {
 		/* Our file: a minimal edit of its current bytes (SPEC §2). */
 		if (es_scan_read(g->o->root_fd, op->rel, g->o->max_file_size ?
-		    g->o->max_file_size : MAX_FILE_DEFAULT, &g->buf, &cur,
+		    g->o->max_file_size : ES_CONTENT_MAX_DEFAULT, &g->buf, &cur,
 		    err) < 0)
 			goto out;
 		if (!same_content_stat(&cur, &f->tf.st)) {
@@ -1450,11 +1450,11 @@ apply_write(struct eng *g, struct ent *e, struct es_op *op,
 	}
 	/* Never write a file the next pass would refuse to read. */
 	if (out.len > (g->o->max_file_size ? g->o->max_file_size :
-	    MAX_FILE_DEFAULT)) {
+	    ES_CONTENT_MAX_DEFAULT)) {
 		es_error_set(err, ES_ELIMIT, op->rel, 0, "the file would be "
 		    "%zu bytes, over max_file_size (%zu): not written (shorten "
 		    "the document in the app)", out.len, g->o->max_file_size ?
-		    g->o->max_file_size : MAX_FILE_DEFAULT);
+		    g->o->max_file_size : ES_CONTENT_MAX_DEFAULT);
 		goto out;
 	}
 	if (es_fsio_write(g->o->root_fd, op->rel, out.buf, out.len,
@@ -1477,7 +1477,7 @@ apply_keep_file(struct eng *g, struct es_op *op, struct es_error *err)
 	int rc;
 
 	if (op->rel == NULL || es_scan_read(g->o->root_fd, op->rel,
-	    g->o->max_file_size ? g->o->max_file_size : MAX_FILE_DEFAULT,
+	    g->o->max_file_size ? g->o->max_file_size : ES_CONTENT_MAX_DEFAULT,
 	    &bytes, NULL, NULL) < 0) {
 		es_buf_reset(&bytes);
 		es_entity_file_render(op->value, &bytes);

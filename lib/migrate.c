@@ -23,6 +23,7 @@
 #include "execsync/action-list.h"
 #include "execsync/baseline.h"
 #include "execsync/buf.h"
+#include "execsync/content.h"
 #include "execsync/doc.h"
 #include "execsync/docid.h"
 #include "execsync/fingerprint.h"
@@ -37,7 +38,6 @@
 #include "execsync/xmalloc.h"
 
 #define NKINDS			3
-#define MAX_FILE_DEFAULT	((size_t)8 << 20)
 #define TIMEOUT_DEFAULT		10000u
 
 #define NOT_A_FOLDER	"not an execution-system folder (none of " \
@@ -214,7 +214,7 @@ load(struct mig *m, struct es_error *err)
 
 	topts.ignore = m->o->ignore;
 	topts.max_file_size = m->o->max_file_size ? m->o->max_file_size :
-	    MAX_FILE_DEFAULT;
+	    ES_CONTENT_MAX_DEFAULT;
 	so.ignore = m->o->ignore;
 	memset(t, 0, sizeof(*t));
 	if (es_scan(m->root, &so, &sr, err) < 0)

@@ -49,6 +49,7 @@
 #include "execsync/action-list.h"
 #include "execsync/baseline.h"
 #include "execsync/buf.h"
+#include "execsync/content.h"
 #include "execsync/engine.h"
 #include "execsync/entity-file.h"
 #include "execsync/entity.h"
@@ -60,7 +61,7 @@
 #include "execsync/store.h"
 
 #define REPEAT		7
-#define MAX_FILE	(8u << 20)
+#define MAX_FILE	ES_CONTENT_MAX_DEFAULT
 #define FIXTURE		ES_SOURCE_DIR "/tests/ferretdb-fixture"
 
 struct counts {

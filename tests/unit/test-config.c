@@ -15,6 +15,7 @@
 
 #include "execsync/buf.h"
 #include "execsync/config.h"
+#include "execsync/content.h"
 #include "execsync/error.h"
 
 static int
@@ -51,6 +52,8 @@ test_config_defaults_spec_1(void **state)
 	assert_int_equal(c.conflict, ES_CONFLICT_NEWEST);
 	assert_int_equal(c.max_delete, 50);
 	assert_int_equal(c.max_file_size, 8 * 1024 * 1024);
+	/* The programs' fallback when no configuration is given: the same. */
+	assert_int_equal(c.max_file_size, ES_CONTENT_MAX_DEFAULT);
 	assert_int_equal(c.nignore, 0);
 	assert_non_null(c.ignore);
 	assert_null(c.ignore[0]);
