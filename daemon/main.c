@@ -293,22 +293,6 @@ print_json(const struct cli *c, const struct es_engine_result *r,
 	json_decref(o);
 }
 
-static enum es_policy
-policy_of(const struct es_config *cfg, bool force)
-{
-	if (force)
-		return ES_POLICY_FILE;
-	switch (cfg->conflict) {
-	case ES_CONFLICT_FILE:
-		return ES_POLICY_FILE;
-	case ES_CONFLICT_DATABASE:
-		return ES_POLICY_DATABASE;
-	case ES_CONFLICT_NEWEST:
-	default:
-		return ES_POLICY_NEWEST;
-	}
-}
-
 /* Whether <root>/.execsync/baseline.sqlite exists (never followed). */
 static bool
 have_baseline(const char *root)
@@ -407,7 +391,7 @@ main(int argc, char **argv)
 	o.root_fd = root;
 	o.user_id = cfg.user_id;
 	o.identity = ident;
-	o.policy = policy_of(&cfg, c.force);
+	o.policy = c.force ? ES_POLICY_FILE : cfg.conflict;
 	o.force = c.force;
 	o.dry_run = c.dry_run;
 	o.resync = c.resync;

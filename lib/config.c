@@ -360,11 +360,11 @@ parse_value(const struct kdef *k, const char *v, struct kval *out,
 		return 0;
 	case K_CONFLICT:
 		if (strcmp(v, "newest") == 0)
-			out->n = ES_CONFLICT_NEWEST;
+			out->n = ES_POLICY_NEWEST;
 		else if (strcmp(v, "file") == 0)
-			out->n = ES_CONFLICT_FILE;
+			out->n = ES_POLICY_FILE;
 		else if (strcmp(v, "database") == 0)
-			out->n = ES_CONFLICT_DATABASE;
+			out->n = ES_POLICY_DATABASE;
 		else
 			return es_error_set(err, ES_ECONFIG, path, line,
 			    "'%s' must be one of newest, file, database "
@@ -448,8 +448,8 @@ store(struct es_config *c, size_t idx, struct kval *v, const char *origin,
 		*(uint64_t *)(base + k->off) = v->n;
 		break;
 	case K_CONFLICT:
-		*(enum es_conflict_policy *)(base + k->off) =
-		    (enum es_conflict_policy)v->n;
+		*(enum es_policy *)(base + k->off) =
+		    (enum es_policy)v->n;
 		break;
 	case K_LIST:
 		if (!append) {
@@ -1202,12 +1202,12 @@ es_config_help(struct es_buf *out)
 }
 
 const char *
-es_config_conflict_name(enum es_conflict_policy p)
+es_config_conflict_name(enum es_policy p)
 {
 	switch (p) {
-	case ES_CONFLICT_NEWEST:	return "newest";
-	case ES_CONFLICT_FILE:		return "file";
-	case ES_CONFLICT_DATABASE:	return "database";
+	case ES_POLICY_NEWEST:	return "newest";
+	case ES_POLICY_FILE:		return "file";
+	case ES_POLICY_DATABASE:	return "database";
 	}
 	return "newest";
 }

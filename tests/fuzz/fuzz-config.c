@@ -67,7 +67,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check(c.max_delete <= 100 && c.poll_ms >= 50 &&
 		    c.max_file_size >= 1 &&
 		    c.max_file_size <= ES_CONFIG_MAX_FILE_SIZE_LIMIT &&
-		    c.conflict <= ES_CONFLICT_DATABASE, "value out of range",
+		    c.conflict <= ES_POLICY_DATABASE, "value out of range",
 		    &err);
 		check(c.database != NULL && c.status_listen != NULL,
 		    "default lost", &err);

@@ -49,7 +49,7 @@ test_config_defaults_spec_1(void **state)
 	assert_int_equal(c.debounce_ms, 100);
 	assert_int_equal(c.poll_ms, 2000);
 	assert_int_equal(c.full_pass_s, 600);
-	assert_int_equal(c.conflict, ES_CONFLICT_NEWEST);
+	assert_int_equal(c.conflict, ES_POLICY_NEWEST);
 	assert_int_equal(c.max_delete, 50);
 	assert_int_equal(c.max_file_size, 8 * 1024 * 1024);
 	/* The programs' fallback when no configuration is given: the same. */
@@ -100,7 +100,7 @@ test_config_full_file(void **state)
 	assert_int_equal(c.debounce_ms, 0);
 	assert_int_equal(c.poll_ms, 500);
 	assert_int_equal(c.full_pass_s, 0);
-	assert_int_equal(c.conflict, ES_CONFLICT_DATABASE);
+	assert_int_equal(c.conflict, ES_POLICY_DATABASE);
 	assert_int_equal(c.max_delete, 100);
 	assert_int_equal(c.max_file_size, 512 * 1024);
 	assert_int_equal(c.nignore, 2);
@@ -503,7 +503,7 @@ test_config_missing_files(void **state)
 	write_file(path, "poll_ms: 750\nconflict: file\n");
 	assert_int_equal(es_config_load_file(&c, path, true, &err), 0);
 	assert_int_equal(c.poll_ms, 750);
-	assert_int_equal(c.conflict, ES_CONFLICT_FILE);
+	assert_int_equal(c.conflict, ES_POLICY_FILE);
 	snprintf(want, sizeof(want), "%s:2", path);
 	assert_string_equal(es_config_origin(&c, "conflict"), want);
 	write_file(path, "poll_ms: 750\npol_ms: 1\n");
@@ -580,7 +580,7 @@ test_config_flags_set(void **state)
 	assert_int_equal(c.max_delete, 100);
 	assert_int_equal(es_config_set(&c, "conflict", "file", "--conflict",
 	    &err), 0);
-	assert_int_equal(c.conflict, ES_CONFLICT_FILE);
+	assert_int_equal(c.conflict, ES_POLICY_FILE);
 	assert_int_equal(es_config_set(&c, "source", "/srv/es", "--source",
 	    &err), 0);
 	assert_string_equal(c.source, "/srv/es");
@@ -848,7 +848,7 @@ test_config_key_table_and_help(void **state)
 	for (n = 0; n < ES_CONFIG_NKEYS; n++)
 		assert_non_null(strstr(help.buf, es_config_key_at(n)->flag));
 	es_buf_release(&help);
-	assert_string_equal(es_config_conflict_name(ES_CONFLICT_DATABASE),
+	assert_string_equal(es_config_conflict_name(ES_POLICY_DATABASE),
 	    "database");
 }
 

@@ -54,12 +54,7 @@
 
 #include "execsync/buf.h"
 #include "execsync/error.h"
-
-enum es_conflict_policy {
-	ES_CONFLICT_NEWEST,
-	ES_CONFLICT_FILE,
-	ES_CONFLICT_DATABASE,
-};
+#include "execsync/policy.h"
 
 /* Number of keys in the table (the size of es_config.origin). */
 #define ES_CONFIG_NKEYS		13
@@ -86,7 +81,7 @@ struct es_config {
 	unsigned	 debounce_ms;
 	unsigned	 poll_ms;
 	unsigned	 full_pass_s;
-	enum es_conflict_policy conflict;
+	enum es_policy conflict;
 	unsigned	 max_delete;
 	uint64_t	 max_file_size;
 	char		**ignore;	/* ignore[nignore] == NULL */
@@ -191,7 +186,7 @@ const struct es_config_key *es_config_key_find(const char *name);
 void	es_config_help(struct es_buf *out);
 
 /* "newest", "file", "database". */
-const char *es_config_conflict_name(enum es_conflict_policy p);
+const char *es_config_conflict_name(enum es_policy p);
 
 /*
  * Splits "host:port" or "[v6addr]:port" into host (brackets dropped,

@@ -107,19 +107,13 @@
 #include "execsync/buf.h"
 #include "execsync/entity.h"
 #include "execsync/error.h"
+#include "execsync/policy.h"
 
 /* Every meaning field of a project or goal (enum es_field). */
 #define ES_PLAN_F_ALL	(ES_F_TITLE | ES_F_SLUG | ES_F_AREA | \
 	ES_F_FOLDER | ES_F_TYPE | ES_F_CREATED | ES_F_STARTED | \
 	ES_F_LAST_REVIEWED | ES_F_DUE | ES_F_COMPLETED | ES_F_DESCOPED | \
 	ES_F_CONTENT | ES_F_EXTRA)
-
-/* Who wins a conflict: config `conflict` (SPEC 4.2); --force is FILE. */
-enum es_policy {
-	ES_POLICY_NEWEST,	/* the later write; a tie: the database */
-	ES_POLICY_FILE,
-	ES_POLICY_DATABASE,
-};
 
 /*
  * One project or goal, three versions. Every pointer is borrowed for the
