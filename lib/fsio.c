@@ -14,13 +14,11 @@
  */
 #include <sys/random.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/types.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <linux/openat2.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -39,6 +37,7 @@
 #include "execsync/fsio.h"
 #include "execsync/scan.h"
 
+#include "beneath.h"
 #include "fsio-impl.h"
 #include "fsio-internal.h"
 
@@ -269,45 +268,16 @@ out:
 bool
 es__fsio_safe(const char *rel)
 {
-	const char *p, *s;
-	size_t n;
-
-	if (rel == NULL || rel[0] == '\0' || rel[0] == '/' ||
-	    strlen(rel) >= PATH_MAX)
+	if (rel != NULL && strncmp(rel, ".git", 4) == 0 &&
+	    (rel[4] == '\0' || rel[4] == '/'))
 		return false;
-	if (strncmp(rel, ".git", 4) == 0 && (rel[4] == '\0' || rel[4] == '/'))
-		return false;
-	for (p = rel;; p = s + 1) {
-		s = strchr(p, '/');
-		n = s ? (size_t)(s - p) : strlen(p);
-		if (n == 0 || (n == 1 && p[0] == '.') ||
-		    (n == 2 && p[0] == '.' && p[1] == '.'))
-			return false;
-		if (s == NULL)
-			return true;
-	}
+	return es__rel_is_plain(rel);
 }
 
 int
 es__fsio_unsafe(struct es_error *err, const char *rel)
 {
 	return es_error_set(err, ES_EUNSAFE, rel, 0, "unsafe path");
-}
-
-/*
- * The errno to report for a failed O_NOFOLLOW open of name in dfd: with
- * O_DIRECTORY a symlink says ENOTDIR, not ELOOP; say ELOOP for every
- * symlink, as openat2() does, so both ways give the same error.
- */
-static int
-nofollow_errno(int dfd, const char *name, int e)
-{
-	struct stat sb;
-
-	if ((e == ENOTDIR || e == ELOOP) &&
-	    fstatat(dfd, name, &sb, AT_SYMLINK_NOFOLLOW) == 0)
-		return S_ISLNK(sb.st_mode) ? ELOOP : e;
-	return e;
 }
 
 /*
@@ -356,7 +326,7 @@ again:
 				}
 				goto again;
 			}
-			e = nofollow_errno(dfd, p, e);
+			e = es__nofollow_errno(dfd, p, e);
 			if (e == ELOOP) {
 				es_error_set(err, ES_EUNSAFE, rel, 0,
 				    ES__FSIO_SYMLINK_FMT, dir);
@@ -394,7 +364,6 @@ es__fsio_open_parent(int root_fd, const char *rel, bool create,
 {
 	char dir[PATH_MAX];
 	const char *slash;
-	struct open_how how;
 	size_t n;
 	long fd;
 	int e;
@@ -416,11 +385,7 @@ es__fsio_open_parent(int root_fd, const char *rel, bool create,
 	dir[n] = '\0';
 	*base = slash + 1;
 	if (!es__fsio_no_openat2) {
-		memset(&how, 0, sizeof(how));
-		how.flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
-		how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
-		    RESOLVE_NO_MAGICLINKS;
-		fd = syscall(SYS_openat2, root_fd, dir, &how, sizeof(how));
+		fd = es__openat2_beneath(root_fd, dir, O_RDONLY | O_DIRECTORY);
 		if (fd >= 0)
 			return (int)fd;
 		e = errno;

@@ -9,14 +9,12 @@
  * synced regular files get an fstatat() (for their stat data).
  */
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/types.h>
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <linux/openat2.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -30,6 +28,8 @@
 #include "execsync/layout.h"
 #include "execsync/scan.h"
 #include "execsync/xmalloc.h"
+
+#include "beneath.h"
 
 #define SYMLINK_REASON	"symbolic link, not followed"
 #define READ_CHUNK	((size_t)64 << 10)
@@ -118,22 +118,6 @@ ends_with_md(const char *name, size_t n)
 	return n > 3 && memcmp(name + n - 3, ".md", 3) == 0;
 }
 
-/*
- * The errno to report for a failed O_NOFOLLOW open of name in dfd: with
- * O_DIRECTORY a symlink says ENOTDIR, not ELOOP; say ELOOP as openat2()
- * does, so both paths give the same error.
- */
-static int
-nofollow_errno(int dfd, const char *name, int e)
-{
-	struct stat sb;
-
-	if (e == ENOTDIR && fstatat(dfd, name, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    S_ISLNK(sb.st_mode))
-		return ELOOP;
-	return e;
-}
-
 static int walk_dir(struct walk *w, int dfd, int depth, struct es_error *err);
 
 /*
@@ -177,7 +161,7 @@ walk_name(struct walk *w, int dfd, const char *name, unsigned char type,
 		fd = openat(dfd, name,
 		    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (fd == -1) {
-			e = nofollow_errno(dfd, name, errno);
+			e = es__nofollow_errno(dfd, name, errno);
 			if (e == ENOENT)	/* gone since readdir() */
 				return;
 			if (e == ELOOP)		/* turned into a symlink */
@@ -434,32 +418,6 @@ es_scan_result_release(struct es_scan_result *r)
 	memset(r, 0, sizeof(*r));
 }
 
-/*
- * A relative path made of plain names only: not empty or absolute, no
- * empty, "." or ".." components. Checked before any call, so neither the
- * kernel's RESOLVE_BENEATH nor the fallback walk is the only guard.
- */
-static bool
-rel_is_plain(const char *rel)
-{
-	const char *p = rel, *s;
-	size_t n;
-
-	if (rel == NULL || rel[0] == '\0' || rel[0] == '/' ||
-	    strlen(rel) >= PATH_MAX)
-		return false;
-	for (;;) {
-		s = strchr(p, '/');
-		n = s ? (size_t)(s - p) : strlen(p);
-		if (n == 0 || (n == 1 && p[0] == '.') ||
-		    (n == 2 && p[0] == '.' && p[1] == '.'))
-			return false;
-		if (s == NULL)
-			return true;
-		p = s + 1;
-	}
-}
-
 /* The error for a failed open of rel, errno e. */
 static int
 open_error(struct es_error *err, const char *rel, int e)
@@ -503,7 +461,7 @@ open_walk(int root_fd, const char *rel, int flags)
 		*s = '\0';
 		fd = openat(dfd, p,
 		    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		e = fd == -1 ? nofollow_errno(dfd, p, errno) : 0;
+		e = fd == -1 ? es__nofollow_errno(dfd, p, errno) : 0;
 		if (dfd != root_fd)
 			close(dfd);
 		if (fd == -1) {
@@ -513,7 +471,7 @@ open_walk(int root_fd, const char *rel, int flags)
 		dfd = fd;
 	}
 	fd = openat(dfd, p, flags | O_NOFOLLOW | O_CLOEXEC);
-	e = fd == -1 ? nofollow_errno(dfd, p, errno) : 0;
+	e = fd == -1 ? es__nofollow_errno(dfd, p, errno) : 0;
 	if (dfd != root_fd)
 		close(dfd);
 	errno = e;
@@ -527,27 +485,11 @@ open_walk(int root_fd, const char *rel, int flags)
 static int
 open_beneath(int root_fd, const char *rel, int flags)
 {
-	struct open_how how;
-	long fd;
+	int fd;
 
 	if (!es__scan_no_openat2) {
-		memset(&how, 0, sizeof(how));
-		/*
-		 * O_PATH|O_NOFOLLOW would open a final symlink itself;
-		 * RESOLVE_NO_SYMLINKS refuses it with ELOOP either way.
-		 */
-		how.flags = (uint64_t)(flags | O_CLOEXEC);
-		if (!(flags & O_PATH))
-			how.flags |= O_NOFOLLOW;
-		how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
-		    RESOLVE_NO_MAGICLINKS;
-		fd = syscall(SYS_openat2, root_fd, rel, &how, sizeof(how));
-		if (fd >= 0)
-			return (int)fd;
-		/*
-		 * ENOSYS: kernel before 5.6; EPERM: a seccomp filter (older
-		 * container runtimes) that does not know the call.
-		 */
+		if ((fd = es__openat2_beneath(root_fd, rel, flags)) >= 0)
+			return fd;
 		if (errno != ENOSYS && errno != EPERM)
 			return -1;
 	}
@@ -564,7 +506,7 @@ es_scan_read(int root_fd, const char *rel, size_t max_size,
 	int fd = -1, e, rc = -1;
 
 	es_buf_reset(out);
-	if (!rel_is_plain(rel)) {
+	if (!es__rel_is_plain(rel)) {
 		es_error_set(err, ES_EUNSAFE, rel, 0, "unsafe path");
 		goto out;
 	}
@@ -639,7 +581,7 @@ es_scan_stat(int root_fd, const char *rel, struct es_stat *st,
 	struct stat sb;
 	int dfd = root_fd, e, rc = -1;
 
-	if (!rel_is_plain(rel))
+	if (!es__rel_is_plain(rel))
 		return es_error_set(err, ES_EUNSAFE, rel, 0, "unsafe path");
 	if ((slash = strrchr(rel, '/')) != NULL) {
 		size_t n = (size_t)(slash - rel);

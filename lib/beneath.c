@@ -1,0 +1,61 @@
+/* Opening beneath the root (see beneath.h). */
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <linux/openat2.h>
+
+#include "beneath.h"
+
+bool
+es__rel_is_plain(const char *rel)
+{
+	const char *p, *s;
+	size_t n;
+
+	if (rel == NULL || rel[0] == '\0' || rel[0] == '/' ||
+	    strlen(rel) >= PATH_MAX)
+		return false;
+	for (p = rel;; p = s + 1) {
+		s = strchr(p, '/');
+		n = s ? (size_t)(s - p) : strlen(p);
+		if (n == 0 || (n == 1 && p[0] == '.') ||
+		    (n == 2 && p[0] == '.' && p[1] == '.'))
+			return false;
+		if (s == NULL)
+			return true;
+	}
+}
+
+int
+es__nofollow_errno(int dfd, const char *name, int e)
+{
+	struct stat sb;
+
+	if ((e == ENOTDIR || e == ELOOP) &&
+	    fstatat(dfd, name, &sb, AT_SYMLINK_NOFOLLOW) == 0)
+		return S_ISLNK(sb.st_mode) ? ELOOP : e;
+	return e;
+}
+
+int
+es__openat2_beneath(int root_fd, const char *rel, int flags)
+{
+	struct open_how how;
+	long fd;
+
+	memset(&how, 0, sizeof(how));
+	how.flags = (uint64_t)(flags | O_CLOEXEC);
+	if (!(flags & O_PATH))
+		how.flags |= O_NOFOLLOW;
+	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
+	    RESOLVE_NO_MAGICLINKS;
+	fd = syscall(SYS_openat2, root_fd, rel, &how, sizeof(how));
+	return fd >= 0 ? (int)fd : -1;
+}

@@ -1,0 +1,36 @@
+/*
+ * Lib-internal: the pieces of "open a path beneath the root without ever
+ * following a symbolic link" (SPEC 4.11) that scan.c (reading) and fsio.c
+ * (writing) share, so the two keep one rule.
+ */
+#ifndef EXECSYNC_BENEATH_H
+#define EXECSYNC_BENEATH_H
+
+#include <stdbool.h>
+
+/*
+ * A relative path made of plain names only: not empty or absolute, no
+ * empty, "." or ".." components, shorter than PATH_MAX. Checked before any
+ * system call, so that neither the kernel's RESOLVE_BENEATH nor a fallback
+ * walk is the only guard.
+ */
+bool	es__rel_is_plain(const char *rel);
+
+/*
+ * The errno to report for a failed O_NOFOLLOW open of name in dfd: with
+ * O_DIRECTORY a symlink says ENOTDIR, not ELOOP; say ELOOP for every
+ * symlink, as openat2() does, so both ways give the same error.
+ */
+int	es__nofollow_errno(int dfd, const char *name, int e);
+
+/*
+ * openat2(root_fd, rel, flags | O_CLOEXEC, RESOLVE_BENEATH |
+ * RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS); O_NOFOLLOW is added unless
+ * flags has O_PATH (which would open a final symlink itself; the resolve
+ * flags refuse it with ELOOP either way). Returns the descriptor or -1
+ * with errno set: ENOSYS (a kernel before 5.6) or EPERM (a seccomp filter
+ * that does not know the call) mean "walk instead".
+ */
+int	es__openat2_beneath(int root_fd, const char *rel, int flags);
+
+#endif
