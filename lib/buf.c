@@ -1,6 +1,8 @@
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "execsync/buf.h"
 #include "execsync/xmalloc.h"
@@ -130,4 +132,33 @@ es_buf_detach(struct es_buf *b, size_t *len_out)
 		*len_out = b->len;
 	es_buf_init(b, 0);
 	return p;
+}
+
+#define READ_CHUNK	((size_t)64 << 10)
+
+int
+es_buf_read_fd(struct es_buf *b, int fd, size_t max)
+{
+	size_t start = b->len, want;
+	ssize_t r;
+
+	for (;;) {
+		if (b->len - start > max)
+			return 1;
+		if (b->alloc - b->len <= 1)
+			es_buf_grow(b, READ_CHUNK);
+		want = b->alloc - b->len - 1;
+		if (want > max + 1 - (b->len - start))
+			want = max + 1 - (b->len - start);
+		r = read(fd, b->buf + b->len, want);
+		if (r == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (r == 0)
+			return 0;
+		b->len += (size_t)r;
+		b->buf[b->len] = '\0';
+	}
 }

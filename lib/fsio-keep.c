@@ -27,7 +27,6 @@
 #define COPY_MAX	9999
 #define APPEND_TRIES	3
 #define APPEND_MAX	((size_t)64 << 20)
-#define GROW_CHUNK	((size_t)256 << 10)
 
 /* "<base>" for n == 0, else "<base>.<n>"; -1 with err when over NAME_MAX. */
 static int
@@ -196,7 +195,7 @@ read_at(int dfd, const char *base, const char *rel, struct es_buf *out,
     struct es_stat *st, struct es_error *err)
 {
 	struct stat sb;
-	ssize_t r;
+	int r;
 	int fd, e, rc = -1;
 
 	es_buf_reset(out);
@@ -225,24 +224,13 @@ read_at(int dfd, const char *base, const char *rel, struct es_buf *out,
 	if ((uint64_t)sb.st_size > APPEND_MAX)
 		goto toobig;
 	es_buf_grow(out, (size_t)sb.st_size + 1);
-	for (;;) {
-		if (out->len > APPEND_MAX)
-			goto toobig;
-		if (out->alloc - out->len - 1 == 0)
-			es_buf_grow(out, GROW_CHUNK);
-		r = read(fd, out->buf + out->len, out->alloc - out->len - 1);
-		if (r == -1) {
-			e = errno;
-			if (e == EINTR)
-				continue;
-			es_error_set_sys(err, e, rel, "cannot read");
-			goto out;
-		}
-		if (r == 0)
-			break;
-		out->len += (size_t)r;
-		out->buf[out->len] = '\0';
+	if ((r = es_buf_read_fd(out, fd, APPEND_MAX)) == -1) {
+		e = errno;
+		es_error_set_sys(err, e, rel, "cannot read");
+		goto out;
 	}
+	if (r == 1)
+		goto toobig;
 	es__fsio_stat_fill(st, &sb);
 	rc = 0;
 	goto out;

@@ -32,7 +32,6 @@
 #include "beneath.h"
 
 #define SYMLINK_REASON	"symbolic link, not followed"
-#define READ_CHUNK	((size_t)64 << 10)
 
 bool es__scan_no_openat2;
 
@@ -501,9 +500,7 @@ es_scan_read(int root_fd, const char *rel, size_t max_size,
     struct es_buf *out, struct es_stat *st, struct es_error *err)
 {
 	struct stat sb;
-	ssize_t r;
-	size_t want;
-	int fd = -1, e, rc = -1;
+	int fd = -1, e, r, rc = -1;
 
 	es_buf_reset(out);
 	if (!es__rel_is_plain(rel)) {
@@ -536,30 +533,15 @@ es_scan_read(int root_fd, const char *rel, size_t max_size,
 	}
 	/* One byte more than fstat said, to see EOF (or growth) at once. */
 	es_buf_grow(out, (size_t)sb.st_size + 1);
-	for (;;) {
-		if (out->len > max_size) {
-			es_error_set(err, ES_ELIMIT, rel, 0,
-			    "file grew over the %zu-byte limit while being "
-			    "read", max_size);
-			goto out;
-		}
-		if (out->alloc - out->len - 1 == 0)
-			es_buf_grow(out, READ_CHUNK);
-		want = out->alloc - out->len - 1;
-		if (want > max_size + 1 - out->len)
-			want = max_size + 1 - out->len;
-		r = read(fd, out->buf + out->len, want);
-		if (r == -1) {
-			e = errno;
-			if (e == EINTR)
-				continue;
-			es_error_set_sys(err, e, rel, "cannot read");
-			goto out;
-		}
-		if (r == 0)
-			break;
-		out->len += (size_t)r;
-		out->buf[out->len] = '\0';
+	if ((r = es_buf_read_fd(out, fd, max_size)) == -1) {
+		e = errno;
+		es_error_set_sys(err, e, rel, "cannot read");
+		goto out;
+	}
+	if (r == 1) {
+		es_error_set(err, ES_ELIMIT, rel, 0, "file grew over the "
+		    "%zu-byte limit while being read", max_size);
+		goto out;
 	}
 	if (es_content_check(out->buf, out->len, max_size, rel, err) == -1)
 		goto out;

@@ -44,4 +44,12 @@ void	es_buf_vaddf(struct es_buf *b, const char *fmt, va_list ap)
  */
 char	*es_buf_detach(struct es_buf *b, size_t *len_out);
 
+/*
+ * Appends what fd gives until end of file, reading at most max + 1 bytes
+ * so that a file larger than max is seen without reading it all (EINTR is
+ * retried). Returns 0 at end of file, 1 when more than max bytes came
+ * (b->len is then max + 1), or -1 with errno set.
+ */
+int	es_buf_read_fd(struct es_buf *b, int fd, size_t max);
+
 #endif
