@@ -65,7 +65,12 @@ test_programs_same_usage_errors(void **state)
 
 			assert_int_equal(run1(progs[p].bin, cases[i].arg, &out,
 			    &err), 2);
-			if (strncmp(err.buf, want, strlen(want)) != 0)
+			/*
+			 * A line, not the first: libmongoc may warn on
+			 * stderr first ("Falling back to malloc for
+			 * counters") on a loaded machine.
+			 */
+			if (strstr(err.buf, want) == NULL)
 				fail_msg("%s %s: want '%s', got '%s'",
 				    progs[p].name, cases[i].arg, want, err.buf);
 			assert_int_equal(out.len, 0);
