@@ -135,9 +135,9 @@ unknown(const struct es_cli_spec *spec, const char *arg, size_t len,
 }
 
 /*
- * Finds option name[0..len): *opt set for a common or own option (index
- * into common[] when *own is false, into spec->opts when true), *key for
- * a config key. Returns false when unknown.
+ * Finds option name[0..len) exactly: *opt for a common or own option (*own
+ * its index in spec->opts, -1 for a common one), *key for a config key.
+ * Returns false when unknown.
  */
 static bool
 lookup(const struct es_cli_spec *spec, const char *name, size_t len,
