@@ -6,11 +6,12 @@
  * or were skipped (es_tree_nproblems(): the judgement execsync-migrate
  * makes), 2 usage or the folder cannot be read.
  *
- *   execsync-scan [--json] [--max-file-size BYTES] [--ignore GLOB]... DIR
+ *   execsync-scan [--json] [--config FILE] [--max-file-size SIZE]
+ *       [--ignore GLOB]... DIR
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,19 +20,53 @@
 #include <jansson.h>
 
 #include "execsync/buf.h"
+#include "execsync/cli.h"
+#include "execsync/config.h"
 #include "execsync/content.h"
 #include "execsync/error.h"
 #include "execsync/log.h"
 #include "execsync/tree.h"
 #include "execsync/xmalloc.h"
 
+/*
+ * Only the keys that change what a scan sees: a flag such as --mongodb-uri
+ * would do nothing here, so it is refused as unknown rather than ignored.
+ */
+static const char *const scan_keys[] = { "max_file_size", "ignore", NULL };
+
+static const struct es_cli_opt scan_opts[] = {
+	{ "--json", NULL, "print the result as one JSON object" },
+};
+
+static const struct es_cli_spec spec = {
+	.prog = "execsync-scan",
+	.usage = "[--json] [--config FILE] [--max-file-size SIZE]\n"
+	    "           [--ignore GLOB]... DIR",
+	.about =
+	    "Shows what execsync sees in DIR without changing it or any\n"
+	    "database: projects, goals, action lists and actions, what was\n"
+	    "skipped and every problem as path:line: reason. --config reads\n"
+	    "max_file_size and ignore from that file (the default file is\n"
+	    "not read).\n",
+	.epilog =
+	    "Exit status: 0 clean, 1 some items have problems or were\n"
+	    "skipped, 2 usage or the folder cannot be read.\n",
+	.opts = scan_opts,
+	.nopts = sizeof(scan_opts) / sizeof(scan_opts[0]),
+	.keys = scan_keys,
+	.args = "DIR",
+	.min_args = 1,
+	.max_args = 1,
+};
+
 static void __attribute__((noreturn))
-usage(int status)
+fatal(const struct es_error *err)
 {
-	fprintf(status ? stderr : stdout,
-	    "usage: execsync-scan [--json] [--max-file-size BYTES] "
-	    "[--ignore GLOB]... DIR\n");
-	exit(status);
+	char msg[PATH_MAX + 600];
+
+	fprintf(stderr, "execsync-scan: %s\n",
+	    es_error_format(err, msg, sizeof(msg)));
+	exit(2);
 }
 
 /*
@@ -117,73 +152,42 @@ print_json(const char *dir, const struct es_tree *t)
 int
 main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "max-file-size", required_argument, NULL, 'm' },
-		{ "ignore", required_argument, NULL, 'i' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct es_tree_opts opts = { NULL, ES_CONTENT_MAX_DEFAULT };
-	const char **ignore = NULL;
-	size_t nignore = 0;
+	struct es_config cfg;
+	struct es_cli cli;
 	struct es_tree t;
 	struct es_error err;
-	bool json = false;
-	int ch, root, rc;
-	char *end, *dir;
+	bool json;
+	int root, rc;
+	char *dir;
 
-	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'j':
-			json = true;
-			break;
-		case 'm':
-			errno = 0;
-			opts.max_file_size = strtoull(optarg, &end, 10);
-			if (errno || *end || end == optarg) {
-				fprintf(stderr, "execsync-scan: bad value '%s' "
-				    "for --max-file-size (want bytes)\n",
-				    optarg);
-				return 2;
-			}
-			break;
-		case 'i':
-			ignore = es_xreallocarray(ignore, nignore + 2,
-			    sizeof(*ignore));
-			ignore[nignore++] = optarg;
-			ignore[nignore] = NULL;
-			break;
-		case 'h':
-			usage(0);
-		default:
-			usage(2);
-		}
-	}
-	if (optind != argc - 1)
-		usage(2);
-	opts.ignore = ignore;
-	if ((dir = realpath(argv[optind], NULL)) == NULL ||
+	es_cli_main(&spec, argc, argv, &cli);
+	json = es_cli_flag(&spec, &cli, "--json");
+	es_config_init(&cfg);
+	if (cli.config != NULL &&
+	    es_config_load_file(&cfg, cli.config, true, &err) < 0)
+		fatal(&err);
+	if (es_cli_apply(&cli, &cfg, &err) < 0)
+		fatal(&err);
+	opts.ignore = (const char *const *)cfg.ignore;
+	opts.max_file_size = (size_t)cfg.max_file_size;
+	if ((dir = realpath(cli.args[0], NULL)) == NULL ||
 	    (root = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
-		fprintf(stderr, "execsync-scan: %s: %s\n", argv[optind],
+		fprintf(stderr, "execsync-scan: %s: %s\n", cli.args[0],
 		    strerror(errno));
 		return 2;
 	}
-	if (es_tree_load(root, &opts, &t, &err) < 0) {
-		char msg[PATH_MAX + 600];
-
-		fprintf(stderr, "execsync-scan: %s\n",
-		    es_error_format(&err, msg, sizeof(msg)));
-		return 2;
-	}
+	es_cli_release(&cli);
+	if (es_tree_load(root, &opts, &t, &err) < 0)
+		fatal(&err);
 	if (json)
 		print_json(dir, &t);
 	else
 		print_human(dir, &t);
 	rc = es_tree_nproblems(&t) ? 1 : 0;
 	es_tree_release(&t);
+	es_config_release(&cfg);
 	close(root);
 	free(dir);
-	free(ignore);
 	return rc;
 }

@@ -14,8 +14,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <stddef.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +25,7 @@
 
 #include "execsync/baseline.h"
 #include "execsync/buf.h"
+#include "execsync/cli.h"
 #include "execsync/config.h"
 #include "execsync/engine.h"
 #include "execsync/error.h"
@@ -39,145 +38,67 @@
 
 #define PROG	"execsyncd"
 
-static const char usage_text[] =
-    "usage: " PROG " --once [--dry-run] [--force] [--resync] [--init]\n"
-    "           [--full] [--max-delete PCT] [--json] [--config FILE]\n"
-    "           [--source DIR] [--mongodb-uri URI] [--user-id ID]\n"
-    "           [--database NAME]\n"
-    "           [--conflict newest|file|database] [--log-level L]\n";
-
-static const char help_text[] =
-    "\n"
-    "Brings the folder and the database into agreement once (SPEC §4):\n"
-    "projects, goals and the actions of the action lists.\n"
-    "\n"
-    "  --once               run one pass and exit (the background daemon\n"
-    "                       is not built yet)\n"
-    "  --dry-run            print the plan, one line per operation, and\n"
-    "                       change nothing\n"
-    "  --force              the file side wins every conflict\n"
-    "  --resync             forget this machine's baseline and match the\n"
-    "                       folder and the database by identity; creates\n"
-    "                       no duplicates, deletes nothing (SPEC 4.17);\n"
-    "                       also adopts a new database or user for a\n"
-    "                       folder synced with another one\n"
-    "  --init               fill a folder that has none of 00k-next-actions,\n"
-    "                       10k-projects, 30k-goals and no baseline from\n"
-    "                       the database (without it such a folder is\n"
-    "                       refused: a wrong --source or an unmounted disk)\n"
-    "  --full               read every document, not only recent ones\n"
-    "  --max-delete PCT     the deletion guard (default 50; 100 lets a\n"
-    "                       mass deletion through)\n"
-    "  --json               print the plan or the result as one JSON object\n"
-    "  --config FILE        YAML config (default\n"
-    "                       $XDG_CONFIG_HOME/execsync/config.yaml)\n"
-    "  --source DIR         the folder\n"
-    "  --mongodb-uri URI    also EXECSYNC_MONGODB_URI\n"
-    "  --user-id ID         whose documents to sync\n"
-    "  --database NAME      default execution_system\n"
-    "  --conflict P         newest (default), file or database\n"
-    "  --log-level L        error, warn, info (default) or debug\n"
-    "  --help               this text\n"
-    "\n"
-    "Exit status: 0 clean, 1 items failed, conflicts, the deletion guard or\n"
-    "a git operation held the pass, 2 usage, configuration or connection\n"
-    "error, a wrong folder or identity, 75 another execsync process holds\n"
-    "the folder (try again later).\n";
-
-/* Flags that are config keys (es_config_set()). */
-static const struct {
-	const char	*flag;
-	const char	*key;
-} value_flags[] = {
-	{ "--source", "source" },
-	{ "--mongodb-uri", "mongodb_uri" },
-	{ "--user-id", "user_id" },
-	{ "--database", "database" },
-	{ "--conflict", "conflict" },
-	{ "--max-delete", "max_delete" },
+static const struct es_cli_opt opts[] = {
+	{ "--once", NULL, "run one pass and exit (the background daemon is "
+	    "not built yet)" },
+	{ "--dry-run", NULL, "print the plan, one line per operation, and "
+	    "change nothing" },
+	{ "--force", NULL, "the file side wins every conflict" },
+	{ "--resync", NULL, "forget the baseline, match by identity "
+	    "(SPEC 4.17)" },
+	{ "--init", NULL, "fill a folder with none of the three folders from "
+	    "the database" },
+	{ "--full", NULL, "read every document, not only recent ones" },
+	{ "--json", NULL, "print the plan or the result as one JSON object" },
+	{ "--log-level", "L", "error, warn, info (default) or debug" },
 };
-#define NVALUE	(sizeof(value_flags) / sizeof(value_flags[0]))
+
+static const struct es_cli_spec spec = {
+	.prog = PROG,
+	.usage = "--once [--dry-run] [--force] [--resync] [--init]\n"
+	    "           [--full] [--json] [--log-level L] [--config FILE]\n"
+	    "           [options]",
+	.about =
+	    "Brings the folder and the database into agreement once (SPEC\n"
+	    "§4): projects, goals and the actions of the action lists.\n"
+	    "\n"
+	    "--resync forgets this machine's baseline and matches the\n"
+	    "folder and the database by identity; it creates no duplicates,\n"
+	    "deletes nothing (SPEC 4.17) and also adopts a new database or\n"
+	    "user for a folder synced with another one. --init fills a\n"
+	    "folder that has none of 00k-next-actions, 10k-projects,\n"
+	    "30k-goals and no baseline from the database (without it such a\n"
+	    "folder is refused: a wrong --source or an unmounted disk).\n"
+	    "--max-delete 100 lets a mass deletion through the deletion\n"
+	    "guard.\n",
+	.epilog =
+	    "Exit status: 0 clean, 1 items failed, conflicts, the deletion\n"
+	    "guard or a git operation held the pass, 2 usage, configuration\n"
+	    "or connection error, a wrong folder or identity, 75 another\n"
+	    "execsync process holds the folder (try again later).\n",
+	.opts = opts,
+	.nopts = sizeof(opts) / sizeof(opts[0]),
+};
 
 struct cli {
-	const char	*config;
+	struct es_cli	 args;
 	const char	*log_level;
-	const char	*flag[NVALUE];
 	bool		 once, dry_run, force, resync, init, full, json;
 };
-
-static void __attribute__((noreturn, format(printf, 1, 2)))
-usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, PROG ": ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\n%s", usage_text);
-	exit(2);
-}
 
 static void
 parse_args(int argc, char **argv, struct cli *c)
 {
-	static const struct {
-		const char	*name;
-		size_t		 off;
-	} bools[] = {
-		{ "--once", offsetof(struct cli, once) },
-		{ "--dry-run", offsetof(struct cli, dry_run) },
-		{ "--force", offsetof(struct cli, force) },
-		{ "--resync", offsetof(struct cli, resync) },
-		{ "--init", offsetof(struct cli, init) },
-		{ "--full", offsetof(struct cli, full) },
-		{ "--json", offsetof(struct cli, json) },
-	};
-
 	memset(c, 0, sizeof(*c));
-	for (int i = 1; i < argc; i++) {
-		const char *arg = argv[i], *eq, *val;
-		size_t nlen, k;
-		bool done = false;
-
-		if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
-			printf("%s%s", usage_text, help_text);
-			exit(0);
-		}
-		for (k = 0; k < sizeof(bools) / sizeof(bools[0]); k++)
-			if (strcmp(arg, bools[k].name) == 0) {
-				*(bool *)((char *)c + bools[k].off) = true;
-				done = true;
-			}
-		if (done)
-			continue;
-		if (strncmp(arg, "--", 2) != 0 || arg[2] == '\0')
-			usage_error("unexpected argument '%s'", arg);
-		eq = strchr(arg, '=');
-		nlen = eq ? (size_t)(eq - arg) : strlen(arg);
-		bool is_config = nlen == 8 && strncmp(arg, "--config", 8) == 0;
-		bool is_level = nlen == 11 &&
-		    strncmp(arg, "--log-level", 11) == 0;
-
-		for (k = 0; k < NVALUE; k++)
-			if (strlen(value_flags[k].flag) == nlen &&
-			    strncmp(arg, value_flags[k].flag, nlen) == 0)
-				break;
-		if (k == NVALUE && !is_config && !is_level)
-			usage_error("unknown option '%.*s'", (int)nlen, arg);
-		if (eq != NULL)
-			val = eq + 1;
-		else if (i + 1 < argc)
-			val = argv[++i];
-		else
-			usage_error("option '%s' needs a value", arg);
-		if (is_config)
-			c->config = val;
-		else if (is_level)
-			c->log_level = val;
-		else
-			c->flag[k] = val;
-	}
+	es_cli_main(&spec, argc, argv, &c->args);
+	c->once = es_cli_flag(&spec, &c->args, "--once");
+	c->dry_run = es_cli_flag(&spec, &c->args, "--dry-run");
+	c->force = es_cli_flag(&spec, &c->args, "--force");
+	c->resync = es_cli_flag(&spec, &c->args, "--resync");
+	c->init = es_cli_flag(&spec, &c->args, "--init");
+	c->full = es_cli_flag(&spec, &c->args, "--full");
+	c->json = es_cli_flag(&spec, &c->args, "--json");
+	c->log_level = es_cli_opt(&spec, &c->args, "--log-level");
 }
 
 static void __attribute__((noreturn))
@@ -200,8 +121,8 @@ configure(const struct cli *c, struct es_config *cfg)
 	struct es_buf path = ES_BUF_INIT;
 
 	es_config_init(cfg);
-	if (c->config != NULL) {
-		if (es_config_load_file(cfg, c->config, true, &err) < 0)
+	if (c->args.config != NULL) {
+		if (es_config_load_file(cfg, c->args.config, true, &err) < 0)
 			fatal(&err);
 	} else if (es_config_default_path(&path) != NULL &&
 	    es_config_load_file(cfg, path.buf, false, &err) < 0)
@@ -209,10 +130,8 @@ configure(const struct cli *c, struct es_config *cfg)
 	es_buf_release(&path);
 	if (es_config_apply_env(cfg, &err) < 0)
 		fatal(&err);
-	for (size_t k = 0; k < NVALUE; k++)
-		if (c->flag[k] != NULL && es_config_set(cfg, value_flags[k].key,
-		    c->flag[k], value_flags[k].flag, &err) < 0)
-			fatal(&err);
+	if (es_cli_apply(&c->args, cfg, &err) < 0)
+		fatal(&err);
 	if (es_config_finish(cfg, ES_CONFIG_NEED_SOURCE | ES_CONFIG_NEED_URI |
 	    ES_CONFIG_NEED_USER, &err) < 0)
 		fatal(&err);
@@ -328,12 +247,14 @@ main(int argc, char **argv)
 	if (!c.once) {
 		fprintf(stderr, PROG ": the background daemon is not built "
 		    "yet; run with --once\n");
+		es_cli_release(&c.args);
 		return 2;
 	}
 	if (c.log_level != NULL && !es_log_level_parse(c.log_level, &lvl))
-		usage_error("--log-level: bad value '%s' (want error, warn, "
-		    "info or debug)", c.log_level);
+		es_cli_usage_error(&spec, "--log-level: bad value '%s' (want "
+		    "error, warn, info or debug)", c.log_level);
 	configure(&c, &cfg);
+	es_cli_release(&c.args);
 	es_log_set_level(lvl);
 	es_log_set_secret_uri(cfg.mongodb_uri);
 	es_store_global_init();

@@ -23,6 +23,7 @@
 #include <yaml.h>
 
 #include "execsync/buf.h"
+#include "execsync/cli.h"
 #include "execsync/config.h"
 #include "execsync/error.h"
 #include "execsync/uri.h"
@@ -502,43 +503,6 @@ es_config_release(struct es_config *c)
 	memset(c, 0, sizeof(*c));
 }
 
-/* Optimal string alignment distance, capped: returns > cap early. */
-static size_t
-edit_distance(const char *a, size_t al, const char *b, size_t bl, size_t cap)
-{
-	size_t prev2[32], prev[32], cur[32];
-
-	if (bl >= 32 || (al > bl ? al - bl : bl - al) > cap)
-		return cap + 1;
-	for (size_t j = 0; j <= bl; j++)
-		prev[j] = j;
-	memset(prev2, 0, sizeof(prev2));
-	for (size_t i = 1; i <= al; i++) {
-		size_t best = cur[0] = i;
-
-		for (size_t j = 1; j <= bl; j++) {
-			size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
-			size_t d = prev[j - 1] + cost;
-
-			if (prev[j] + 1 < d)
-				d = prev[j] + 1;
-			if (cur[j - 1] + 1 < d)
-				d = cur[j - 1] + 1;
-			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
-			    a[i - 2] == b[j - 1] && prev2[j - 2] + 1 < d)
-				d = prev2[j - 2] + 1;
-			cur[j] = d;
-			if (d < best)
-				best = d;
-		}
-		if (best > cap)
-			return cap + 1;
-		memcpy(prev2, prev, sizeof(prev));
-		memcpy(prev, cur, sizeof(cur));
-	}
-	return prev[bl];
-}
-
 /* The index of key name[0..len) as in the file, else -1. */
 static int
 find_key(const char *name, size_t len)
@@ -560,7 +524,7 @@ unknown_key(const char *name, size_t len, const char *path, unsigned line,
 
 	for (size_t i = 0; i < ES_CONFIG_NKEYS; i++) {
 		const char *kn = keys[i].pub.name;
-		size_t d = edit_distance(name, len, kn, strlen(kn), 2);
+		size_t d = es_edit_distance(name, len, kn, strlen(kn), 2);
 
 		if (d < bestd) {
 			bestd = d;

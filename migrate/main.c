@@ -5,7 +5,7 @@
  *
  *   execsync-migrate --source DIR --mongodb-uri URI --user-id ID
  *       [--database NAME] [--config FILE] [--dry-run] [--json]
- *       [--batch-size N]
+ *       [--batch-size N] [--ignore GLOB]... [--max-file-size SIZE]
  *
  * Exit status: 0 everything imported or already present; 1 some items
  * failed (bad files or lines, refused documents); 2 usage, configuration
@@ -14,7 +14,6 @@
  */
 #include <errno.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +23,7 @@
 #include <mongoc/mongoc.h>
 
 #include "execsync/buf.h"
+#include "execsync/cli.h"
 #include "execsync/config.h"
 #include "execsync/error.h"
 #include "execsync/log.h"
@@ -35,59 +35,42 @@
 
 #define PROG	"execsync-migrate"
 
-static const char usage_text[] =
-    "usage: " PROG " --source DIR --mongodb-uri URI --user-id ID\n"
-    "           [--database NAME] [--config FILE] [--dry-run] [--json]\n"
-    "           [--batch-size N]\n";
+static const struct es_cli_opt opts[] = {
+	{ "--dry-run", NULL, "read everything, say what would be inserted, "
+	    "write nothing" },
+	{ "--json", NULL, "print the summary as one JSON object" },
+	{ "--batch-size", "N", "documents per insert command, 1..100000 "
+	    "(default 1000)" },
+};
 
-static const char help_text[] =
-    "\n"
-    "Imports every project, goal and action of an execution-system folder\n"
-    "into MongoDB once, creates the indexes the sync needs and records the\n"
-    "baseline in DIR/.execsync/, so that the first execsyncd pass has\n"
-    "nothing to do.\n"
-    "\n"
-    "It never stores anything twice. A folder synced already (its baseline\n"
-    "holds entities) is refused with nothing done: run execsyncd --once to\n"
-    "sync its changes; to move it on purpose to another database or user\n"
-    "than its baseline names, run execsyncd --once --resync. Without a\n"
-    "baseline (a fresh clone, an import that died half-way) it first reads\n"
-    "what the database holds and counts \"already present\" every entity\n"
-    "found there: projects and goals by slug, actions by list and text.\n"
-    "\n"
-    "  --source DIR         the folder (00k-next-actions/, 10k-projects/,\n"
-    "                       30k-goals/)\n"
-    "  --mongodb-uri URI    mongodb:// or mongodb+srv://; also from\n"
-    "                       EXECSYNC_MONGODB_URI or the config file\n"
-    "  --user-id ID         whose documents these are\n"
-    "  --database NAME      default execution_system\n"
-    "  --config FILE        YAML config (default\n"
-    "                       $XDG_CONFIG_HOME/execsync/config.yaml)\n"
-    "  --dry-run            read everything, say what would be inserted,\n"
-    "                       write nothing\n"
-    "  --json               print the summary as one JSON object\n"
-    "  --batch-size N       documents per insert command, 1..100000\n"
-    "                       (default 1000)\n"
-    "  --help               this text\n"
-    "\n"
-    "Exit status: 0 all imported or already present, 1 some items failed,\n"
-    "2 usage, configuration or connection error, or a folder synced\n"
-    "already (nothing done).\n";
+static const struct es_cli_spec spec = {
+	.prog = PROG,
+	.usage = "--source DIR --mongodb-uri URI --user-id ID\n"
+	    "           [--database NAME] [--config FILE] [--dry-run]\n"
+	    "           [--json] [--batch-size N] [options]",
+	.about =
+	    "Imports every project, goal and action of an execution-system\n"
+	    "folder into MongoDB once, creates the indexes the sync needs\n"
+	    "and records the baseline in DIR/.execsync/, so that the first\n"
+	    "execsyncd pass has nothing to do.\n"
+	    "\n"
+	    "It never stores anything twice. A folder synced already (its\n"
+	    "baseline holds entities) is refused with nothing done: run\n"
+	    "execsyncd --once to sync its changes; to move it on purpose to\n"
+	    "another database or user than its baseline names, run\n"
+	    "execsyncd --once --resync. Without a baseline (a fresh clone,\n"
+	    "an import that died half-way) it first reads what the database\n"
+	    "holds and counts \"already present\" every entity found there:\n"
+	    "projects and goals by slug, actions by list and text.\n",
+	.epilog =
+	    "Exit status: 0 all imported or already present, 1 some items\n"
+	    "failed, 2 usage, configuration or connection error, or a\n"
+	    "folder synced already (nothing done).\n",
+	.opts = opts,
+	.nopts = sizeof(opts) / sizeof(opts[0]),
+};
 
 static const char *const kind_names[3] = { "projects", "goals", "actions" };
-
-static void __attribute__((noreturn, format(printf, 1, 2)))
-usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, PROG ": ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\n%s", usage_text);
-	exit(2);
-}
 
 /* Strictly decimal digits, 1 .. ES_MIGRATE_BATCH_MAX. */
 static bool
@@ -109,86 +92,25 @@ parse_batch(const char *s, size_t *out)
 }
 
 struct cli {
-	const char	*config;
-	const char	*flag[4];	/* as value_flags[] */
+	struct es_cli	 args;
 	bool		 dry_run, json;
 	size_t		 batch;
-};
-
-static const struct {
-	const char	*flag;
-	const char	*key;
-} value_flags[4] = {
-	{ "--source", "source" },
-	{ "--mongodb-uri", "mongodb_uri" },
-	{ "--user-id", "user_id" },
-	{ "--database", "database" },
 };
 
 static void
 parse_args(int argc, char **argv, struct cli *c)
 {
+	const char *batch;
+
 	memset(c, 0, sizeof(*c));
-	for (int i = 1; i < argc; i++) {
-		const char *arg = argv[i], *eq, *val = NULL;
-		size_t nlen;
-		int k;
-
-		if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
-			printf("%s%s", usage_text, help_text);
-			exit(0);
-		}
-		if (strcmp(arg, "--dry-run") == 0) {
-			c->dry_run = true;
-			continue;
-		}
-		if (strcmp(arg, "--json") == 0) {
-			c->json = true;
-			continue;
-		}
-		if (strncmp(arg, "--", 2) != 0 || arg[2] == '\0')
-			usage_error("unexpected argument '%s'", arg);
-		if (strncmp(arg, "--json=", 7) == 0 ||
-		    strncmp(arg, "--dry-run=", 10) == 0 ||
-		    strncmp(arg, "--help=", 7) == 0)
-			usage_error("option '%.*s' takes no value",
-			    (int)strcspn(arg, "="), arg);
-		eq = strchr(arg, '=');
-		nlen = eq ? (size_t)(eq - arg) : strlen(arg);
-		for (k = 0; k < 4; k++)
-			if (strlen(value_flags[k].flag) == nlen &&
-			    strncmp(arg, value_flags[k].flag, nlen) == 0)
-				break;
-		bool is_config = nlen == 8 && strncmp(arg, "--config", 8) == 0;
-		bool is_batch = nlen == 12 &&
-		    strncmp(arg, "--batch-size", 12) == 0;
-
-		if (k == 4 && !is_config && !is_batch) {
-			if (eq != NULL)
-				fprintf(stderr, PROG ": unknown option "
-				    "'%.*s'\n%s", (int)nlen, arg, usage_text);
-			else
-				fprintf(stderr, PROG ": unknown option '%s'\n"
-				    "%s", arg, usage_text);
-			exit(2);
-		}
-		if (eq != NULL)
-			val = eq + 1;
-		else if (i + 1 < argc)
-			val = argv[++i];
-		else
-			usage_error("option '%s' needs a value", arg);
-		if (is_config)
-			c->config = val;
-		else if (is_batch) {
-			if (!parse_batch(val, &c->batch)) {
-				usage_error("--batch-size: bad value '%s' "
-				    "(want a whole number from 1 to %d)", val,
-				    ES_MIGRATE_BATCH_MAX);
-			}
-		} else
-			c->flag[k] = val;
-	}
+	es_cli_main(&spec, argc, argv, &c->args);
+	c->dry_run = es_cli_flag(&spec, &c->args, "--dry-run");
+	c->json = es_cli_flag(&spec, &c->args, "--json");
+	batch = es_cli_opt(&spec, &c->args, "--batch-size");
+	if (batch != NULL && !parse_batch(batch, &c->batch))
+		es_cli_usage_error(&spec, "--batch-size: bad value '%s' (want "
+		    "a whole number from 1 to %d)", batch,
+		    ES_MIGRATE_BATCH_MAX);
 }
 
 static void
@@ -208,8 +130,8 @@ configure(const struct cli *c, struct es_config *cfg)
 	struct es_buf path = ES_BUF_INIT;
 
 	es_config_init(cfg);
-	if (c->config != NULL) {
-		if (es_config_load_file(cfg, c->config, true, &err) < 0)
+	if (c->args.config != NULL) {
+		if (es_config_load_file(cfg, c->args.config, true, &err) < 0)
 			fatal_config(&err);
 	} else if (es_config_default_path(&path) != NULL &&
 	    es_config_load_file(cfg, path.buf, false, &err) < 0)
@@ -217,10 +139,8 @@ configure(const struct cli *c, struct es_config *cfg)
 	es_buf_release(&path);
 	if (es_config_apply_env(cfg, &err) < 0)
 		fatal_config(&err);
-	for (int k = 0; k < 4; k++)
-		if (c->flag[k] != NULL && es_config_set(cfg, value_flags[k].key,
-		    c->flag[k], value_flags[k].flag, &err) < 0)
-			fatal_config(&err);
+	if (es_cli_apply(&c->args, cfg, &err) < 0)
+		fatal_config(&err);
 	if (es_config_finish(cfg, ES_CONFIG_NEED_SOURCE | ES_CONFIG_NEED_URI |
 	    ES_CONFIG_NEED_USER, &err) < 0)
 		fatal_config(&err);
@@ -404,6 +324,7 @@ main(int argc, char **argv)
 
 	parse_args(argc, argv, &c);
 	configure(&c, &cfg);
+	es_cli_release(&c.args);
 	es_log_set_level(ES_LOG_INFO);
 	es_log_set_json(c.json);
 	es_log_set_secret_uri(cfg.mongodb_uri);

@@ -9,7 +9,8 @@
  *	es_config_finish(&c, ES_CONFIG_NEED_SOURCE | ..., &err);
  *
  * One table (config.c) drives the file keys, the flags ("--poll-ms" is
- * "poll_ms"), validation and the --help text. Keys and their values:
+ * "poll_ms", parsed by cli.h for every program), validation and the --help
+ * text. Keys and their values:
  *
  *	source		folder to sync (made absolute when finished)
  *	mongodb_uri	mongodb:// or mongodb+srv:// URI (also from the
