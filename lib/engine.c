@@ -1,6 +1,7 @@
 /*
- * The one-shot pass (see engine.h). Gather, pair, plan (plan.c decides
- * every row of SPEC §6 for projects and goals), then apply. Actions are
+ * The one-shot pass (see engine.h). Gather here, pair (engine-pair.c),
+ * plan here (plan.c decides every row of SPEC §6 for projects and goals),
+ * then apply (engine-docs.c, engine-apply.c). Actions are
  * engine-action.c's: their lists come from the same scan and their writes
  * land in the same baseline transaction.
  */
