@@ -31,7 +31,7 @@
 
 #include "execsync/xmalloc.h"
 
-#include "../../lib/fsio-internal.h"
+#include "../../lib/io/fsio-internal.h"
 
 extern char **environ;
 

@@ -24,7 +24,7 @@
 #include "execsync/store.h"
 #include "execsync/xmalloc.h"
 
-#include "../../lib/fsio-internal.h"
+#include "../../lib/io/fsio-internal.h"
 
 /* Documents of w's user in coll with deleted: true. */
 static size_t

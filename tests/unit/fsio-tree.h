@@ -12,7 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "../../lib/fsio-internal.h"
+#include "../../lib/io/fsio-internal.h"
 
 #define RUST	"10k-projects/active/learning/learn-rust.md"
 

@@ -27,7 +27,7 @@
 #include "execsync/fsio.h"
 #include "execsync/scan.h"
 
-#include "../../lib/fsio-internal.h"
+#include "../../lib/io/fsio-internal.h"
 
 /* A new file's folders are created; its mode goes through the umask. */
 static void
