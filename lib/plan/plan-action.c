@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "execsync/action-line.h"
+#include "execsync/doc.h"
 #include "execsync/layout.h"
 #include "execsync/plan-action.h"
 #include "execsync/xmalloc.h"
@@ -340,6 +342,182 @@ both:
 		es_action_decision_release(d);
 		return -1;
 	}
+	return 0;
+}
+
+/* ---- the decision as operations ---- */
+
+static struct es_op *
+op_push(struct es_plan *p, const struct es_action_plan_input *in,
+    enum es_op_kind k, enum es_direction dir, const char *rel,
+    const struct es_action *v, const char *text, const char *why)
+{
+	struct es_op *op;
+
+	if (p->n == p->alloc) {
+		p->alloc = p->alloc ? 2 * p->alloc : 16;
+		p->ops = es_xreallocarray(p->ops, p->alloc, sizeof(*p->ops));
+	}
+	op = &p->ops[p->n++];
+	memset(op, 0, sizeof(*op));
+	op->op = k;
+	op->dir = dir;
+	op->kind = ES_KIND_ACTION;
+	op->rel = dup_or_null(rel);
+	op->action = es_xmalloc(sizeof(*op->action));
+	es_action_copy(op->action, v);
+	op->action->meta.id = in->id;
+	op->action->meta.has_id = in->has_id;
+	snprintf(op->reason, sizeof(op->reason), "action '%.60s': %.90s",
+	    text != NULL ? text : "", why);
+	return op;
+}
+
+/* The line the result needs must be writable in its list (SPEC 4.8). */
+static int
+check_render(const struct es_action_decision *d, const char *cur,
+    struct es_error *err)
+{
+	const char *rel;
+	struct es_path_info info;
+	struct es_buf line = ES_BUF_INIT;
+	int rc;
+
+	if (d->file == ES_ACT_FILE_ADD || d->file == ES_ACT_FILE_MOVE)
+		rel = d->list_rel;
+	else if (d->file == ES_ACT_FILE_SET)
+		rel = cur;
+	else
+		return 0;
+	if (rel == NULL || es_layout_classify(rel, NULL, &info) != 1)
+		return es_error_set(err, ES_EUNSAFE, rel ? rel : "", 0,
+		    "not an action list");
+	rc = es_action_line_render(&d->value, info.list, info.context[0] ?
+	    info.context : NULL, ES_LINE_CHECKLIST, &line, err);
+	es_buf_release(&line);
+	if (rc < 0 && err->path[0] == '\0')
+		snprintf(err->path, sizeof(err->path), "%s", rel);
+	return rc;
+}
+
+/* The value a document op writes: id, version, deletion (SPEC 4.12). */
+static void
+doc_value(const struct es_action_plan_input *in,
+    const struct es_action_decision *d, int64_t now_ms, struct es_action *v)
+{
+	es_action_copy(v, &d->value);
+	if (d->doc == ES_ACT_DOC_INSERT) {
+		v->meta.deleted = false;
+		v->meta.deleted_at = 0;
+		v->meta.created_at = now_ms;
+		v->meta.updated_at = now_ms;
+		return;
+	}
+	v->meta.updated_at = now_ms;
+	if (in->db != NULL && in->db_updated_at >= now_ms)
+		v->meta.updated_at = in->db_updated_at + 1;
+	if (d->doc == ES_ACT_DOC_DELETE) {
+		v->meta.deleted = true;
+		v->meta.deleted_at = now_ms;
+	} else if (d->doc == ES_ACT_DOC_UNDELETE) {
+		v->meta.deleted = false;
+		v->meta.deleted_at = 0;
+	}
+}
+
+static void
+emit_doc(const struct es_action_plan_input *in,
+    const struct es_action_decision *d, int64_t now_ms, const char *cur,
+    struct es_plan *p)
+{
+	static const enum es_op_kind kinds[] = {
+		[ES_ACT_DOC_INSERT] = ES_OP_DOC_INSERT,
+		[ES_ACT_DOC_UPDATE] = ES_OP_DOC_UPDATE,
+		[ES_ACT_DOC_DELETE] = ES_OP_DOC_DELETE,
+		[ES_ACT_DOC_UNDELETE] = ES_OP_DOC_UNDELETE,
+	};
+	struct es_action v;
+	struct es_op *op;
+
+	if (d->doc == ES_ACT_DOC_NONE)
+		return;
+	doc_value(in, d, now_ms, &v);
+	op = op_push(p, in, kinds[d->doc], ES_DIR_TO_DB, cur, &v, d->value.text,
+	    d->reason);
+	es_action_release(&v);
+	if (d->doc == ES_ACT_DOC_INSERT)
+		return;
+	op->expect_updated_at = in->db_updated_at;
+	op->fields = d->doc == ES_ACT_DOC_DELETE ? ES_DOC_F_DELETED :
+	    d->doc == ES_ACT_DOC_UNDELETE ? d->doc_fields | ES_DOC_F_DELETED :
+	    d->doc_fields;
+}
+
+static void
+emit_file(const struct es_action_plan_input *in,
+    const struct es_action_decision *d, const char *cur, struct es_plan *p)
+{
+	struct es_action v;
+	struct es_op *op = NULL;
+
+	es_action_copy(&v, &d->value);
+	switch (d->file) {
+	case ES_ACT_FILE_ADD:
+		op_push(p, in, ES_OP_FILE_WRITE, ES_DIR_TO_FILE, d->list_rel, &v,
+		    v.text, d->reason);
+		break;
+	case ES_ACT_FILE_SET:
+		op = op_push(p, in, ES_OP_FILE_WRITE, ES_DIR_TO_FILE, cur, &v,
+		    v.text, d->reason);
+		break;
+	case ES_ACT_FILE_MOVE:
+		op = op_push(p, in, ES_OP_FILE_MOVE, ES_DIR_TO_FILE, d->list_rel,
+		    &v, v.text, d->reason);
+		op->rel_from = dup_or_null(cur);
+		break;
+	case ES_ACT_FILE_TRASH:
+		op_push(p, in, ES_OP_FILE_TRASH, ES_DIR_TO_FILE, cur, &v, v.text,
+		    d->reason);
+		break;
+	default:
+		break;
+	}
+	if (op != NULL && in->file != NULL)
+		op->fields = es_action_diff(in->file, &d->value);
+	es_action_release(&v);
+}
+
+int
+es_plan_action_ops(const struct es_action_plan_input *in,
+    enum es_policy policy, int64_t now_ms, struct es_plan *plan,
+    struct es_error *err)
+{
+	struct es_action_decision d;
+	const char *cur = in->file != NULL ? in->file_rel : in->base_rel;
+	const char *text;
+
+	if (es_plan_action(in, policy, &d, err) < 0)
+		return -1;
+	if (check_render(&d, cur, err) < 0) {
+		es_action_decision_release(&d);
+		return -1;
+	}
+	text = d.value.text;
+	if (d.keep == ES_ACT_KEEP_FILE && in->file != NULL)
+		op_push(plan, in, ES_OP_KEEP_FILE_VERSION, ES_DIR_NONE, cur,
+		    in->file, text, d.reason);
+	else if (d.keep == ES_ACT_KEEP_DOC && in->db != NULL)
+		op_push(plan, in, ES_OP_KEEP_DOC_VERSION, ES_DIR_NONE, cur, in->db,
+		    text, d.reason);
+	if (d.conflicts)
+		op_push(plan, in, ES_OP_REPORT, ES_DIR_NONE, cur, &d.value, text,
+		    d.reason);
+	emit_doc(in, &d, now_ms, cur, plan);
+	emit_file(in, &d, cur, plan);
+	if (d.forget && in->base != NULL)
+		op_push(plan, in, ES_OP_BASELINE_FORGET, ES_DIR_NONE, cur,
+		    in->base, text, d.reason);
+	es_action_decision_release(&d);
 	return 0;
 }
 

@@ -84,6 +84,10 @@ op_release(struct es_op *op)
 		es_entity_release(op->value);
 		free(op->value);
 	}
+	if (op->action != NULL) {
+		es_action_release(op->action);
+		free(op->action);
+	}
 	memset(op, 0, sizeof(*op));
 }
 
@@ -1072,9 +1076,21 @@ add_escaped(struct es_buf *out, const char *s, bool ascii_only)
 	}
 }
 
+/* The document id an op carries, or NULL. */
+static const bson_oid_t *
+op_id(const struct es_op *op)
+{
+	if (op->value != NULL && op->value->meta.has_id)
+		return &op->value->meta.id;
+	if (op->action != NULL && op->action->meta.has_id)
+		return &op->action->meta.id;
+	return NULL;
+}
+
 void
 es_op_describe(const struct es_op *op, struct es_buf *out)
 {
+	const bson_oid_t *id = op_id(op);
 	char hex[25];
 
 	es_buf_addf(out, "%s %s %s", es_direction_name(op->dir),
@@ -1087,8 +1103,8 @@ es_op_describe(const struct es_op *op, struct es_buf *out)
 		es_buf_addstr(out, " from ");
 		add_escaped(out, op->rel_from, false);
 	}
-	if (op->value != NULL && op->value->meta.has_id) {
-		bson_oid_to_string(&op->value->meta.id, hex);
+	if (id != NULL) {
+		bson_oid_to_string(id, hex);
 		es_buf_addf(out, " id %s", hex);
 	}
 	if (op->fields != 0 && (op->op == ES_OP_DOC_UPDATE ||
@@ -1124,7 +1140,8 @@ json_t *
 es_op_json(const struct es_op *op)
 {
 	json_t *o = json_object(), *fields;
-	char hex[25];
+	const bson_oid_t *id = op_id(op);
+	char hex[25] = "";
 
 	if (o == NULL)
 		return NULL;
@@ -1133,10 +1150,9 @@ es_op_json(const struct es_op *op)
 	json_set_str(o, "kind", kind_name(op->kind));
 	json_set_str(o, "path", op->rel);
 	json_set_str(o, "from", op->rel_from);
-	if (op->value != NULL && op->value->meta.has_id) {
-		bson_oid_to_string(&op->value->meta.id, hex);
-		json_set_str(o, "id", hex);
-	}
+	if (id != NULL)
+		bson_oid_to_string(id, hex);
+	json_set_str(o, "id", hex);
 	if (op->fields != 0 && (fields = json_array()) != NULL) {
 		for (size_t i = 0; i < NELEM(field_names); i++)
 			if (op->fields & field_names[i].bit)

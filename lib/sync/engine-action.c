@@ -27,6 +27,7 @@
 #define SUB			"sync"
 #define CONFLICTS_ACTIONS	".execsync/conflicts/actions.md"
 #define NOIDX			((size_t)-1)
+#define GONE			((size_t)-2)	/* a line removed by apply */
 
 /* One list file. */
 struct alist {
@@ -41,6 +42,7 @@ struct alist {
 	es_fp_t			 read_fp;	/* of the bytes read */
 	size_t			*owner;		/* act per action line */
 	size_t			 nowner;
+	size_t			 ngone;		/* lines marked GONE */
 	bool			 dirty, failed, broken;
 };
 
@@ -60,8 +62,9 @@ struct act {
 	bool			 has_file;
 	struct es_action	 file;
 	size_t			 list;		/* its line's list */
+	size_t			 pos;		/* and its position there */
 	bool			 decided, failed;
-	struct es_action_decision d;
+	size_t			 op_first, op_n;	/* in r->plan */
 	bool			 doc_written;
 	int64_t			 doc_ua;
 	bool			 insert_id;	/* id picked for an insert */
@@ -192,8 +195,8 @@ act_new(struct es__acts *a)
 	es_action_init(&t->base);
 	es_action_init(&t->db);
 	es_action_init(&t->file);
-	es_action_init(&t->d.value);
 	t->list = NOIDX;
+	t->pos = NOIDX;
 	return t;
 }
 
@@ -537,6 +540,7 @@ take_line(struct es__acts *a, size_t ti, size_t li, size_t pos)
 
 	t->has_file = true;
 	t->list = li;
+	t->pos = pos;
 	es_action_release(&t->file);
 	es_action_copy(&t->file, es_action_list_get(l->l, pos));
 	l->owner[pos] = ti;
@@ -647,121 +651,10 @@ pair_lines(struct es__acts *a)
 
 /* ---- planning ---- */
 
-static struct es_op *
-op_push(struct es__acts *a, struct act *t, enum es_op_kind k,
-    enum es_direction dir, const char *rel)
-{
-	struct es_plan *p = &a->r->plan;
-	struct es_op *op;
-
-	if (p->n == p->alloc) {
-		p->alloc = p->alloc ? 2 * p->alloc : 64;
-		p->ops = es_xreallocarray(p->ops, p->alloc, sizeof(*p->ops));
-	}
-	op = &p->ops[p->n++];
-	memset(op, 0, sizeof(*op));
-	op->op = k;
-	op->dir = dir;
-	op->kind = ES_KIND_ACTION;
-	op->rel = rel ? es_xstrdup(rel) : NULL;
-	op->value = es_xcalloc(1, sizeof(*op->value));
-	es_entity_init(op->value, ES_KIND_PROJECT);
-	op->value->title = es_xstrdup(t->d.value.text ? t->d.value.text :
-	    "");
-	if (!t->insert_id || k != ES_OP_DOC_INSERT) {
-		op->value->meta.id = t->id;
-		op->value->meta.has_id = t->has_base || t->has_db;
-	}
-	op->expect_updated_at = t->db_ua;
-	snprintf(op->reason, sizeof(op->reason), "action '%.60s': %.90s",
-	    t->d.value.text ? t->d.value.text : "", t->d.reason);
-	return op;
-}
-
 static const char *
 cur_rel(const struct es__acts *a, const struct act *t)
 {
 	return t->list != NOIDX ? a->lists[t->list].rel : t->base_rel;
-}
-
-static void
-plan_ops(struct es__acts *a, struct act *t)
-{
-	struct es_action_decision *d = &t->d;
-	const char *rel = cur_rel(a, t);
-	struct es_op *op;
-
-	if (d->keep == ES_ACT_KEEP_FILE)
-		op_push(a, t, ES_OP_KEEP_FILE_VERSION, ES_DIR_NONE, rel);
-	else if (d->keep == ES_ACT_KEEP_DOC)
-		op_push(a, t, ES_OP_KEEP_DOC_VERSION, ES_DIR_NONE, rel);
-	if (d->conflicts)
-		op_push(a, t, ES_OP_REPORT, ES_DIR_NONE, rel);
-	switch (d->doc) {
-	case ES_ACT_DOC_INSERT:
-		op_push(a, t, ES_OP_DOC_INSERT, ES_DIR_TO_DB, rel);
-		break;
-	case ES_ACT_DOC_UPDATE:
-		op = op_push(a, t, ES_OP_DOC_UPDATE, ES_DIR_TO_DB, rel);
-		op->fields = d->doc_fields;
-		break;
-	case ES_ACT_DOC_DELETE:
-		op = op_push(a, t, ES_OP_DOC_DELETE, ES_DIR_TO_DB, rel);
-		op->fields = ES_DOC_F_DELETED;
-		break;
-	case ES_ACT_DOC_UNDELETE:
-		op = op_push(a, t, ES_OP_DOC_UNDELETE, ES_DIR_TO_DB, rel);
-		op->fields = d->doc_fields | ES_DOC_F_DELETED;
-		break;
-	default:
-		break;
-	}
-	switch (d->file) {
-	case ES_ACT_FILE_ADD:
-		op_push(a, t, ES_OP_FILE_WRITE, ES_DIR_TO_FILE, d->list_rel);
-		break;
-	case ES_ACT_FILE_SET:
-		op = op_push(a, t, ES_OP_FILE_WRITE, ES_DIR_TO_FILE, rel);
-		op->fields = es_action_diff(&t->file, &d->value);
-		break;
-	case ES_ACT_FILE_MOVE:
-		op = op_push(a, t, ES_OP_FILE_MOVE, ES_DIR_TO_FILE,
-		    d->list_rel);
-		op->rel_from = es_xstrdup(rel);
-		op->fields = es_action_diff(&t->file, &d->value);
-		break;
-	case ES_ACT_FILE_TRASH:
-		op_push(a, t, ES_OP_FILE_TRASH, ES_DIR_TO_FILE, rel);
-		break;
-	default:
-		break;
-	}
-}
-
-/* The line the result needs must be writable in its list (SPEC 4.8). */
-static int
-check_render(struct es__acts *a, struct act *t, struct es_error *err)
-{
-	const char *rel;
-	struct es_path_info info;
-	struct es_buf line = ES_BUF_INIT;
-	int rc;
-
-	if (t->d.file == ES_ACT_FILE_ADD || t->d.file == ES_ACT_FILE_MOVE)
-		rel = t->d.list_rel;
-	else if (t->d.file == ES_ACT_FILE_SET)
-		rel = a->lists[t->list].rel;
-	else
-		return 0;
-	if (es_layout_classify(rel, NULL, &info) != 1)
-		return es_error_set(err, ES_EUNSAFE, rel, 0,
-		    "not an action list");
-	rc = es_action_line_render(&t->d.value, info.list, info.context[0] ?
-	    info.context : NULL, ES_LINE_CHECKLIST, &line, err);
-	es_buf_release(&line);
-	if (rc < 0 && err->path[0] == '\0')
-		snprintf(err->path, sizeof(err->path), "%s", rel);
-	return rc;
 }
 
 static void
@@ -771,6 +664,7 @@ decide(struct es__acts *a, struct act *t)
 	struct es_error err;
 	const struct alist *l = t->list != NOIDX ? &a->lists[t->list] : NULL;
 
+	t->op_first = t->op_n = 0;
 	if (t->db_broken)
 		return;
 	/* A list not read: its lines are the baseline's, unchanged. */
@@ -801,25 +695,26 @@ decide(struct es__acts *a, struct act *t)
 		in.db = &t->db;
 		in.db_updated_at = t->db_ua;
 	}
+	if (t->has_base)
+		in.base_rel = t->base_rel;
+	/*
+	 * Every action has its _id before it is planned: the document's, the
+	 * baseline's, or the deterministic one of its line (docid.h); a
+	 * document that vanished comes back under the id it had.
+	 */
+	in.id = t->id;
+	in.has_id = true;
 	es_error_clear(&err);
-	if (es_plan_action(&in, a->o->policy, &t->d, &err) < 0) {
+	t->op_first = a->r->plan.n;
+	if (es_plan_action_ops(&in, a->o->policy, a->o->now_ms, &a->r->plan,
+	    &err) < 0) {
 		add_error(a, &err);
 		a->r->failed++;
 		t->failed = true;
 		return;
 	}
+	t->op_n = a->r->plan.n - t->op_first;
 	t->decided = true;
-	if (t->d.doc == ES_ACT_DOC_NONE && t->d.file == ES_ACT_FILE_NONE &&
-	    t->d.keep == ES_ACT_KEEP_NONE && !t->d.forget)
-		return;
-	es_error_clear(&err);
-	if (check_render(a, t, &err) < 0) {
-		add_error(a, &err);
-		a->r->failed++;
-		t->failed = true;
-		return;
-	}
-	plan_ops(a, t);
 }
 
 int
@@ -844,24 +739,19 @@ es__acts_total(const struct es__acts *a)
 
 /* ---- applying ---- */
 
-static int64_t
-new_version(const struct es__acts *a, const struct act *t)
-{
-	int64_t v = a->o->now_ms;
-
-	if (t->has_db && t->db_ua >= v)
-		v = t->db_ua + 1;
-	return v;
-}
-
 static void
-count_op(struct es__acts *a, enum es_op_kind k, enum es_direction dir)
+count_op(struct es__acts *a, const struct es_op *op)
 {
-	a->r->applied[k]++;
-	if (dir == ES_DIR_TO_DB)
+	struct es_buf line = ES_BUF_INIT;
+
+	a->r->applied[op->op]++;
+	if (op->dir == ES_DIR_TO_DB)
 		a->r->to_db++;
-	else if (dir == ES_DIR_TO_FILE)
+	else if (op->dir == ES_DIR_TO_FILE)
 		a->r->to_file++;
+	es_op_describe(op, &line);
+	es_log(ES_LOG_INFO, SUB, "%s", line.buf);
+	es_buf_release(&line);
 }
 
 static void
@@ -878,17 +768,17 @@ fail_act(struct es__acts *a, struct act *t, const struct es_error *e)
 }
 
 static int
-keep_doc(struct es__acts *a, struct act *t, struct es_error *err)
+keep_doc(struct es__acts *a, const struct es_op *op, struct es_error *err)
 {
 	bson_t doc = BSON_INITIALIZER, lost = BSON_INITIALIZER;
 	int rc;
 
-	es_action_encode(&t->db, a->o->user_id, &lost);
+	es_action_encode(op->action, a->o->user_id, &lost);
 	BSON_APPEND_UTF8(&doc, "user_id", a->o->user_id);
 	BSON_APPEND_UTF8(&doc, "collection", "actions");
-	BSON_APPEND_OID(&doc, "doc_id", &t->id);
+	BSON_APPEND_OID(&doc, "doc_id", &op->action->meta.id);
 	BSON_APPEND_DATE_TIME(&doc, "kept_at", a->o->now_ms);
-	BSON_APPEND_UTF8(&doc, "reason", t->d.reason);
+	BSON_APPEND_UTF8(&doc, "reason", op->reason);
 	BSON_APPEND_DOCUMENT(&doc, "doc", &lost);
 	rc = es_store_insert_conflict(a->store, &doc, err);
 	bson_destroy(&doc);
@@ -908,16 +798,19 @@ line_note(struct es__acts *a, struct es_buf *to, const char *rel,
 	es_buf_addstr(to, "\n");
 }
 
-static size_t
-line_of(const struct alist *l, size_t ti)
+static bool
+is_cas_op(const struct es_op *op)
 {
-	for (size_t i = 0; i < l->nowner; i++)
-		if (l->owner[i] == ti)
-			return i;
-	return NOIDX;
+	return op->op == ES_OP_DOC_UPDATE || op->op == ES_OP_DOC_DELETE ||
+	    op->op == ES_OP_DOC_UNDELETE;
 }
 
-/* The documents: compare-and-swap writes (4.12), then inserts, in bulk. */
+/* One document write of the plan, by the act it belongs to. */
+struct docw {
+	size_t		 ti;
+	struct es_op	*op;
+};
+
 /*
  * The action documents' compare-and-swap writes of a pass, in bulk
  * (es_store_update_cas_many): one round trip for a few lines, chunks the
@@ -926,17 +819,32 @@ line_of(const struct alist *l, size_t ti)
  * write of ours that landed is recognised by its version.
  */
 static void
-apply_cas(struct es__acts *a, const struct es_store_cas *cas,
-    const size_t *who, size_t n)
+apply_cas(struct es__acts *a, const struct docw *w, size_t n)
 {
+	struct es_store_cas *cas = es_xcalloc(n, sizeof(*cas));
+	bson_t *upd = es_xcalloc(n, sizeof(*upd));
 	enum es_store_cas_status *status = es_xcalloc(n, sizeof(*status));
 	struct es_error err, lost;
 
+	for (size_t k = 0; k < n; k++) {
+		const struct es_action *v = w[k].op->action;
+		bson_t body = BSON_INITIALIZER;
+
+		es_action_encode_set(v, w[k].op->fields, v->meta.updated_at,
+		    &body);
+		bson_init(&upd[k]);
+		bson_append_document(&upd[k], "$set", 4, &body);
+		bson_destroy(&body);
+		cas[k].id = v->meta.id;
+		cas[k].expected_updated_at_ms = w[k].op->expect_updated_at;
+		cas[k].new_updated_at_ms = v->meta.updated_at;
+		cas[k].update = &upd[k];
+	}
 	es_error_clear(&err);
 	(void)es_store_update_cas_many(a->store, ES_KIND_ACTION,
 	    a->o->user_id, cas, n, status, &err);
 	for (size_t k = 0; k < n; k++) {
-		struct act *t = &a->acts[who[k]];
+		struct act *t = &a->acts[w[k].ti];
 
 		if (status[k] == ES_STORE_CAS_UNKNOWN) {
 			fail_act(a, t, &err);
@@ -955,133 +863,108 @@ apply_cas(struct es__acts *a, const struct es_store_cas *cas,
 			continue;
 		}
 		t->doc_written = true;
+		t->doc_ua = w[k].op->action->meta.updated_at;
 		if (t->doc_ua > a->maxseen)
 			a->maxseen = t->doc_ua;
-		count_op(a, t->d.doc == ES_ACT_DOC_DELETE ? ES_OP_DOC_DELETE :
-		    t->d.doc == ES_ACT_DOC_UNDELETE ? ES_OP_DOC_UNDELETE :
-		    ES_OP_DOC_UPDATE, ES_DIR_TO_DB);
+		count_op(a, w[k].op);
 	}
+	for (size_t k = 0; k < n; k++)
+		bson_destroy(&upd[k]);
 	free(status);
+	free(upd);
+	free(cas);
 }
 
+/* The new documents, in one unordered bulk (ids deterministic). */
 static void
-apply_docs(struct es__acts *a)
+apply_inserts(struct es__acts *a, const struct docw *w, size_t n)
 {
-	bson_t **docs = NULL, **upd = NULL;
-	size_t *who = NULL, *cwho = NULL, n = 0, ncas = 0;
-	struct es_store_cas *cas = NULL;
-	int *status;
+	bson_t **docs = es_xcalloc(n, sizeof(*docs));
+	int *status = es_xcalloc(n, sizeof(*status));
+	struct es_error err;
 
-	for (size_t i = 0; i < a->nacts; i++) {
-		struct act *t = &a->acts[i];
-		struct es_error err;
-		bson_t body = BSON_INITIALIZER, update = BSON_INITIALIZER;
-		struct es_action v;
-		unsigned mask;
-
-		if (!t->decided || t->failed)
-			continue;
-		es_error_clear(&err);
-		if (t->d.keep == ES_ACT_KEEP_DOC && t->has_db) {
-			if (keep_doc(a, t, &err) < 0) {
-				fail_act(a, t, &err);
-				continue;
-			}
-			es_log(ES_LOG_WARN, SUB, "%s: the database's version of "
-			    "'%s' is kept in %s", cur_rel(a, t), t->db.text,
-			    ES_STORE_CONFLICTS);
-			a->r->conflicts++;
-		}
-		if (t->d.doc == ES_ACT_DOC_NONE)
-			continue;
-		if (t->d.doc == ES_ACT_DOC_INSERT) {
-			docs = es_xreallocarray(docs, n + 1, sizeof(*docs));
-			who = es_xreallocarray(who, n + 1, sizeof(*who));
-			es_action_copy(&v, &t->d.value);
-			if (!t->insert_id) {
-				/* The document vanished: a fresh id. */
-				bson_oid_init(&t->id, NULL);
-			}
-			v.meta.id = t->id;
-			v.meta.has_id = true;
-			v.meta.created_at = a->o->now_ms;
-			v.meta.updated_at = a->o->now_ms;
-			docs[n] = bson_new();
-			es_action_encode(&v, a->o->user_id, docs[n]);
-			es_action_release(&v);
-			who[n++] = i;
-			continue;
-		}
-		es_action_copy(&v, &t->d.value);
-		mask = t->d.doc_fields;
-		if (t->d.doc == ES_ACT_DOC_DELETE) {
-			v.meta.deleted = true;
-			v.meta.deleted_at = a->o->now_ms;
-			mask = ES_DOC_F_DELETED;
-		} else if (t->d.doc == ES_ACT_DOC_UNDELETE) {
-			v.meta.deleted = false;
-			v.meta.deleted_at = 0;
-			mask |= ES_DOC_F_DELETED;
-		}
-		t->doc_ua = new_version(a, t);
-		es_action_encode_set(&v, mask, t->doc_ua, &body);
-		bson_append_document(&update, "$set", 4, &body);
-		bson_destroy(&body);
-		es_action_release(&v);
-		/* Sent below, all in one bulk (issue 5: writes in bulk). */
-		cas = es_xreallocarray(cas, ncas + 1, sizeof(*cas));
-		upd = es_xreallocarray(upd, ncas + 1, sizeof(*upd));
-		cwho = es_xreallocarray(cwho, ncas + 1, sizeof(*cwho));
-		upd[ncas] = bson_copy(&update);
-		bson_destroy(&update);
-		cas[ncas].id = t->id;
-		cas[ncas].expected_updated_at_ms = t->db_ua;
-		cas[ncas].new_updated_at_ms = t->doc_ua;
-		cas[ncas].update = upd[ncas];
-		cwho[ncas++] = i;
+	for (size_t k = 0; k < n; k++) {
+		docs[k] = bson_new();
+		es_action_encode(w[k].op->action, a->o->user_id, docs[k]);
 	}
-	if (ncas > 0)
-		apply_cas(a, cas, cwho, ncas);
-	for (size_t k = 0; k < ncas; k++)
-		bson_destroy(upd[k]);
-	free(cas);
-	free(upd);
-	free(cwho);
-	if (n == 0)
-		goto out;
-	status = es_xcalloc(n, sizeof(*status));
-	{
-		struct es_error err;
+	es_error_clear(&err);
+	es_store_insert_many(a->store, ES_KIND_ACTION,
+	    (const bson_t *const *)docs, n, 0, status, &err);
+	for (size_t k = 0; k < n; k++) {
+		struct act *t = &a->acts[w[k].ti];
 
-		es_error_clear(&err);
-		es_store_insert_many(a->store, ES_KIND_ACTION,
-		    (const bson_t *const *)docs, n, 0, status, &err);
-		for (size_t k = 0; k < n; k++) {
-			struct act *t = &a->acts[who[k]];
-
-			if (status[k] == 0 || status[k] == 1) {
-				/* 1: our deterministic id is there already,
-				 * from a pass that died before its baseline. */
-				t->doc_written = true;
-				t->doc_ua = a->o->now_ms;
-				t->has_db = true;
-				if (t->doc_ua > a->maxseen)
-					a->maxseen = t->doc_ua;
-				count_op(a, ES_OP_DOC_INSERT, ES_DIR_TO_DB);
-			} else {
-				if (err.msg[0] == '\0')
-					es_error_set(&err, ES_EDB, NULL, 0,
-					    "insert failed");
-				fail_act(a, t, &err);
-			}
+		if (status[k] == 0 || status[k] == 1) {
+			/* 1: our deterministic id is there already, from
+			 * a pass that died before its baseline. */
+			t->doc_written = true;
+			t->doc_ua = w[k].op->action->meta.updated_at;
+			t->has_db = true;
+			if (t->doc_ua > a->maxseen)
+				a->maxseen = t->doc_ua;
+			count_op(a, w[k].op);
+		} else {
+			if (err.msg[0] == '\0')
+				es_error_set(&err, ES_EDB, NULL, 0,
+				    "insert failed");
+			fail_act(a, t, &err);
 		}
 	}
-	free(status);
-out:
 	for (size_t k = 0; k < n; k++)
 		bson_destroy(docs[k]);
 	free(docs);
-	free(who);
+	free(status);
+}
+
+/*
+ * The document ops of the plan: the losers kept first, then every
+ * compare-and-swap (SPEC 4.12) and every insert, in bulk (issue 5).
+ */
+static void
+apply_docs(struct es__acts *a)
+{
+	const struct es_plan *p = &a->r->plan;
+	struct docw *ins = NULL, *cas = NULL;
+	size_t nins = 0, ncas = 0;
+
+	for (size_t i = 0; i < a->nacts; i++) {
+		struct act *t = &a->acts[i];
+
+		for (size_t k = t->op_first; k < t->op_first + t->op_n &&
+		    !t->failed; k++) {
+			struct es_op *op = &p->ops[k];
+			struct es_error err;
+
+			es_error_clear(&err);
+			if (op->op == ES_OP_KEEP_DOC_VERSION) {
+				if (keep_doc(a, op, &err) < 0) {
+					fail_act(a, t, &err);
+					break;
+				}
+				es_log(ES_LOG_WARN, SUB, "%s: the database's "
+				    "version of '%s' is kept in %s",
+				    cur_rel(a, t), op->action->text,
+				    ES_STORE_CONFLICTS);
+				a->r->conflicts++;
+				count_op(a, op);
+			} else if (op->op == ES_OP_DOC_INSERT) {
+				ins = es_xreallocarray(ins, nins + 1,
+				    sizeof(*ins));
+				ins[nins].ti = i;
+				ins[nins++].op = op;
+			} else if (is_cas_op(op)) {
+				cas = es_xreallocarray(cas, ncas + 1,
+				    sizeof(*cas));
+				cas[ncas].ti = i;
+				cas[ncas++].op = op;
+			}
+		}
+	}
+	if (ncas > 0)
+		apply_cas(a, cas, ncas);
+	if (nins > 0)
+		apply_inserts(a, ins, nins);
+	free(cas);
+	free(ins);
 }
 
 static int
@@ -1096,107 +979,125 @@ owner_append(struct es__acts *a, size_t li, size_t ti,
 		return -1;
 	l->owner = es_xreallocarray(l->owner, l->nowner + 1,
 	    sizeof(*l->owner));
+	a->acts[ti].list = li;
+	a->acts[ti].pos = l->nowner;
 	l->owner[l->nowner++] = ti;
 	l->dirty = true;
 	return 0;
 }
 
+/*
+ * A line leaves its list. Only marked here, so that every other line
+ * keeps the position it was paired at (issue 15: looking positions up
+ * again made apply quadratic in a list's length); list_compact() removes
+ * the marked lines once per list.
+ */
 static void
 owner_remove(struct alist *l, size_t pos)
 {
-	es_action_list_remove(l->l, pos);
-	memmove(&l->owner[pos], &l->owner[pos + 1],
-	    (l->nowner - pos - 1) * sizeof(*l->owner));
-	l->nowner--;
+	l->owner[pos] = GONE;
+	l->ngone++;
 	l->dirty = true;
+}
+
+static void
+list_compact(struct es__acts *a, struct alist *l)
+{
+	size_t n = 0;
+
+	if (l->ngone == 0)
+		return;
+	for (size_t i = l->nowner; i-- > 0; )
+		if (l->owner[i] == GONE)
+			es_action_list_remove(l->l, i);
+	for (size_t i = 0; i < l->nowner; i++) {
+		if (l->owner[i] == GONE)
+			continue;
+		if (l->owner[i] != NOIDX)
+			a->acts[l->owner[i]].pos = n;
+		l->owner[n++] = l->owner[i];
+	}
+	l->nowner = n;
+	l->ngone = 0;
+}
+
+/* One line op of the plan, on the lists in memory. */
+static int
+apply_line_op(struct es__acts *a, size_t ti, const struct es_op *op,
+    struct es_error *err)
+{
+	struct act *t = &a->acts[ti];
+	struct alist *l = t->list != NOIDX ? &a->lists[t->list] : NULL;
+	size_t pos = l != NULL && l->l != NULL && t->pos < l->nowner &&
+	    l->owner[t->pos] == ti ? t->pos : NOIDX;
+	const char *raw = NULL;
+	size_t len = 0, from = t->list;
+	ssize_t to;
+
+	if (pos != NOIDX)
+		raw = es_action_list_raw(l->l, pos, &len);
+	switch (op->op) {
+	case ES_OP_KEEP_FILE_VERSION:
+		if (raw == NULL)
+			return 1;
+		line_note(a, &a->kept, l->rel, raw, len);
+		a->r->conflicts++;
+		return 0;
+	case ES_OP_FILE_TRASH:
+		if (pos == NOIDX)
+			return 1;
+		line_note(a, &a->trash, l->rel, raw, len);
+		owner_remove(l, pos);
+		return 0;
+	case ES_OP_FILE_WRITE:
+		if (pos != NOIDX && strcmp(l->rel, op->rel) == 0) {
+			/* The line is there: rewritten in place. */
+			if (es_action_list_set(l->l, pos, op->action, err) < 0)
+				return -1;
+			l->dirty = true;
+			return 0;
+		}
+		/* A new line: appended, as a move's. */
+		/* FALLTHROUGH */
+	case ES_OP_FILE_MOVE:
+		if ((to = list_get(a, op->rel)) < 0)
+			return es_error_set(err, ES_EUNSAFE, op->rel, 0,
+			    "not an action list");
+		if (owner_append(a, (size_t)to, ti, op->action, err) < 0)
+			return -1;
+		/* list_get may have moved the array. */
+		if (op->op == ES_OP_FILE_MOVE && pos != NOIDX)
+			owner_remove(&a->lists[from], pos);
+		return 0;
+	default:
+		return 1;	/* not a line op */
+	}
 }
 
 /* Edit the lists in memory; each file is written once afterwards. */
 static void
 apply_lines(struct es__acts *a)
 {
-	for (size_t i = 0; i < a->nacts; i++) {
-		struct act *t = &a->acts[i];
-		struct alist *l = t->list != NOIDX ? &a->lists[t->list] :
-		    NULL;
-		struct es_error err;
-		size_t pos = l != NULL && l->l != NULL ? line_of(l, i) :
-		    NOIDX;
-		const char *raw = NULL;
-		size_t len = 0;
-		ssize_t to;
-
-		if (!t->decided || t->failed)
-			continue;
-		es_error_clear(&err);
-		if (pos != NOIDX)
-			raw = es_action_list_raw(l->l, pos, &len);
-		if (t->d.keep == ES_ACT_KEEP_FILE && raw != NULL) {
-			line_note(a, &a->kept, l->rel, raw, len);
-			a->r->conflicts++;
-		}
-		switch (t->d.file) {
-		case ES_ACT_FILE_SET:
-			if (pos == NOIDX)
-				break;
-			if (es_action_list_set(l->l, pos, &t->d.value,
-			    &err) < 0) {
-				fail_act(a, t, &err);
-				continue;
-			}
-			l->dirty = true;
-			count_op(a, ES_OP_FILE_WRITE, ES_DIR_TO_FILE);
-			break;
-		case ES_ACT_FILE_TRASH:
-			if (pos == NOIDX)
-				break;
-			line_note(a, &a->trash, l->rel, raw, len);
-			owner_remove(l, pos);
-			count_op(a, ES_OP_FILE_TRASH, ES_DIR_TO_FILE);
-			break;
-		case ES_ACT_FILE_MOVE:
-		case ES_ACT_FILE_ADD:
-			to = list_get(a, t->d.list_rel);
-			if (to < 0) {
-				es_error_set(&err, ES_EUNSAFE, t->d.list_rel,
-				    0, "not an action list");
-				fail_act(a, t, &err);
-				continue;
-			}
-			/* list_get may have moved the array. */
-			l = t->list != NOIDX ? &a->lists[t->list] : NULL;
-			if (owner_append(a, (size_t)to, i, &t->d.value,
-			    &err) < 0) {
-				fail_act(a, t, &err);
-				continue;
-			}
-			if (t->d.file == ES_ACT_FILE_MOVE && pos != NOIDX)
-				owner_remove(l, pos);
-			count_op(a, t->d.file == ES_ACT_FILE_MOVE ?
-			    ES_OP_FILE_MOVE : ES_OP_FILE_WRITE,
-			    ES_DIR_TO_FILE);
-			t->list = (size_t)to;
-			break;
-		default:
-			break;
-		}
-	}
-}
-
-static void
-log_ops(struct es__acts *a)
-{
-	struct es_buf line = ES_BUF_INIT;
 	const struct es_plan *p = &a->r->plan;
 
-	for (size_t i = 0; i < p->n; i++) {
-		if (p->ops[i].kind != ES_KIND_ACTION)
-			continue;
-		es_buf_reset(&line);
-		es_op_describe(&p->ops[i], &line);
-		es_log(ES_LOG_INFO, SUB, "%s", line.buf);
+	for (size_t i = 0; i < a->nacts; i++) {
+		struct act *t = &a->acts[i];
+
+		for (size_t k = t->op_first; k < t->op_first + t->op_n &&
+		    !t->failed; k++) {
+			struct es_error err;
+			int rc;
+
+			es_error_clear(&err);
+			rc = apply_line_op(a, i, &p->ops[k], &err);
+			if (rc < 0)
+				fail_act(a, t, &err);
+			else if (rc == 0)
+				count_op(a, &p->ops[k]);
+		}
 	}
-	es_buf_release(&line);
+	for (size_t i = 0; i < a->nlists; i++)
+		list_compact(a, &a->lists[i]);
 }
 
 static int
@@ -1348,14 +1249,26 @@ es__acts_apply(struct es__acts *a, struct es_error *err)
 			es_log(ES_LOG_WARN, SUB, "the lines that lost a "
 			    "conflict are kept in %s", CONFLICTS_ACTIONS);
 	}
-	log_ops(a);
-	/* The baseline: rows of every list read, in one go. */
+	/* The baseline: the rows forgotten, then those of every list read. */
 	for (size_t i = 0; i < a->nacts; i++) {
 		struct act *t = &a->acts[i];
 
-		if (t->decided && !t->failed && t->d.forget && t->has_base &&
-		    es_baseline_delete_entity(a->b, &t->id, err) < 0)
-			return -1;
+		for (size_t k = t->op_first; k < t->op_first + t->op_n &&
+		    !t->failed; k++) {
+			const struct es_op *op = &a->r->plan.ops[k];
+
+			if (op->op == ES_OP_REPORT) {
+				es_log(ES_LOG_WARN, SUB, "%s: %s", op->rel ?
+				    op->rel : "-", op->reason);
+				count_op(a, op);
+			}
+			if (op->op != ES_OP_BASELINE_FORGET)
+				continue;
+			if (es_baseline_delete_entity(a->b,
+			    &op->action->meta.id, err) < 0)
+				return -1;
+			count_op(a, op);
+		}
 		if (t->failed && t->has_base) {
 			/* Re-read the lists involved next pass. */
 			if (es_baseline_delete_file(a->b, t->base_rel,
@@ -1392,8 +1305,6 @@ es__acts_free(struct es__acts *a)
 		es_action_release(&t->base);
 		es_action_release(&t->db);
 		es_action_release(&t->file);
-		es_action_decision_release(&t->d);
-		es_action_release(&t->d.value);
 		free(t->base_rel);
 		free(t->base_line);
 	}

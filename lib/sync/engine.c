@@ -579,6 +579,19 @@ es__eng_plan_one(struct eng *g, struct ent *e, struct es_plan *plan)
 		g->r->failed++;
 	}
 	e->op_n = plan->n - e->op_first;
+	/*
+	 * A new document's id is deterministic (docid.h): the plan names it,
+	 * so a dry run prints the id the real run inserts (SPEC 4.9).
+	 */
+	for (size_t i = e->op_first; i < plan->n; i++) {
+		struct es_op *op = &plan->ops[i];
+
+		if (op->op == ES_OP_DOC_INSERT && op->value != NULL) {
+			op->value->meta.id = es_docid_entity(g->o->user_id,
+			    op->value);
+			op->value->meta.has_id = true;
+		}
+	}
 }
 
 /* SPEC 4.15: per collection, too many deletions stop the pass. */

@@ -64,6 +64,10 @@ struct es_action_plan_input {
 	int64_t			 file_mtime_ms;
 	const struct es_action	*db;
 	int64_t			 db_updated_at;
+	/* For es_plan_action_ops() only: */
+	const char		*base_rel;	/* the list at the last sync */
+	bson_oid_t		 id;		/* the document's _id */
+	bool			 has_id;	/* false: a fresh one when inserted */
 };
 
 enum es_act_doc {
@@ -117,6 +121,39 @@ void	es_action_decision_release(struct es_action_decision *d);
  */
 int	es_plan_action(const struct es_action_plan_input *in,
 	    enum es_policy policy, struct es_action_decision *out,
+	    struct es_error *err);
+
+/*
+ * The same decision as typed operations (plan.h, kind ES_KIND_ACTION, the
+ * action in op->action), appended to plan: what --dry-run prints and the
+ * only thing the applier executes (SPEC 4.9). In order:
+ *
+ *	KEEP_FILE_VERSION  the line lost (action: the line's meaning; rel: its
+ *			list), or KEEP_DOC_VERSION (action: the document as
+ *			read, meta included)
+ *	REPORT		the conflicting fields
+ *	DOC_INSERT	action: the value, meta.id in->id when in->has_id,
+ *			created_at = updated_at = now_ms
+ *	DOC_UPDATE, DOC_DELETE, DOC_UNDELETE
+ *			$set of fields (DELETE: ES_DOC_F_DELETED, deleted_at
+ *			now_ms; UNDELETE: ES_DOC_F_DELETED too) on
+ *			expect_updated_at = in->db_updated_at, the new version
+ *			max(now_ms, db_updated_at + 1) in action->meta.updated_at
+ *			(SPEC 4.12)
+ *	FILE_WRITE	ADD: the line appended to rel (fields 0); SET: the
+ *			line rewritten in place in rel (fields: what changed)
+ *	FILE_MOVE	the line leaves rel_from and is appended to rel
+ *	FILE_TRASH	the line leaves rel for .execsync/trash/actions.md
+ *	BASELINE_FORGET	the baseline row of action->meta.id (only with a
+ *			baseline)
+ *
+ * rel of the other ops is the line's list (in->file_rel, else
+ * in->base_rel). The line the result needs must render in its list (SPEC
+ * 4.8): when it cannot, -1 with err naming the list and plan unchanged, as
+ * for es_plan_action()'s own errors. No op when there is nothing to do.
+ */
+int	es_plan_action_ops(const struct es_action_plan_input *in,
+	    enum es_policy policy, int64_t now_ms, struct es_plan *plan,
 	    struct es_error *err);
 
 /* "none", "insert", ...; "add", "set", "move", "trash". */

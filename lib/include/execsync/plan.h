@@ -206,6 +206,11 @@ enum es_direction {
  *	value		NULL only for REPORT
  *	expect_updated_at  DOC_UPDATE, DOC_DELETE, DOC_UNDELETE: the version
  *			the write must find (SPEC 4.12)
+ *	action		kind ACTION (plan-action.h, es_plan_action_ops()):
+ *			the action after the op, its meta.id the document's
+ *			_id (meta.has_id false: an insert whose id is picked
+ *			when applied); value is then NULL. rel is the list
+ *			file, rel_from a MOVE's old list.
  *	reason		one line for people ("file changed: due")
  */
 struct es_op {
@@ -216,6 +221,7 @@ struct es_op {
 	char			*rel_from;
 	unsigned		 fields;
 	struct es_entity	*value;
+	struct es_action	*action;
 	int64_t			 expect_updated_at;
 	char			 reason[160];
 };
@@ -268,9 +274,13 @@ void	es_op_describe(const struct es_op *op, struct es_buf *out);
 
 /*
  * The same as a JSON object (--json): {"op", "direction", "kind", "path",
- * "from", "id", "fields": [names], "expect_updated_at", "reason"}; keys
- * without a value are left out. A new reference; the caller json_decref()s
- * it. es_plan_json() is the array of every op.
+ * "from", "id", "fields": [names], "expect_updated_at", "reason"}; "id" is
+ * always there (the document's _id, or "" when the op has none: a report,
+ * an insert whose id is only picked when applied), "from" only for a move,
+ * other keys without a value are left out. Nothing in it depends on the
+ * pass's clock, so a dry run and the real run of one state print the same
+ * objects (SPEC 4.9). A new reference; the caller json_decref()s it.
+ * es_plan_json() is the array of every op.
  */
 json_t	*es_op_json(const struct es_op *op);
 json_t	*es_plan_json(const struct es_plan *p);
