@@ -1,5 +1,5 @@
 /*
- * The pass's applying of projects and goals (see engine-internal.h):
+ * The pass's applying of projects and goals (see pass.h):
  * document writes first, in bulk (inserts, then compare-and-swap updates,
  * SPEC 4.12), then each entity's ops in plan order through fsio, a lost
  * race read and decided again, then the baseline in one transaction.
@@ -32,21 +32,20 @@
 #include "execsync/tree.h"
 #include "execsync/xmalloc.h"
 
-#include "engine-action.h"
-#include "engine-internal.h"
+#include "pass.h"
 
 static void
-op_error(struct eng *g, const struct es_op *op, const struct es_error *e)
+op_error(struct es__ents *g, const struct es_op *op, const struct es_error *e)
 {
 	struct es_error x = *e;
 
 	if (x.path[0] == '\0' && op->rel != NULL)
 		snprintf(x.path, sizeof(x.path), "%s", op->rel);
-	es__eng_add_error(g->r, &x, ES_LOG_WARN);
+	es__add_error(g->p, &x);
 }
 
 static int
-apply_write(struct eng *g, struct ent *e, struct es_op *op,
+apply_write(struct es__ents *g, struct ent *e, struct es_op *op,
     struct es_error *err)
 {
 	struct fent *f = e->file >= 0 ? &g->files[e->file] : NULL;
@@ -64,11 +63,10 @@ apply_write(struct eng *g, struct ent *e, struct es_op *op,
 	if (f != NULL && !f->broken && e->cur_rel != NULL &&
 	    strcmp(e->cur_rel, op->rel) == 0) {
 		/* Our file: a minimal edit of its current bytes (SPEC §2). */
-		if (es_scan_read(g->o->root_fd, op->rel, g->o->max_file_size ?
-		    g->o->max_file_size : ES_CONTENT_MAX_DEFAULT, &g->buf, &cur,
+		if (es_scan_read(g->p->o->root_fd, op->rel, es__max_size(g->p), &g->buf, &cur,
 		    err) < 0)
 			goto out;
-		if (!es__eng_same_content_stat(&cur, &f->tf.st)) {
+		if (!es__same_content_stat(&cur, &f->tf.st)) {
 			es_error_set(err, ES_ECONFLICT, op->rel, 0,
 			    "changed on disk while syncing");
 			goto out;
@@ -85,15 +83,13 @@ apply_write(struct eng *g, struct ent *e, struct es_op *op,
 		expect = &zero;		/* must not exist */
 	}
 	/* Never write a file the next pass would refuse to read. */
-	if (out.len > (g->o->max_file_size ? g->o->max_file_size :
-	    ES_CONTENT_MAX_DEFAULT)) {
+	if (out.len > es__max_size(g->p)) {
 		es_error_set(err, ES_ELIMIT, op->rel, 0, "the file would be "
 		    "%zu bytes, over max_file_size (%zu): not written (shorten "
-		    "the document in the app)", out.len, g->o->max_file_size ?
-		    g->o->max_file_size : ES_CONTENT_MAX_DEFAULT);
+		    "the document in the app)", out.len, es__max_size(g->p));
 		goto out;
 	}
-	if (es_fsio_write(g->o->root_fd, op->rel, out.buf, out.len,
+	if (es_fsio_write(g->p->o->root_fd, op->rel, out.buf, out.len,
 	    ES_FSIO_MODE_NEW, expect, expect_fp, &e->new_st, err) < 0)
 		goto out;
 	e->wrote = true;
@@ -107,19 +103,19 @@ out:
 }
 
 static int
-apply_keep_file(struct eng *g, struct es_op *op, struct es_error *err)
+apply_keep_file(struct es__ents *g, struct es_op *op, struct es_error *err)
 {
 	struct es_buf bytes = ES_BUF_INIT, kept = ES_BUF_INIT;
 	int rc;
 
-	if (op->rel == NULL || es_scan_read(g->o->root_fd, op->rel,
-	    g->o->max_file_size ? g->o->max_file_size : ES_CONTENT_MAX_DEFAULT,
+	if (op->rel == NULL || es_scan_read(g->p->o->root_fd, op->rel,
+	    es__max_size(g->p),
 	    &bytes, NULL, NULL) < 0) {
 		es_buf_reset(&bytes);
 		es_entity_file_render(op->value, &bytes);
 	}
-	rc = es_fsio_conflict_copy(g->o->root_fd, op->rel ? op->rel :
-	    "unknown.md", "file", g->o->now_ms, bytes.buf, bytes.len, &kept,
+	rc = es_fsio_conflict_copy(g->p->o->root_fd, op->rel ? op->rel :
+	    "unknown.md", "file", g->p->o->now_ms, bytes.buf, bytes.len, &kept,
 	    err);
 	if (rc == 0)
 		es_log(ES_LOG_WARN, SUB, "%s: the file's version is kept in "
@@ -130,7 +126,7 @@ apply_keep_file(struct eng *g, struct es_op *op, struct es_error *err)
 }
 
 static int
-apply_keep_doc(struct eng *g, struct ent *e, struct es_op *op,
+apply_keep_doc(struct es__ents *g, struct ent *e, struct es_op *op,
     struct es_error *err)
 {
 	struct es_entity *v = op->value;
@@ -138,17 +134,17 @@ apply_keep_doc(struct eng *g, struct ent *e, struct es_op *op,
 	int rc;
 
 	if (!v->meta.has_id) {
-		v->meta.id = es_docid_entity(g->o->user_id, v);
+		v->meta.id = es_docid_entity(g->p->o->user_id, v);
 		v->meta.has_id = true;
 	}
-	es_entity_encode(v, g->o->user_id, &lost);
-	BSON_APPEND_UTF8(&doc, "user_id", g->o->user_id);
+	es_entity_encode(v, g->p->o->user_id, &lost);
+	BSON_APPEND_UTF8(&doc, "user_id", g->p->o->user_id);
 	BSON_APPEND_UTF8(&doc, "collection", es_kind_collection(e->kind));
 	BSON_APPEND_OID(&doc, "doc_id", &v->meta.id);
-	BSON_APPEND_DATE_TIME(&doc, "kept_at", g->o->now_ms);
+	BSON_APPEND_DATE_TIME(&doc, "kept_at", g->p->o->now_ms);
 	BSON_APPEND_UTF8(&doc, "reason", op->reason);
 	BSON_APPEND_DOCUMENT(&doc, "doc", &lost);
-	rc = es_store_insert_conflict(g->store, &doc, err);
+	rc = es_store_insert_conflict(g->p->store, &doc, err);
 	if (rc == 0)
 		es_log(ES_LOG_WARN, SUB, "%s: the database's version is kept "
 		    "in %s", op->rel ? op->rel : "?", ES_STORE_CONFLICTS);
@@ -158,7 +154,7 @@ apply_keep_doc(struct eng *g, struct ent *e, struct es_op *op,
 }
 
 static int
-apply_baseline_put(struct eng *g, struct ent *e, struct es_op *op,
+apply_baseline_put(struct es__ents *g, struct ent *e, struct es_op *op,
     struct es_error *err)
 {
 	struct es_entity v;
@@ -182,7 +178,7 @@ apply_baseline_put(struct eng *g, struct ent *e, struct es_op *op,
 	}
 	if (e->doc_written)
 		v.meta.updated_at = e->doc_ua;
-	es_entity_encode(&v, g->o->user_id, &doc);
+	es_entity_encode(&v, g->p->o->user_id, &doc);
 	memset(&be, 0, sizeof(be));
 	bson_oid_copy(&v.meta.id, &be.id);
 	be.kind = e->kind;
@@ -191,7 +187,7 @@ apply_baseline_put(struct eng *g, struct ent *e, struct es_op *op,
 	be.fp = es_entity_fingerprint(&v);
 	be.base = bson_get_data(&doc);
 	be.base_len = doc.len;
-	if (es_baseline_put_entity(g->b, &be, err) < 0)
+	if (es_baseline_put_entity(g->p->b, &be, err) < 0)
 		goto out;
 	/* The file row: the stat data the next pass will compare with. */
 	memset(&bf, 0, sizeof(bf));
@@ -202,26 +198,26 @@ apply_baseline_put(struct eng *g, struct ent *e, struct es_op *op,
 	 */
 	if (e->wrote && e->cur_rel != NULL && strcmp(e->cur_rel, op->rel) ==
 	    0) {
-		if (es_scan_stat(g->o->root_fd, op->rel, &st, NULL) == 1 &&
-		    es__eng_same_content_stat(&st, &e->new_st)) {
+		if (es_scan_stat(g->p->o->root_fd, op->rel, &st, NULL) == 1 &&
+		    es__same_content_stat(&st, &e->new_st)) {
 			bf.st = st;
 			bf.raw_fp = e->new_raw;
 			file_row = true;
 		}
 	} else if (f != NULL && !f->broken &&
-	    es_scan_stat(g->o->root_fd, op->rel, &st, NULL) == 1 &&
-	    es__eng_same_content_stat(&st, &f->tf.st)) {
+	    es_scan_stat(g->p->o->root_fd, op->rel, &st, NULL) == 1 &&
+	    es__same_content_stat(&st, &f->tf.st)) {
 		bf.st = st;
 		bf.raw_fp = f->tf.raw_fp;
 		file_row = true;
 	}
-	if (file_row && es_baseline_put_file(g->b, &bf, err) < 0)
+	if (file_row && es_baseline_put_file(g->p->b, &bf, err) < 0)
 		goto out;
 	if (e->has_base && strcmp(e->base_rel, op->rel) != 0 &&
-	    es_baseline_delete_file(g->b, e->base_rel, err) < 0)
+	    es_baseline_delete_file(g->p->b, e->base_rel, err) < 0)
 		goto out;
 	if (f != NULL && strcmp(f->tf.rel, op->rel) != 0 &&
-	    es_baseline_delete_file(g->b, f->tf.rel, err) < 0)
+	    es_baseline_delete_file(g->p->b, f->tf.rel, err) < 0)
 		goto out;
 	rc = 0;
 out:
@@ -231,7 +227,7 @@ out:
 }
 
 static int
-apply_op(struct eng *g, struct ent *e, struct es_op *op,
+apply_op(struct es__ents *g, struct ent *e, struct es_op *op,
     struct es_error *err)
 {
 	struct es_buf tr = ES_BUF_INIT;
@@ -250,14 +246,14 @@ apply_op(struct eng *g, struct ent *e, struct es_op *op,
 		rc = apply_write(g, e, op, err);
 		break;
 	case ES_OP_FILE_MOVE:
-		rc = es_fsio_move(g->o->root_fd, op->rel_from, op->rel, err);
+		rc = es_fsio_move(g->p->o->root_fd, op->rel_from, op->rel, err);
 		if (rc == 0) {
 			free(e->cur_rel);
 			e->cur_rel = es_xstrdup(op->rel);
 		}
 		break;
 	case ES_OP_FILE_TRASH:
-		rc = es_fsio_trash(g->o->root_fd, op->rel, &tr, err);
+		rc = es_fsio_trash(g->p->o->root_fd, op->rel, &tr, err);
 		if (rc == 0)
 			es_log(ES_LOG_INFO, SUB, "%s: moved to %s", op->rel,
 			    tr.buf);
@@ -265,22 +261,22 @@ apply_op(struct eng *g, struct ent *e, struct es_op *op,
 	case ES_OP_KEEP_FILE_VERSION:
 		rc = apply_keep_file(g, op, err);
 		if (rc == 0)
-			g->r->conflicts++;
+			g->p->r->conflicts++;
 		break;
 	case ES_OP_KEEP_DOC_VERSION:
 		rc = apply_keep_doc(g, e, op, err);
 		if (rc == 0)
-			g->r->conflicts++;
+			g->p->r->conflicts++;
 		break;
 	case ES_OP_BASELINE_PUT:
 		rc = apply_baseline_put(g, e, op, err);
 		break;
 	case ES_OP_BASELINE_FORGET:
 		if (op->value != NULL && op->value->meta.has_id)
-			rc = es_baseline_delete_entity(g->b,
+			rc = es_baseline_delete_entity(g->p->b,
 			    &op->value->meta.id, err);
 		if (rc == 0 && op->rel != NULL)
-			rc = es_baseline_delete_file(g->b, op->rel, err);
+			rc = es_baseline_delete_file(g->p->b, op->rel, err);
 		break;
 	case ES_OP_REPORT:
 		es_log(ES_LOG_WARN, SUB, "%s: %s", op->rel ? op->rel : "-",
@@ -307,7 +303,7 @@ log_op(const struct es_op *op)
 
 /* A lost race (SPEC 4.12): read the new version, decide again, once. */
 static int
-replan(struct eng *g, struct ent *e, struct es_error *err)
+replan(struct es__ents *g, struct ent *e, struct es_error *err)
 {
 	bson_t doc;
 	bool found = false;
@@ -318,16 +314,16 @@ replan(struct eng *g, struct ent *e, struct es_error *err)
 	    &e->base.meta.id;
 	int rc = 0;
 
-	if (es_store_find_one(g->store, e->kind, id, &doc, &found, err) < 0)
+	if (es_store_find_one(g->p->store, e->kind, id, &doc, &found, err) < 0)
 		return -1;
-	if (found && es_doc_user_is(&doc, g->o->user_id) &&
+	if (found && es_doc_user_is(&doc, g->p->o->user_id) &&
 	    es_entity_decode(&doc, e->kind, &tmp, &e2) == 0) {
 		es_entity_release(&e->db);
 		e->db = tmp;
 		e->has_db = true;
 		e->db_ua = tmp.meta.updated_at;
 	} else {
-		if (found && es_doc_user_is(&doc, g->o->user_id))
+		if (found && es_doc_user_is(&doc, g->p->o->user_id))
 			es_entity_release(&tmp);	/* decode failed */
 		es_entity_release(&e->db);
 		es_entity_init(&e->db, e->kind);
@@ -341,7 +337,7 @@ replan(struct eng *g, struct ent *e, struct es_error *err)
 		if (rc != 0)
 			break;
 		log_op(&p.ops[i]);
-		g->r->applied[p.ops[i].op]++;
+		g->p->r->applied[p.ops[i].op]++;
 	}
 	es_plan_release(&p);
 	return rc;
@@ -361,7 +357,7 @@ replan(struct eng *g, struct ent *e, struct es_error *err)
  * read again.
  */
 static void
-remember_own_write(struct eng *g, struct ent *e)
+remember_own_write(struct es__ents *g, struct ent *e)
 {
 	struct fent *f = e->file >= 0 ? &g->files[e->file] : NULL;
 	const struct es_entity *anc = NULL;
@@ -379,7 +375,7 @@ remember_own_write(struct eng *g, struct ent *e)
 	    &e->base.meta.id, &v.meta.id);
 	v.meta.deleted = false;
 	v.meta.updated_at = e->doc_ua;
-	es_entity_encode(&v, g->o->user_id, &doc);
+	es_entity_encode(&v, g->p->o->user_id, &doc);
 	memset(&be, 0, sizeof(be));
 	bson_oid_copy(&v.meta.id, &be.id);
 	be.kind = e->kind;
@@ -388,16 +384,16 @@ remember_own_write(struct eng *g, struct ent *e)
 	be.fp = es_entity_fingerprint(&v);
 	be.base = bson_get_data(&doc);
 	be.base_len = doc.len;
-	if (es_baseline_put_entity(g->b, &be, &err) < 0)
-		es__eng_add_error(g->r, &err, ES_LOG_WARN);
+	if (es_baseline_put_entity(g->p->b, &be, &err) < 0)
+		es__add_error(g->p, &err);
 	bson_destroy(&doc);
 	es_entity_release(&v);
 }
 
 static void
-apply_ent(struct eng *g, struct ent *e)
+apply_ent(struct es__ents *g, struct ent *e)
 {
-	struct es_plan *p = &g->r->plan;
+	struct es_plan *p = &g->p->r->plan;
 	struct fent *f = e->file >= 0 ? &g->files[e->file] : NULL;
 
 	if (f != NULL)
@@ -416,13 +412,13 @@ apply_ent(struct eng *g, struct ent *e)
 			es_error_clear(&err);
 			rc = replan(g, e, &err);
 			if (rc == APPLY_LOST) {
-				g->r->lost_races++;
+				g->p->r->lost_races++;
 				es_error_set(&err, ES_ECONFLICT, op->rel, 0,
 				    "the document changed again while "
 				    "syncing; left for the next pass");
 				op_error(g, op, &err);
 			} else if (rc != 0) {
-				g->r->failed++;
+				g->p->r->failed++;
 				op_error(g, op, &err);
 			}
 			return;
@@ -430,40 +426,30 @@ apply_ent(struct eng *g, struct ent *e)
 		if (rc != 0) {
 			/* The rest of this entity waits: the next pass
 			 * decides again. */
-			g->r->failed++;
+			g->p->r->failed++;
 			op_error(g, op, &err);
 			if (e->doc_written)
 				remember_own_write(g, e);
 			return;
 		}
 		log_op(op);
-		g->r->applied[op->op]++;
+		g->p->r->applied[op->op]++;
 		if (op->dir == ES_DIR_TO_DB)
-			g->r->to_db++;
+			g->p->r->to_db++;
 		else if (op->dir == ES_DIR_TO_FILE)
-			g->r->to_file++;
+			g->p->r->to_file++;
 	}
 }
 
-static int
-set_meta_int(struct eng *g, const char *key, int64_t v, struct es_error *err)
-{
-	char s[32];
-
-	snprintf(s, sizeof(s), "%" PRId64, v);
-	return es_baseline_set_meta(g->b, key, s, err);
-}
-
+/*
+ * Documents first, in bulk, then each entity's ops in plan order. Per item
+ * failures go to r->errors; none stops the pass.
+ */
 int
-es__eng_apply_all(struct eng *g, struct es_error *err)
+es__ents_apply(struct es__ents *g, struct es_error *err)
 {
-	static const enum es_kind kinds[2] = { ES_KIND_PROJECT, ES_KIND_GOAL };
-
-	if (es_baseline_begin(g->b, err) < 0)
-		return -1;
-	if (g->ignore_base && es_baseline_clear(g->b, err) < 0)
-		goto fail;
-	g->cas_pre = es_xcalloc(g->r->plan.n ? g->r->plan.n : 1, 1);
+	(void)err;
+	g->cas_pre = es_xcalloc(g->p->r->plan.n ? g->p->r->plan.n : 1, 1);
 	es__eng_batch_inserts(g, ES_KIND_PROJECT);
 	es__eng_batch_inserts(g, ES_KIND_GOAL);
 	es__eng_batch_cas(g, ES_KIND_PROJECT);
@@ -472,6 +458,13 @@ es__eng_apply_all(struct eng *g, struct es_error *err)
 		apply_ent(g, &g->ents[i]);
 	free(g->cas_pre);
 	g->cas_pre = NULL;
+	return 0;
+}
+
+/* The rows BASELINE_PUT did not write, and the watermarks (SPEC 4.1). */
+int
+es__ents_commit(struct es__ents *g, struct es_error *err)
+{
 	/* Goal candidates that are not goals: remembered, not read again. */
 	for (size_t i = 0; i < g->nfiles; i++) {
 		struct fent *f = &g->files[i];
@@ -482,32 +475,11 @@ es__eng_apply_all(struct eng *g, struct es_error *err)
 		bf.rel = f->tf.rel;
 		bf.st = f->tf.st;
 		bf.raw_fp = f->tf.raw_fp;
-		if (es_baseline_put_file(g->b, &bf, err) < 0)
-			goto fail;
+		if (es_baseline_put_file(g->p->b, &bf, err) < 0)
+			return -1;
 	}
-	/* A slug clash seen by a since-query: the next pass reads all. */
-	if ((g->full || g->force_full_next) && set_meta_int(g,
-	    "last_full_pass_ms", g->force_full_next ? 0 : g->o->now_ms,
-	    err) < 0)
-		goto fail;
-	for (int k = 0; k < 2; k++) {
-		char key[64];
-		int64_t wm = es__watermark(g->maxseen[k], g->o->now_ms);
-
-		snprintf(key, sizeof(key), "watermark.%s",
-		    es_kind_collection(kinds[k]));
-		if (set_meta_int(g, key, wm, err) < 0)
-			goto fail;
-	}
-	if (g->o->identity != NULL && es_baseline_set_meta(g->b, "identity",
-	    g->o->identity, err) < 0)
-		goto fail;
-	if (es__acts_apply(g->acts, err) < 0)
-		goto fail;
-	if (es_baseline_commit(g->b, err) < 0)
-		goto fail;
+	if (es__set_watermark(g->p, ES_KIND_PROJECT, g->maxseen[0], err) < 0 ||
+	    es__set_watermark(g->p, ES_KIND_GOAL, g->maxseen[1], err) < 0)
+		return -1;
 	return 0;
-fail:
-	es_baseline_rollback(g->b);
-	return -1;
 }

@@ -1,6 +1,6 @@
 /*
  * The pass's document writes for projects and goals (see
- * engine-internal.h): new documents in unordered bulk inserts, changed
+ * pass.h): new documents in unordered bulk inserts, changed
  * ones in bulk compare-and-swaps on the version read (SPEC 4.12), a slug
  * the collection already has replaced by the next free one with the file
  * renamed to match (SPEC §2, 4.4), our deterministic ids recognised after
@@ -34,14 +34,13 @@
 #include "execsync/tree.h"
 #include "execsync/xmalloc.h"
 
-#include "engine-action.h"
-#include "engine-internal.h"
+#include "pass.h"
 
 /* Slugs in the database (one find of _id and slug) and in the folder. */
 struct slugs {
 	char		**v;
 	size_t		 n;
-	struct eng	*g;
+	struct es__ents	*g;
 	enum es_kind	 kind;
 };
 
@@ -81,14 +80,14 @@ slug_taken(const char *slug, void *ud)
  * Returns the new slug (malloc'd) or NULL with err.
  */
 static char *
-unique_slug(struct eng *g, struct ent *e, const char *slug,
+unique_slug(struct es__ents *g, struct ent *e, const char *slug,
     struct es_error *err)
 {
 	static const char *const fields[] = { "slug", NULL };
 	struct slugs sl = { NULL, 0, g, e->kind };
 	char *fresh = NULL;
 
-	if (es_store_find_fields(g->store, e->kind, g->o->user_id, fields,
+	if (es_store_find_fields(g->p->store, e->kind, g->p->o->user_id, fields,
 	    on_slug, &sl, err) == 0)
 		fresh = es_slug_unique(slug, slug_taken, &sl);
 	for (size_t i = 0; i < sl.n; i++)
@@ -99,10 +98,10 @@ unique_slug(struct eng *g, struct ent *e, const char *slug,
 
 /* After a rename of the file to slug at rel: the ops that follow op. */
 static void
-retarget(struct eng *g, struct ent *e, const struct es_op *op,
+retarget(struct es__ents *g, struct ent *e, const struct es_op *op,
     const char *slug, const char *rel)
 {
-	struct es_plan *p = &g->r->plan;
+	struct es_plan *p = &g->p->r->plan;
 	size_t i = (size_t)(op - p->ops) + 1;
 
 	for (; i < e->op_first + e->op_n; i++) {
@@ -130,9 +129,9 @@ is_cas_op(const struct es_op *op)
 
 /* What the batch did with this op of the pass's plan (not a re-plan's). */
 static int
-cas_batched(struct eng *g, const struct es_op *op)
+cas_batched(struct es__ents *g, const struct es_op *op)
 {
-	const struct es_plan *p = &g->r->plan;
+	const struct es_plan *p = &g->p->r->plan;
 
 	if (g->cas_pre == NULL || op < p->ops || op >= p->ops + p->n)
 		return CAS_NONE;
@@ -140,23 +139,23 @@ cas_batched(struct eng *g, const struct es_op *op)
 }
 
 static int
-insert_doc(struct eng *g, struct ent *e, struct es_entity *v,
+insert_doc(struct es__ents *g, struct ent *e, struct es_entity *v,
     struct es_error *err)
 {
 	bson_t doc = BSON_INITIALIZER;
 	int rc;
 
-	v->meta.id = es_docid_entity(g->o->user_id, v);
+	v->meta.id = es_docid_entity(g->p->o->user_id, v);
 	v->meta.has_id = true;
-	es_entity_encode(v, g->o->user_id, &doc);
-	rc = es_store_insert(g->store, e->kind, &doc, err);
+	es_entity_encode(v, g->p->o->user_id, &doc);
+	rc = es_store_insert(g->p->store, e->kind, &doc, err);
 	bson_destroy(&doc);
 	return rc;
 }
 
 /* The compare-and-swap of op's fields (SPEC 4.12); *matched: it won. */
 static int
-update_doc(struct eng *g, struct ent *e, const struct es_op *op,
+update_doc(struct es__ents *g, struct ent *e, const struct es_op *op,
     bool *matched, struct es_error *err)
 {
 	const struct es_entity *v = op->value;
@@ -165,8 +164,8 @@ update_doc(struct eng *g, struct ent *e, const struct es_op *op,
 
 	es_entity_encode_set(v, op->fields, v->meta.updated_at, &body);
 	bson_append_document(&update, "$set", 4, &body);
-	rc = es_store_update_cas(g->store, e->kind, &v->meta.id,
-	    g->o->user_id, op->expect_updated_at, v->meta.updated_at, &update,
+	rc = es_store_update_cas(g->p->store, e->kind, &v->meta.id,
+	    g->p->o->user_id, op->expect_updated_at, v->meta.updated_at, &update,
 	    matched, err);
 	bson_destroy(&body);
 	bson_destroy(&update);
@@ -183,7 +182,7 @@ update_doc(struct eng *g, struct ent *e, const struct es_op *op,
  * ops follow the file.
  */
 static int
-rename_for_slug(struct eng *g, struct ent *e, struct es_op *op,
+rename_for_slug(struct es__ents *g, struct ent *e, struct es_op *op,
     struct es_error *err)
 {
 	struct es_entity *v = op->value;
@@ -214,7 +213,7 @@ rename_for_slug(struct eng *g, struct ent *e, struct es_op *op,
 	es_log(ES_LOG_INFO, SUB, "%s: slug '%s' is taken in the database; "
 	    "renamed to %s (SPEC §2)", e->cur_rel, old, rel.buf);
 	free(old);
-	if (es_fsio_move(g->o->root_fd, e->cur_rel, rel.buf, err) < 0)
+	if (es_fsio_move(g->p->o->root_fd, e->cur_rel, rel.buf, err) < 0)
 		goto out;
 	free(e->cur_rel);
 	e->cur_rel = es_xstrdup(rel.buf);
@@ -226,7 +225,7 @@ out:
 }
 
 int
-es__eng_apply_insert(struct eng *g, struct ent *e, struct es_op *op,
+es__eng_apply_insert(struct es__ents *g, struct ent *e, struct es_op *op,
     struct es_error *err)
 {
 	struct es_entity *v = op->value;
@@ -248,13 +247,13 @@ es__eng_apply_insert(struct eng *g, struct ent *e, struct es_op *op,
 		 * document with this slug) is left to the next full read,
 		 * which pairs it by identity (SPEC 4.17).
 		 */
-		if (es_store_find_one(g->store, e->kind, &v->meta.id,
+		if (es_store_find_one(g->p->store, e->kind, &v->meta.id,
 		    &found_doc, &found, err) < 0)
 			return -1;
 		if (found) {
 			bool same = false;
 
-			if (es_doc_user_is(&found_doc, g->o->user_id)) {
+			if (es_doc_user_is(&found_doc, g->p->o->user_id)) {
 				if (es_entity_decode(&found_doc, e->kind,
 				    &have, &e2) == 0) {
 					same = !have.meta.deleted &&
@@ -300,9 +299,9 @@ done:
  * too, and the next pass reads the document again and decides.
  */
 void
-es__eng_batch_cas(struct eng *g, enum es_kind kind)
+es__eng_batch_cas(struct es__ents *g, enum es_kind kind)
 {
-	struct es_plan *p = &g->r->plan;
+	struct es_plan *p = &g->p->r->plan;
 	struct es_store_cas *cas;
 	bson_t *upd;
 	size_t *idx, n = 0;
@@ -341,8 +340,8 @@ es__eng_batch_cas(struct eng *g, enum es_kind kind)
 	}
 	status = es_xcalloc(n ? n : 1, sizeof(*status));
 	es_error_clear(&err);
-	if (n > 1 && es_store_update_cas_many(g->store, kind,
-	    g->o->user_id, cas, n, status, &err) < 0)
+	if (n > 1 && es_store_update_cas_many(g->p->store, kind,
+	    g->p->o->user_id, cas, n, status, &err) < 0)
 		g->cas_err = err;
 	for (size_t i = 0; n > 1 && i < n; i++)
 		g->cas_pre[idx[i]] = status[i] == ES_STORE_CAS_DONE ?
@@ -367,9 +366,9 @@ es__eng_batch_cas(struct eng *g, enum es_kind kind)
 #define INSERT_BATCH	1000
 
 void
-es__eng_batch_inserts(struct eng *g, enum es_kind kind)
+es__eng_batch_inserts(struct es__ents *g, enum es_kind kind)
 {
-	struct es_plan *p = &g->r->plan;
+	struct es_plan *p = &g->p->r->plan;
 	bson_t **docs;
 	size_t *idx, n = 0;
 	int *status;
@@ -391,10 +390,10 @@ es__eng_batch_inserts(struct eng *g, enum es_kind kind)
 			    op->op == ES_OP_REPORT)
 				continue;
 			if (op->op == ES_OP_DOC_INSERT && v != NULL) {
-				v->meta.id = es_docid_entity(g->o->user_id, v);
+				v->meta.id = es_docid_entity(g->p->o->user_id, v);
 				v->meta.has_id = true;
 				docs[n] = bson_new();
-				es_entity_encode(v, g->o->user_id, docs[n]);
+				es_entity_encode(v, g->p->o->user_id, docs[n]);
 				idx[n++] = k;
 			}
 			break;	/* only an entity's first document write */
@@ -404,7 +403,7 @@ es__eng_batch_inserts(struct eng *g, enum es_kind kind)
 	es_error_clear(&err);
 	if (n > 1) {
 		/* Inserted is inserted, even when a later chunk failed. */
-		(void)es_store_insert_many(g->store, kind,
+		(void)es_store_insert_many(g->p->store, kind,
 		    (const bson_t *const *)docs, n, INSERT_BATCH, status, &err);
 		for (size_t i = 0; i < n; i++)
 			if (status[i] == 0)
@@ -418,7 +417,7 @@ es__eng_batch_inserts(struct eng *g, enum es_kind kind)
 }
 
 int
-es__eng_apply_doc_update(struct eng *g, struct ent *e, struct es_op *op,
+es__eng_apply_doc_update(struct es__ents *g, struct ent *e, struct es_op *op,
     struct es_error *err)
 {
 	struct es_entity *v = op->value;

@@ -1,5 +1,5 @@
 /*
- * The pass's pairing of projects and goals (see engine-internal.h): which
+ * The pass's pairing of projects and goals (see pass.h): which
  * file is which entity's. By the baseline's path; a file that moved by
  * the evidence of pair.h (SPEC 4.6); what has no baseline by identity
  * (SPEC 4.17), a decomposed name meeting its composed slug; documents
@@ -33,11 +33,10 @@
 #include "execsync/tree.h"
 #include "execsync/xmalloc.h"
 
-#include "engine-action.h"
-#include "engine-internal.h"
+#include "pass.h"
 
 static ssize_t
-find_file_by_rel(struct eng *g, const char *rel)
+find_file_by_rel(struct es__ents *g, const char *rel)
 {
 	size_t lo = 0, hi = g->nfiles;
 
@@ -63,7 +62,7 @@ file_usable(const struct fent *f, enum es_kind kind)
 }
 
 static void
-pair(struct ent *e, struct eng *g, size_t fi)
+pair(struct ent *e, struct es__ents *g, size_t fi)
 {
 	e->file = (ssize_t)fi;
 	g->files[fi].paired = true;
@@ -92,7 +91,7 @@ cmp_cand(const void *a, const void *b, void *ud)
 
 /* The first unpaired candidate of this kind and slug, or -1. */
 static ssize_t
-find_cand(struct eng *g, const size_t *cand, size_t n, enum es_kind kind,
+find_cand(struct es__ents *g, const size_t *cand, size_t n, enum es_kind kind,
     const char *slug)
 {
 	size_t lo = 0, hi = n;
@@ -126,7 +125,7 @@ find_cand(struct eng *g, const size_t *cand, size_t n, enum es_kind kind,
 }
 
 static void
-pair_by_identity(struct eng *g)
+pair_by_identity(struct es__ents *g)
 {
 	size_t *cand, n = 0, nents = g->nents;
 
@@ -182,7 +181,7 @@ pair_by_identity(struct eng *g)
  * too), until the user resolves it in the app. Never a stopped pass.
  */
 void
-es__eng_mark_shared_slugs(struct eng *g)
+es__eng_mark_shared_slugs(struct es__ents *g)
 {
 	size_t *v = es_xcalloc(g->nents ? g->nents : 1, sizeof(*v)), n = 0;
 
@@ -216,8 +215,8 @@ es__eng_mark_shared_slugs(struct eng *g)
 			es_error_set(&err, ES_ECONFLICT, where, 0, "slug '%s' "
 			    "is shared by %zu documents: left alone until only "
 			    "one has it (SPEC 4.10)", e->db.slug, j - i);
-			es__eng_add_error(g->r, &err, ES_LOG_WARN);
-			g->r->failed++;
+			es__add_error(g->p, &err);
+			g->p->r->failed++;
 			e->db_broken = true;
 		}
 	}
@@ -231,7 +230,7 @@ es__eng_mark_shared_slugs(struct eng *g)
  * plans as deleted and as new (SPEC 4.5, 4.6).
  */
 static void
-pair_moved(struct eng *g, size_t nbase)
+pair_moved(struct es__ents *g, size_t nbase)
 {
 	struct es_pair_item *lost, *files;
 	struct es_pair_verdict *why;
@@ -312,7 +311,7 @@ pair_moved(struct eng *g, size_t nbase)
 }
 
 void
-es__eng_pair_all(struct eng *g)
+es__eng_pair_all(struct es__ents *g)
 {
 	size_t nbase = g->nents;
 

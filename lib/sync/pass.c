@@ -1,0 +1,472 @@
+/*
+ * The one-shot pass (engine.h): the guards, one scan of the folder shared
+ * by the two peers (pass.h: projects and goals, actions), the read mode of
+ * SPEC 4.1, then each verb for both peers in turn: gather, pair, plan; the
+ * deletion guard (SPEC 4.15) on the whole plan; --dry-run stops there and
+ * the plan is the output (SPEC 4.9); else apply and commit both peers in
+ * one baseline transaction.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "execsync/baseline.h"
+#include "execsync/content.h"
+#include "execsync/engine.h"
+#include "execsync/gitstate.h"
+#include "execsync/layout.h"
+#include "execsync/log.h"
+#include "execsync/scan.h"
+#include "execsync/store.h"
+#include "execsync/xmalloc.h"
+
+#include "pass.h"
+
+/* ---- helpers both peers use (pass.h) ---- */
+
+void
+es__add_error_at(struct es__pass *p, const struct es_error *e,
+    enum es_log_level l)
+{
+	struct es_engine_result *r = p->r;
+
+	r->errors = es_xreallocarray(r->errors, r->nerrors + 1,
+	    sizeof(*r->errors));
+	r->errors[r->nerrors++] = *e;
+	es_log_error(e, l, SUB);
+}
+
+void
+es__add_error(struct es__pass *p, const struct es_error *e)
+{
+	es__add_error_at(p, e, ES_LOG_WARN);
+}
+
+bool
+es__same_stat(const struct es_stat *a, const struct es_stat *b)
+{
+	return es__same_content_stat(a, b) && a->ctime_ns == b->ctime_ns;
+}
+
+bool
+es__same_content_stat(const struct es_stat *a, const struct es_stat *b)
+{
+	return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
+	    a->mtime_ns == b->mtime_ns;
+}
+
+size_t
+es__max_size(const struct es__pass *p)
+{
+	return p->o->max_file_size ? p->o->max_file_size :
+	    ES_CONTENT_MAX_DEFAULT;
+}
+
+int
+es__meta_int(struct es__pass *p, const char *key, int64_t *v,
+    struct es_error *err)
+{
+	char *s = NULL, *end;
+	long long n;
+
+	*v = -1;
+	if (es_baseline_get_meta(p->b, key, &s, err) < 0)
+		return -1;
+	if (s == NULL)
+		return 0;
+	errno = 0;
+	n = strtoll(s, &end, 10);
+	if (errno == 0 && *end == '\0' && end != s)
+		*v = n;
+	free(s);
+	return 0;
+}
+
+int
+es__set_meta_int(struct es__pass *p, const char *key, int64_t v,
+    struct es_error *err)
+{
+	char s[32];
+
+	snprintf(s, sizeof(s), "%" PRId64, v);
+	return es_baseline_set_meta(p->b, key, s, err);
+}
+
+int
+es__get_watermark(struct es__pass *p, enum es_kind k, int64_t *wm,
+    struct es_error *err)
+{
+	char key[64];
+
+	snprintf(key, sizeof(key), "watermark.%s", es_kind_collection(k));
+	return es__meta_int(p, key, wm, err);
+}
+
+int
+es__set_watermark(struct es__pass *p, enum es_kind k, int64_t maxseen,
+    struct es_error *err)
+{
+	char key[64];
+
+	snprintf(key, sizeof(key), "watermark.%s", es_kind_collection(k));
+	return es__set_meta_int(p, key, es__watermark(maxseen, p->o->now_ms),
+	    err);
+}
+
+int64_t
+es__since(int64_t wm)
+{
+	int64_t since = wm - ES__LOOKBACK_MS;
+
+	return since < 0 ? 0 : since;
+}
+
+/* A binary search for each of rel's leading folders, then rel itself. */
+bool
+es__path_below_any(const char *rel, char *const *rels, size_t n)
+{
+	size_t len = strlen(rel);
+
+	for (size_t k = 1; n > 0 && k <= len; k++) {
+		size_t lo = 0, hi = n;
+
+		if (k < len && rel[k] != '/')
+			continue;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			int c = strncmp(rel, rels[mid], k);
+
+			if (c == 0 && rels[mid][k] != '\0')
+				c = -1;
+			if (c == 0)
+				return true;
+			if (c < 0)
+				hi = mid;
+			else
+				lo = mid + 1;
+		}
+	}
+	return false;
+}
+
+bool
+es__unreadable(const struct es__pass *p, const char *rel)
+{
+	return es__path_below_any(rel, p->unread, p->nunread);
+}
+
+void
+es_engine_result_init(struct es_engine_result *r)
+{
+	memset(r, 0, sizeof(*r));
+	es_plan_init(&r->plan);
+}
+
+void
+es_engine_result_release(struct es_engine_result *r)
+{
+	if (r == NULL)
+		return;
+	es_plan_release(&r->plan);
+	free(r->errors);
+	memset(r, 0, sizeof(*r));
+	es_plan_init(&r->plan);
+}
+
+int
+es_engine_status(const struct es_engine_result *r)
+{
+	return r->held || r->guard_stopped || r->failed > 0 ||
+	    r->conflicts > 0 || r->lost_races > 0 || r->nerrors > 0;
+}
+
+/* ---- the pass ---- */
+
+/*
+ * SPEC 4.18: a baseline recorded for another database or user describes
+ * another data set; syncing against it would upload the whole folder as
+ * new documents (a mistyped --user-id). Only --resync adopts the new one.
+ */
+static int
+check_identity(struct es__pass *p, struct es_error *err)
+{
+	char *ident = NULL;
+	int rc = 0;
+
+	if (p->o->identity == NULL)
+		return 0;
+	if (es_baseline_get_meta(p->b, "identity", &ident, err) < 0)
+		return -1;
+	if (ident == NULL || strcmp(ident, p->o->identity) == 0)
+		goto out;
+	if (p->o->resync) {
+		es_log(ES_LOG_WARN, SUB, "--resync: the baseline was for '%s', "
+		    "now '%s': matching by identity (SPEC 4.17)", ident,
+		    p->o->identity);
+		goto out;
+	}
+	rc = es_error_set(err, ES_ECONFIG, p->o->root, 0, "this folder was "
+	    "synced with '%s', not '%s': nothing synced (check --user-id, "
+	    "--database and --mongodb-uri; --resync adopts the new one on "
+	    "purpose, matching by identity and deleting nothing)", ident,
+	    p->o->identity);
+out:
+	free(ident);
+	return rc;
+}
+
+/*
+ * SPEC 4.1: every document is read on the first pass (no baseline row of
+ * any kind), with --resync, --force or opts.full, when the projects' or
+ * goals' watermark is missing, and every full_pass_s; otherwise the
+ * since-queries of the watermarks. (The actions peer also reads its
+ * collection in full when its own watermark is missing.)
+ */
+static int
+read_mode(struct es__pass *p, struct es_error *err)
+{
+	static const enum es_kind kinds[2] = { ES_KIND_PROJECT, ES_KIND_GOAL };
+	const struct es_engine_opts *o = p->o;
+	size_t nf = 0, nrows = 0;
+	int64_t last_full, wm;
+
+	if (es__meta_int(p, "last_full_pass_ms", &last_full, err) < 0)
+		return -1;
+	if (!p->ignore_base && es_baseline_count(p->b, &nf, &nrows, err) < 0)
+		return -1;
+	p->full = nrows == 0 || p->ignore_base || o->force || o->full ||
+	    last_full < 0 || (o->full_pass_s > 0 &&
+	    o->now_ms - last_full >= (int64_t)o->full_pass_s * 1000);
+	for (int k = 0; k < 2; k++) {
+		if (es__get_watermark(p, kinds[k], &wm, err) < 0)
+			return -1;
+		if (wm < 0)
+			p->full = true;
+	}
+	p->r->full_read = p->full;
+	return 0;
+}
+
+/*
+ * One scan of the folder for both peers: project and goal files to one,
+ * action lists to the other. Symbolic links, unreadable folders and files
+ * and the like where a synced file could be are reported, and what the
+ * baseline has there is left alone (es__unreadable()).
+ */
+static int
+scan(struct es__pass *p, struct es__ents *g, struct es__acts *a,
+    struct es_error *err)
+{
+	struct es_scan_opts so;
+	struct es_scan_result sr;
+	int rc = 0;
+
+	so.ignore = p->o->ignore;
+	if (es_scan(p->o->root_fd, &so, &sr, err) < 0)
+		return -1;
+	for (size_t i = 0; i < sr.n && rc == 0; i++) {
+		struct es_scan_entry *se = &sr.entries[i];
+
+		if (se->info.kind == ES_KIND_ACTION)
+			es__acts_add_list(a, se->rel, &se->info, &se->st);
+		else if (se->info.kind == ES_KIND_PROJECT ||
+		    se->info.kind == ES_KIND_GOAL)
+			rc = es__ents_add_file(g, se, err);
+	}
+	p->unread = es_xcalloc(sr.nskipped ? sr.nskipped : 1,
+	    sizeof(char *));
+	for (size_t i = 0; i < sr.nskipped; i++) {
+		struct es_error e;
+
+		es_error_set(&e, ES_EUNSAFE, sr.skipped[i].rel, 0, "%s",
+		    sr.skipped[i].reason);
+		es__add_error(p, &e);
+		p->unread[p->nunread++] = sr.skipped[i].rel;	/* sorted */
+		sr.skipped[i].rel = NULL;
+	}
+	es_scan_result_release(&sr);
+	return rc;
+}
+
+/* SPEC 4.15: per collection, too many deletions stop the pass. */
+static bool
+guard_trips(struct es__pass *p, const struct es__ents *g,
+    const struct es__acts *a)
+{
+	static const enum es_kind kinds[3] = { ES_KIND_PROJECT, ES_KIND_GOAL,
+	    ES_KIND_ACTION };
+	bool trip = false;
+
+	for (int k = 0; k < 3; k++) {
+		size_t del = 0, trash = 0, total, n;
+
+		es_plan_count(&p->r->plan, kinds[k], &del, &trash);
+		total = kinds[k] == ES_KIND_ACTION ? es__acts_total(a) :
+		    es__ents_total(g, kinds[k]);
+		n = del + trash;
+		if (n < 10 || n * 100 <= (size_t)p->o->max_delete * total)
+			continue;
+		es_log(ES_LOG_ERROR, SUB, "deletion guard: %zu of %zu %s would "
+		    "be deleted (%zu in the database, %zu files to the trash), "
+		    "over max_delete %u%%: nothing changed; check the folder "
+		    "and the database, then run with --max-delete 100 to let "
+		    "it through (SPEC 4.15)", n, total,
+		    es_kind_collection(kinds[k]), del, trash,
+		    p->o->max_delete);
+		trip = true;
+	}
+	return trip;
+}
+
+bool
+es_engine_root_has_folders(int root_fd)
+{
+	static const char *const dirs[] = { ES_DIR_ACTIONS, ES_DIR_PROJECTS,
+	    ES_DIR_GOALS };
+	struct stat st;
+
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
+		if (fstatat(root_fd, dirs[i], &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISDIR(st.st_mode))
+			return true;
+	return false;
+}
+
+static int
+guards(struct es__pass *p, struct es_error *err)
+{
+	struct stat st;
+	size_t nfiles = 0, nents = 0;
+
+	if (fstat(p->o->root_fd, &st) < 0 || !S_ISDIR(st.st_mode))
+		return es_error_set(err, ES_ECONFIG, p->o->root, 0,
+		    "not a folder");
+	if (es_engine_root_has_folders(p->o->root_fd))
+		return 0;
+	if (es_baseline_count(p->b, &nfiles, &nents, err) < 0)
+		return -1;
+	/* SPEC 4.15: a missing root is an error, never "all deleted". */
+	if (nents > 0)
+		return es_error_set(err, ES_ECONFIG, p->o->root, 0,
+		    "no " ES_DIR_ACTIONS ", " ES_DIR_PROJECTS " or "
+		    ES_DIR_GOALS ": is the folder mounted? (the "
+		    "baseline has %zu entities; nothing synced)",
+		    nents);
+	/*
+	 * SPEC 4.18: no baseline and none of the synced folders is a
+	 * mistyped --source, a home folder or an empty mount point, not a
+	 * folder to fill with every document (rclone bisync wants --resync,
+	 * Syncthing its folder marker). A fresh clone has the folders.
+	 */
+	if (!p->o->init)
+		return es_error_set(err, ES_ECONFIG, p->o->root, 0,
+		    "not an execution-system folder: none of " ES_DIR_ACTIONS
+		    ", " ES_DIR_PROJECTS " or " ES_DIR_GOALS " and no baseline;"
+		    " nothing synced (check --source; --init fills a new "
+		    "folder from the database)");
+	return 0;
+}
+
+/*
+ * Applying, inside one baseline transaction: each peer's operations, then
+ * the pass's bookkeeping, then each peer's baseline rows and watermark.
+ */
+static int
+apply_commit(struct es__pass *p, struct es__ents *g, struct es__acts *a,
+    struct es_error *err)
+{
+	bool again;
+
+	if (es_baseline_begin(p->b, err) < 0)
+		return -1;
+	if (p->ignore_base && es_baseline_clear(p->b, err) < 0)
+		goto fail;
+	if (es__ents_apply(g, err) < 0 || es__acts_apply(a, err) < 0)
+		goto fail;
+	/* A slug clash seen by a since-query: the next pass reads all. */
+	again = g->force_full_next;
+	if ((p->full || again) && es__set_meta_int(p, "last_full_pass_ms",
+	    again ? 0 : p->o->now_ms, err) < 0)
+		goto fail;
+	if (p->o->identity != NULL && es_baseline_set_meta(p->b, "identity",
+	    p->o->identity, err) < 0)
+		goto fail;
+	if (es__ents_commit(g, err) < 0 || es__acts_commit(a, err) < 0)
+		goto fail;
+	if (es_baseline_commit(p->b, err) < 0)
+		goto fail;
+	return 0;
+fail:
+	es_baseline_rollback(p->b);
+	return -1;
+}
+
+int
+es_engine_once(const struct es_engine_opts *o, struct es_store *store,
+    struct es_baseline *b, struct es_engine_result *r,
+    struct es_error *err)
+{
+	struct es__pass p;
+	struct es__ents *g = NULL;
+	struct es__acts *a = NULL;
+	uint64_t rt0 = es_store_round_trips(store);
+	int rc = -1;
+
+	memset(&p, 0, sizeof(p));
+	p.o = o;
+	p.store = store;
+	p.b = b;
+	p.r = r;
+	es_store_set_batch_size(store, ES_ENGINE_READ_BATCH);
+	if (guards(&p, err) < 0)
+		goto out;
+	if (es_git_busy(o->root_fd, &r->held_by)) {
+		r->held = true;
+		es_log(ES_LOG_WARN, SUB, "held: git operation in progress (%s), "
+		    "nothing synced", r->held_by);
+		rc = 0;
+		goto out;
+	}
+	if (check_identity(&p, err) < 0)
+		goto out;
+	p.ignore_base = o->resync;
+	g = es__ents_new(&p);
+	a = es__acts_new(&p);
+	/* gather */
+	if (es__ents_gather_baseline(g, err) < 0 || scan(&p, g, a, err) < 0 ||
+	    read_mode(&p, err) < 0 || es__ents_gather_docs(g, err) < 0 ||
+	    es__acts_gather(a, err) < 0)
+		goto out;
+	/* pair, plan */
+	es__ents_pair(g);
+	es__acts_pair(a);
+	es__ents_plan(g);
+	es__acts_plan(a);
+	if (guard_trips(&p, g, a)) {
+		r->guard_stopped = true;
+		rc = 0;
+		goto out;
+	}
+	if (o->dry_run) {
+		rc = 0;
+		goto out;
+	}
+	/* apply, commit */
+	if (apply_commit(&p, g, a, err) < 0)
+		goto out;
+	rc = 0;
+out:
+	r->round_trips = es_store_round_trips(store) - rt0;
+	es__ents_free(g);
+	es__acts_free(a);
+	for (size_t i = 0; i < p.nunread; i++)
+		free(p.unread[i]);
+	free(p.unread);
+	return rc;
+}

@@ -1,0 +1,624 @@
+/*
+ * The actions peer of the pass (pass.h): action lines carry no ids, so
+ * the lines of every list file that changed since the baseline are paired
+ * with the baseline's lines (action-match.h), then with documents by the
+ * id migrate or a crashed pass gave them, then by identity (SPEC 4.17);
+ * each action is planned by es_plan_action_ops() (SPEC §2 "Action list
+ * files", §4 rules 5, 7, 8, 15, 17). Applying and the commit are
+ * peer-actions-apply.c's.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "execsync/action-ident.h"
+#include "execsync/action-list.h"
+#include "execsync/action-match.h"
+#include "execsync/doc.h"
+#include "execsync/docid.h"
+#include "execsync/fingerprint.h"
+#include "execsync/log.h"
+#include "execsync/plan-action.h"
+#include "execsync/xmalloc.h"
+
+#include "pass.h"
+
+struct es__acts *
+es__acts_new(struct es__pass *p)
+{
+	struct es__acts *a = es_xcalloc(1, sizeof(*a));
+
+	a->p = p;
+	a->maxseen = -1;
+	return a;
+}
+
+static size_t
+list_add(struct es__acts *a, const char *rel, const struct es_path_info *info)
+{
+	struct alist *l;
+
+	if (a->nlists == a->alists) {
+		a->alists = a->alists ? 2 * a->alists : 16;
+		a->lists = es_xreallocarray(a->lists, a->alists,
+		    sizeof(*a->lists));
+	}
+	l = &a->lists[a->nlists];
+	memset(l, 0, sizeof(*l));
+	l->rel = es_xstrdup(rel);
+	l->info = *info;
+	return a->nlists++;
+}
+
+void
+es__acts_add_list(struct es__acts *a, const char *rel,
+    const struct es_path_info *info, const struct es_stat *st)
+{
+	size_t i = list_add(a, rel, info);
+
+	a->lists[i].on_disk = true;
+	a->lists[i].st = *st;
+}
+
+static ssize_t
+list_find(struct es__acts *a, const char *rel)
+{
+	for (size_t i = 0; i < a->nlists; i++)
+		if (strcmp(a->lists[i].rel, rel) == 0)
+			return (ssize_t)i;
+	return -1;
+}
+
+ssize_t
+es__acts_list_get(struct es__acts *a, const char *rel)
+{
+	struct es_path_info info;
+	ssize_t i = list_find(a, rel);
+
+	if (i >= 0)
+		return i;
+	if (es_layout_classify(rel, a->p->o->ignore, &info) != 1 ||
+	    info.kind != ES_KIND_ACTION)
+		return -1;
+	return (ssize_t)list_add(a, rel, &info);
+}
+
+static struct act *
+act_new(struct es__acts *a)
+{
+	struct act *t;
+
+	if (a->nacts == a->aacts) {
+		a->aacts = a->aacts ? 2 * a->aacts : 64;
+		a->acts = es_xreallocarray(a->acts, a->aacts,
+		    sizeof(*a->acts));
+	}
+	t = &a->acts[a->nacts++];
+	memset(t, 0, sizeof(*t));
+	es_action_init(&t->base);
+	es_action_init(&t->db);
+	es_action_init(&t->file);
+	t->list = NOIDX;
+	t->pos = NOIDX;
+	return t;
+}
+
+/* ---- the baseline ---- */
+
+static int
+on_base(const struct es_base_entity *be, void *ud)
+{
+	struct es__acts *a = ud;
+	struct es_error err;
+	struct act *t;
+	bson_t doc;
+
+	if (be->kind != ES_KIND_ACTION)
+		return 0;
+	if (!bson_init_static(&doc, be->base, be->base_len)) {
+		es_log(ES_LOG_WARN, SUB, "%s: baseline row is corrupt, ignored",
+		    be->rel);
+		return 0;
+	}
+	t = act_new(a);
+	es_action_release(&t->base);
+	if (es_action_decode(&doc, &t->base, &err) < 0) {
+		es_log(ES_LOG_WARN, SUB, "%s: baseline row does not decode, "
+		    "ignored: %s", be->rel, err.msg);
+		es_action_release(&t->base);
+		a->nacts--;
+		return 0;
+	}
+	t->has_base = true;
+	bson_oid_copy(&be->id, &t->id);
+	t->base.meta.id = be->id;
+	t->base.meta.has_id = true;
+	t->base_rel = es_xstrdup(be->rel);
+	t->base_pos = be->pos;
+	t->base_line = es_xmalloc(be->line_len + 1);
+	if (be->line_len > 0)
+		memcpy(t->base_line, be->line, be->line_len);
+	t->base_line[be->line_len] = '\0';
+	t->base_line_len = be->line_len;
+	t->base_ua = be->doc_updated_at;
+	return 0;
+}
+
+static int
+cmp_act_id(const void *x, const void *y, void *ud)
+{
+	const struct act *acts = ud;
+
+	return bson_oid_compare(&acts[*(const size_t *)x].id,
+	    &acts[*(const size_t *)y].id);
+}
+
+static ssize_t
+find_by_id(struct es__acts *a, const bson_oid_t *id)
+{
+	size_t lo = 0, hi = a->nby_id;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = bson_oid_compare(id, &a->acts[a->by_id[mid]].id);
+
+		if (c == 0)
+			return (ssize_t)a->by_id[mid];
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return -1;
+}
+
+static void
+index_ids(struct es__acts *a)
+{
+	free(a->by_id);
+	a->by_id = es_xcalloc(a->nacts ? a->nacts : 1, sizeof(size_t));
+	a->nby_id = 0;
+	for (size_t i = 0; i < a->nacts; i++)
+		if (a->acts[i].has_base || a->acts[i].has_db)
+			a->by_id[a->nby_id++] = i;
+	qsort_r(a->by_id, a->nby_id, sizeof(size_t), cmp_act_id, a->acts);
+}
+
+static int
+load_baseline(struct es__acts *a, struct es_error *err)
+{
+	if (a->p->ignore_base)
+		return 0;
+	if (es_baseline_each_entity(a->p->b, on_base, a, err) < 0)
+		return -1;
+	a->nbase = a->nacts;
+	index_ids(a);
+	for (size_t i = 0; i < a->nlists; i++) {
+		struct es_base_file bf;
+		bool found = false;
+
+		if (es_baseline_get_file(a->p->b, a->lists[i].rel, &bf, &found,
+		    err) < 0)
+			return -1;
+		a->lists[i].stat_same = found && es__same_stat(&bf.st,
+		    &a->lists[i].st);
+	}
+	/* Lists of the baseline that are gone. */
+	for (size_t i = 0; i < a->nbase; i++)
+		if (es__acts_list_get(a, a->acts[i].base_rel) < 0)
+			a->acts[i].has_base = false;	/* outside now */
+	return 0;
+}
+
+/* ---- the database ---- */
+
+static int
+on_doc(const bson_t *doc, void *ud)
+{
+	struct es__acts *a = ud;
+	struct es_action tmp;
+	struct es_error err;
+	bson_iter_t it;
+	ssize_t bi = -1;
+	struct act *t;
+
+	a->p->r->docs_read++;
+	if (bson_iter_init_find(&it, doc, "_id") && BSON_ITER_HOLDS_OID(&it))
+		bi = find_by_id(a, bson_iter_oid(&it));
+	if (es_action_decode(doc, &tmp, &err) < 0) {
+		es_action_release(&tmp);
+		es__add_error(a->p, &err);
+		a->p->r->failed++;
+		if (bi >= 0) {
+			a->acts[bi].db_broken = true;
+			a->acts[bi].db_seen = true;
+		}
+		return 0;
+	}
+	if (tmp.meta.updated_at > a->maxseen)
+		a->maxseen = tmp.meta.updated_at;
+	t = bi >= 0 ? &a->acts[bi] : act_new(a);
+	if (bi < 0)
+		bson_oid_copy(&tmp.meta.id, &t->id);
+	es_action_release(&t->db);
+	t->db = tmp;
+	t->has_db = t->db_seen = true;
+	t->db_ua = tmp.meta.updated_at;
+	return 0;
+}
+
+static int
+load_docs(struct es__acts *a, struct es_error *err)
+{
+	int64_t wm;
+
+	if (es__get_watermark(a->p, ES_KIND_ACTION, &wm, err) < 0)
+		return -1;
+	a->full = a->p->full || wm < 0;
+	if (wm > a->maxseen)
+		a->maxseen = wm;
+	if (a->full)
+		a->p->r->full_read = true;
+	if (es_store_find(a->p->store, ES_KIND_ACTION, a->p->o->user_id,
+	    a->full ? -1 : es__since(wm), on_doc, a, err) < 0)
+		return -1;
+	/* Not returned by a since-query: unchanged since the baseline. */
+	for (size_t i = 0; i < a->nbase; i++) {
+		struct act *t = &a->acts[i];
+
+		if (!t->has_base || t->db_seen || a->full)
+			continue;
+		es_action_release(&t->db);
+		es_action_copy(&t->db, &t->base);
+		t->db.meta = t->base.meta;
+		t->db.meta.updated_at = t->base_ua;
+		t->db_ua = t->base_ua;
+		t->has_db = true;
+	}
+	index_ids(a);
+	return 0;
+}
+
+int
+es__acts_list_load(struct es__acts *a, size_t li)
+{
+	struct alist *l = &a->lists[li];
+	const char *ctx = l->info.context[0] ? l->info.context : NULL;
+	struct es_error err;
+	size_t n;
+
+	if (l->l != NULL)
+		return 0;
+	/*
+	 * A list the scan could not take (its folder unreadable, a symbolic
+	 * link) is no empty list: its lines stay as the baseline has them
+	 * (the scan's problem is reported once, by the caller).
+	 */
+	if (es__unreadable(a->p, l->rel)) {
+		l->broken = true;
+		return -1;
+	}
+	es_buf_reset(&a->buf);
+	if (l->on_disk) {
+		if (es_scan_read(a->p->o->root_fd, l->rel, es__max_size(a->p), &a->buf,
+		    &l->read_st, &err) < 0) {
+			if (!(err.code == ES_EIO && err.sys == ENOENT)) {
+				es__add_error(a->p, &err);
+				a->p->r->failed++;
+				l->broken = true;
+				return -1;
+			}
+		} else {
+			l->exists = true;
+			l->read_fp = es_fp_bytes(a->buf.buf, a->buf.len);
+			a->p->r->files_read++;
+		}
+	}
+	l->l = es_action_list_parse(a->buf.buf ? a->buf.buf : "",
+	    a->buf.len, l->rel, l->info.list, ctx);
+	for (size_t i = 0; i < es_action_list_nerrors(l->l); i++) {
+		es__add_error(a->p, es_action_list_error(l->l, i));
+		a->p->r->failed++;
+		l->broken = true;	/* re-read next pass: said again */
+	}
+	n = es_action_list_count(l->l);
+	l->owner = es_xcalloc(n ? n : 1, sizeof(size_t));
+	for (size_t i = 0; i < n; i++)
+		l->owner[i] = NOIDX;
+	l->nowner = n;
+	return 0;
+}
+
+static bool
+db_changed(const struct es__acts *a, const struct act *t)
+{
+	if (!t->has_base)
+		return t->has_db && !t->db.meta.deleted;
+	if (!t->has_db)
+		return a->full;
+	return t->db.meta.deleted || es_action_diff(&t->base, &t->db) != 0;
+}
+
+/* Which lists to read: changed on disk, gone, or touched by the database. */
+static void
+choose_lists(struct es__acts *a)
+{
+	struct es_buf path = ES_BUF_INIT;
+	struct es_error err;
+
+	for (size_t i = 0; i < a->nlists; i++) {
+		struct alist *l = &a->lists[i];
+
+		if (a->p->ignore_base || !l->on_disk || !l->stat_same)
+			es__acts_list_load(a, i);
+	}
+	for (size_t i = 0; i < a->nacts; i++) {
+		struct act *t = &a->acts[i];
+		ssize_t li;
+
+		if (t->db_broken || !db_changed(a, t))
+			continue;
+		if (t->has_base && (li = list_find(a, t->base_rel)) >= 0)
+			es__acts_list_load(a, (size_t)li);
+		if (t->has_db && !t->db.meta.deleted &&
+		    es_layout_action_path(&t->db, &path, &err) == 0 &&
+		    (li = es__acts_list_get(a, path.buf)) >= 0)
+			es__acts_list_load(a, (size_t)li);
+	}
+	es_buf_release(&path);
+}
+
+/*
+ * Identity (SPEC 4.17): documents without a base row meet lines by list
+ * and text (action-ident.h, shared with execsync-migrate), sorted once so
+ * that a pass with no baseline pairs N lines in O(N log N).
+ */
+static void
+identity_index(struct es__acts *a, struct es_action_ident_index *ix)
+{
+	for (size_t i = 0; i < a->nacts; i++) {
+		struct act *t = &a->acts[i];
+
+		if (!t->has_base && t->has_db && !t->db_broken)
+			es_action_ident_add(ix, &t->db, i);
+	}
+	es_action_ident_sort(ix);
+}
+
+static bool
+act_has_line(size_t ti, void *ud)
+{
+	const struct es__acts *a = ud;
+
+	return a->acts[ti].has_file;
+}
+
+static ssize_t
+find_identity(struct es__acts *a, const struct es_action_ident_index *ix,
+    const char *rel, const struct es_action *x)
+{
+	ssize_t j = es_action_ident_pair(ix, x, rel, act_has_line, a);
+
+	return j < 0 ? -1 : (ssize_t)ix->v[j].ref;
+}
+
+static void
+take_line(struct es__acts *a, size_t ti, size_t li, size_t pos)
+{
+	struct act *t = &a->acts[ti];
+	struct alist *l = &a->lists[li];
+
+	t->has_file = true;
+	t->list = li;
+	t->pos = pos;
+	es_action_release(&t->file);
+	es_action_copy(&t->file, es_action_list_get(l->l, pos));
+	l->owner[pos] = ti;
+}
+
+/*
+ * Every line of the lists read: its baseline ancestor by the line matcher
+ * first, then the document of the id migrate or a crashed pass gave it,
+ * then one by identity, else a new action with its deterministic id.
+ */
+static void
+pair_lines(struct es__acts *a)
+{
+	struct es_match_base *mb = NULL;
+	struct es_match_line *ml = NULL;
+	size_t *mbi = NULL, nb = 0, nl = 0, cap = 0;
+	struct es_match *m = NULL;
+	size_t nm = 0;
+	struct es_action_ident_index ix = ES_ACTION_IDENT_INDEX_INIT;
+
+	for (size_t i = 0; i < a->nlists; i++)
+		if (a->lists[i].l != NULL)
+			cap += a->lists[i].nowner;
+	ml = es_xcalloc(cap ? cap : 1, sizeof(*ml));
+	mb = es_xcalloc(a->nbase ? a->nbase : 1, sizeof(*mb));
+	mbi = es_xcalloc(a->nbase ? a->nbase : 1, sizeof(*mbi));
+	for (size_t i = 0; i < a->nbase; i++) {
+		struct act *t = &a->acts[i];
+		ssize_t li;
+
+		if (!t->has_base || (li = list_find(a, t->base_rel)) < 0 ||
+		    a->lists[li].l == NULL)
+			continue;
+		mb[nb].id = t->id;
+		mb[nb].rel = t->base_rel;
+		mb[nb].pos = t->base_pos;
+		mb[nb].line = t->base_line;
+		mb[nb].line_len = t->base_line_len;
+		mb[nb].action = &t->base;
+		mbi[nb++] = i;
+	}
+	for (size_t i = 0; i < a->nlists; i++) {
+		struct alist *l = &a->lists[i];
+
+		if (l->l == NULL)
+			continue;
+		for (size_t j = 0; j < l->nowner; j++) {
+			ml[nl].rel = l->rel;
+			ml[nl].pos = (uint32_t)j;
+			ml[nl].line = es_action_list_raw(l->l, j,
+			    &ml[nl].line_len);
+			ml[nl].action = es_action_list_get(l->l, j);
+			nl++;
+		}
+	}
+	es_action_match(mb, nb, ml, nl, &m, &nm);
+	/* Lines with an ancestor first, so identity sees only the rest. */
+	for (size_t k = 0; k < nl; k++) {
+		size_t ti;
+		ssize_t li;
+
+		if (m[k].base == NULL)
+			continue;
+		ti = mbi[m[k].base - mb];
+		li = list_find(a, m[k].now->rel);
+		take_line(a, ti, (size_t)li, m[k].now->pos);
+	}
+	identity_index(a, &ix);
+	for (size_t i = 0; i < a->nlists; i++) {
+		struct alist *l = &a->lists[i];
+		unsigned *occ;
+
+		if (l->l == NULL)
+			continue;
+		occ = es_action_list_occurrences(l->l);
+		for (size_t j = 0; j < l->nowner; j++) {
+			const struct es_action *x;
+			const char *raw;
+			size_t len;
+			bson_oid_t id;
+			ssize_t ti;
+
+			if (l->owner[j] != NOIDX)
+				continue;
+			x = es_action_list_get(l->l, j);
+			raw = es_action_list_raw(l->l, j, &len);
+			/* The id migrate or a crashed pass gave this line. */
+			id = es_docid_action(a->p->o->user_id, l->rel, occ[j],
+			    raw, len, x);
+			ti = find_by_id(a, &id);
+			if (ti >= 0 && (a->acts[ti].has_file ||
+			    a->acts[ti].has_base))
+				ti = -1;
+			if (ti < 0)
+				ti = find_identity(a, &ix, l->rel, x);
+			if (ti < 0) {
+				struct act *t = act_new(a);
+
+				t->id = id;
+				t->insert_id = true;
+				ti = (ssize_t)(t - a->acts);
+			}
+			take_line(a, (size_t)ti, i, j);
+		}
+		free(occ);
+	}
+	es_action_ident_release(&ix);
+	free(m);
+	free(mb);
+	free(mbi);
+	free(ml);
+}
+
+/* ---- planning ---- */
+
+const char *
+es__acts_cur_rel(const struct es__acts *a, const struct act *t)
+{
+	return t->list != NOIDX ? a->lists[t->list].rel : t->base_rel;
+}
+
+static void
+decide(struct es__acts *a, struct act *t)
+{
+	struct es_action_plan_input in;
+	struct es_error err;
+	const struct alist *l = t->list != NOIDX ? &a->lists[t->list] : NULL;
+
+	t->op_first = t->op_n = 0;
+	if (t->db_broken)
+		return;
+	/* A list not read: its lines are the baseline's, unchanged. */
+	if (t->has_base && !t->has_file) {
+		ssize_t li = list_find(a, t->base_rel);
+
+		if (li >= 0 && a->lists[li].l == NULL)
+			return;
+		/*
+		 * SPEC 4.10: a line that no longer parses is reported, not
+		 * taken for a removed one (no delete); its row waits.
+		 */
+		if (li >= 0 && a->lists[li].broken)
+			return;
+	}
+	if (l != NULL && l->broken && l->l == NULL)
+		return;
+	memset(&in, 0, sizeof(in));
+	if (t->has_base)
+		in.base = &t->base;
+	if (t->has_file) {
+		in.file = &t->file;
+		in.file_rel = l->rel;
+		in.file_mtime_ms = (l->exists ? l->read_st.mtime_ns :
+		    l->st.mtime_ns) / 1000000;
+	}
+	if (t->has_db) {
+		in.db = &t->db;
+		in.db_updated_at = t->db_ua;
+	}
+	if (t->has_base)
+		in.base_rel = t->base_rel;
+	/*
+	 * Every action has its _id before it is planned: the document's, the
+	 * baseline's, or the deterministic one of its line (docid.h); a
+	 * document that vanished comes back under the id it had.
+	 */
+	in.id = t->id;
+	in.has_id = true;
+	es_error_clear(&err);
+	t->op_first = a->p->r->plan.n;
+	if (es_plan_action_ops(&in, a->p->o->policy, a->p->o->now_ms, &a->p->r->plan,
+	    &err) < 0) {
+		es__add_error(a->p, &err);
+		a->p->r->failed++;
+		t->failed = true;
+		return;
+	}
+	t->op_n = a->p->r->plan.n - t->op_first;
+	t->decided = true;
+}
+
+int
+es__acts_gather(struct es__acts *a, struct es_error *err)
+{
+	if (load_baseline(a, err) < 0 || load_docs(a, err) < 0)
+		return -1;
+	choose_lists(a);
+	return 0;
+}
+
+void
+es__acts_pair(struct es__acts *a)
+{
+	pair_lines(a);
+}
+
+void
+es__acts_plan(struct es__acts *a)
+{
+	for (size_t i = 0; i < a->nacts; i++)
+		decide(a, &a->acts[i]);
+	a->p->r->entities += a->nacts;
+}
+
+size_t
+es__acts_total(const struct es__acts *a)
+{
+	return a->nbase;
+}
+

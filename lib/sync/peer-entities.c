@@ -1,0 +1,444 @@
+/*
+ * The projects-and-goals peer of the pass (pass.h): gather (baseline rows,
+ * the scan's project and goal files, the documents) and plan (plan.c
+ * decides every row of SPEC §6). Pairing is peer-entities-pair.c's, the
+ * document writes peer-entities-docs.c's, applying and the commit
+ * peer-entities-apply.c's.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "execsync/baseline.h"
+#include "execsync/content.h"
+#include "execsync/doc.h"
+#include "execsync/docid.h"
+#include "execsync/entity-file.h"
+#include "execsync/log.h"
+#include "execsync/scan.h"
+#include "execsync/store.h"
+#include "execsync/tree.h"
+#include "execsync/xmalloc.h"
+
+#include "pass.h"
+
+struct ent *
+es__eng_ent_new(struct es__ents *g, enum es_kind kind)
+{
+	struct ent *e;
+
+	if (g->nents == g->aents) {
+		g->aents = g->aents ? 2 * g->aents : 64;
+		g->ents = es_xreallocarray(g->ents, g->aents, sizeof(*g->ents));
+	}
+	e = &g->ents[g->nents++];
+	memset(e, 0, sizeof(*e));
+	e->kind = kind;
+	e->file = -1;
+	es_entity_init(&e->base, kind);
+	es_entity_init(&e->db, kind);
+	return e;
+}
+
+static void
+ent_release(struct ent *e)
+{
+	es_entity_release(&e->base);
+	es_entity_release(&e->db);
+	free(e->base_rel);
+	free(e->cur_rel);
+}
+
+/* ---- the baseline ---- */
+
+static int
+on_base_entity(const struct es_base_entity *be, void *ud)
+{
+	struct es__ents *g = ud;
+	struct es_error err;
+	struct ent *e;
+	bson_t doc;
+
+	if (be->kind != ES_KIND_PROJECT && be->kind != ES_KIND_GOAL)
+		return 0;	/* actions: the next slice */
+	if (!bson_init_static(&doc, be->base, be->base_len)) {
+		es_log(ES_LOG_WARN, SUB, "%s: baseline row is corrupt, ignored",
+		    be->rel);
+		return 0;
+	}
+	e = es__eng_ent_new(g, be->kind);
+	es_entity_release(&e->base);
+	if (es_entity_decode(&doc, be->kind, &e->base, &err) < 0) {
+		es_entity_release(&e->base);
+		es_entity_init(&e->base, be->kind);
+		es_log(ES_LOG_WARN, SUB, "%s: baseline row does not decode, "
+		    "ignored: %s", be->rel, err.msg);
+		g->nents--;
+		ent_release(e);
+		return 0;
+	}
+	bson_oid_copy(&be->id, &e->base.meta.id);
+	e->base.meta.has_id = true;
+	e->has_base = true;
+	e->base_rel = es_xstrdup(be->rel);
+	e->base_ua = be->doc_updated_at;
+	return 0;
+}
+
+static int
+cmp_ent_id(const void *a, const void *b, void *ud)
+{
+	const struct ent *ents = ud;
+
+	return bson_oid_compare(&ents[*(const size_t *)a].base.meta.id,
+	    &ents[*(const size_t *)b].base.meta.id);
+}
+
+static int
+cmp_ent_rel(const void *a, const void *b, void *ud)
+{
+	const struct ent *ents = ud;
+
+	return strcmp(ents[*(const size_t *)a].base_rel,
+	    ents[*(const size_t *)b].base_rel);
+}
+
+static ssize_t
+find_base_by_id(struct es__ents *g, const bson_oid_t *id)
+{
+	size_t lo = 0, hi = g->nby_id;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = bson_oid_compare(id,
+		    &g->ents[g->by_id[mid]].base.meta.id);
+
+		if (c == 0)
+			return (ssize_t)g->by_id[mid];
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return -1;
+}
+
+int
+es__ents_gather_baseline(struct es__ents *g, struct es_error *err)
+{
+	struct es__pass *p = g->p;
+
+	if (p->ignore_base)
+		return 0;
+	if (es_baseline_each_entity(p->b, on_base_entity, g, err) < 0)
+		return -1;
+	g->by_id = es_xcalloc(g->nents ? g->nents : 1, sizeof(size_t));
+	for (size_t i = 0; i < g->nents; i++) {
+		struct ent *e = &g->ents[i];
+		struct es_base_file bf;
+		bool found;
+
+		g->by_id[g->nby_id++] = i;
+		if (es_baseline_get_file(p->b, e->base_rel, &bf, &found,
+		    err) < 0)
+			return -1;
+		if (found) {
+			e->base_file = true;
+			e->base_st = bf.st;
+		}
+	}
+	g->by_rel = es_xcalloc(g->nby_id ? g->nby_id : 1, sizeof(size_t));
+	memcpy(g->by_rel, g->by_id, g->nby_id * sizeof(size_t));
+	qsort_r(g->by_id, g->nby_id, sizeof(size_t), cmp_ent_id, g->ents);
+	qsort_r(g->by_rel, g->nby_id, sizeof(size_t), cmp_ent_rel, g->ents);
+	return 0;
+}
+
+/* ---- the file side ---- */
+
+static ssize_t
+find_base_by_rel(struct es__ents *g, const char *rel, enum es_kind kind)
+{
+	size_t lo = 0, hi = g->nby_id;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		struct ent *e = &g->ents[g->by_rel[mid]];
+		int c = strcmp(rel, e->base_rel);
+
+		if (c == 0)
+			return e->kind == kind ? (ssize_t)g->by_rel[mid] : -1;
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return -1;
+}
+
+int
+es__ents_add_file(struct es__ents *g, struct es_scan_entry *se,
+    struct es_error *err)
+{
+	struct es__pass *p = g->p;
+	struct es_tree_opts topts;
+	struct fent *f;
+	struct es_base_file bf;
+	bool found = false;
+	ssize_t bi = -1;
+	size_t before;
+
+	if (g->nfiles == g->afiles) {
+		g->afiles = g->afiles ? 2 * g->afiles : 64;
+		g->files = es_xreallocarray(g->files, g->afiles,
+		    sizeof(*g->files));
+	}
+	f = &g->files[g->nfiles++];
+	memset(f, 0, sizeof(*f));
+	f->tf.rel = se->rel;	/* taken over */
+	se->rel = NULL;
+	f->tf.info = se->info;
+	f->tf.st = se->st;
+	if (!p->ignore_base && es_baseline_get_file(p->b, f->tf.rel, &bf,
+	    &found, err) < 0) {
+		es_entity_init(&f->tf.entity, se->info.kind);
+		return -1;
+	}
+	if (found && es__same_stat(&bf.st, &f->tf.st) &&
+	    (bi = find_base_by_rel(g, f->tf.rel, se->info.kind)) >= 0) {
+		/* SPEC §6: unchanged stat data, not even read. */
+		es_entity_copy(&f->tf.entity, &g->ents[bi].base);
+		f->tf.raw_fp = bf.raw_fp;
+		f->tf.status = ES_TREE_OK;
+		return 0;
+	}
+	if (found && es__same_stat(&bf.st, &f->tf.st) &&
+	    se->info.kind == ES_KIND_GOAL) {
+		/*
+		 * A file row without an entity: a goal candidate that was
+		 * not a goal (notes beside goals) when read; unchanged, so
+		 * still not one.
+		 */
+		es_entity_init(&f->tf.entity, ES_KIND_GOAL);
+		f->tf.status = ES_TREE_NOT_SYNCED;
+		return 0;
+	}
+	topts.ignore = p->o->ignore;
+	topts.max_file_size = es__max_size(p);
+	before = g->errs.nerrors;
+	es_tree_load_file(p->o->root_fd, &topts, &f->tf, &g->buf, &g->errs);
+	p->r->files_read++;
+	es_log(ES_LOG_DEBUG, SUB, "%s: read (%s)", f->tf.rel, found ?
+	    "stat data changed" : "no baseline row");
+	if (f->tf.status == ES_TREE_FAILED) {
+		f->broken = true;
+		for (size_t k = before; k < g->errs.nerrors; k++)
+			es__add_error(p, &g->errs.errors[k]);
+		p->r->failed++;
+	}
+	return 0;
+}
+
+/* ---- the database side ---- */
+
+struct readctx {
+	struct es__ents	*g;
+	enum es_kind	 kind;
+};
+
+static int
+on_doc(const bson_t *doc, void *ud)
+{
+	struct readctx *c = ud;
+	struct es__ents *g = c->g;
+	struct es_entity tmp;
+	struct es_error err;
+	bson_iter_t it;
+	bson_oid_t id;
+	ssize_t bi = -1;
+	struct ent *e;
+
+	g->p->r->docs_read++;
+	if (bson_iter_init_find(&it, doc, "_id") && BSON_ITER_HOLDS_OID(&it)) {
+		bson_oid_copy(bson_iter_oid(&it), &id);
+		bi = find_base_by_id(g, &id);
+	}
+	if (es_entity_decode(doc, c->kind, &tmp, &err) < 0) {
+		es_entity_release(&tmp);
+		es__add_error(g->p, &err);
+		g->p->r->failed++;
+		if (bi >= 0) {
+			g->ents[bi].db_broken = true;
+			g->ents[bi].db_seen = true;
+		}
+		return 0;
+	}
+	if (tmp.meta.updated_at > g->maxseen[c->kind])
+		g->maxseen[c->kind] = tmp.meta.updated_at;
+	if (bi >= 0)
+		e = &g->ents[bi];
+	else
+		e = es__eng_ent_new(g, c->kind);
+	es_entity_release(&e->db);
+	e->db = tmp;
+	e->has_db = true;
+	e->db_seen = true;
+	e->db_ua = tmp.meta.updated_at;
+	return 0;
+}
+
+int
+es__ents_gather_docs(struct es__ents *g, struct es_error *err)
+{
+	static const enum es_kind kinds[2] = { ES_KIND_PROJECT, ES_KIND_GOAL };
+	struct es__pass *p = g->p;
+	int64_t since[2];
+
+	g->full = p->full;
+	for (int k = 0; k < 2; k++) {
+		int64_t wm;
+
+		if (es__get_watermark(p, kinds[k], &wm, err) < 0)
+			return -1;
+		since[k] = es__since(wm);
+		g->maxseen[k] = wm;
+	}
+	for (int k = 0; k < 2; k++) {
+		struct readctx c = { g, kinds[k] };
+
+		if (es_store_find(p->store, kinds[k], p->o->user_id,
+		    g->full ? -1 : since[k], on_doc, &c, err) < 0)
+			return -1;
+	}
+	/*
+	 * A document a since-query did not return is unchanged: its version
+	 * is the baseline's. After a full read it is gone (hard-deleted).
+	 */
+	for (size_t i = 0; i < g->nents; i++) {
+		struct ent *e = &g->ents[i];
+
+		if (!e->has_base || e->db_seen || g->full)
+			continue;
+		es_entity_release(&e->db);
+		es_entity_copy(&e->db, &e->base);
+		e->db.meta.updated_at = e->base_ua;
+		e->db_ua = e->base_ua;
+		e->has_db = true;
+	}
+	return 0;
+}
+
+/* ---- planning ---- */
+
+void
+es__eng_plan_one(struct es__ents *g, struct ent *e, struct es_plan *plan)
+{
+	struct es_plan_input in;
+	struct es_error err;
+	struct fent *f = e->file >= 0 ? &g->files[e->file] : NULL;
+
+	memset(&in, 0, sizeof(in));
+	in.kind = e->kind;
+	if (e->has_base) {
+		in.base = &e->base;
+		in.base_rel = e->base_rel;
+		in.base_doc_updated_at = e->base_ua;
+	}
+	if (f != NULL) {
+		in.file_rel = f->tf.rel;
+		in.file_mtime_ms = f->tf.st.mtime_ns / 1000000;
+		if (f->broken)
+			in.file_broken = true;
+		else
+			in.file = &f->tf.entity;
+	} else if (e->has_base && es__unreadable(g->p, e->base_rel)) {
+		/* Not seen because it could not be read: never "deleted". */
+		in.file_rel = e->base_rel;
+		in.file_broken = true;
+	}
+	if (e->db_broken)
+		in.db_broken = true;
+	else if (e->has_db) {
+		in.db = &e->db;
+		in.db_updated_at = e->db_ua;
+	}
+	e->op_first = plan->n;
+	es_error_clear(&err);
+	if (es_plan_entity(&in, g->p->o->policy, g->p->o->now_ms, plan, &err) < 0) {
+		es__add_error(g->p, &err);
+		g->p->r->failed++;
+	}
+	e->op_n = plan->n - e->op_first;
+	/*
+	 * A new document's id is deterministic (docid.h): the plan names it,
+	 * so a dry run prints the id the real run inserts (SPEC 4.9).
+	 */
+	for (size_t i = e->op_first; i < plan->n; i++) {
+		struct es_op *op = &plan->ops[i];
+
+		if (op->op == ES_OP_DOC_INSERT && op->value != NULL) {
+			op->value->meta.id = es_docid_entity(g->p->o->user_id,
+			    op->value);
+			op->value->meta.has_id = true;
+		}
+	}
+}
+
+
+/* ---- the verbs ---- */
+
+struct es__ents *
+es__ents_new(struct es__pass *p)
+{
+	struct es__ents *g = es_xcalloc(1, sizeof(*g));
+
+	g->p = p;
+	g->maxseen[0] = g->maxseen[1] = -1;
+	return g;
+}
+
+void
+es__ents_pair(struct es__ents *g)
+{
+	es__eng_mark_shared_slugs(g);
+	es__eng_pair_all(g);
+}
+
+void
+es__ents_plan(struct es__ents *g)
+{
+	for (size_t i = 0; i < g->nents; i++)
+		es__eng_plan_one(g, &g->ents[i], &g->p->r->plan);
+	g->p->r->entities += g->nents;
+}
+
+size_t
+es__ents_total(const struct es__ents *g, enum es_kind k)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < g->nents; i++)
+		n += g->ents[i].has_base && g->ents[i].kind == k;
+	return n;
+}
+
+void
+es__ents_free(struct es__ents *g)
+{
+	if (g == NULL)
+		return;
+	for (size_t i = 0; i < g->nents; i++)
+		ent_release(&g->ents[i]);
+	free(g->ents);
+	free(g->by_id);
+	free(g->by_rel);
+	for (size_t i = 0; i < g->nfiles; i++) {
+		es_entity_release(&g->files[i].tf.entity);
+		free(g->files[i].tf.rel);
+	}
+	free(g->files);
+	es_tree_release(&g->errs);
+	es_buf_release(&g->buf);
+	free(g);
+}
