@@ -1,6 +1,6 @@
 /*
  * execsyncd: for now one reconciliation pass of projects, goals and actions
- * (`--once`, issue 5); the work is es_engine_once() (lib/engine.c), this
+ * (`--once`, issue 5); the work is es_engine_once() (lib/sync/pass.c), this
  * file is the command line, the configuration and the output. The
  * background daemon is not built yet.
  *
@@ -170,7 +170,9 @@ print_json(const struct cli *c, const struct es_engine_result *r,
 	json_t *o = json_object(), *applied = json_object();
 	char *s;
 
+	json_object_set_new(o, "version", json_string(es_cli_version()));
 	json_object_set_new(o, "dry_run", json_boolean(c->dry_run));
+	/* The dry run's plan is the real run's, op for op (SPEC 4.9). */
 	json_object_set_new(o, "plan", es_plan_json(&r->plan));
 	for (int k = 0; k <= ES_OP_REPORT; k++)
 		if (r->applied[k] > 0)
@@ -201,7 +203,6 @@ print_json(const struct cli *c, const struct es_engine_result *r,
 	json_object_set_new(o, "errors", errors_json(r));
 	json_object_set_new(o, "round_trips",
 	    json_integer((json_int_t)r->round_trips));
-	json_object_set_new(o, "actions_synced", json_false());
 	json_object_set_new(o, "exit_status", json_integer(status));
 	json_object_set_new(o, "error", error ? json_string(error) :
 	    json_null());

@@ -202,6 +202,11 @@ take_value(struct es_action_decision *d, const struct es_action *from,
 		memset(&d->value.meta, 0, sizeof(d->value.meta));
 }
 
+/*
+ * One piece, longer than most: it is plan-action.h's table read top to
+ * bottom (no baseline; with one: deleted on either side; both present,
+ * merged by field), so each row can be checked against the header.
+ */
 int
 es_plan_action(const struct es_action_plan_input *in, enum es_policy policy,
     struct es_action_decision *d, struct es_error *err)

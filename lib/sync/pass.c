@@ -127,6 +127,26 @@ es__since(int64_t wm)
 	return since < 0 ? 0 : since;
 }
 
+ssize_t
+es__find_idx(const size_t *idx, size_t n, const void *key,
+    int (*cmp)(const void *key, size_t i, const void *ud), const void *ud)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = cmp(key, idx[mid], ud);
+
+		if (c == 0)
+			return (ssize_t)idx[mid];
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return -1;
+}
+
 /* A binary search for each of rel's leading folders, then rel itself. */
 bool
 es__path_below_any(const char *rel, char *const *rels, size_t n)

@@ -83,6 +83,14 @@ int	es__meta_int(struct es__pass *p, const char *key, int64_t *v,
 	    struct es_error *err);
 int	es__set_meta_int(struct es__pass *p, const char *key, int64_t v,
 	    struct es_error *err);
+/*
+ * Binary search of key in the index idx[0..n), sorted by cmp(key, i, ud)
+ * (i an element of idx, negative when key sorts before it): the element
+ * found, or -1. The one search of the pass's id and path indexes.
+ */
+ssize_t	es__find_idx(const size_t *idx, size_t n, const void *key,
+	    int (*cmp)(const void *key, size_t i, const void *ud),
+	    const void *ud);
 /* Whether rel is one of the sorted rels or lies below one of them. */
 bool	es__path_below_any(const char *rel, char *const *rels, size_t n);
 /*

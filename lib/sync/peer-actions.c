@@ -154,23 +154,18 @@ cmp_act_id(const void *x, const void *y, void *ud)
 	    &acts[*(const size_t *)y].id);
 }
 
+static int
+key_act_id(const void *key, size_t i, const void *ud)
+{
+	const struct es__acts *a = ud;
+
+	return bson_oid_compare(key, &a->acts[i].id);
+}
+
 static ssize_t
 find_by_id(struct es__acts *a, const bson_oid_t *id)
 {
-	size_t lo = 0, hi = a->nby_id;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = bson_oid_compare(id, &a->acts[a->by_id[mid]].id);
-
-		if (c == 0)
-			return (ssize_t)a->by_id[mid];
-		if (c < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	return -1;
+	return es__find_idx(a->by_id, a->nby_id, id, key_act_id, a);
 }
 
 static void

@@ -104,24 +104,18 @@ cmp_ent_rel(const void *a, const void *b, void *ud)
 	    ents[*(const size_t *)b].base_rel);
 }
 
+static int
+key_ent_id(const void *key, size_t i, const void *ud)
+{
+	const struct es__ents *g = ud;
+
+	return bson_oid_compare(key, &g->ents[i].base.meta.id);
+}
+
 static ssize_t
 find_base_by_id(struct es__ents *g, const bson_oid_t *id)
 {
-	size_t lo = 0, hi = g->nby_id;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = bson_oid_compare(id,
-		    &g->ents[g->by_id[mid]].base.meta.id);
-
-		if (c == 0)
-			return (ssize_t)g->by_id[mid];
-		if (c < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	return -1;
+	return es__find_idx(g->by_id, g->nby_id, id, key_ent_id, g);
 }
 
 int
@@ -157,24 +151,20 @@ es__ents_gather_baseline(struct es__ents *g, struct es_error *err)
 
 /* ---- the file side ---- */
 
+static int
+key_ent_rel(const void *key, size_t i, const void *ud)
+{
+	const struct es__ents *g = ud;
+
+	return strcmp(key, g->ents[i].base_rel);
+}
+
 static ssize_t
 find_base_by_rel(struct es__ents *g, const char *rel, enum es_kind kind)
 {
-	size_t lo = 0, hi = g->nby_id;
+	ssize_t i = es__find_idx(g->by_rel, g->nby_id, rel, key_ent_rel, g);
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		struct ent *e = &g->ents[g->by_rel[mid]];
-		int c = strcmp(rel, e->base_rel);
-
-		if (c == 0)
-			return e->kind == kind ? (ssize_t)g->by_rel[mid] : -1;
-		if (c < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	return -1;
+	return i >= 0 && g->ents[i].kind == kind ? i : -1;
 }
 
 int

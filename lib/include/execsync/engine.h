@@ -18,12 +18,18 @@
  *  3. the database side: every document (a full read) on the first pass,
  *     --resync, --force, opts.full or when the last full read is older
  *     than full_pass_s; otherwise only documents with updated_at past the
- *     watermark minus a lookback (see engine.c);
+ *     watermark minus a lookback (see lib/sync/pass.h);
  *  4. pairing by id, then es_pair_match() for files that moved (same
  *     slug, or content similar enough; the inode only a hint: SPEC 4.6,
  *     pair.h), then by identity (kind, slug: SPEC 4.17);
- *  5. es_plan_entity() per entity, the deletion guard (SPEC 4.15);
- *  6. apply in plan order, every baseline write in one transaction.
+ *  5. es_plan_entity() per entity, es_plan_action_ops() per action, the
+ *     deletion guard (SPEC 4.15) on the whole plan;
+ *  6. apply exactly the ops of the plan (r->plan: what --dry-run returns,
+ *     SPEC 4.9), every baseline write in one transaction.
+ *
+ * lib/sync/: pass.c runs the pass; peer-entities*.c (projects, goals) and
+ * peer-actions*.c (actions) are its two peers behind the same verbs
+ * (gather, pair, plan, apply, commit; private header pass.h).
  *
  * Blocks on files, the network and SQLite: a one-shot pass or a worker.
  */

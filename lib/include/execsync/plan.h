@@ -150,8 +150,11 @@ struct es_plan_input {
  * Operations. `value` is the entity's meaning after the op:
  *
  *	DOC_INSERT	a new document (value->meta.has_id false: the
- *			applier picks the id and, on a slug clash, the
- *			unique slug, SPEC §2, renaming the file to match)
+ *			engine gives it its deterministic id, docid.h, before
+ *			the plan is printed or applied; on a slug clash the
+ *			applier picks the unique slug, SPEC §2, renaming the
+ *			file to match, and the op then holds the id and path
+ *			it really wrote)
  *	DOC_UPDATE	$set of `fields` from value, compare-and-swap on
  *			expect_updated_at
  *	DOC_DELETE	soft delete: value->meta.deleted, deleted_at = now;
