@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "execsync/buf.h"
+#include "execsync/doc.h"
 #include "execsync/entity.h"
 #include "execsync/plan-action.h"
 #include "execsync/xmalloc.h"
@@ -451,6 +453,265 @@ test_plan_action_rule4_8_idempotent_random_histories(void **state)
 	}
 }
 
+/* ---- es_plan_action_ops(): the decision as the ops apply executes ---- */
+
+#define PHONE	"00k-next-actions/contexts/@phone.md"
+#define T_NOW	INT64_C(1763000000000)
+#define T_UA	INT64_C(1762000000000)
+
+struct ops_row {
+	const char		*name;
+	struct spec		 base, file, db;
+	enum es_policy		 policy;
+	int64_t			 mtime, ua;
+	const char		*want;	/* "op dir path[<from]", " | " between */
+};
+
+/* The ops of plan from index first, as a row's want string. */
+static void
+ops_string(const struct es_plan *p, size_t first, struct es_buf *out)
+{
+	for (size_t i = first; i < p->n; i++) {
+		const struct es_op *op = &p->ops[i];
+
+		if (i > first)
+			es_buf_addstr(out, " | ");
+		es_buf_addf(out, "%s %s %s", es_op_kind_name(op->op),
+		    es_direction_name(op->dir), op->rel ? op->rel : "(null)");
+		if (op->rel_from != NULL)
+			es_buf_addf(out, "<%s", op->rel_from);
+	}
+	es_buf_addstr(out, "");
+}
+
+/*
+ * Every row of plan-action.h's table gives the ops es_plan_action_ops()
+ * documents, in its order (SPEC 4.9: these are what apply executes), each
+ * of kind action, carrying the action with the input's id, never a value.
+ */
+static void
+test_plan_action_ops_rows(void **state)
+{
+	static const struct ops_row rows[] = {
+		{ "new line", NONE_, A("Write", "@macbook", N, 0, 0), NONE_,
+		    ES_POLICY_NEWEST, 0, 0, "insert file->db " MACBOOK },
+		{ "new document", NONE_, NONE_, A("Buy", "@phone", N, 0, 0),
+		    ES_POLICY_NEWEST, 0, T_UA, "write db->file " PHONE },
+		{ "line edited", A("Write", "@macbook", N, 15, 0),
+		    A("Write", "@macbook", N, 20, 0),
+		    A("Write", "@macbook", N, 15, 0), ES_POLICY_NEWEST, 0,
+		    T_UA, "update file->db " MACBOOK },
+		{ "document edited", A("Write", "@macbook", N, 15, 0),
+		    A("Write", "@macbook", N, 15, 0),
+		    A("Write more", "@macbook", N, 15, 0), ES_POLICY_NEWEST,
+		    0, T_UA, "write db->file " MACBOOK },
+		{ "context changed by the API",
+		    A("Write", "@macbook", N, 0, 0),
+		    A("Write", "@macbook", N, 0, 0),
+		    A("Write", "@phone", N, 0, 0), ES_POLICY_NEWEST, 0, T_UA,
+		    "move db->file " PHONE "<" MACBOOK },
+		{ "completed by the API", A("Write", "@macbook", N, 0, 0),
+		    A("Write", "@macbook", N, 0, 0),
+		    A("Write", "@macbook", C, 0, 0), ES_POLICY_NEWEST, 0, T_UA,
+		    "move db->file " DONE "<" MACBOOK },
+		{ "line removed", A("Write", "@macbook", N, 0, 0), NONE_,
+		    A("Write", "@macbook", N, 0, 0), ES_POLICY_NEWEST, 0, T_UA,
+		    "delete file->db " MACBOOK " | forget - " MACBOOK },
+		{ "document deleted", A("Write", "@macbook", N, 0, 0),
+		    A("Write", "@macbook", N, 0, 0),
+		    DEL("Write", "@macbook", N, 0, 0), ES_POLICY_NEWEST, 0,
+		    T_UA, "trash db->file " MACBOOK " | forget - " MACBOOK },
+		{ "deleted on both sides", A("Write", "@macbook", N, 0, 0),
+		    NONE_, DEL("Write", "@macbook", N, 0, 0),
+		    ES_POLICY_NEWEST, 0, T_UA, "forget - " MACBOOK },
+		{ "line edited, document deleted: undeleted",
+		    A("Write", "@macbook", N, 0, 0),
+		    A("Write", "@macbook", N, 20, 0),
+		    DEL("Write", "@macbook", N, 0, 0), ES_POLICY_NEWEST, 0,
+		    T_UA, "undelete file->db " MACBOOK },
+		{ "conflict, the database newer",
+		    A("Write", "@macbook", N, 15, 0),
+		    A("Write", "@macbook", N, 20, 0),
+		    A("Write", "@macbook", N, 25, 0), ES_POLICY_NEWEST, 1000,
+		    T_UA, "keep-file-version - " MACBOOK " | report - "
+		    MACBOOK " | write db->file " MACBOOK },
+		{ "conflict, the file's policy",
+		    A("Write", "@macbook", N, 15, 0),
+		    A("Write", "@macbook", N, 20, 0),
+		    A("Write", "@macbook", N, 25, 0), ES_POLICY_FILE, 1000,
+		    T_UA, "keep-doc-version - " MACBOOK " | report - "
+		    MACBOOK " | update file->db " MACBOOK },
+		{ "unchanged", A("Write", "@macbook", N, 0, 0),
+		    A("Write", "@macbook", N, 0, 0),
+		    A("Write", "@macbook", N, 0, 0), ES_POLICY_NEWEST, 0, T_UA,
+		    "" },
+	};
+	struct es_plan plan = ES_PLAN_INIT;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		const struct ops_row *r = &rows[i];
+		struct es_action base, file, db;
+		struct es_action_plan_input in;
+		struct es_buf got = ES_BUF_INIT;
+		struct es_error err;
+		size_t first = plan.n;
+
+		memset(&in, 0, sizeof(in));
+		if (r->base.text) {
+			build(&base, &r->base);
+			in.base = &base;
+			in.base_rel = MACBOOK;
+		}
+		if (r->file.text) {
+			build(&file, &r->file);
+			in.file = &file;
+			in.file_rel = MACBOOK;
+		}
+		if (r->db.text) {
+			build(&db, &r->db);
+			in.db = &db;
+		}
+		in.file_mtime_ms = r->mtime;
+		in.db_updated_at = r->ua;
+		bson_oid_init_from_string(&in.id, "65f0c0ffee0000000000cafe");
+		in.has_id = true;
+		if (es_plan_action_ops(&in, r->policy, T_NOW, &plan, &err) < 0)
+			fail_msg("%s: %s", r->name, err.msg);
+		ops_string(&plan, first, &got);
+		if (strcmp(got.buf, r->want) != 0)
+			fail_msg("%s: ops '%s', want '%s'", r->name, got.buf,
+			    r->want);
+		for (size_t k = first; k < plan.n; k++) {
+			const struct es_op *op = &plan.ops[k];
+
+			assert_int_equal(op->kind, ES_KIND_ACTION);
+			assert_null(op->value);
+			assert_non_null(op->action);
+			assert_true(op->action->meta.has_id);
+			assert_true(bson_oid_equal(&op->action->meta.id,
+			    &in.id));
+		}
+		es_buf_release(&got);
+		if (in.base)
+			es_action_release(&base);
+		if (in.file)
+			es_action_release(&file);
+		if (in.db)
+			es_action_release(&db);
+	}
+	es_plan_release(&plan);
+}
+
+/* One op of the plan for one input, released by the caller. */
+static const struct es_op *
+only_op(struct es_plan *plan, const struct es_action_plan_input *in,
+    enum es_op_kind k)
+{
+	struct es_error err;
+
+	es_plan_release(plan);
+	assert_int_equal(es_plan_action_ops(in, ES_POLICY_NEWEST, T_NOW, plan,
+	    &err), 0);
+	for (size_t i = 0; i < plan->n; i++)
+		if (plan->ops[i].op == k)
+			return &plan->ops[i];
+	fail_msg("no %s op", es_op_kind_name(k));
+	return NULL;
+}
+
+/*
+ * SPEC 4.12 in the ops: a write carries the version it was planned on and
+ * the one it sets, never going back behind the database's clock; a delete
+ * only the deleted flag and its time; an insert its creation time.
+ */
+static void
+test_plan_action_ops_versions(void **state)
+{
+	static const struct spec s_base = A("Write", "@macbook", N, 15, 0);
+	static const struct spec s_edit = A("Write", "@macbook", N, 20, 0);
+	struct es_action base, file;
+	struct es_action_plan_input in;
+	struct es_plan plan = ES_PLAN_INIT;
+	const struct es_op *op;
+
+	(void)state;
+	build(&base, &s_base);
+	build(&file, &s_edit);
+	memset(&in, 0, sizeof(in));
+	in.base = &base;
+	in.base_rel = MACBOOK;
+	in.file = &file;
+	in.file_rel = MACBOOK;
+	in.db = &base;
+	in.db_updated_at = T_UA;
+	in.id = base.meta.id;
+	in.has_id = true;
+	op = only_op(&plan, &in, ES_OP_DOC_UPDATE);
+	assert_int_equal(op->expect_updated_at, T_UA);
+	assert_int_equal(op->action->meta.updated_at, T_NOW);
+	assert_int_equal(op->fields, ES_F_DUE);
+	assert_string_equal(op->rel, MACBOOK);
+	/* The database's clock ahead of ours: one past its version. */
+	in.db_updated_at = T_NOW + 5000;
+	op = only_op(&plan, &in, ES_OP_DOC_UPDATE);
+	assert_int_equal(op->action->meta.updated_at, T_NOW + 5001);
+	/* The line removed: a soft delete of the flag only. */
+	in.file = NULL;
+	in.db_updated_at = T_UA;
+	op = only_op(&plan, &in, ES_OP_DOC_DELETE);
+	assert_true(op->action->meta.deleted);
+	assert_int_equal(op->action->meta.deleted_at, T_NOW);
+	assert_int_equal(op->fields, ES_DOC_F_DELETED);
+	assert_int_equal(op->expect_updated_at, T_UA);
+	/* A new line: inserted under the id given, created now. */
+	in.base = NULL;
+	in.base_rel = NULL;
+	in.file = &file;
+	in.db = NULL;
+	in.db_updated_at = 0;
+	op = only_op(&plan, &in, ES_OP_DOC_INSERT);
+	assert_true(op->action->meta.has_id);
+	assert_int_equal(op->action->meta.created_at, T_NOW);
+	assert_int_equal(op->action->meta.updated_at, T_NOW);
+	assert_false(op->action->meta.deleted);
+	assert_null(op->rel_from);
+	es_plan_release(&plan);
+	es_action_release(&base);
+	es_action_release(&file);
+}
+
+/*
+ * SPEC 4.8, 4.10: a result its list cannot hold as a line (a text with a
+ * line break, from the database) is an error naming the list and no op at
+ * all, so the dry run and the real run skip it alike.
+ */
+static void
+test_plan_action_ops_unwritable_is_no_op(void **state)
+{
+	static const struct spec s_db = A("two\nlines", "@phone", N, 0, 0);
+	struct es_action db;
+	struct es_action_plan_input in;
+	struct es_plan plan = ES_PLAN_INIT;
+	struct es_error err;
+
+	(void)state;
+	build(&db, &s_db);
+	memset(&in, 0, sizeof(in));
+	in.db = &db;
+	in.db_updated_at = T_UA;
+	in.id = db.meta.id;
+	in.has_id = true;
+	es_error_clear(&err);
+	assert_int_equal(es_plan_action_ops(&in, ES_POLICY_NEWEST, T_NOW,
+	    &plan, &err), -1);
+	assert_int_equal(plan.n, 0);
+	assert_true(err.msg[0] != '\0');
+	assert_true(err.path[0] != '\0');
+	es_plan_release(&plan);
+	es_action_release(&db);
+}
+
 static void
 test_plan_action_names(void **state)
 {
@@ -467,6 +728,9 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_plan_action_spec6_with_baseline),
 	cmocka_unit_test(test_plan_action_rule4_3_merge_and_conflicts),
 	cmocka_unit_test(test_plan_action_rule4_8_idempotent_random_histories),
+	cmocka_unit_test(test_plan_action_ops_rows),
+	cmocka_unit_test(test_plan_action_ops_versions),
+	cmocka_unit_test(test_plan_action_ops_unwritable_is_no_op),
 	cmocka_unit_test(test_plan_action_names),
 };
 
