@@ -31,21 +31,28 @@
 /* ---- helpers both peers use (pass.h) ---- */
 
 void
-es__add_error_at(struct es__pass *p, const struct es_error *e,
-    enum es_log_level l)
+es__add_error(struct es__pass *p, const struct es_error *e)
 {
 	struct es_engine_result *r = p->r;
 
 	r->errors = es_xreallocarray(r->errors, r->nerrors + 1,
 	    sizeof(*r->errors));
 	r->errors[r->nerrors++] = *e;
-	es_log_error(e, l, SUB);
+	es_log_error(e, ES_LOG_WARN, SUB);
 }
 
 void
-es__add_error(struct es__pass *p, const struct es_error *e)
+es__add_failure(struct es__pass *p, const struct es_error *e)
 {
-	es__add_error_at(p, e, ES_LOG_WARN);
+	es__add_error(p, e);
+	p->r->failed++;
+}
+
+bool
+es__is_cas_op(const struct es_op *op)
+{
+	return op->op == ES_OP_DOC_UPDATE || op->op == ES_OP_DOC_DELETE ||
+	    op->op == ES_OP_DOC_UNDELETE;
 }
 
 bool

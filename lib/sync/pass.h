@@ -68,9 +68,10 @@ struct es__pass {
 
 /* Records e in r->errors and logs it (WARN); the caller counts failed. */
 void	es__add_error(struct es__pass *p, const struct es_error *e);
-/* The same, logged at level l. */
-void	es__add_error_at(struct es__pass *p, const struct es_error *e,
-	    enum es_log_level l);
+/* The same, and one more item failed (r->failed). */
+void	es__add_failure(struct es__pass *p, const struct es_error *e);
+/* A compare-and-swap write of a document: UPDATE, DELETE, UNDELETE. */
+bool	es__is_cas_op(const struct es_op *op);
 /* Stat data equal, ctime included (a baseline file row's test). */
 bool	es__same_stat(const struct es_stat *a, const struct es_stat *b);
 /* As es_fsio_write()'s expect: ctime left out (a chmod is no edit). */

@@ -45,8 +45,7 @@ fail_act(struct es__acts *a, struct act *t, const struct es_error *e)
 	if (x.path[0] == '\0')
 		snprintf(x.path, sizeof(x.path), "%s", es__acts_cur_rel(a, t) ?
 		    es__acts_cur_rel(a, t) : "actions");
-	es__add_error(a->p, &x);
-	a->p->r->failed++;
+	es__add_failure(a->p, &x);
 	t->failed = true;
 }
 
@@ -79,13 +78,6 @@ line_note(struct es__acts *a, struct es_buf *to, const char *rel,
 	es_buf_addf(to, "%s %s: ", day, rel);
 	es_buf_add(to, line, len);
 	es_buf_addstr(to, "\n");
-}
-
-static bool
-is_cas_op(const struct es_op *op)
-{
-	return op->op == ES_OP_DOC_UPDATE || op->op == ES_OP_DOC_DELETE ||
-	    op->op == ES_OP_DOC_UNDELETE;
 }
 
 /* One document write of the plan, by the act it belongs to. */
@@ -234,7 +226,7 @@ apply_docs(struct es__acts *a)
 				    sizeof(*ins));
 				ins[nins].ti = i;
 				ins[nins++].op = op;
-			} else if (is_cas_op(op)) {
+			} else if (es__is_cas_op(op)) {
 				cas = es_xreallocarray(cas, ncas + 1,
 				    sizeof(*cas));
 				cas[ncas].ti = i;
@@ -506,8 +498,7 @@ es__acts_apply(struct es__acts *a, struct es_error *err)
 			continue;
 		es_error_clear(&e);
 		if (write_list(a, l, &e) < 0) {
-			es__add_error(a->p, &e);
-			a->p->r->failed++;
+			es__add_failure(a->p, &e);
 			l->failed = true;
 		}
 	}
@@ -516,8 +507,7 @@ es__acts_apply(struct es__acts *a, struct es_error *err)
 
 		if (es_fsio_append(a->p->o->root_fd, ES_FSIO_TRASH_ACTIONS,
 		    a->trash.buf, a->trash.len, &e) < 0) {
-			es__add_error(a->p, &e);
-			a->p->r->failed++;
+			es__add_failure(a->p, &e);
 		}
 	}
 	if (a->kept.len > 0) {
@@ -525,8 +515,7 @@ es__acts_apply(struct es__acts *a, struct es_error *err)
 
 		if (es_fsio_append(a->p->o->root_fd, CONFLICTS_ACTIONS,
 		    a->kept.buf, a->kept.len, &e) < 0) {
-			es__add_error(a->p, &e);
-			a->p->r->failed++;
+			es__add_failure(a->p, &e);
 		} else
 			es_log(ES_LOG_WARN, SUB, "the lines that lost a "
 			    "conflict are kept in %s", CONFLICTS_ACTIONS);

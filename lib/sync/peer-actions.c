@@ -223,8 +223,7 @@ on_doc(const bson_t *doc, void *ud)
 		bi = find_by_id(a, bson_iter_oid(&it));
 	if (es_action_decode(doc, &tmp, &err) < 0) {
 		es_action_release(&tmp);
-		es__add_error(a->p, &err);
-		a->p->r->failed++;
+		es__add_failure(a->p, &err);
 		if (bi >= 0) {
 			a->acts[bi].db_broken = true;
 			a->acts[bi].db_seen = true;
@@ -299,8 +298,7 @@ es__acts_list_load(struct es__acts *a, size_t li)
 		if (es_scan_read(a->p->o->root_fd, l->rel, es__max_size(a->p), &a->buf,
 		    &l->read_st, &err) < 0) {
 			if (!(err.code == ES_EIO && err.sys == ENOENT)) {
-				es__add_error(a->p, &err);
-				a->p->r->failed++;
+				es__add_failure(a->p, &err);
 				l->broken = true;
 				return -1;
 			}
@@ -313,8 +311,7 @@ es__acts_list_load(struct es__acts *a, size_t li)
 	l->l = es_action_list_parse(a->buf.buf ? a->buf.buf : "",
 	    a->buf.len, l->rel, l->info.list, ctx);
 	for (size_t i = 0; i < es_action_list_nerrors(l->l); i++) {
-		es__add_error(a->p, es_action_list_error(l->l, i));
-		a->p->r->failed++;
+		es__add_failure(a->p, es_action_list_error(l->l, i));
 		l->broken = true;	/* re-read next pass: said again */
 	}
 	n = es_action_list_count(l->l);
@@ -579,8 +576,7 @@ decide(struct es__acts *a, struct act *t)
 	t->op_first = a->p->r->plan.n;
 	if (es_plan_action_ops(&in, a->p->o->policy, a->p->o->now_ms, &a->p->r->plan,
 	    &err) < 0) {
-		es__add_error(a->p, &err);
-		a->p->r->failed++;
+		es__add_failure(a->p, &err);
 		t->failed = true;
 		return;
 	}

@@ -120,13 +120,6 @@ retarget(struct es__ents *g, struct ent *e, const struct es_op *op,
 
 enum { CAS_NONE = 0, CAS_DONE, CAS_LOST, CAS_UNKNOWN };
 
-static bool
-is_cas_op(const struct es_op *op)
-{
-	return op->op == ES_OP_DOC_UPDATE || op->op == ES_OP_DOC_DELETE ||
-	    op->op == ES_OP_DOC_UNDELETE;
-}
-
 /* What the batch did with this op of the pass's plan (not a re-plan's). */
 static int
 cas_batched(struct es__ents *g, const struct es_op *op)
@@ -321,7 +314,7 @@ es__eng_batch_cas(struct es__ents *g, enum es_kind kind)
 			const struct es_entity *v = op->value;
 			bson_t body = BSON_INITIALIZER;
 
-			if (!is_cas_op(op))
+			if (!es__is_cas_op(op))
 				continue;
 			if (v == NULL || !v->meta.has_id)
 				break;

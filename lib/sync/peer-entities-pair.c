@@ -215,8 +215,7 @@ es__eng_mark_shared_slugs(struct es__ents *g)
 			es_error_set(&err, ES_ECONFLICT, where, 0, "slug '%s' "
 			    "is shared by %zu documents: left alone until only "
 			    "one has it (SPEC 4.10)", e->db.slug, j - i);
-			es__add_error(g->p, &err);
-			g->p->r->failed++;
+			es__add_failure(g->p, &err);
 			e->db_broken = true;
 		}
 	}

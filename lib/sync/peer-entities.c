@@ -224,8 +224,7 @@ es__ents_add_file(struct es__ents *g, struct es_scan_entry *se,
 	if (f->tf.status == ES_TREE_FAILED) {
 		f->broken = true;
 		for (size_t k = before; k < g->errs.nerrors; k++)
-			es__add_error(p, &g->errs.errors[k]);
-		p->r->failed++;
+			es__add_failure(p, &g->errs.errors[k]);
 	}
 	return 0;
 }
@@ -256,8 +255,7 @@ on_doc(const bson_t *doc, void *ud)
 	}
 	if (es_entity_decode(doc, c->kind, &tmp, &err) < 0) {
 		es_entity_release(&tmp);
-		es__add_error(g->p, &err);
-		g->p->r->failed++;
+		es__add_failure(g->p, &err);
 		if (bi >= 0) {
 			g->ents[bi].db_broken = true;
 			g->ents[bi].db_seen = true;
@@ -356,8 +354,7 @@ es__eng_plan_one(struct es__ents *g, struct ent *e, struct es_plan *plan)
 	e->op_first = plan->n;
 	es_error_clear(&err);
 	if (es_plan_entity(&in, g->p->o->policy, g->p->o->now_ms, plan, &err) < 0) {
-		es__add_error(g->p, &err);
-		g->p->r->failed++;
+		es__add_failure(g->p, &err);
 	}
 	e->op_n = plan->n - e->op_first;
 	/*
