@@ -138,6 +138,7 @@ test_4_1_watermark_after_pass(void **state)
 		{ NOW + MIN, NOW, NOW + MIN },		/* API a bit ahead */
 		{ NOW + ES_WATERMARK_AHEAD_MS, NOW,
 		    NOW + ES_WATERMARK_AHEAD_MS },
+		{ NOW + 7 * MIN, NOW, NOW + ES_WATERMARK_AHEAD_MS },
 		{ NOW + 60 * MIN, NOW, NOW + ES_WATERMARK_AHEAD_MS },
 		{ -1, -ES_WATERMARK_AHEAD_MS - 1, 0 },	/* never < 0 */
 	};
