@@ -122,16 +122,8 @@ es__set_watermark(struct es__pass *p, enum es_kind k, int64_t maxseen,
 	char key[64];
 
 	snprintf(key, sizeof(key), "watermark.%s", es_kind_collection(k));
-	return es__set_meta_int(p, key, es__watermark(maxseen, p->o->now_ms),
-	    err);
-}
-
-int64_t
-es__since(int64_t wm)
-{
-	int64_t since = wm - ES__LOOKBACK_MS;
-
-	return since < 0 ? 0 : since;
+	return es__set_meta_int(p, key, es_watermark_next(maxseen,
+	    p->o->now_ms), err);
 }
 
 ssize_t
@@ -154,38 +146,10 @@ es__find_idx(const size_t *idx, size_t n, const void *key,
 	return -1;
 }
 
-/* A binary search for each of rel's leading folders, then rel itself. */
-bool
-es__path_below_any(const char *rel, char *const *rels, size_t n)
-{
-	size_t len = strlen(rel);
-
-	for (size_t k = 1; n > 0 && k <= len; k++) {
-		size_t lo = 0, hi = n;
-
-		if (k < len && rel[k] != '/')
-			continue;
-		while (lo < hi) {
-			size_t mid = lo + (hi - lo) / 2;
-			int c = strncmp(rel, rels[mid], k);
-
-			if (c == 0 && rels[mid][k] != '\0')
-				c = -1;
-			if (c == 0)
-				return true;
-			if (c < 0)
-				hi = mid;
-			else
-				lo = mid + 1;
-		}
-	}
-	return false;
-}
-
 bool
 es__unreadable(const struct es__pass *p, const char *rel)
 {
-	return es__path_below_any(rel, p->unread, p->nunread);
+	return es_path_below_any(rel, p->unread, p->nunread);
 }
 
 void
@@ -248,35 +212,36 @@ out:
 	return rc;
 }
 
-/*
- * SPEC 4.1: every document is read on the first pass (no baseline row of
- * any kind), with --resync, --force or opts.full, when the projects' or
- * goals' watermark is missing, and every full_pass_s; otherwise the
- * since-queries of the watermarks. (The actions peer also reads its
- * collection in full when its own watermark is missing.)
- */
+/* SPEC 4.1: a full read or since-queries (es_read_mode(), rules.h). */
 static int
 read_mode(struct es__pass *p, struct es_error *err)
 {
-	static const enum es_kind kinds[2] = { ES_KIND_PROJECT, ES_KIND_GOAL };
+	static const enum es_kind kinds[ES_READ_NCOLL] = {
+		[ES_READ_PROJECTS] = ES_KIND_PROJECT,
+		[ES_READ_GOALS] = ES_KIND_GOAL,
+		[ES_READ_ACTIONS] = ES_KIND_ACTION,
+	};
 	const struct es_engine_opts *o = p->o;
+	struct es_read_input in;
 	size_t nf = 0, nrows = 0;
-	int64_t last_full, wm;
 
-	if (es__meta_int(p, "last_full_pass_ms", &last_full, err) < 0)
+	memset(&in, 0, sizeof(in));
+	if (es__meta_int(p, "last_full_pass_ms", &in.last_full_ms, err) < 0)
 		return -1;
 	if (!p->ignore_base && es_baseline_count(p->b, &nf, &nrows, err) < 0)
 		return -1;
-	p->full = nrows == 0 || p->ignore_base || o->force || o->full ||
-	    last_full < 0 || (o->full_pass_s > 0 &&
-	    o->now_ms - last_full >= (int64_t)o->full_pass_s * 1000);
-	for (int k = 0; k < 2; k++) {
-		if (es__get_watermark(p, kinds[k], &wm, err) < 0)
+	for (int k = 0; k < ES_READ_NCOLL; k++)
+		if (es__get_watermark(p, kinds[k], &in.watermark_ms[k],
+		    err) < 0)
 			return -1;
-		if (wm < 0)
-			p->full = true;
-	}
-	p->r->full_read = p->full;
+	in.base_empty = nrows == 0;
+	in.ignore_base = p->ignore_base;
+	in.force = o->force;
+	in.full = o->full;
+	in.full_pass_s = o->full_pass_s;
+	in.now_ms = o->now_ms;
+	es_read_mode(&in, &p->read);
+	p->r->full_read = p->read.full || p->read.full_actions;
 	return 0;
 }
 
@@ -331,20 +296,19 @@ guard_trips(struct es__pass *p, const struct es__ents *g,
 	bool trip = false;
 
 	for (int k = 0; k < 3; k++) {
-		size_t del = 0, trash = 0, total, n;
+		struct es_guard_count c;
 
-		es_plan_count(&p->r->plan, kinds[k], &del, &trash);
-		total = kinds[k] == ES_KIND_ACTION ? es__acts_total(a) :
+		es_plan_count(&p->r->plan, kinds[k], &c.deletes, &c.trashes);
+		c.total = kinds[k] == ES_KIND_ACTION ? es__acts_total(a) :
 		    es__ents_total(g, kinds[k]);
-		n = del + trash;
-		if (n < 10 || n * 100 <= (size_t)p->o->max_delete * total)
+		if (!es_guard_trips(&c, p->o->max_delete))
 			continue;
 		es_log(ES_LOG_ERROR, SUB, "deletion guard: %zu of %zu %s would "
 		    "be deleted (%zu in the database, %zu files to the trash), "
 		    "over max_delete %u%%: nothing changed; check the folder "
 		    "and the database, then run with --max-delete 100 to let "
-		    "it through (SPEC 4.15)", n, total,
-		    es_kind_collection(kinds[k]), del, trash,
+		    "it through (SPEC 4.15)", c.deletes + c.trashes, c.total,
+		    es_kind_collection(kinds[k]), c.deletes, c.trashes,
 		    p->o->max_delete);
 		trip = true;
 	}
@@ -408,7 +372,7 @@ static int
 apply_commit(struct es__pass *p, struct es__ents *g, struct es__acts *a,
     struct es_error *err)
 {
-	bool again;
+	int64_t last_full;
 
 	if (es_baseline_begin(p->b, err) < 0)
 		return -1;
@@ -417,9 +381,9 @@ apply_commit(struct es__pass *p, struct es__ents *g, struct es__acts *a,
 	if (es__ents_apply(g, err) < 0 || es__acts_apply(a, err) < 0)
 		goto fail;
 	/* A slug clash seen by a since-query: the next pass reads all. */
-	again = g->force_full_next;
-	if ((p->full || again) && es__set_meta_int(p, "last_full_pass_ms",
-	    again ? 0 : p->o->now_ms, err) < 0)
+	if (es_read_last_full(p->read.full, g->force_full_next, p->o->now_ms,
+	    &last_full) && es__set_meta_int(p, "last_full_pass_ms", last_full,
+	    err) < 0)
 		goto fail;
 	if (p->o->identity != NULL && es_baseline_set_meta(p->b, "identity",
 	    p->o->identity, err) < 0)

@@ -39,6 +39,7 @@
 #include "execsync/layout.h"
 #include "execsync/log.h"
 #include "execsync/plan.h"
+#include "execsync/rules.h"
 #include "execsync/scan.h"
 #include "execsync/store.h"
 #include "execsync/tree.h"
@@ -59,7 +60,7 @@ struct es__pass {
 	struct es_baseline		*b;
 	struct es_engine_result		*r;
 	bool				 ignore_base;	/* resync or other identity */
-	bool				 full;		/* read every document */
+	struct es_read_mode		 read;		/* full or since, SPEC 4.1 */
 	char				**unread;	/* scan's skipped, sorted */
 	size_t				 nunread;
 };
@@ -92,46 +93,22 @@ int	es__set_meta_int(struct es__pass *p, const char *key, int64_t v,
 ssize_t	es__find_idx(const size_t *idx, size_t n, const void *key,
 	    int (*cmp)(const void *key, size_t i, const void *ud),
 	    const void *ud);
-/* Whether rel is one of the sorted rels or lies below one of them. */
-bool	es__path_below_any(const char *rel, char *const *rels, size_t n);
 /*
  * Whether the scan could not take rel or a folder above it (unreadable,
  * a symbolic link): what the baseline has there is left alone, never
- * taken for deleted.
+ * taken for deleted (es_path_below_any(), rules.h, SPEC 4.10).
  */
 bool	es__unreadable(const struct es__pass *p, const char *rel);
 
 /*
- * The since-query of a pass asks for documents with updated_at newer than
- * the collection's watermark minus ES__LOOKBACK_MS. After a pass the
- * watermark is the later of the newest updated_at seen and our clock (a
- * quiet database must not keep the last burst of changes inside the window
- * for ever), never past our clock plus ES__WATERMARK_AHEAD_MS (an API clock
- * far ahead must not push it into the future). So an API clock that lags
- * ours by less than the lookback is caught by the next pass; anything
- * older is caught by the next full read (every full_pass_s), which also
- * finds hard-deleted documents (SPEC 4.1: never trust one clock).
+ * The watermark of a collection (meta "watermark.<collection>", -1 when
+ * none); set: es_watermark_next() of the newest updated_at seen (rules.h,
+ * SPEC 4.1).
  */
-#define ES__LOOKBACK_MS		(10 * 60 * 1000)
-#define ES__WATERMARK_AHEAD_MS	(5 * 60 * 1000)
-
-static inline int64_t
-es__watermark(int64_t maxseen, int64_t now_ms)
-{
-	int64_t wm = maxseen > now_ms ? maxseen : now_ms;
-
-	if (wm > now_ms + ES__WATERMARK_AHEAD_MS)
-		wm = now_ms + ES__WATERMARK_AHEAD_MS;
-	return wm < 0 ? 0 : wm;
-}
-
-/* The meta key of a collection's watermark, "watermark.<collection>". */
 int	es__get_watermark(struct es__pass *p, enum es_kind k, int64_t *wm,
 	    struct es_error *err);
 int	es__set_watermark(struct es__pass *p, enum es_kind k, int64_t maxseen,
 	    struct es_error *err);
-/* The since of a since-query on a watermark (-1: none). */
-int64_t	es__since(int64_t wm);
 
 /* ---- peer-entities*.c: projects and goals ---- */
 

@@ -249,19 +249,17 @@ load_docs(struct es__acts *a, struct es_error *err)
 
 	if (es__get_watermark(a->p, ES_KIND_ACTION, &wm, err) < 0)
 		return -1;
-	a->full = a->p->full || wm < 0;
+	a->full = a->p->read.full_actions;
 	if (wm > a->maxseen)
 		a->maxseen = wm;
-	if (a->full)
-		a->p->r->full_read = true;
 	if (es_store_find(a->p->store, ES_KIND_ACTION, a->p->o->user_id,
-	    a->full ? -1 : es__since(wm), on_doc, a, err) < 0)
+	    a->p->read.since[ES_READ_ACTIONS], on_doc, a, err) < 0)
 		return -1;
 	/* Not returned by a since-query: unchanged since the baseline. */
 	for (size_t i = 0; i < a->nbase; i++) {
 		struct act *t = &a->acts[i];
 
-		if (!t->has_base || t->db_seen || a->full)
+		if (!es_read_unseen_is_base(a->full, t->has_base, t->db_seen))
 			continue;
 		es_action_release(&t->db);
 		es_action_copy(&t->db, &t->base);
@@ -322,16 +320,6 @@ es__acts_list_load(struct es__acts *a, size_t li)
 	return 0;
 }
 
-static bool
-db_changed(const struct es__acts *a, const struct act *t)
-{
-	if (!t->has_base)
-		return t->has_db && !t->db.meta.deleted;
-	if (!t->has_db)
-		return a->full;
-	return t->db.meta.deleted || es_action_diff(&t->base, &t->db) != 0;
-}
-
 /* Which lists to read: changed on disk, gone, or touched by the database. */
 static void
 choose_lists(struct es__acts *a)
@@ -342,14 +330,16 @@ choose_lists(struct es__acts *a)
 	for (size_t i = 0; i < a->nlists; i++) {
 		struct alist *l = &a->lists[i];
 
-		if (a->p->ignore_base || !l->on_disk || !l->stat_same)
+		if (es_action_list_must_read(a->p->ignore_base, l->on_disk,
+		    l->stat_same))
 			es__acts_list_load(a, i);
 	}
 	for (size_t i = 0; i < a->nacts; i++) {
 		struct act *t = &a->acts[i];
 		ssize_t li;
 
-		if (t->db_broken || !db_changed(a, t))
+		if (t->db_broken || !es_action_db_changed(t->has_base ?
+		    &t->base : NULL, t->has_db ? &t->db : NULL, a->full))
 			continue;
 		if (t->has_base && (li = list_find(a, t->base_rel)) >= 0)
 			es__acts_list_load(a, (size_t)li);
@@ -525,30 +515,43 @@ es__acts_cur_rel(const struct es__acts *a, const struct act *t)
 	return t->list != NOIDX ? a->lists[t->list].rel : t->base_rel;
 }
 
+/* A list's state in this pass, for es_alone_action() (rules.h). */
+static enum es_list_state
+list_state(const struct es__acts *a, ssize_t li)
+{
+	const struct alist *l;
+
+	if (li < 0)
+		return ES_LIST_UNKNOWN;
+	l = &a->lists[li];
+	if (l->l == NULL)
+		return ES_LIST_NOT_READ;
+	return l->broken ? ES_LIST_BROKEN : ES_LIST_READ;
+}
+
 static void
 decide(struct es__acts *a, struct act *t)
 {
+	struct es_alone_act al;
 	struct es_action_plan_input in;
 	struct es_error err;
 	const struct alist *l = t->list != NOIDX ? &a->lists[t->list] : NULL;
 
 	t->op_first = t->op_n = 0;
-	if (t->db_broken)
-		return;
-	/* A list not read: its lines are the baseline's, unchanged. */
-	if (t->has_base && !t->has_file) {
-		ssize_t li = list_find(a, t->base_rel);
-
-		if (li >= 0 && a->lists[li].l == NULL)
-			return;
-		/*
-		 * SPEC 4.10: a line that no longer parses is reported, not
-		 * taken for a removed one (no delete); its row waits.
-		 */
-		if (li >= 0 && a->lists[li].broken)
-			return;
-	}
-	if (l != NULL && l->broken && l->l == NULL)
+	memset(&al, 0, sizeof(al));
+	al.db_broken = t->db_broken;
+	al.has_base = t->has_base;
+	al.has_line = t->has_file;
+	al.base_list = t->has_base ? list_state(a, list_find(a,
+	    t->base_rel)) : ES_LIST_UNKNOWN;
+	al.line_list = t->list != NOIDX ? list_state(a, (ssize_t)t->list) :
+	    ES_LIST_UNKNOWN;
+	/*
+	 * SPEC 4.10: a list not read holds the baseline's lines, unchanged;
+	 * a line that no longer parses is reported, not taken for a removed
+	 * one (no delete): its row waits.
+	 */
+	if (es_alone_action(&al))
 		return;
 	memset(&in, 0, sizeof(in));
 	if (t->has_base)

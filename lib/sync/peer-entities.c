@@ -281,22 +281,18 @@ es__ents_gather_docs(struct es__ents *g, struct es_error *err)
 {
 	static const enum es_kind kinds[2] = { ES_KIND_PROJECT, ES_KIND_GOAL };
 	struct es__pass *p = g->p;
-	int64_t since[2];
+	int64_t since[2] = { p->read.since[ES_READ_PROJECTS],
+	    p->read.since[ES_READ_GOALS] };
 
-	g->full = p->full;
-	for (int k = 0; k < 2; k++) {
-		int64_t wm;
-
-		if (es__get_watermark(p, kinds[k], &wm, err) < 0)
+	g->full = p->read.full;
+	for (int k = 0; k < 2; k++)
+		if (es__get_watermark(p, kinds[k], &g->maxseen[k], err) < 0)
 			return -1;
-		since[k] = es__since(wm);
-		g->maxseen[k] = wm;
-	}
 	for (int k = 0; k < 2; k++) {
 		struct readctx c = { g, kinds[k] };
 
 		if (es_store_find(p->store, kinds[k], p->o->user_id,
-		    g->full ? -1 : since[k], on_doc, &c, err) < 0)
+		    since[k], on_doc, &c, err) < 0)
 			return -1;
 	}
 	/*
@@ -306,7 +302,7 @@ es__ents_gather_docs(struct es__ents *g, struct es_error *err)
 	for (size_t i = 0; i < g->nents; i++) {
 		struct ent *e = &g->ents[i];
 
-		if (!e->has_base || e->db_seen || g->full)
+		if (!es_read_unseen_is_base(g->full, e->has_base, e->db_seen))
 			continue;
 		es_entity_release(&e->db);
 		es_entity_copy(&e->db, &e->base);
@@ -340,7 +336,8 @@ es__eng_plan_one(struct es__ents *g, struct ent *e, struct es_plan *plan)
 			in.file_broken = true;
 		else
 			in.file = &f->tf.entity;
-	} else if (e->has_base && es__unreadable(g->p, e->base_rel)) {
+	} else if (es_alone_entity_unread(false, e->has_base, e->base_rel,
+	    g->p->unread, g->p->nunread)) {
 		/* Not seen because it could not be read: never "deleted". */
 		in.file_rel = e->base_rel;
 		in.file_broken = true;
