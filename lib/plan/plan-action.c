@@ -11,6 +11,7 @@
 #include "execsync/doc.h"
 #include "execsync/layout.h"
 #include "execsync/plan-action.h"
+#include "execsync/rules.h"
 #include "execsync/xmalloc.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -405,29 +406,27 @@ check_render(const struct es_action_decision *d, const char *cur,
 	return rc;
 }
 
-/* The value a document op writes: id, version, deletion (SPEC 4.12). */
+/* The value a document op writes: its versions (SPEC 4.12, rules.h). */
 static void
 doc_value(const struct es_action_plan_input *in,
     const struct es_action_decision *d, int64_t now_ms, struct es_action *v)
 {
+	static const enum es_write_kind kinds[] = {
+		[ES_ACT_DOC_INSERT] = ES_WRITE_INSERT,
+		[ES_ACT_DOC_UPDATE] = ES_WRITE_UPDATE,
+		[ES_ACT_DOC_DELETE] = ES_WRITE_DELETE,
+		[ES_ACT_DOC_UNDELETE] = ES_WRITE_UNDELETE,
+	};
+	struct es_write_version wv;
+
+	es_version_write(kinds[d->doc], in->db != NULL ? in->db_updated_at :
+	    0, now_ms, &wv);
 	es_action_copy(v, &d->value);
-	if (d->doc == ES_ACT_DOC_INSERT) {
-		v->meta.deleted = false;
-		v->meta.deleted_at = 0;
-		v->meta.created_at = now_ms;
-		v->meta.updated_at = now_ms;
-		return;
-	}
-	v->meta.updated_at = now_ms;
-	if (in->db != NULL && in->db_updated_at >= now_ms)
-		v->meta.updated_at = in->db_updated_at + 1;
-	if (d->doc == ES_ACT_DOC_DELETE) {
-		v->meta.deleted = true;
-		v->meta.deleted_at = now_ms;
-	} else if (d->doc == ES_ACT_DOC_UNDELETE) {
-		v->meta.deleted = false;
-		v->meta.deleted_at = 0;
-	}
+	v->meta.updated_at = wv.updated_at;
+	v->meta.deleted = wv.deleted;
+	v->meta.deleted_at = wv.deleted_at;
+	if (d->doc == ES_ACT_DOC_INSERT)
+		v->meta.created_at = wv.created_at;
 }
 
 static void

@@ -12,6 +12,7 @@
 #include "execsync/layout.h"
 #include "execsync/merge.h"
 #include "execsync/plan.h"
+#include "execsync/rules.h"
 #include "execsync/slug.h"
 #include "execsync/xmalloc.h"
 
@@ -221,11 +222,7 @@ fields_quoted(unsigned fields, char *buf, size_t size)
 static int64_t
 new_version(const struct planner *p)
 {
-	int64_t cur = p->in->db_updated_at;
-
-	if (p->now_ms > cur)
-		return p->now_ms;
-	return cur < INT64_MAX ? cur + 1 : cur;
+	return es_version_next(p->in->db_updated_at, p->now_ms);
 }
 
 /* The document bookkeeping an op's value carries: the document's when there

@@ -381,7 +381,7 @@ apply_commit(struct es__pass *p, struct es__ents *g, struct es__acts *a,
 	if (es__ents_apply(g, err) < 0 || es__acts_apply(a, err) < 0)
 		goto fail;
 	/* A slug clash seen by a since-query: the next pass reads all. */
-	if (es_read_last_full(p->read.full, g->force_full_next, p->o->now_ms,
+	if (es_read_last_full(p->read.full, p->full_next, p->o->now_ms,
 	    &last_full) && es__set_meta_int(p, "last_full_pass_ms", last_full,
 	    err) < 0)
 		goto fail;

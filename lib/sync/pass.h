@@ -61,6 +61,7 @@ struct es__pass {
 	struct es_engine_result		*r;
 	bool				 ignore_base;	/* resync or other identity */
 	struct es_read_mode		 read;		/* full or since, SPEC 4.1 */
+	bool				 full_next;	/* the next pass reads all */
 	char				**unread;	/* scan's skipped, sorted */
 	size_t				 nunread;
 };
@@ -176,7 +177,6 @@ struct es__ents {
 	size_t				*by_rel;	/* the same, by base_rel */
 	size_t				 nby_id;
 	bool				 full;		/* this peer read in full */
-	bool				 force_full_next;
 	int64_t				 maxseen[2];
 	/* Results of the batched compare-and-swap writes, by index into
 	 * r->plan.ops: 0 not batched, CAS_DONE, CAS_LOST or CAS_UNKNOWN

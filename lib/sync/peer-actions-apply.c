@@ -16,6 +16,8 @@
 #include "execsync/log.h"
 #include "execsync/xmalloc.h"
 
+#include "execsync/rules.h"
+
 #include "pass.h"
 
 #define CONFLICTS_ACTIONS	".execsync/conflicts/actions.md"
@@ -150,6 +152,42 @@ apply_cas(struct es__acts *a, const struct docw *w, size_t n)
 	free(cas);
 }
 
+/*
+ * A document already holds the deterministic id of an insert: a pass
+ * that died between the insert and its baseline commit. Ours (SPEC 4.17,
+ * es_ours_judge()) only when it means exactly this action, then *ua is
+ * its version; anything else is an error for this pass, and the next one
+ * reads every document and decides with it in hand.
+ */
+static bool
+already_ours(struct es__acts *a, const struct es_op *op, int64_t *ua,
+    struct es_error *err)
+{
+	struct es_meta m;
+	bson_t doc;
+	bool found = false;
+	enum es_ours o = ES_OURS_NO;
+
+	if (es_store_find_one(a->p->store, ES_KIND_ACTION,
+	    &op->action->meta.id, &doc, &found, err) < 0)
+		return false;
+	if (found) {
+		o = es_ours_judge(&doc, ES_KIND_ACTION, a->p->o->user_id,
+		    es_action_fingerprint(op->action), &m);
+		bson_destroy(&doc);
+	}
+	if (o == ES_OURS_SAME) {
+		*ua = m.updated_at;
+		return true;
+	}
+	a->p->full_next = true;
+	es_error_set(err, ES_ECONFLICT, op->rel, 0, "action '%s': its id is "
+	    "taken by a document that differs; the next pass reads them "
+	    "all and decides again", op->action->text ? op->action->text :
+	    "");
+	return false;
+}
+
 /* The new documents, in one unordered bulk (ids deterministic). */
 static void
 apply_inserts(struct es__acts *a, const struct docw *w, size_t n)
@@ -167,12 +205,17 @@ apply_inserts(struct es__acts *a, const struct docw *w, size_t n)
 	    (const bson_t *const *)docs, n, 0, status, &err);
 	for (size_t k = 0; k < n; k++) {
 		struct act *t = &a->acts[w[k].ti];
+		int64_t ua = w[k].op->action->meta.updated_at;
+		struct es_error e1;
 
+		es_error_clear(&e1);
+		if (status[k] == 1 && !already_ours(a, w[k].op, &ua, &e1)) {
+			fail_act(a, t, &e1);
+			continue;
+		}
 		if (status[k] == 0 || status[k] == 1) {
-			/* 1: our deterministic id is there already, from
-			 * a pass that died before its baseline. */
 			t->doc_written = true;
-			t->doc_ua = w[k].op->action->meta.updated_at;
+			t->doc_ua = ua;
 			t->has_db = true;
 			if (t->doc_ua > a->maxseen)
 				a->maxseen = t->doc_ua;
@@ -454,7 +497,8 @@ put_rows(struct es__acts *a, struct alist *l, struct es_error *err)
 		v.meta.has_id = true;
 		v.meta.deleted = false;
 		v.meta.deleted_at = 0;
-		v.meta.updated_at = t->doc_written ? t->doc_ua : t->db_ua;
+		v.meta.updated_at = es_version_baseline(t->doc_written,
+		    t->doc_ua, t->db_ua);
 		es_action_encode(&v, a->p->o->user_id, &doc);
 		memset(&be, 0, sizeof(be));
 		be.id = t->id;

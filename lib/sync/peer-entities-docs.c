@@ -34,6 +34,8 @@
 #include "execsync/tree.h"
 #include "execsync/xmalloc.h"
 
+#include "execsync/rules.h"
+
 #include "pass.h"
 
 /* Slugs in the database (one find of _id and slug) and in the folder. */
@@ -230,13 +232,11 @@ es__eng_apply_insert(struct es__ents *g, struct ent *e, struct es_op *op,
 		goto done;	/* inserted by es__eng_batch_inserts() */
 	rc = insert_doc(g, e, v, err);
 	if (rc < 0 && err->code == ES_ECONFLICT) {
-		struct es_entity have;
-		struct es_error e2;
-
 		/*
 		 * Our deterministic id already there: a pass that died
 		 * between the insert and the baseline commit. Taken as ours
-		 * only when it means exactly this; anything else (another
+		 * only when it means exactly this (es_ours_judge(), SPEC
+		 * 4.17); anything else (another
 		 * document with this slug) is left to the next full read,
 		 * which pairs it by identity (SPEC 4.17).
 		 */
@@ -244,27 +244,21 @@ es__eng_apply_insert(struct es__ents *g, struct ent *e, struct es_op *op,
 		    &found_doc, &found, err) < 0)
 			return -1;
 		if (found) {
-			bool same = false;
+			struct es_meta m;
+			bool same = es_ours_judge(&found_doc, e->kind,
+			    g->p->o->user_id, es_entity_fingerprint(v), &m) ==
+			    ES_OURS_SAME;
 
-			if (es_doc_user_is(&found_doc, g->p->o->user_id)) {
-				if (es_entity_decode(&found_doc, e->kind,
-				    &have, &e2) == 0) {
-					same = !have.meta.deleted &&
-					    es_entity_diff(&have, v) == 0;
-					if (same)
-						v->meta.updated_at =
-						    have.meta.updated_at;
-				}
-				es_entity_release(&have);
-			}
 			bson_destroy(&found_doc);
-			if (same)
+			if (same) {
+				v->meta.updated_at = m.updated_at;
 				goto done;
+			}
 		}
 		if (rename_for_slug(g, e, op, err) < 0) {
 			/* A since-query may have missed the document that
 			 * holds the slug: the next pass reads them all. */
-			g->force_full_next = true;
+			g->p->full_next = true;
 			return -1;
 		}
 		goto done;
@@ -437,7 +431,7 @@ es__eng_apply_doc_update(struct es__ents *g, struct ent *e, struct es_op *op,
 	if (rc < 0 && err->code == ES_ECONFLICT && (op->fields & ES_F_SLUG)) {
 		/* The new slug is taken (a trashed project's, say). */
 		if (rename_for_slug(g, e, op, err) < 0) {
-			g->force_full_next = true;
+			g->p->full_next = true;
 			return APPLY_FAIL;
 		}
 		rc = 0;
