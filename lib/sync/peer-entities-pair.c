@@ -33,6 +33,8 @@
 #include "execsync/tree.h"
 #include "execsync/xmalloc.h"
 
+#include "execsync/rules.h"
+
 #include "pass.h"
 
 static ssize_t
@@ -68,108 +70,70 @@ pair(struct ent *e, struct es__ents *g, size_t fi)
 	g->files[fi].paired = true;
 }
 
+static bool
+ent_taken(size_t ref, void *ud)
+{
+	const struct es__ents *g = ud;
+
+	return g->ents[ref].file >= 0;
+}
+
 /*
- * Candidates for an identity match: documents with no baseline row and no
- * file yet, sorted by (kind, slug), so each file finds its document by
- * binary search. A linear scan per file made a --resync quadratic in the
- * size of the folder (execsync-bench reconcile: resync_scale).
+ * Identity (SPEC 4.17): documents with no baseline row and no file yet
+ * meet files by (kind, slug) through one sorted index (es_slug_index,
+ * rules.h), so each file finds its document by binary search. A linear
+ * scan per file made a --resync quadratic in the size of the folder
+ * (execsync-bench reconcile: resync_scale).
  */
-static int
-cmp_cand(const void *a, const void *b, void *ud)
-{
-	const struct ent *ents = ud;
-	const struct ent *x = &ents[*(const size_t *)a];
-	const struct ent *y = &ents[*(const size_t *)b];
-	int c;
-
-	if (x->kind != y->kind)
-		return x->kind < y->kind ? -1 : 1;
-	if ((c = strcmp(x->db.slug, y->db.slug)) != 0)
-		return c;
-	return *(const size_t *)a < *(const size_t *)b ? -1 : 1;
-}
-
-/* The first unpaired candidate of this kind and slug, or -1. */
-static ssize_t
-find_cand(struct es__ents *g, const size_t *cand, size_t n, enum es_kind kind,
-    const char *slug)
-{
-	size_t lo = 0, hi = n;
-	ssize_t del = -1;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		const struct ent *c = &g->ents[cand[mid]];
-		int d = c->kind != kind ? (c->kind < kind ? -1 : 1) :
-		    strcmp(c->db.slug, slug);
-
-		if (d < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	/* A live document before a soft-deleted one with the same slug. */
-	for (; lo < n; lo++) {
-		const struct ent *c = &g->ents[cand[lo]];
-
-		if (c->kind != kind || strcmp(c->db.slug, slug) != 0)
-			return del;
-		if (c->file >= 0)
-			continue;
-		if (!c->db.meta.deleted)
-			return (ssize_t)cand[lo];
-		if (del < 0)
-			del = (ssize_t)cand[lo];
-	}
-	return del;
-}
-
 static void
 pair_by_identity(struct es__ents *g)
 {
-	size_t *cand, n = 0, nents = g->nents;
+	struct es_slug_index ix = ES_SLUG_INDEX_INIT;
 
-	cand = es_xcalloc(nents ? nents : 1, sizeof(*cand));
-	for (size_t i = 0; i < nents; i++) {
+	for (size_t i = 0; i < g->nents; i++) {
 		const struct ent *c = &g->ents[i];
+		struct es_slug_cand sc = { c->kind, c->db.slug,
+		    c->db.meta.deleted, false, i };
 
 		if (!c->has_base && c->file < 0 && c->has_db &&
 		    c->db.slug != NULL)
-			cand[n++] = i;
+			es_slug_index_add(&ix, &sc);
 	}
-	qsort_r(cand, n, sizeof(*cand), cmp_cand, g->ents);
+	es_slug_index_sort(&ix);
 	for (size_t j = 0; j < g->nfiles; j++) {
 		struct fent *f = &g->files[j];
-		ssize_t ci;
+		ssize_t k;
 		struct ent *e;
 		char *nfc;
 
 		if (!file_usable(f, f->tf.info.kind))
 			continue;
-		ci = find_cand(g, cand, n, f->tf.info.kind, f->tf.info.slug);
-		if (ci < 0 && (nfc = es_slug_nfc(f->tf.info.slug)) != NULL) {
+		k = es_slug_index_pair(&ix, f->tf.info.kind, f->tf.info.slug,
+		    ent_taken, g);
+		if (k < 0 && (nfc = es_slug_nfc(f->tf.info.slug)) != NULL) {
 			/*
 			 * A decomposed name (a clone made where names are
 			 * NFD) meets its composed slug: the document's slug
 			 * stands, and the file is renamed to it.
 			 */
-			ci = find_cand(g, cand, n, f->tf.info.kind, nfc);
+			k = es_slug_index_pair(&ix, f->tf.info.kind, nfc,
+			    ent_taken, g);
 			free(nfc);
-			if (ci >= 0 && !f->broken) {
+			if (k >= 0 && !f->broken) {
 				free(f->tf.entity.slug);
 				f->tf.entity.slug = es_xstrdup(
-				    g->ents[ci].db.slug);
+				    g->ents[ix.v[k].ref].db.slug);
 			}
 		}
-		if (ci >= 0)
-			e = &g->ents[ci];
+		if (k >= 0)
+			e = &g->ents[ix.v[k].ref];
 		else if (f->broken)
 			continue;	/* counted when read */
-		else
-			e = es__eng_ent_new(g, f->tf.info.kind);	/* may move g->ents */
+		else	/* may move g->ents */
+			e = es__eng_ent_new(g, f->tf.info.kind);
 		pair(e, g, j);
 	}
-	free(cand);
+	es_slug_index_release(&ix);
 }
 
 /*
@@ -178,48 +142,48 @@ pair_by_identity(struct es__ents *g)
  * the file of that slug. The one this machine synced keeps it; the others
  * are reported and left alone, and when none was synced all of them are
  * (a file with that slug then pairs with one of them and is left alone
- * too), until the user resolves it in the app. Never a stopped pass.
+ * too), until the user resolves it in the app (es_slug_shared(),
+ * rules.h). Never a stopped pass.
  */
 void
 es__eng_mark_shared_slugs(struct es__ents *g)
 {
-	size_t *v = es_xcalloc(g->nents ? g->nents : 1, sizeof(*v)), n = 0;
+	struct es_slug_index ix = ES_SLUG_INDEX_INIT;
+	bool *alone;
+	size_t *shared;
 
 	for (size_t i = 0; i < g->nents; i++) {
 		const struct ent *e = &g->ents[i];
+		struct es_slug_cand sc = { e->kind, e->db.slug, false,
+		    e->has_base, i };
 
 		if (e->has_db && !e->db_broken && !e->db.meta.deleted &&
 		    e->db.slug != NULL)
-			v[n++] = i;
+			es_slug_index_add(&ix, &sc);
 	}
-	qsort_r(v, n, sizeof(*v), cmp_cand, g->ents);
-	for (size_t i = 0, j; i < n; i = j) {
-		const struct ent *first = &g->ents[v[i]];
-		size_t nbase = 0;
+	es_slug_index_sort(&ix);
+	alone = es_xcalloc(ix.n ? ix.n : 1, sizeof(*alone));
+	shared = es_xcalloc(ix.n ? ix.n : 1, sizeof(*shared));
+	es_slug_shared(&ix, alone, shared);
+	for (size_t k = 0; k < ix.n; k++) {
+		struct ent *e = &g->ents[ix.v[k].ref];
+		struct es_error err;
+		char hex[25], where[64];
 
-		for (j = i; j < n && g->ents[v[j]].kind == first->kind &&
-		    strcmp(g->ents[v[j]].db.slug, first->db.slug) == 0; j++)
-			nbase += g->ents[v[j]].has_base;
-		if (j - i < 2)
+		if (!alone[k])
 			continue;
-		for (size_t k = i; k < j; k++) {
-			struct ent *e = &g->ents[v[k]];
-			struct es_error err;
-			char hex[25], where[64];
-
-			if (nbase == 1 && e->has_base)
-				continue;
-			bson_oid_to_string(&e->db.meta.id, hex);
-			snprintf(where, sizeof(where), "%s/%s",
-			    es_kind_collection(e->kind), hex);
-			es_error_set(&err, ES_ECONFLICT, where, 0, "slug '%s' "
-			    "is shared by %zu documents: left alone until only "
-			    "one has it (SPEC 4.10)", e->db.slug, j - i);
-			es__add_failure(g->p, &err);
-			e->db_broken = true;
-		}
+		bson_oid_to_string(&e->db.meta.id, hex);
+		snprintf(where, sizeof(where), "%s/%s",
+		    es_kind_collection(e->kind), hex);
+		es_error_set(&err, ES_ECONFLICT, where, 0, "slug '%s' is shared "
+		    "by %zu documents: left alone until only one has it (SPEC "
+		    "4.10)", e->db.slug, shared[k]);
+		es__add_failure(g->p, &err);
+		e->db_broken = true;
 	}
-	free(v);
+	free(alone);
+	free(shared);
+	es_slug_index_release(&ix);
 }
 
 /*
