@@ -1,6 +1,6 @@
 /*
  * execsync-migrate: the one-time import of a folder into MongoDB (SPEC §1,
- * issue 4). The work is es_migrate_run() (lib/migrate.c); this file is the
+ * issue 4). The work is es_migrate_run() (lib/sync/migrate.c); this file is the
  * command line, the progress bar and the summary.
  *
  *   execsync-migrate --source DIR --mongodb-uri URI --user-id ID
