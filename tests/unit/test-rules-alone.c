@@ -138,7 +138,8 @@ test_4_10_db_changed_reads_lists(void **state)
 {
 	struct es_action base, same, edited, deleted;
 	static const struct {
-		int	 base, db;	/* 0 none, 1 same, 2 edited, 3 deleted */
+		/* 0 none, 1 same, 2 edited, 3 deleted */
+		int	 base, db;
 		bool	 full, want;
 	} cases[] = {
 		{ 0, 1, false, true },		/* new document */

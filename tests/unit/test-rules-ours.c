@@ -5,6 +5,7 @@
  */
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "es-test.h"
 
@@ -12,6 +13,7 @@
 #include "execsync/entity.h"
 #include "execsync/fingerprint.h"
 #include "execsync/rules.h"
+#include "execsync/xmalloc.h"
 
 #define NOW	INT64_C(1800000000000)
 
@@ -21,11 +23,12 @@ static void
 project(struct es_entity *e)
 {
 	es_entity_init(e, ES_KIND_PROJECT);
-	e->title = "Fix the roof";
-	e->slug = "fix-the-roof";
-	e->area = "Home";
+	e->title = es_xstrdup("Fix the roof");
+	e->slug = es_xstrdup("fix-the-roof");
+	e->area = es_xstrdup("Home");
 	e->folder = ES_FOLDER_ACTIVE;
-	e->content = "Call the roofer.\n";
+	free(e->content);
+	e->content = es_xstrdup("Call the roofer.\n");
 	e->content_len = 17;
 	bson_oid_init_from_string(&e->meta.id, "5f0000000000000000000001");
 	e->meta.has_id = true;
@@ -37,8 +40,8 @@ static void
 action(struct es_action *a)
 {
 	es_action_init(a);
-	a->text = "Ring Bob";
-	a->context = "@phone";
+	a->text = es_xstrdup("Ring Bob");
+	a->context = es_xstrdup("@phone");
 	a->state = ES_STATE_NEXT;
 	bson_oid_init_from_string(&a->meta.id, "5f0000000000000000000002");
 	a->meta.has_id = true;
@@ -67,9 +70,12 @@ doc_of(enum es_kind kind, enum variant v, bson_t *out)
 
 		action(&a);
 		a.meta.deleted = v == DELETED;
-		if (v == RETITLED)
-			a.text = "Ring Bob today";
+		if (v == RETITLED) {
+			free(a.text);
+			a.text = es_xstrdup("Ring Bob today");
+		}
 		es_action_encode(&a, user, out);
+		es_action_release(&a);
 		return;
 	}
 	struct es_entity e;
@@ -78,9 +84,12 @@ doc_of(enum es_kind kind, enum variant v, bson_t *out)
 	e.meta.deleted = v == DELETED;
 	if (v == DELETED)
 		e.meta.deleted_at = NOW;
-	if (v == RETITLED)
-		e.title = "Fix the barn roof";
+	if (v == RETITLED) {
+		free(e.title);
+		e.title = es_xstrdup("Fix the barn roof");
+	}
 	es_entity_encode(&e, user, out);
+	es_entity_release(&e);
 }
 
 /* Ours when the user's, live and meaning what we would write. */
@@ -125,6 +134,8 @@ test_4_17_ours_table(void **state)
 			fail_msg("case %zu: %d, want %d", i, got,
 			    cases[i].want);
 	}
+	es_entity_release(&e);
+	es_action_release(&a);
 }
 
 /* The document's id and versions come back for the baseline. */
@@ -152,6 +163,7 @@ test_4_17_ours_gives_the_documents_meta(void **state)
 	assert_int_not_equal(es_ours_judge(&doc, ES_KIND_GOAL, "u1",
 	    es_entity_fingerprint(&e), NULL), ES_OURS_SAME);
 	bson_destroy(&doc);
+	es_entity_release(&e);
 }
 
 static const struct CMUnitTest tests[] = {
