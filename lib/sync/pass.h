@@ -274,7 +274,6 @@ struct act {
 	size_t			 op_first, op_n;	/* in r->plan */
 	bool			 doc_written;
 	int64_t			 doc_ua;
-	bool			 insert_id;	/* id picked for an insert */
 };
 
 struct es__acts {

@@ -492,8 +492,7 @@ pair_lines(struct es__acts *a)
 			if (ti < 0) {
 				struct act *t = act_new(a);
 
-				t->id = id;
-				t->insert_id = true;
+				t->id = id;	/* the id its insert gets */
 				ti = (ssize_t)(t - a->acts);
 			}
 			take_line(a, (size_t)ti, i, j);
