@@ -317,7 +317,7 @@ action_id(const struct world *w, const char *text)
 	size_t i;
 
 	json_array_foreach(json_object_get(j, "actions"), i, d)
-		if (strcmp(jstr(d, "text"), text) == 0)
+		if (hex == NULL && strcmp(jstr(d, "text"), text) == 0)
 			hex = es_xstrdup(json_string_value(json_object_get(
 			    json_object_get(d, "_id"), "$oid")));
 	if (hex == NULL)
@@ -325,6 +325,20 @@ action_id(const struct world *w, const char *text)
 	json_decref(j);
 	free(all);
 	return hex;
+}
+
+/* The API's cmd on the action with this text; set: its "set", or NULL. */
+static void
+action_cmd(const struct world *w, const char *cmd, const char *text,
+    const char *set)
+{
+	char *id = action_id(w, text), *json;
+
+	json = set != NULL ? es_xasprintf("{\"id\":\"%s\",\"set\":%s}", id,
+	    set) : es_xasprintf("{\"id\":\"%s\"}", id);
+	peer(w, cmd, json);
+	free(json);
+	free(id);
 }
 
 static void
@@ -465,31 +479,18 @@ test_plan_json_actions_db_side(void **state)
 {
 	struct world w;
 	json_t *plan;
-	char *id, json[256];
 
 	(void)state;
 	w_begin(&w, "pj_adb");
 	seed(&w);
 	peer(&w, "create-action", "{\"text\":\"Buy milk\","
 	    "\"context\":\"@phone\"}");
-	id = action_id(&w, "Write the report");
-	snprintf(json, sizeof(json), "{\"id\":\"%s\",\"set\":{\"text\":"
-	    "\"Write the long report\"}}", id);
-	peer(&w, "update-action", json);
-	free(id);
-	id = action_id(&w, "Call mom");
-	snprintf(json, sizeof(json), "{\"id\":\"%s\"}", id);
-	peer(&w, "complete-action", json);
-	free(id);
-	id = action_id(&w, "Fix the bike");
-	snprintf(json, sizeof(json), "{\"id\":\"%s\",\"set\":{\"context\":"
-	    "\"@phone\"}}", id);
-	peer(&w, "update-action", json);
-	free(id);
-	id = action_id(&w, "Water the plants");
-	snprintf(json, sizeof(json), "{\"id\":\"%s\"}", id);
-	peer(&w, "delete-action", json);
-	free(id);
+	action_cmd(&w, "update-action", "Write the report",
+	    "{\"text\":\"Write the long report\"}");
+	action_cmd(&w, "complete-action", "Call mom", NULL);
+	action_cmd(&w, "update-action", "Fix the bike",
+	    "{\"context\":\"@phone\"}");
+	action_cmd(&w, "delete-action", "Water the plants", NULL);
 	plan = dry_then_real(&w);
 	assert_int_equal(plan_count(plan, "action", "write"), 2);
 	assert_int_equal(plan_count(plan, "action", "move"), 2);
@@ -506,7 +507,6 @@ test_plan_json_conflicts(void **state)
 {
 	struct world w;
 	json_t *plan;
-	char *id, json[256];
 
 	(void)state;
 	w_begin(&w, "pj_conflict");
@@ -525,11 +525,8 @@ test_plan_json_conflicts(void **state)
 	    "- [ ] Fix the bike\n"
 	    "- [ ] Water the plants\n");
 	set_mtime(&w, MACBOOK, -3600);
-	id = action_id(&w, "Write the report");
-	snprintf(json, sizeof(json), "{\"id\":\"%s\",\"set\":{\"due\":"
-	    "\"2025-12-24\"}}", id);
-	peer(&w, "update-action", json);
-	free(id);
+	action_cmd(&w, "update-action", "Write the report",
+	    "{\"due\":\"2025-12-24\"}");
 	plan = dry_then_real(&w);
 	assert_int_equal(plan_count(plan, "project", "keep-file-version"), 1);
 	assert_int_equal(plan_count(plan, "action", "keep-file-version"), 1);
