@@ -277,25 +277,6 @@ next_event(struct pctx *c, yaml_event_t *ev)
 	return yaml_fail(c);
 }
 
-/* A value for a message: control bytes replaced, long ones cut. */
-static void
-shown(const char *s, size_t len, char *out, size_t outsz)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < len && n + 4 < outsz; i++) {
-		unsigned char ch = (unsigned char)s[i];
-
-		out[n++] = (ch < 0x20 || ch == 0x7f) ? '?' : (char)ch;
-	}
-	if (n + 4 >= outsz && outsz > 4) {
-		out[n++] = '.';
-		out[n++] = '.';
-		out[n++] = '.';
-	}
-	out[n] = '\0';
-}
-
 /* Anchors and aliases would make one value appear in two places, which
  * neither a line edit nor a BSON document can follow; tags other than
  * !!str would ask for types we do not have. */
@@ -314,9 +295,9 @@ check_props(struct pctx *c, const yaml_char_t *anchor, const yaml_char_t *tag,
 	if (strncmp(t, TAG_PREFIX, strlen(TAG_PREFIX)) == 0) {
 		t += strlen(TAG_PREFIX);
 		snprintf(buf, sizeof(buf), "!!");
-		shown(t, strlen(t), buf + 2, sizeof(buf) - 2);
+		es_error_shown(t, strlen(t), buf + 2, sizeof(buf) - 2);
 	} else
-		shown(t, strlen(t), buf, sizeof(buf));
+		es_error_shown(t, strlen(t), buf, sizeof(buf));
 	return es_error_set(c->err, ES_EPARSE, c->rel, mark_line(c, m),
 	    "unsupported tag '%s' (only !!str)", buf);
 }
@@ -400,7 +381,7 @@ parse_key(struct pctx *c, yaml_event_t *ev, char **key, size_t *klen,
 		goto out;
 	}
 	if (n > ES_YAML_KEY_MAX) {
-		shown(v, n, buf, sizeof(buf));
+		es_error_shown(v, n, buf, sizeof(buf));
 		es_error_set(c->err, ES_EPARSE, c->rel, *line,
 		    "key too long '%s'", buf);
 		goto out;
@@ -420,7 +401,7 @@ dup_key(struct pctx *c, const char *key, size_t klen, unsigned line)
 {
 	char buf[64];
 
-	shown(key, klen, buf, sizeof(buf));
+	es_error_shown(key, klen, buf, sizeof(buf));
 	return es_error_set(c->err, ES_EPARSE, c->rel, line,
 	    "duplicate key '%s'", buf);
 }
@@ -681,7 +662,7 @@ read_keys(struct pctx *c, size_t lower)
 		if (kidx < lower) {
 			char buf[64];
 
-			shown(k->name, k->name_len, buf, sizeof(buf));
+			es_error_shown(k->name, k->name_len, buf, sizeof(buf));
 			return es_error_set(c->err, ES_EPARSE, c->rel, k->line,
 			    "bad YAML: key '%s' on the line of the previous "
 			    "value", buf);

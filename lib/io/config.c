@@ -430,18 +430,14 @@ store(struct es_config *c, size_t idx, struct kval *v, const char *origin,
 {
 	const struct kdef *k = &keys[idx];
 	char *base = (char *)c;
+	char **sf = string_field(c, idx);
 
-	switch (k->type) {
-	case K_PATH:
-	case K_URI:
-	case K_DBNAME:
-	case K_STRING:
-	case K_LISTEN:
-	case K_TOKEN:
-		free(*string_field(c, idx));
-		*string_field(c, idx) = v->s;
+	if (sf != NULL) {
+		free(*sf);
+		*sf = v->s;
 		v->s = NULL;
-		break;
+	}
+	switch (k->type) {
 	case K_UINT:
 		*(unsigned *)(base + k->off) = (unsigned)v->n;
 		break;
@@ -463,6 +459,8 @@ store(struct es_config *c, size_t idx, struct kval *v, const char *origin,
 		free(v->list);
 		v->list = NULL;
 		v->nlist = 0;
+		break;
+	default:	/* a string: stored above */
 		break;
 	}
 	free(c->origin[idx]);
