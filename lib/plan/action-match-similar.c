@@ -155,6 +155,20 @@ spairs_add(struct spairs *s, const struct spair *p)
 	s->v[s->n++] = *p;
 }
 
+/* Adds (bi, ni) to s when their texts are similar by tnum/tden. */
+static void
+add_if_similar(struct ctx *c, size_t bi, size_t ni, size_t tnum,
+    size_t tden, struct spairs *s)
+{
+	struct spair p;
+
+	if (!similar(c, &c->b[bi], &c->n[ni], tnum, tden, &p))
+		return;
+	p.bi = bi;
+	p.ni = ni;
+	spairs_add(s, &p);
+}
+
 /* Round 6: similarity >= 1/2 within each hunk. */
 void
 es__am_pair_similar_in_hunks(struct ctx *c)
@@ -191,7 +205,6 @@ es__am_pair_similar_in_hunks(struct ctx *c)
 		ps.n = 0;
 		for (size_t i = 0; i < k; i++) {
 			size_t lo = 0, hi = m, e;
-			struct spair p;
 
 			if (!all) {
 				/* Where line i of k would land among m. */
@@ -200,14 +213,8 @@ es__am_pair_similar_in_hunks(struct ctx *c)
 				hi = e + HUNK_WINDOW + 1 < m ?
 				    e + HUNK_WINDOW + 1 : m;
 			}
-			for (size_t j = lo; j < hi; j++) {
-				if (!similar(c, &c->b[rb[i]], &c->n[rn[j]], 1,
-				    2, &p))
-					continue;
-				p.bi = rb[i];
-				p.ni = rn[j];
-				spairs_add(&ps, &p);
-			}
+			for (size_t j = lo; j < hi; j++)
+				add_if_similar(c, rb[i], rn[j], 1, 2, &ps);
 		}
 		pair_greedy(c, ps.v, ps.n);
 	}
@@ -410,17 +417,11 @@ es__am_pair_similar_anywhere(struct ctx *c)
 
 			for (size_t q = poff[el]; q < poff[el + 1]; q++) {
 				size_t a = post[q];
-				struct spair p;
 
 				if (stamp[a] == k)
 					continue;
 				stamp[a] = k;
-				if (!similar(c, &c->b[recs[k]], &c->n[recs[a]],
-				    4, 5, &p))
-					continue;
-				p.bi = recs[k];
-				p.ni = recs[a];
-				spairs_add(&ps, &p);
+				add_if_similar(c, recs[k], recs[a], 4, 5, &ps);
 			}
 		}
 	}
