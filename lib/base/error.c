@@ -79,6 +79,25 @@ es_error_format(const struct es_error *err, char *out, unsigned long size)
 	return out;
 }
 
+void
+es_error_shown(const char *s, unsigned long len, char *out,
+    unsigned long outsz)
+{
+	unsigned long n = 0;
+
+	for (unsigned long i = 0; i < len && n + 4 < outsz; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		out[n++] = (ch < 0x20 || ch == 0x7f) ? '?' : (char)ch;
+	}
+	if (n + 4 >= outsz && outsz > 4) {
+		out[n++] = '.';
+		out[n++] = '.';
+		out[n++] = '.';
+	}
+	out[n] = '\0';
+}
+
 const char *
 es_errcode_name(enum es_errcode code)
 {

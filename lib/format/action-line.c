@@ -415,14 +415,6 @@ es_action_line_parse(const char *line, size_t len, enum es_list_kind list,
 /* Rendering */
 
 static bool
-str_eq(const char *a, const char *b)
-{
-	if (a == NULL || b == NULL)
-		return a == b;
-	return strcmp(a, b) == 0;
-}
-
-static bool
 date_ok(es_date_t d)
 {
 	int y, m, day;
@@ -650,7 +642,7 @@ es_action_line_render(const struct es_action *a, enum es_list_kind list,
 
 	/* The list's own context goes without saying (SPEC §2). */
 	if (a->context != NULL && !(list == ES_LIST_CONTEXT &&
-	    str_eq(a->context, list_context)))
+	    es_str_eq(a->context, list_context)))
 		tokens |= T_CTX;
 	if (a->project_slug != NULL)
 		tokens |= T_PROJ;
@@ -801,7 +793,7 @@ edit_line(const char *old, size_t old_len, const struct scan *sc,
 	}
 
 	/* Tokens: replaced where they are, removed, or appended. */
-	if (!str_eq(a->context, cur->context)) {
+	if (!es_str_eq(a->context, cur->context)) {
 		if (sc->i_ctx != NO_WORD && a->context == NULL)
 			ed[sc->i_ctx].del = true;
 		else if (sc->i_ctx != NO_WORD)
@@ -812,7 +804,7 @@ edit_line(const char *old, size_t old_len, const struct scan *sc,
 		}
 		/* else: the list's context is gone; the check below fails. */
 	}
-	if (!str_eq(a->project_slug, cur->project_slug)) {
+	if (!es_str_eq(a->project_slug, cur->project_slug)) {
 		if (sc->i_proj != NO_WORD && a->project_slug == NULL)
 			ed[sc->i_proj].del = true;
 		else if (sc->i_proj != NO_WORD) {

@@ -109,24 +109,6 @@ struct kval {
 	enum es_ptype	 t;		/* type */
 };
 
-static void
-shown(const char *s, size_t len, char *out, size_t outsz)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < len && n + 4 < outsz; i++) {
-		unsigned char ch = (unsigned char)s[i];
-
-		out[n++] = (ch < 0x20 || ch == 0x7f) ? '?' : (char)ch;
-	}
-	if (n + 4 >= outsz && outsz > 4) {
-		out[n++] = '.';
-		out[n++] = '.';
-		out[n++] = '.';
-	}
-	out[n] = '\0';
-}
-
 /* Reads known key k; KV_BAD fills err (which may be NULL). */
 static enum kstate
 read_known(const struct es_frontmatter_key *fk, enum kk k, struct kval *v,
@@ -162,7 +144,7 @@ read_known(const struct es_frontmatter_key *fk, enum kk k, struct kval *v,
 			return v->st;
 		}
 		if (!es_ptype_parse(n->str, n->len, &v->t)) {
-			shown(n->str, n->len, buf, sizeof(buf));
+			es_error_shown(n->str, n->len, buf, sizeof(buf));
 			es_error_set(err, ES_EPARSE, rel, n->line,
 			    "unknown type '%s' (want standard, coordination, "
 			    "habit or goal)", buf);
@@ -175,7 +157,7 @@ read_known(const struct es_frontmatter_key *fk, enum kk k, struct kval *v,
 			return v->st;
 		}
 		if (!es_date_parse(n->str, n->len, &v->d)) {
-			shown(n->str, n->len, buf, sizeof(buf));
+			es_error_shown(n->str, n->len, buf, sizeof(buf));
 			es_error_set(err, ES_EPARSE, rel, n->line,
 			    "bad date '%s' for '%s'", buf, knames[k]);
 			return v->st;
@@ -332,7 +314,7 @@ where_of(const char *key, size_t klen, char *out, size_t outsz)
 {
 	char buf[80];
 
-	shown(key, klen, buf, sizeof(buf));
+	es_error_shown(key, klen, buf, sizeof(buf));
 	snprintf(out, outsz, "extra.%s", buf);
 }
 
@@ -441,16 +423,9 @@ check_value(const bson_iter_t *it, bool in_array, struct es_buf *where,
 			    where->buf);
 			goto out;
 		}
-		if (depth >= ES_YAML_DEPTH_MAX) {
-			es_error_set(err, ES_EPARSE, NULL, 0,
-			    "nesting too deep in %s", where->buf);
+		if (es_yaml_value_recurse(it, depth, where->buf, &child,
+		    err) == -1)
 			goto out;
-		}
-		if (!bson_iter_recurse(it, &child)) {
-			es_error_set(err, ES_EPARSE, NULL, 0,
-			    "corrupt document in %s", where->buf);
-			goto out;
-		}
 		while (bson_iter_next(&child)) {
 			const char *k = bson_iter_key(&child);
 			size_t klen = bson_iter_key_len(&child);

@@ -223,25 +223,6 @@ es_yaml_value_key_ok(const char *key, size_t len, const char **why)
 	return r == NULL;
 }
 
-/* The key of the value for messages: printable, truncated. */
-static void
-quote_for_msg(const char *s, size_t len, char *out, size_t outsz)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < len && n + 4 < outsz; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		out[n++] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
-	}
-	if (len > 0 && n + 4 >= outsz && outsz > 4) {
-		out[n++] = '.';
-		out[n++] = '.';
-		out[n++] = '.';
-	}
-	out[n] = '\0';
-}
-
 static int
 to_bson(const struct es_yaml_value *v, bson_t *doc, const char *key,
     size_t klen, bool check_key, bool in_seq, int depth, const char *rel,
@@ -255,7 +236,7 @@ to_bson(const struct es_yaml_value *v, bson_t *doc, const char *key,
 	int rc = -1;
 
 	if (check_key && !es_yaml_value_key_ok(key, klen, &why)) {
-		quote_for_msg(key, klen, shown, sizeof(shown));
+		es_error_shown(key, klen, shown, sizeof(shown));
 		return es_error_set(err, ES_EPARSE, rel,
 		    v->key_line ? v->key_line : v->line,
 		    "key '%s' %s (MongoDB cannot store it)", shown, why);
@@ -281,7 +262,7 @@ to_bson(const struct es_yaml_value *v, bson_t *doc, const char *key,
 			break;
 		case ES_YAML_DOUBLE:
 			if (!isfinite(sc.d)) {
-				quote_for_msg(v->str, v->len, shown,
+				es_error_shown(v->str, v->len, shown,
 				    sizeof(shown));
 				return es_error_set(err, ES_EPARSE, rel,
 				    v->line, "number out of range '%s'",
@@ -620,6 +601,19 @@ render_datetime(int64_t ms, enum es_yaml_ctx ctx, const char *where,
 	return 0;
 }
 
+int
+es_yaml_value_recurse(const bson_iter_t *it, int depth, const char *where,
+    bson_iter_t *child, struct es_error *err)
+{
+	if (depth >= DEPTH_MAX)
+		return es_error_set(err, ES_EPARSE, NULL, 0,
+		    "nesting too deep in %s", where);
+	if (!bson_iter_recurse(it, child))
+		return es_error_set(err, ES_EPARSE, NULL, 0,
+		    "corrupt document in %s", where);
+	return 0;
+}
+
 static int
 render_bson(const bson_iter_t *it, enum es_yaml_ctx ctx, struct es_buf *where,
     int depth, struct es_buf *out, struct es_error *err)
@@ -665,16 +659,9 @@ render_bson(const bson_iter_t *it, enum es_yaml_ctx ctx, struct es_buf *where,
 		break;
 	case BSON_TYPE_ARRAY:
 	case BSON_TYPE_DOCUMENT:
-		if (depth >= DEPTH_MAX) {
-			es_error_set(err, ES_EPARSE, NULL, 0,
-			    "nesting too deep in %s", where->buf);
+		if (es_yaml_value_recurse(it, depth, where->buf, &child,
+		    err) == -1)
 			goto out;
-		}
-		if (!bson_iter_recurse(it, &child)) {
-			es_error_set(err, ES_EPARSE, NULL, 0,
-			    "corrupt document in %s", where->buf);
-			goto out;
-		}
 		es_buf_addch(out, BSON_ITER_HOLDS_ARRAY(it) ? '[' : '{');
 		while (bson_iter_next(&child)) {
 			const char *k = bson_iter_key(&child);

@@ -59,3 +59,16 @@ es__openat2_beneath(int root_fd, const char *rel, int flags)
 	fd = syscall(SYS_openat2, root_fd, rel, &how, sizeof(how));
 	return fd >= 0 ? (int)fd : -1;
 }
+
+void
+es__stat_fill(struct es_stat *st, const struct stat *sb)
+{
+	st->dev = (uint64_t)sb->st_dev;
+	st->ino = (uint64_t)sb->st_ino;
+	st->size = (uint64_t)sb->st_size;
+	st->mtime_ns = (int64_t)sb->st_mtim.tv_sec * 1000000000 +
+	    sb->st_mtim.tv_nsec;
+	st->ctime_ns = (int64_t)sb->st_ctim.tv_sec * 1000000000 +
+	    sb->st_ctim.tv_nsec;
+	st->mode = (uint32_t)sb->st_mode;
+}

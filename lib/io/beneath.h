@@ -1,12 +1,17 @@
 /*
  * Lib-internal: the pieces of "open a path beneath the root without ever
  * following a symbolic link" (SPEC 4.11) that scan.c (reading) and fsio.c
- * (writing) share, so the two keep one rule.
+ * (writing) share, so the two keep one rule, and the one reading of the
+ * stat data they both keep.
  */
 #ifndef EXECSYNC_BENEATH_H
 #define EXECSYNC_BENEATH_H
 
+#include <sys/stat.h>
+
 #include <stdbool.h>
+
+#include "execsync/scan.h"
 
 /*
  * A relative path made of plain names only: not empty or absolute, no
@@ -32,5 +37,8 @@ int	es__nofollow_errno(int dfd, const char *name, int e);
  * that does not know the call) mean "walk instead".
  */
 int	es__openat2_beneath(int root_fd, const char *rel, int flags);
+
+/* The stat data kept of a file (struct es_stat) from lstat/fstat's. */
+void	es__stat_fill(struct es_stat *st, const struct stat *sb);
 
 #endif

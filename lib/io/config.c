@@ -1,15 +1,13 @@
 /*
  * Configuration (SPEC §1). One table, keys[], drives the file keys, the
  * flags, validation, the defaults and --help, so they cannot drift apart.
- *
- * A file is read with libyaml's event parser, never split by hand, in three
- * phases so that a bad file changes nothing: (1) events -> entries (key,
- * raw value, line), checking the shape; (2) each raw value -> a parsed
- * value; (3) store them all.
+ * This file holds the table, what a value of each type must be (parsing
+ * and checking), storing a value with its origin, and the flags, the
+ * environment and the final checks. The config file's loader, which reads
+ * through these, is config-file.c (private header config-internal.h).
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -17,10 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 #include <unistd.h>
-
-#include <yaml.h>
 
 #include "execsync/buf.h"
 #include "execsync/cli.h"
@@ -29,27 +24,7 @@
 #include "execsync/uri.h"
 #include "execsync/xmalloc.h"
 
-enum ktype {
-	K_PATH,		/* any non-empty string */
-	K_URI,		/* mongodb:// or mongodb+srv://, shown redacted */
-	K_DBNAME,	/* a MongoDB database name */
-	K_STRING,	/* printable, one line */
-	K_LISTEN,	/* host:port */
-	K_TOKEN,	/* secret: never shown */
-	K_UINT,		/* decimal, in [min, max] */
-	K_SIZE,		/* bytes with an optional binary unit */
-	K_CONFLICT,	/* newest, file, database */
-	K_LIST,		/* ignore patterns */
-};
-
-struct kdef {
-	struct es_config_key pub;
-	enum ktype	 type;
-	size_t		 off;	/* of its field in es_config */
-	uint64_t	 min, max;
-	/* K_UINT: the unit ("milliseconds"); else what a value must be. */
-	const char	*unit;
-};
+#include "config-internal.h"
 
 #define F(field)	offsetof(struct es_config, field)
 
@@ -104,16 +79,14 @@ static const struct kdef keys[ES_CONFIG_NKEYS] = {
 	    K_LIST, F(ignore), 0, 0, "a list of glob patterns" },
 };
 
-/* A parsed value, before it is stored. */
-struct kval {
-	char		*s;
-	uint64_t	 n;
-	char		**list;
-	size_t		 nlist;
-};
+const struct kdef *
+es__config_kdef(size_t idx)
+{
+	return &keys[idx];
+}
 
-static void
-kval_release(struct kval *v)
+void
+es__config_kval_release(struct kval *v)
 {
 	free(v->s);
 	for (size_t i = 0; i < v->nlist; i++)
@@ -122,8 +95,8 @@ kval_release(struct kval *v)
 	memset(v, 0, sizeof(*v));
 }
 
-static void
-list_add(char ***list, size_t *n, char *s)
+void
+es__config_list_add(char ***list, size_t *n, char *s)
 {
 	*list = es_xreallocarray(*list, *n + 2, sizeof(**list));
 	(*list)[(*n)++] = s;
@@ -134,8 +107,8 @@ list_add(char ***list, size_t *n, char *s)
  * A value as messages show it: at most 60 bytes, control characters as
  * '?', so a message stays one line. The URI redacted first (SPEC §4.11).
  */
-static const char *
-shown(const struct kdef *k, const char *v, char *out, size_t size)
+const char *
+es__config_shown(const struct kdef *k, const char *v, char *out, size_t size)
 {
 	char *red = NULL;
 	size_t n, i;
@@ -286,11 +259,12 @@ es_config_host_is_loopback(const char *host)
 }
 
 /*
- * Checks v for key k and fills out (owned by the caller, kval_release()).
+ * Checks v for key k and fills out (owned by the caller:
+ * es__config_kval_release()).
  * path and line name the place in messages. One ignore pattern for K_LIST.
  */
-static int
-parse_value(const struct kdef *k, const char *v, struct kval *out,
+int
+es__config_parse_value(const struct kdef *k, const char *v, struct kval *out,
     const char *path, unsigned line, struct es_error *err)
 {
 	const char *name = k->pub.name;
@@ -336,12 +310,12 @@ parse_value(const struct kdef *k, const char *v, struct kval *out,
 		if (!parse_decimal(v, len, &out->n))
 			return es_error_set(err, ES_ECONFIG, path, line,
 			    "bad value '%s' for '%s' (want a whole number of "
-			    "%s)", shown(k, v, show, sizeof(show)), name,
-			    k->unit);
+			    "%s)", es__config_shown(k, v, show, sizeof(show)),
+			    name, k->unit);
 		if (out->n < k->min || out->n > k->max)
 			return es_error_set(err, ES_ECONFIG, path, line,
 			    "bad value '%s' for '%s' (want %llu..%llu %s)",
-			    shown(k, v, show, sizeof(show)), name,
+			    es__config_shown(k, v, show, sizeof(show)), name,
 			    (unsigned long long)k->min,
 			    (unsigned long long)k->max, k->unit);
 		return 0;
@@ -350,14 +324,14 @@ parse_value(const struct kdef *k, const char *v, struct kval *out,
 		if (rc < 0)
 			return es_error_set(err, ES_ECONFIG, path, line,
 			    "bad value '%s' for '%s' (units are binary: write "
-			    "KiB, MiB or GiB)", shown(k, v, show, sizeof(show)),
-			    name);
+			    "KiB, MiB or GiB)",
+			    es__config_shown(k, v, show, sizeof(show)), name);
 		if (rc == 0)
 			goto bad;
 		if (out->n < k->min || out->n > k->max)
 			return es_error_set(err, ES_ECONFIG, path, line,
 			    "bad value '%s' for '%s' (want 1 byte to 1 GiB)",
-			    shown(k, v, show, sizeof(show)), name);
+			    es__config_shown(k, v, show, sizeof(show)), name);
 		return 0;
 	case K_CONFLICT:
 		if (strcmp(v, "newest") == 0)
@@ -370,7 +344,7 @@ parse_value(const struct kdef *k, const char *v, struct kval *out,
 			return es_error_set(err, ES_ECONFIG, path, line,
 			    "'%s' must be one of newest, file, database "
 			    "(got '%s')", name,
-			    shown(k, v, show, sizeof(show)));
+			    es__config_shown(k, v, show, sizeof(show)));
 		return 0;
 	case K_LIST:
 		if (len == 0)
@@ -378,13 +352,13 @@ parse_value(const struct kdef *k, const char *v, struct kval *out,
 		if (has_ctl(v))
 			return es_error_set(err, ES_ECONFIG, path, line,
 			    "bad ignore pattern '%s' (control characters)",
-			    shown(k, v, show, sizeof(show)));
+			    es__config_shown(k, v, show, sizeof(show)));
 		if (v[0] == '/')
 			return es_error_set(err, ES_ECONFIG, path, line,
 			    "bad ignore pattern '%s' (patterns are relative to "
 			    "the root: drop the leading '/')",
-			    shown(k, v, show, sizeof(show)));
-		list_add(&out->list, &out->nlist, es_xstrdup(v));
+			    es__config_shown(k, v, show, sizeof(show)));
+		es__config_list_add(&out->list, &out->nlist, es_xstrdup(v));
 		return 0;
 	}
 	out->s = es_xstrdup(v);
@@ -392,7 +366,7 @@ parse_value(const struct kdef *k, const char *v, struct kval *out,
 bad:
 	return es_error_set(err, ES_ECONFIG, path, line,
 	    "bad value '%s' for '%s' (want %s)",
-	    shown(k, v, show, sizeof(show)), name, k->unit);
+	    es__config_shown(k, v, show, sizeof(show)), name, k->unit);
 }
 
 /* The char * field of key idx, or NULL when it is not a string key. */
@@ -412,8 +386,8 @@ string_field(struct es_config *c, size_t idx)
 	}
 }
 
-static void
-free_list(char **list, size_t n)
+void
+es__config_free_list(char **list, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		free(list[i]);
@@ -424,24 +398,20 @@ free_list(char **list, size_t n)
  * Stores v (taking its contents) as key idx from origin (NULL: default).
  * append: add to the ignore list instead of replacing it.
  */
-static void
-store(struct es_config *c, size_t idx, struct kval *v, const char *origin,
-    bool append)
+void
+es__config_store(struct es_config *c, size_t idx, struct kval *v,
+    const char *origin, bool append)
 {
 	const struct kdef *k = &keys[idx];
 	char *base = (char *)c;
+	char **sf = string_field(c, idx);
 
-	switch (k->type) {
-	case K_PATH:
-	case K_URI:
-	case K_DBNAME:
-	case K_STRING:
-	case K_LISTEN:
-	case K_TOKEN:
-		free(*string_field(c, idx));
-		*string_field(c, idx) = v->s;
+	if (sf != NULL) {
+		free(*sf);
+		*sf = v->s;
 		v->s = NULL;
-		break;
+	}
+	switch (k->type) {
 	case K_UINT:
 		*(unsigned *)(base + k->off) = (unsigned)v->n;
 		break;
@@ -454,15 +424,18 @@ store(struct es_config *c, size_t idx, struct kval *v, const char *origin,
 		break;
 	case K_LIST:
 		if (!append) {
-			free_list(c->ignore, c->nignore);
+			es__config_free_list(c->ignore, c->nignore);
 			c->ignore = es_xcalloc(1, sizeof(*c->ignore));
 			c->nignore = 0;
 		}
 		for (size_t i = 0; i < v->nlist; i++)
-			list_add(&c->ignore, &c->nignore, v->list[i]);
+			es__config_list_add(&c->ignore, &c->nignore,
+			    v->list[i]);
 		free(v->list);
 		v->list = NULL;
 		v->nlist = 0;
+		break;
+	default:	/* a string: stored above */
 		break;
 	}
 	free(c->origin[idx]);
@@ -480,14 +453,14 @@ es_config_init(struct es_config *c)
 
 		if (keys[i].pub.defval == NULL)
 			continue;
-		if (parse_value(&keys[i], keys[i].pub.defval, &v, NULL, 0,
-		    NULL) != 0) {
+		if (es__config_parse_value(&keys[i], keys[i].pub.defval, &v,
+		    NULL, 0, NULL) != 0) {
 			fprintf(stderr, "config: bad default for %s\n",
 			    keys[i].pub.name);
 			abort();	/* a bug in the table, not input */
 		}
-		store(c, i, &v, NULL, false);
-		kval_release(&v);
+		es__config_store(c, i, &v, NULL, false);
+		es__config_kval_release(&v);
 	}
 }
 
@@ -499,13 +472,13 @@ es_config_release(struct es_config *c)
 			free(*string_field(c, i));
 		free(c->origin[i]);
 	}
-	free_list(c->ignore, c->nignore);
+	es__config_free_list(c->ignore, c->nignore);
 	memset(c, 0, sizeof(*c));
 }
 
 /* The index of key name[0..len) as in the file, else -1. */
-static int
-find_key(const char *name, size_t len)
+int
+es__config_find_key(const char *name, size_t len)
 {
 	for (size_t i = 0; i < ES_CONFIG_NKEYS; i++)
 		if (strlen(keys[i].pub.name) == len &&
@@ -514,9 +487,9 @@ find_key(const char *name, size_t len)
 	return -1;
 }
 
-static int
-unknown_key(const char *name, size_t len, const char *path, unsigned line,
-    struct es_error *err)
+int
+es__config_unknown_key(const char *name, size_t len, const char *path,
+    unsigned line, struct es_error *err)
 {
 	const char *best = NULL;
 	size_t bestd = 3;
@@ -532,456 +505,13 @@ unknown_key(const char *name, size_t len, const char *path, unsigned line,
 		}
 	}
 	copy = es_xmemdup(name, len);
-	shown(NULL, copy, show, sizeof(show));
+	es__config_shown(NULL, copy, show, sizeof(show));
 	free(copy);
 	if (best != NULL)
 		return es_error_set(err, ES_ECONFIG, path, line,
 		    "unknown key '%s' (did you mean '%s'?)", show, best);
 	return es_error_set(err, ES_ECONFIG, path, line, "unknown key '%s'",
 	    show);
-}
-
-/*
- * Line breaks as libyaml counts them ("\n", "\r\n", a lone "\r", NEL, LS,
- * PS) in data[0..off), so a reader error's byte offset becomes the line
- * libyaml's other errors would name.
- */
-static unsigned
-breaks_before(const char *data, size_t off)
-{
-	const unsigned char *s = (const unsigned char *)data;
-	unsigned n = 0;
-
-	for (size_t i = 0; i < off; i++) {
-		if (s[i] == '\n')
-			n++;
-		else if (s[i] == '\r') {
-			n++;
-			if (i + 1 < off && s[i + 1] == '\n')
-				i++;
-		} else if (s[i] == 0xc2 && i + 1 < off && s[i + 1] == 0x85) {
-			n++;
-			i++;
-		} else if (s[i] == 0xe2 && i + 2 < off && s[i + 1] == 0x80 &&
-		    (s[i + 2] == 0xa8 || s[i + 2] == 0xa9)) {
-			n++;
-			i += 2;
-		}
-	}
-	return n;
-}
-
-/* A file after phase 1: raw values with their lines. */
-struct entry {
-	size_t		 idx;
-	unsigned	 line;
-	char		*scalar;	/* NULL for a list */
-	char		**list;
-	unsigned	*lines;		/* of each list item */
-	size_t		 nlist;
-};
-
-struct loader {
-	yaml_parser_t	 parser;
-	yaml_event_t	 ev;
-	bool		 have_ev;
-	const char	*name;
-	const char	*data;
-	size_t		 len;
-	struct entry	 ent[ES_CONFIG_NKEYS];
-	size_t		 nent;
-	struct es_error	*err;
-};
-
-/*
- * libyaml's 0-based line as ours. At the end of the stream libyaml adds a
- * line break of its own, so an error there ("{" unclosed) can name the
- * line after the last one: that is the last line.
- */
-static unsigned
-fix_line(const struct loader *ld, size_t yaml_line)
-{
-	const unsigned char *end = (const unsigned char *)ld->data + ld->len;
-	unsigned last = breaks_before(ld->data, ld->len);
-	unsigned line = (unsigned)yaml_line + 1;
-
-	if (ld->len == 0 || (end[-1] != '\n' && end[-1] != '\r' &&
-	    !(ld->len >= 2 && end[-2] == 0xc2 && end[-1] == 0x85) &&
-	    !(ld->len >= 3 && end[-3] == 0xe2 && end[-2] == 0x80 &&
-	    (end[-1] == 0xa8 || end[-1] == 0xa9))))
-		last++;		/* a last line without a break */
-	if (last == 0)
-		last = 1;
-	if (line == last + 1)
-		line = last;
-	return line;
-}
-
-static unsigned
-ev_line(const struct loader *ld)
-{
-	return fix_line(ld, ld->ev.start_mark.line);
-}
-
-static int
-yaml_failed(struct loader *ld)
-{
-	const yaml_parser_t *p = &ld->parser;
-	const char *problem = p->problem != NULL ? p->problem : "error";
-	unsigned line;
-
-	switch (p->error) {
-	case YAML_READER_ERROR:
-		line = fix_line(ld, breaks_before(ld->data,
-		    p->problem_offset < ld->len ? p->problem_offset : ld->len));
-		if (p->problem_value >= 0)
-			return es_error_set(ld->err, ES_ECONFIG, ld->name, line,
-			    "bad YAML: %s (byte 0x%02x)", problem,
-			    (unsigned)p->problem_value & 0xff);
-		return es_error_set(ld->err, ES_ECONFIG, ld->name, line,
-		    "bad YAML: %s", problem);
-	case YAML_SCANNER_ERROR:
-	case YAML_PARSER_ERROR:
-		line = fix_line(ld, p->problem_mark.line);
-		if (p->context != NULL)
-			return es_error_set(ld->err, ES_ECONFIG, ld->name, line,
-			    "bad YAML: %s (%s that starts on line %u)", problem,
-			    p->context, fix_line(ld, p->context_mark.line));
-		return es_error_set(ld->err, ES_ECONFIG, ld->name, line,
-		    "bad YAML: %s", problem);
-	default:
-		return es_error_set(ld->err, ES_ECONFIG, ld->name,
-		    fix_line(ld, p->problem_mark.line), "bad YAML: %s",
-		    problem);
-	}
-}
-
-/* The next event into ld->ev (the previous one freed). */
-static int
-next(struct loader *ld)
-{
-	if (ld->have_ev)
-		yaml_event_delete(&ld->ev);
-	ld->have_ev = false;
-	if (!yaml_parser_parse(&ld->parser, &ld->ev))
-		return yaml_failed(ld);
-	ld->have_ev = true;
-	return 0;
-}
-
-static const char *
-ev_kind(const yaml_event_t *ev)
-{
-	switch (ev->type) {
-	case YAML_SEQUENCE_START_EVENT:	return "a list";
-	case YAML_MAPPING_START_EVENT:	return "a mapping";
-	case YAML_ALIAS_EVENT:		return "an alias";
-	case YAML_SCALAR_EVENT:		return "a string";
-	default:			return "something else";
-	}
-}
-
-/* A plain scalar YAML reads as null: "", "~", "null". */
-static bool
-is_null(const yaml_event_t *ev)
-{
-	const char *v = (const char *)ev->data.scalar.value;
-
-	if (ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
-		return false;
-	return v[0] == '\0' || strcmp(v, "~") == 0 || strcmp(v, "null") == 0 ||
-	    strcmp(v, "Null") == 0 || strcmp(v, "NULL") == 0;
-}
-
-/* The scalar in ld->ev as a C string, checked; NULL with the error set. */
-static char *
-scalar(struct loader *ld, const char *key)
-{
-	const yaml_event_t *ev = &ld->ev;
-	size_t len = ev->data.scalar.length;
-
-	if (is_null(ev)) {
-		es_error_set(ld->err, ES_ECONFIG, ld->name, ev_line(ld),
-		    "no value for '%s' (remove the line to keep the default)",
-		    key);
-		return NULL;
-	}
-	if (memchr(ev->data.scalar.value, '\0', len) != NULL) {
-		es_error_set(ld->err, ES_ECONFIG, ld->name, ev_line(ld),
-		    "NUL byte in the value of '%s'", key);
-		return NULL;
-	}
-	return es_xmemdup(ev->data.scalar.value, len);
-}
-
-static int
-read_list(struct loader *ld, struct entry *e, const char *key)
-{
-	char *s;
-
-	for (;;) {
-		if (next(ld) != 0)
-			return -1;
-		if (ld->ev.type == YAML_SEQUENCE_END_EVENT)
-			return 0;
-		if (ld->ev.type != YAML_SCALAR_EVENT)
-			return es_error_set(ld->err, ES_ECONFIG, ld->name,
-			    ev_line(ld), "'%s' must be a list of strings "
-			    "(got %s in it)", key, ev_kind(&ld->ev));
-		if (e->nlist >= ES_CONFIG_IGNORE_MAX)
-			return es_error_set(ld->err, ES_ECONFIG, ld->name,
-			    ev_line(ld), "too many '%s' patterns (at most %d)",
-			    key, ES_CONFIG_IGNORE_MAX);
-		if ((s = scalar(ld, key)) == NULL)
-			return -1;
-		e->lines = es_xreallocarray(e->lines, e->nlist + 1,
-		    sizeof(*e->lines));
-		e->lines[e->nlist] = ev_line(ld);
-		list_add(&e->list, &e->nlist, s);
-	}
-}
-
-static int
-read_mapping(struct loader *ld)
-{
-	const char *key;
-	struct entry *e;
-	unsigned line;
-	char show[80];
-	int idx;
-
-	for (;;) {
-		if (next(ld) != 0)
-			return -1;
-		if (ld->ev.type == YAML_MAPPING_END_EVENT)
-			return 0;
-		line = ev_line(ld);
-		if (ld->ev.type != YAML_SCALAR_EVENT)
-			return es_error_set(ld->err, ES_ECONFIG, ld->name, line,
-			    "keys must be plain names (got %s)",
-			    ev_kind(&ld->ev));
-		idx = find_key((const char *)ld->ev.data.scalar.value,
-		    ld->ev.data.scalar.length);
-		if (idx < 0)
-			return unknown_key(
-			    (const char *)ld->ev.data.scalar.value,
-			    ld->ev.data.scalar.length, ld->name, line, ld->err);
-		key = keys[idx].pub.name;
-		for (size_t i = 0; i < ld->nent; i++)
-			if (ld->ent[i].idx == (size_t)idx)
-				return es_error_set(ld->err, ES_ECONFIG,
-				    ld->name, line, "duplicate key '%s' (first "
-				    "on line %u)", key, ld->ent[i].line);
-		e = &ld->ent[ld->nent++];
-		e->idx = (size_t)idx;
-		e->line = line;
-
-		if (next(ld) != 0)
-			return -1;
-		switch (ld->ev.type) {
-		case YAML_SCALAR_EVENT:
-			if ((e->scalar = scalar(ld, key)) == NULL)
-				return -1;
-			if (keys[idx].type == K_LIST)
-				return es_error_set(ld->err, ES_ECONFIG,
-				    ld->name, ev_line(ld), "'%s' must be a "
-				    "list of patterns (got a single string; "
-				    "write %s: ['%s'])", key, key,
-				    shown(NULL, e->scalar, show, sizeof(show)));
-			break;
-		case YAML_SEQUENCE_START_EVENT:
-			if (keys[idx].type != K_LIST)
-				return es_error_set(ld->err, ES_ECONFIG,
-				    ld->name, ev_line(ld), "'%s' must be a "
-				    "single value (got a list)", key);
-			if (read_list(ld, e, key) != 0)
-				return -1;
-			break;
-		case YAML_ALIAS_EVENT:
-			return es_error_set(ld->err, ES_ECONFIG, ld->name,
-			    ev_line(ld), "YAML aliases are not supported "
-			    "(value of '%s')", key);
-		default:
-			return es_error_set(ld->err, ES_ECONFIG, ld->name,
-			    ev_line(ld), "'%s' must be %s (got %s)", key,
-			    keys[idx].type == K_LIST ? "a list of patterns" :
-			    "a single value", ev_kind(&ld->ev));
-		}
-	}
-}
-
-/* Phase 1: the events of the whole stream into ld->ent. */
-static int
-read_stream(struct loader *ld)
-{
-	if (next(ld) != 0)		/* STREAM-START */
-		return -1;
-	if (next(ld) != 0)
-		return -1;
-	if (ld->ev.type == YAML_STREAM_END_EVENT)
-		return 0;		/* empty, or only comments */
-	if (next(ld) != 0)		/* after DOCUMENT-START */
-		return -1;
-	switch (ld->ev.type) {
-	case YAML_MAPPING_START_EVENT:
-		if (read_mapping(ld) != 0)
-			return -1;
-		break;
-	case YAML_SCALAR_EVENT:
-		if (is_null(&ld->ev))
-			break;		/* "---" alone */
-		/* FALLTHROUGH */
-	default:
-		return es_error_set(ld->err, ES_ECONFIG, ld->name, ev_line(ld),
-		    "the configuration must be a mapping of keys to values "
-		    "(got %s)", ev_kind(&ld->ev));
-	}
-	if (next(ld) != 0)		/* DOCUMENT-END */
-		return -1;
-	if (next(ld) != 0)
-		return -1;
-	if (ld->ev.type != YAML_STREAM_END_EVENT)
-		return es_error_set(ld->err, ES_ECONFIG, ld->name, ev_line(ld),
-		    "only one YAML document is allowed (a second starts here)");
-	return 0;
-}
-
-int
-es_config_load_buffer(struct es_config *c, const char *data, size_t len,
-    const char *name, struct es_error *err)
-{
-	struct loader ld;
-	struct kval vals[ES_CONFIG_NKEYS];
-	size_t nvals = 0;
-	char origin[PATH_MAX + 16];
-	int rc = -1;
-
-	memset(&ld, 0, sizeof(ld));
-	memset(vals, 0, sizeof(vals));
-	if (data == NULL)
-		data = "";
-	ld.name = name;
-	ld.data = data;
-	ld.len = len;
-	ld.err = err;
-	/*
-	 * libyaml would decode UTF-16 by its byte order mark; we promise
-	 * UTF-8 and libyaml's line numbers, so refuse it plainly.
-	 */
-	if (len >= 2 && (((unsigned char)data[0] == 0xff &&
-	    (unsigned char)data[1] == 0xfe) || ((unsigned char)data[0] ==
-	    0xfe && (unsigned char)data[1] == 0xff)))
-		return es_error_set(err, ES_ECONFIG, name, 1,
-		    "the file is UTF-16: save it as UTF-8");
-	if (!yaml_parser_initialize(&ld.parser))
-		return es_error_set(err, ES_ECONFIG, name, 1,
-		    "cannot start the YAML parser");
-	yaml_parser_set_encoding(&ld.parser, YAML_UTF8_ENCODING);
-	yaml_parser_set_input_string(&ld.parser, (const unsigned char *)data,
-	    len);
-	if (read_stream(&ld) != 0)
-		goto out;
-
-	/* Phase 2: every value checked before anything changes. */
-	for (nvals = 0; nvals < ld.nent; nvals++) {
-		struct entry *e = &ld.ent[nvals];
-		const struct kdef *k = &keys[e->idx];
-		struct kval *v = &vals[nvals];
-
-		if (e->scalar != NULL) {
-			if (parse_value(k, e->scalar, v, name, e->line,
-			    err) != 0)
-				goto out;
-			continue;
-		}
-		memset(v, 0, sizeof(*v));
-		for (size_t i = 0; i < e->nlist; i++) {
-			struct kval one;
-
-			if (e->list[i][0] == '\0') {
-				es_error_set(err, ES_ECONFIG, name, e->lines[i],
-				    "empty pattern in '%s'", k->pub.name);
-				goto out;
-			}
-			if (parse_value(k, e->list[i], &one, name, e->lines[i],
-			    err) != 0)
-				goto out;
-			list_add(&v->list, &v->nlist, one.list[0]);
-			free(one.list);
-		}
-	}
-
-	/* Phase 3. */
-	for (size_t i = 0; i < ld.nent; i++) {
-		snprintf(origin, sizeof(origin), "%s:%u", name, ld.ent[i].line);
-		store(c, ld.ent[i].idx, &vals[i], origin, false);
-	}
-	rc = 0;
-out:
-	/* Stored values were taken; the rest were never stored. */
-	for (size_t i = 0; i < ES_CONFIG_NKEYS; i++)
-		kval_release(&vals[i]);
-	for (size_t i = 0; i < ld.nent; i++) {
-		free(ld.ent[i].scalar);
-		free_list(ld.ent[i].list, ld.ent[i].nlist);
-		free(ld.ent[i].lines);
-	}
-	if (ld.have_ev)
-		yaml_event_delete(&ld.ev);
-	yaml_parser_delete(&ld.parser);
-	return rc;
-}
-
-int
-es_config_load_file(struct es_config *c, const char *path, bool explicit,
-    struct es_error *err)
-{
-	struct es_buf b = ES_BUF_INIT;
-	struct stat st;
-	char chunk[8192];
-	int fd, e, rc = -1;
-	ssize_t n;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-		e = errno;
-		if (e == ENOENT && !explicit)
-			return 0;	/* the default file is optional */
-		return es_error_set_sys(err, e, path,
-		    "cannot open the config file");
-	}
-	if (fstat(fd, &st) != 0) {
-		e = errno;
-		es_error_set_sys(err, e, path, "cannot stat the config file");
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		es_error_set(err, ES_ECONFIG, path, 0, "not a regular file");
-		goto out;
-	}
-	for (;;) {
-		n = read(fd, chunk, sizeof(chunk));
-		if (n < 0) {
-			e = errno;
-			if (e == EINTR)
-				continue;
-			es_error_set_sys(err, e, path,
-			    "cannot read the config file");
-			goto out;
-		}
-		if (n == 0)
-			break;
-		es_buf_add(&b, chunk, (size_t)n);
-		if (b.len > ES_CONFIG_FILE_MAX) {
-			es_error_set(err, ES_ELIMIT, path, 0, "the config file "
-			    "is larger than %d bytes", ES_CONFIG_FILE_MAX);
-			goto out;
-		}
-	}
-	rc = es_config_load_buffer(c, b.buf, b.len, path, err);
-out:
-	close(fd);
-	es_buf_release(&b);
-	return rc;
 }
 
 /* "--poll-ms", "poll-ms" -> "poll_ms" into norm (truncated to size). */
@@ -1006,7 +536,7 @@ key_index(const char *key)
 
 	if (strlen(key) >= sizeof(norm))
 		return -1;
-	return find_key(norm, n);
+	return es__config_find_key(norm, n);
 }
 
 int
@@ -1019,15 +549,15 @@ es_config_set(struct es_config *c, const char *key, const char *value,
 	bool append;
 
 	if ((idx = key_index(key)) < 0)
-		return unknown_key(norm, normalize_key(key, norm,
+		return es__config_unknown_key(norm, normalize_key(key, norm,
 		    sizeof(norm)), origin, 0, err);
-	if (parse_value(&keys[idx], value, &v, origin, 0, err) != 0)
+	if (es__config_parse_value(&keys[idx], value, &v, origin, 0, err) != 0)
 		return -1;
 	append = keys[idx].type == K_LIST && value[0] != '\0' &&
 	    c->origin[idx] != NULL && origin != NULL &&
 	    strcmp(c->origin[idx], origin) == 0;
-	store(c, (size_t)idx, &v, origin, append);
-	kval_release(&v);
+	es__config_store(c, (size_t)idx, &v, origin, append);
+	es__config_kval_release(&v);
 	return 0;
 }
 

@@ -50,7 +50,6 @@ int	es__fsio_rename(int fdf, const char *a, int fdt, const char *b,
 /* fsync the folders of a move (once when they are the same). */
 int	es__fsio_sync_both(int fdf, int fdt, const char *rel,
 	    struct es_error *err);
-void	es__fsio_stat_fill(struct es_stat *st, const struct stat *sb);
 
 /* Created with mode (through the umask), written, given mode, fsynced. */
 int	es__fsio_tmp_open(struct es__fsio_tmp *t, int dfd, const char *base,

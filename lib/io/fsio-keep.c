@@ -22,6 +22,7 @@
 #include "execsync/fsio.h"
 #include "execsync/scan.h"
 
+#include "beneath.h"
 #include "fsio-impl.h"
 
 #define COPY_MAX	9999
@@ -231,7 +232,7 @@ read_at(int dfd, const char *base, const char *rel, struct es_buf *out,
 	}
 	if (r == 1)
 		goto toobig;
-	es__fsio_stat_fill(st, &sb);
+	es__stat_fill(st, &sb);
 	rc = 0;
 	goto out;
 toobig:

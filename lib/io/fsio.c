@@ -169,26 +169,13 @@ io_exchange(int dfd, const char *a, const char *b)
 	return renameat2(dfd, a, dfd, b, RENAME_EXCHANGE);
 }
 
-void
-es__fsio_stat_fill(struct es_stat *st, const struct stat *sb)
-{
-	st->dev = (uint64_t)sb->st_dev;
-	st->ino = (uint64_t)sb->st_ino;
-	st->size = (uint64_t)sb->st_size;
-	st->mtime_ns = (int64_t)sb->st_mtim.tv_sec * 1000000000 +
-	    sb->st_mtim.tv_nsec;
-	st->ctime_ns = (int64_t)sb->st_ctim.tv_sec * 1000000000 +
-	    sb->st_ctim.tv_nsec;
-	st->mode = (uint32_t)sb->st_mode;
-}
-
 /* The fields the header promises to compare; see es_fsio_write(). */
 static bool
 stat_matches(const struct stat *sb, const struct es_stat *want)
 {
 	struct es_stat cur;
 
-	es__fsio_stat_fill(&cur, sb);
+	es__stat_fill(&cur, sb);
 	return cur.dev == want->dev && cur.ino == want->ino &&
 	    cur.size == want->size && cur.mtime_ns == want->mtime_ns;
 }
@@ -734,7 +721,7 @@ es__fsio_write_at(int root_fd, int dfd, const char *rel, const char *base,
 	 * that the edit is not mistaken for ours.
 	 */
 	if (st_out != NULL)
-		es__fsio_stat_fill(st_out, same_content_stat(&post, &w.ours) ?
+		es__stat_fill(st_out, same_content_stat(&post, &w.ours) ?
 		    &post : &w.ours);
 	rc = 0;
 out:

@@ -45,19 +45,6 @@ struct walk {
 };
 
 static void
-stat_fill(struct es_stat *st, const struct stat *sb)
-{
-	st->dev = (uint64_t)sb->st_dev;
-	st->ino = (uint64_t)sb->st_ino;
-	st->size = (uint64_t)sb->st_size;
-	st->mtime_ns = (int64_t)sb->st_mtim.tv_sec * 1000000000 +
-	    sb->st_mtim.tv_nsec;
-	st->ctime_ns = (int64_t)sb->st_ctim.tv_sec * 1000000000 +
-	    sb->st_ctim.tv_nsec;
-	st->mode = (uint32_t)sb->st_mode;
-}
-
-static void
 add_skip(struct walk *w, const char *rel, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -93,7 +80,7 @@ add_entry(struct walk *w, const struct es_path_info *info,
 	e = &w->entries[w->n++];
 	e->rel = es_xmemdup(w->rel.buf, w->rel.len);
 	e->info = *info;
-	stat_fill(&e->st, sb);
+	es__stat_fill(&e->st, sb);
 }
 
 /* Not hidden, yet not storable: bytes that are not UTF-8, or controls. */
@@ -519,7 +506,7 @@ es_scan_read(int root_fd, const char *rel, size_t max_size,
 		goto out;
 	}
 	if (st != NULL)
-		stat_fill(st, &sb);
+		es__stat_fill(st, &sb);
 	if (!S_ISREG(sb.st_mode)) {
 		es_error_set(err, ES_EIO, rel, 0, "not a regular file");
 		goto out;
@@ -588,7 +575,7 @@ es_scan_stat(int root_fd, const char *rel, struct es_stat *st,
 		goto out;
 	}
 	if (st != NULL)
-		stat_fill(st, &sb);
+		es__stat_fill(st, &sb);
 	if (S_ISLNK(sb.st_mode))
 		es_error_set(err, ES_EUNSAFE, rel, 0, SYMLINK_REASON);
 	else if (!S_ISREG(sb.st_mode))

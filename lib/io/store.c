@@ -293,16 +293,40 @@ es_store_ensure_indexes(struct es_store *s, struct es_error *err)
 	return rc;
 }
 
+/*
+ * Runs a find on kind's collection and calls cb on each document until it
+ * returns nonzero; destroys filter and opts.
+ */
+static int
+find_each(struct es_store *s, enum es_kind kind, bson_t *filter,
+    bson_t *opts, es_store_doc_cb cb, void *ud, struct es_error *err)
+{
+	mongoc_collection_t *coll = es__store_collection(s, kind);
+	mongoc_cursor_t *cur;
+	const bson_t *doc;
+	bson_error_t be;
+	int rc = 0;
+
+	cur = mongoc_collection_find_with_opts(coll, filter, opts, NULL);
+	while (mongoc_cursor_next(cur, &doc))
+		if (cb(doc, ud) != 0)
+			goto out;
+	if (mongoc_cursor_error(cur, &be))
+		rc = es__store_error(s, err, es_store_collection_name(kind),
+		    "find", &be);
+out:
+	mongoc_cursor_destroy(cur);
+	mongoc_collection_destroy(coll);
+	bson_destroy(filter);
+	bson_destroy(opts);
+	return rc;
+}
+
 int
 es_store_find(struct es_store *s, enum es_kind kind, const char *user_id,
     int64_t since_ms, es_store_doc_cb cb, void *ud, struct es_error *err)
 {
-	mongoc_collection_t *coll;
-	mongoc_cursor_t *cur;
 	bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER, sub;
-	const bson_t *doc;
-	bson_error_t be;
-	int rc = 0;
 
 	BSON_APPEND_UTF8(&filter, "user_id", user_id);
 	if (since_ms >= 0) {
@@ -325,20 +349,7 @@ es_store_find(struct es_store *s, enum es_kind kind, const char *user_id,
 	if (s->batch_size > 0)
 		BSON_APPEND_INT32(&opts, "batchSize", (int32_t)s->batch_size);
 
-	coll = es__store_collection(s, kind);
-	cur = mongoc_collection_find_with_opts(coll, &filter, &opts, NULL);
-	while (mongoc_cursor_next(cur, &doc))
-		if (cb(doc, ud) != 0)
-			goto out;
-	if (mongoc_cursor_error(cur, &be))
-		rc = es__store_error(s, err, es_store_collection_name(kind),
-		    "find", &be);
-out:
-	mongoc_cursor_destroy(cur);
-	mongoc_collection_destroy(coll);
-	bson_destroy(&filter);
-	bson_destroy(&opts);
-	return rc;
+	return find_each(s, kind, &filter, &opts, cb, ud, err);
 }
 
 int
@@ -346,12 +357,7 @@ es_store_find_fields(struct es_store *s, enum es_kind kind,
     const char *user_id, const char *const *fields, es_store_doc_cb cb,
     void *ud, struct es_error *err)
 {
-	mongoc_collection_t *coll;
-	mongoc_cursor_t *cur;
 	bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER, proj;
-	const bson_t *doc;
-	bson_error_t be;
-	int rc = 0;
 
 	BSON_APPEND_UTF8(&filter, "user_id", user_id);
 	BSON_APPEND_DOCUMENT_BEGIN(&opts, "projection", &proj);
@@ -363,20 +369,7 @@ es_store_find_fields(struct es_store *s, enum es_kind kind,
 	if (s->batch_size > 0)
 		BSON_APPEND_INT32(&opts, "batchSize", (int32_t)s->batch_size);
 
-	coll = es__store_collection(s, kind);
-	cur = mongoc_collection_find_with_opts(coll, &filter, &opts, NULL);
-	while (mongoc_cursor_next(cur, &doc))
-		if (cb(doc, ud) != 0)
-			goto out;
-	if (mongoc_cursor_error(cur, &be))
-		rc = es__store_error(s, err, es_store_collection_name(kind),
-		    "find", &be);
-out:
-	mongoc_cursor_destroy(cur);
-	mongoc_collection_destroy(coll);
-	bson_destroy(&filter);
-	bson_destroy(&opts);
-	return rc;
+	return find_each(s, kind, &filter, &opts, cb, ud, err);
 }
 
 void
@@ -416,21 +409,27 @@ es_store_find_one(struct es_store *s, enum es_kind kind, const bson_oid_t *id,
 	return rc;
 }
 
-int
-es_store_insert(struct es_store *s, enum es_kind kind, const bson_t *doc,
+/* One document into collection name. */
+static int
+insert_into(struct es_store *s, const char *name, const bson_t *doc,
     struct es_error *err)
 {
 	mongoc_collection_t *coll;
 	bson_error_t be;
 	int rc = 0;
 
-	coll = es__store_collection(s, kind);
-	if (!mongoc_collection_insert_one(coll, doc, NULL, NULL, &be)) {
-		rc = es__store_error(s, err, es_store_collection_name(kind),
-		    "insert", &be);
-	}
+	coll = mongoc_client_get_collection(s->client, s->db, name);
+	if (!mongoc_collection_insert_one(coll, doc, NULL, NULL, &be))
+		rc = es__store_error(s, err, name, "insert", &be);
 	mongoc_collection_destroy(coll);
 	return rc;
+}
+
+int
+es_store_insert(struct es_store *s, enum es_kind kind, const bson_t *doc,
+    struct es_error *err)
+{
+	return insert_into(s, es_store_collection_name(kind), doc, err);
 }
 
 /*
@@ -441,14 +440,5 @@ int
 es_store_insert_conflict(struct es_store *s, const bson_t *doc,
     struct es_error *err)
 {
-	mongoc_collection_t *coll;
-	bson_error_t be;
-	int rc = 0;
-
-	coll = mongoc_client_get_collection(s->client, s->db,
-	    ES_STORE_CONFLICTS);
-	if (!mongoc_collection_insert_one(coll, doc, NULL, NULL, &be))
-		rc = es__store_error(s, err, ES_STORE_CONFLICTS, "insert", &be);
-	mongoc_collection_destroy(coll);
-	return rc;
+	return insert_into(s, ES_STORE_CONFLICTS, doc, err);
 }

@@ -63,8 +63,8 @@ es_entity_set_content(struct es_entity *e, const char *p, size_t len)
 	e->content_len = len;
 }
 
-static bool
-str_eq(const char *a, const char *b)
+bool
+es_str_eq(const char *a, const char *b)
 {
 	if (a == NULL || b == NULL)
 		return a == b;
@@ -83,11 +83,11 @@ es_entity_diff(const struct es_entity *a, const struct es_entity *b)
 {
 	unsigned d = 0;
 
-	if (!str_eq(a->title, b->title))
+	if (!es_str_eq(a->title, b->title))
 		d |= ES_F_TITLE;
-	if (!str_eq(a->slug, b->slug))
+	if (!es_str_eq(a->slug, b->slug))
 		d |= ES_F_SLUG;
-	if (!str_eq(a->area, b->area))
+	if (!es_str_eq(a->area, b->area))
 		d |= ES_F_AREA;
 	if (a->folder != b->folder)
 		d |= ES_F_FOLDER;
@@ -144,11 +144,11 @@ es_action_diff(const struct es_action *a, const struct es_action *b)
 {
 	unsigned d = 0;
 
-	if (!str_eq(a->text, b->text))
+	if (!es_str_eq(a->text, b->text))
 		d |= ES_F_TEXT;
-	if (!str_eq(a->context, b->context))
+	if (!es_str_eq(a->context, b->context))
 		d |= ES_F_CONTEXT;
-	if (!str_eq(a->project_slug, b->project_slug))
+	if (!es_str_eq(a->project_slug, b->project_slug))
 		d |= ES_F_PROJECT;
 	if (a->state != b->state)
 		d |= ES_F_STATE;

@@ -20,15 +20,6 @@
 #define DAY	86400000LL
 #define CONTENT	"# Learn Rust\n\nNotes \xc3\xa9t\xc3\xa9.\r\n"
 
-static es_date_t
-D(const char *s)
-{
-	es_date_t d = ES_DATE_NONE;
-
-	assert_true(es_date_parse(s, strlen(s), &d));
-	return d;
-}
-
 static void
 assert_day(es_date_t d, const char *want)
 {
@@ -131,10 +122,10 @@ our_project(struct es_entity *e, int64_t now)
 	e->area = es_xstrdup("Learning");
 	e->folder = ES_FOLDER_ACTIVE;
 	e->type = ES_PTYPE_COORDINATION;
-	e->created = D("2025-11-01");
-	e->started = D("2025-11-02");
-	e->last_reviewed = D("2025-11-09");
-	e->due = D("2025-12-31");
+	e->created = es_test_day("2025-11-01");
+	e->started = es_test_day("2025-11-02");
+	e->last_reviewed = es_test_day("2025-11-09");
+	e->due = es_test_day("2025-12-31");
 	e->completed = ES_DATE_NONE;
 	e->descoped = ES_DATE_NONE;
 	es_entity_set_content(e, CONTENT, strlen(CONTENT));
@@ -172,7 +163,7 @@ test_interop_peer_reads_ours(void **state)
 	g.title = es_xstrdup("Run a marathon");
 	g.slug = es_xstrdup("run-a-marathon");
 	g.folder = ES_FOLDER_INCUBATOR;
-	g.created = D("2025-10-01");
+	g.created = es_test_day("2025-10-01");
 	es_entity_set_content(&g, "why\n", 4);
 	es_entity_encode(&g, t.user, &ours_g);
 	insert_ok(&t, ES_KIND_GOAL, &ours_g);
@@ -185,9 +176,9 @@ test_interop_peer_reads_ours(void **state)
 	a.context = es_xstrdup("@macbook");
 	a.project_slug = es_xstrdup("learn-rust");
 	a.state = ES_STATE_NEXT;
-	a.due = D("2025-11-15");
-	a.defer = D("2025-11-12");
-	a.action_date = D("2025-11-09");
+	a.due = es_test_day("2025-11-15");
+	a.defer = es_test_day("2025-11-12");
+	a.action_date = es_test_day("2025-11-09");
 	a.priority = 'B';
 	es_action_encode(&a, t.user, &ours_a);
 	insert_ok(&t, ES_KIND_ACTION, &ours_a);
@@ -660,7 +651,7 @@ test_interop_cas_and_clock_skew(void **state)
 	}
 	/* We complete it (SPEC §3 spelling) and change an unknown key. */
 	e.folder = ES_FOLDER_COMPLETED;
-	e.completed = D("2026-01-05");
+	e.completed = es_test_day("2026-01-05");
 	e.due = ES_DATE_NONE;
 	bson_destroy(e.extra);
 	e.extra = BCON_NEW("owner", BCON_UTF8("you"));

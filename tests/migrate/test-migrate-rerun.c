@@ -66,16 +66,6 @@ mig(struct world *w, const char *root, const char *user,
 	return rc;
 }
 
-static size_t
-jcount(const json_t *j, const char *kind, const char *field)
-{
-	json_t *v = json_object_get(json_object_get(j, kind), field);
-
-	if (!json_is_integer(v))
-		fail_msg("summary has no %s.%s", kind, field);
-	return (size_t)json_integer_value(v);
-}
-
 /*
  * How many action documents of the world's user have this text (deleted
  * ones too), by the peer's dump; the _id of the last of them into hex

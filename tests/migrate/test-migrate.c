@@ -164,16 +164,6 @@ migrate_json(const struct es_itest *t, const char *src,
 	return j;
 }
 
-static size_t
-jcount(const json_t *j, const char *kind, const char *field)
-{
-	json_t *v = json_object_get(json_object_get(j, kind), field);
-
-	if (!json_is_integer(v))
-		fail_msg("summary has no %s.%s", kind, field);
-	return (size_t)json_integer_value(v);
-}
-
 /* What the folder holds, by the library's own reading. */
 struct expect {
 	size_t	 projects[5];	/* by enum es_folder */

@@ -10,7 +10,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdbool.h>
@@ -30,21 +29,6 @@ struct fx {
 	char	dir[64];		/* mkdtemp'd, removed in teardown */
 	char	db[PATH_MAX];		/* <dir>/b.sqlite */
 };
-
-static int
-rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static void
-rm_tree(const char *dir)
-{
-	assert_int_equal(nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS), 0);
-}
 
 static int
 setup(void **state)
@@ -68,7 +52,7 @@ teardown(void **state)
 {
 	struct fx *fx = *state;
 
-	rm_tree(fx->dir);
+	assert_int_equal(es_test_rm_tree(fx->dir), 0);
 	free(fx);
 	return 0;
 }

@@ -14,15 +14,6 @@
 #define OID_HEX	"650000000000000000000001"
 #define T0	1762646400000LL		/* 2025-11-09T00:00:00Z */
 
-static es_date_t
-D(const char *s)
-{
-	es_date_t d = ES_DATE_NONE;
-
-	assert_true(es_date_parse(s, strlen(s), &d));
-	return d;
-}
-
 static bson_t *
 J(const char *json)
 {
@@ -49,12 +40,12 @@ full_project(struct es_entity *e)
 	e->area = es_xstrdup("Learning");
 	e->folder = ES_FOLDER_DESCOPED;
 	e->type = ES_PTYPE_HABIT;
-	e->created = D("2025-11-01");
-	e->started = D("2025-11-02");
-	e->last_reviewed = D("2025-11-09");
-	e->due = D("2025-12-31");
-	e->completed = D("2026-01-02");
-	e->descoped = D("2026-01-03");
+	e->created = es_test_day("2025-11-01");
+	e->started = es_test_day("2025-11-02");
+	e->last_reviewed = es_test_day("2025-11-09");
+	e->due = es_test_day("2025-12-31");
+	e->completed = es_test_day("2026-01-02");
+	e->descoped = es_test_day("2026-01-03");
 	es_entity_set_content(e, "# Learn Rust\n\nbody\r\n", 20);
 	bson_destroy(e->extra);
 	e->extra = J("{\"owner\": \"me\", \"n\": {\"$numberInt\": \"3\"},"
@@ -73,10 +64,10 @@ full_action(struct es_action *a)
 	a->context = es_xstrdup("@macbook");
 	a->project_slug = es_xstrdup("api-redesign");
 	a->state = ES_STATE_WAITING;
-	a->due = D("2025-11-15");
-	a->defer = D("2025-11-12");
-	a->action_date = D("2025-11-09");
-	a->completed = D("2025-11-20");
+	a->due = es_test_day("2025-11-15");
+	a->defer = es_test_day("2025-11-12");
+	a->action_date = es_test_day("2025-11-09");
+	a->completed = es_test_day("2025-11-20");
 	a->priority = 'A';
 }
 

@@ -12,16 +12,6 @@
 
 #include "execsync/docid.h"
 
-static es_date_t
-day(const char *s)
-{
-	es_date_t d;
-
-	if (!es_date_parse(s, strlen(s), &d))
-		fail_msg("bad test date '%s'", s);
-	return d;
-}
-
 static uint32_t
 time_bytes(const bson_oid_t *oid)
 {
@@ -77,13 +67,14 @@ static void
 test_docid_time_choice(void **state)
 {
 	(void)state;
-	assert_int_equal(es_docid_time(day("2025-11-01"), day("2025-12-01")),
-	    1761955200);
-	assert_int_equal(es_docid_time(ES_DATE_NONE, day("2025-11-01")),
-	    1761955200);
+	assert_int_equal(es_docid_time(es_test_day("2025-11-01"),
+	    es_test_day("2025-12-01")), 1761955200);
+	assert_int_equal(es_docid_time(ES_DATE_NONE,
+	    es_test_day("2025-11-01")), 1761955200);
 	assert_int_equal(es_docid_time(ES_DATE_NONE, ES_DATE_NONE),
 	    ES_DOCID_TIME_DEFAULT);
-	assert_int_equal(es_docid_time(day("1970-01-01"), ES_DATE_NONE), 0);
+	assert_int_equal(es_docid_time(es_test_day("1970-01-01"),
+	    ES_DATE_NONE), 0);
 }
 
 /* Bytes 4..11: XXH3-64 of user NUL collection NUL key, big-endian. */
@@ -237,8 +228,8 @@ test_docid_action(void **state)
 
 	(void)state;
 	es_action_init(&a);
-	a.action_date = day("2025-11-09");
-	a.completed = day("2025-11-20");
+	a.action_date = es_test_day("2025-11-09");
+	a.completed = es_test_day("2025-11-20");
 	got = es_docid_action("ana", rel, 1, raw, strlen(raw), &a);
 	es_docid_action_key(&key, rel, 1, raw, strlen(raw));
 	want = es_docid("ana", ES_KIND_ACTION, key.buf, key.len, 1762646400);
@@ -271,7 +262,7 @@ test_docid_entity(void **state)
 	(void)state;
 	es_entity_init(&e, ES_KIND_PROJECT);
 	e.slug = strdup("learn-rust");
-	e.created = day("2025-11-01");
+	e.created = es_test_day("2025-11-01");
 	got = es_docid_entity("ana", &e);
 	want = es_docid("ana", ES_KIND_PROJECT, "learn-rust", 10, 1761955200);
 	assert_true(bson_oid_equal(&got, &want));

@@ -43,15 +43,6 @@ parse_ok(const char *s, enum es_kind kind, struct es_entity *e)
 		fail_msg("rc %d (%u: %s) for:\n%s", rc, err.line, err.msg, s);
 }
 
-static es_date_t
-day(const char *s)
-{
-	es_date_t d = ES_DATE_NONE;
-
-	assert_true(es_date_parse(s, strlen(s), &d));
-	return d;
-}
-
 static void
 assert_extra_json(const struct es_entity *e, const char *want)
 {
@@ -103,10 +94,10 @@ test_ef_parse_spec_example(void **state)
 	assert_string_equal(e.slug, "learn-rust");
 	assert_int_equal(e.folder, ES_FOLDER_ACTIVE);
 	assert_int_equal(e.type, ES_PTYPE_STANDARD);
-	assert_int_equal(e.created, day("2025-11-01"));
-	assert_int_equal(e.started, day("2025-11-01"));
-	assert_int_equal(e.last_reviewed, day("2025-11-09"));
-	assert_int_equal(e.due, day("2025-12-31"));
+	assert_int_equal(e.created, es_test_day("2025-11-01"));
+	assert_int_equal(e.started, es_test_day("2025-11-01"));
+	assert_int_equal(e.last_reviewed, es_test_day("2025-11-09"));
+	assert_int_equal(e.due, es_test_day("2025-12-31"));
 	assert_int_equal(e.completed, ES_DATE_NONE);
 	assert_int_equal(e.descoped, ES_DATE_NONE);
 	assert_bytes_equal(e.content, e.content_len, "# Learn Rust\n...\n", 17);
@@ -427,7 +418,7 @@ test_ef_update_only_changed_lines(void **state)
 	(void)state;
 	parse_ok(odd_file, ES_KIND_PROJECT, &e);
 	assert_update(odd_file, &e, odd_file);		/* same meaning */
-	e.due = day("2026-01-31");
+	e.due = es_test_day("2026-01-31");
 	assert_update(odd_file, &e,
 	    "---\n"
 	    "# keep this comment\n"
@@ -468,8 +459,8 @@ test_ef_update_insert_canonical_place(void **state)
 	(void)state;
 	parse_ok(odd_file, ES_KIND_PROJECT, &e);
 	e.type = ES_PTYPE_HABIT;		/* after title */
-	e.started = day("2025-11-02");		/* after created */
-	e.completed = day("2025-12-01");	/* after due */
+	e.started = es_test_day("2025-11-02");	/* after created */
+	e.completed = es_test_day("2025-12-01");	/* after due */
 	extra = bson_new();
 	bson_concat(extra, e.extra);
 	BSON_APPEND_UTF8(extra, "z_new", "v");	/* after custom */
@@ -551,8 +542,8 @@ test_ef_update_bom_crlf(void **state)
 	parse_ok(file, ES_KIND_PROJECT, &e);
 	assert_bytes_equal(e.content, e.content_len, "line one\r\nline two", 18);
 	assert_update(file, &e, file);
-	e.due = day("2025-02-01");
-	e.created = day("2024-12-01");
+	e.due = es_test_day("2025-02-01");
+	e.created = es_test_day("2024-12-01");
 	assert_update(file, &e,
 	    "\xef\xbb\xbf---\r\n"
 	    "title: Win\r\n"
@@ -847,9 +838,10 @@ test_ef_render_goal_from_db(void **state)
 	e.title = strdup("Run a marathon");
 	e.slug = strdup("run");
 	e.folder = ES_FOLDER_INCUBATOR;
-	e.created = day("2025-01-01");
-	e.last_reviewed = day("2025-06-01");
-	e.due = day("2030-01-01");	/* not a goal field: not written */
+	e.created = es_test_day("2025-01-01");
+	e.last_reviewed = es_test_day("2025-06-01");
+	/* Not a goal field: not written. */
+	e.due = es_test_day("2030-01-01");
 	BSON_APPEND_UTF8(e.extra, "type", "goal");
 	BSON_APPEND_DATE_TIME(e.extra, "target", 1762646400000LL);
 	es_entity_set_content(&e, "# Why\n", 6);

@@ -7,7 +7,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -15,50 +14,9 @@
 #include <unistd.h>
 
 #include "es-test.h"
+#include "fsio-tree.h"
 
 #include "execsync/gitstate.h"
-
-struct tree {
-	char	 root[64];
-	char	 other[64];	/* a second folder, for gitdir targets */
-	int	 fd;
-};
-
-static void
-tree_init(struct tree *t)
-{
-	snprintf(t->root, sizeof(t->root), "/tmp/es-git-XXXXXX");
-	snprintf(t->other, sizeof(t->other), "/tmp/es-git-other-XXXXXX");
-	if (mkdtemp(t->root) == NULL || mkdtemp(t->other) == NULL)
-		fail_msg("mkdtemp: %s", strerror(errno));
-	t->fd = open(t->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	assert_true(t->fd >= 0);
-}
-
-static int
-rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(p) == -1 ? -1 : 0;
-}
-
-static void
-tree_release(struct tree *t)
-{
-	close(t->fd);
-	nftw(t->root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-	nftw(t->other, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static void
-path_of(char *out, size_t size, const char *base, const char *rel)
-{
-	int n = snprintf(out, size, "%s/%s", base, rel);
-
-	assert_true(n > 0 && (size_t)n < size);
-}
 
 static void
 make_dir(const char *base, const char *rel)
@@ -70,21 +28,6 @@ make_dir(const char *base, const char *rel)
 		fail_msg("mkdir %s: %s", p, strerror(errno));
 }
 
-static void
-put(const char *base, const char *rel, const char *text)
-{
-	char p[PATH_MAX];
-	size_t n = strlen(text);
-	int fd;
-
-	path_of(p, sizeof(p), base, rel);
-	fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	if (fd == -1)
-		fail_msg("open %s: %s", p, strerror(errno));
-	assert_int_equal(write(fd, text, n), (ssize_t)n);
-	close(fd);
-}
-
 /* What "git init" leaves: present in every repository, never a marker. */
 static void
 plain_repo(const char *base, const char *gitdir)
@@ -93,11 +36,11 @@ plain_repo(const char *base, const char *gitdir)
 
 	make_dir(base, gitdir);
 	path_of(rel, sizeof(rel), gitdir, "HEAD");
-	put(base, rel, "ref: refs/heads/main\n");
+	put_str(base, rel, "ref: refs/heads/main\n");
 	path_of(rel, sizeof(rel), gitdir, "index");
-	put(base, rel, "DIRC");
+	put_str(base, rel, "DIRC");
 	path_of(rel, sizeof(rel), gitdir, "ORIG_HEAD");
-	put(base, rel, "0123\n");
+	put_str(base, rel, "0123\n");
 	path_of(rel, sizeof(rel), gitdir, "refs");
 	make_dir(base, rel);
 	path_of(rel, sizeof(rel), gitdir, "logs");
@@ -130,7 +73,7 @@ add_marker(const char *base, const char *gitdir, size_t i)
 	if (markers[i].dir)
 		make_dir(base, rel);
 	else
-		put(base, rel, "x\n");
+		put_str(base, rel, "x\n");
 }
 
 static void
@@ -179,11 +122,11 @@ test_git_not_busy(void **state)
 	assert_busy(t.fd, NULL);
 	/* A repository at rest. */
 	plain_repo(t.root, ".git");
-	put(t.root, ".git/index.lock.bak", "x");
-	put(t.root, ".git/MERGE_MSG", "x");
+	put_str(t.root, ".git/index.lock.bak", "x");
+	put_str(t.root, ".git/MERGE_MSG", "x");
 	assert_busy(t.fd, NULL);
 	/* Markers in the work tree are not git's. */
-	put(t.root, "MERGE_HEAD", "x");
+	put_str(t.root, "MERGE_HEAD", "x");
 	make_dir(t.root, "rebase-merge");
 	assert_busy(t.fd, NULL);
 	tree_release(&t);
@@ -218,14 +161,14 @@ test_git_busy_gitfile_absolute(void **state)
 		struct tree t;
 
 		tree_init(&t);
-		path_of(gitdir, sizeof(gitdir), t.other, "worktrees/w");
-		make_dir(t.other, "worktrees");
-		plain_repo(t.other, "worktrees/w");
+		path_of(gitdir, sizeof(gitdir), t.outside, "worktrees/w");
+		make_dir(t.outside, "worktrees");
+		plain_repo(t.outside, "worktrees/w");
 		n = snprintf(line, sizeof(line), "gitdir: %s\n", gitdir);
 		assert_true(n > 0 && (size_t)n < sizeof(line));
-		put(t.root, ".git", line);
+		put_str(t.root, ".git", line);
 		assert_busy(t.fd, NULL);
-		add_marker(t.other, "worktrees/w", i);
+		add_marker(t.outside, "worktrees/w", i);
 		assert_busy(t.fd, markers[i].marker);
 		tree_release(&t);
 	}
@@ -246,15 +189,15 @@ test_git_busy_gitfile_relative(void **state)
 		struct tree t;
 
 		tree_init(&t);
-		other = strrchr(t.other, '/') + 1;
-		make_dir(t.other, "modules");
-		plain_repo(t.other, "modules/sub");
+		other = strrchr(t.outside, '/') + 1;
+		make_dir(t.outside, "modules");
+		plain_repo(t.outside, "modules/sub");
 		n = snprintf(line, sizeof(line), "gitdir: ../%s/modules/sub%s",
 		    other, ends[i]);
 		assert_true(n > 0 && (size_t)n < sizeof(line));
-		put(t.root, ".git", line);
+		put_str(t.root, ".git", line);
 		assert_busy(t.fd, NULL);
-		add_marker(t.other, "modules/sub", 2);	/* rebase-apply */
+		add_marker(t.outside, "modules/sub", 2);	/* rebase-apply */
 		assert_busy(t.fd, "rebase-apply");
 		tree_release(&t);
 	}
@@ -281,16 +224,16 @@ test_git_busy_gitfile_malformed(void **state)
 	tree_init(&t);
 	/* Markers that a wrong parse could stumble on. */
 	make_dir(t.root, "sub");
-	put(t.root, "sub/index.lock", "x");
-	put(t.root, "marker-file", "x");
-	put(t.root, "index.lock", "x");
+	put_str(t.root, "sub/index.lock", "x");
+	put_str(t.root, "marker-file", "x");
+	put_str(t.root, "index.lock", "x");
 	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
-		put(t.root, ".git", lines[i]);
+		put_str(t.root, ".git", lines[i]);
 		if (es_git_busy(t.fd, NULL))
 			fail_msg("'%s': busy", lines[i]);
 	}
 	/* The well-formed line, for contrast. */
-	put(t.root, ".git", "gitdir: sub\n");
+	put_str(t.root, ".git", "gitdir: sub\n");
 	assert_busy(t.fd, "index.lock");
 	tree_release(&t);
 }
@@ -304,12 +247,12 @@ test_git_busy_symlinked_gitdir(void **state)
 
 	(void)state;
 	tree_init(&t);
-	plain_repo(t.other, "repo.git");
-	path_of(target, sizeof(target), t.other, "repo.git");
+	plain_repo(t.outside, "repo.git");
+	path_of(target, sizeof(target), t.outside, "repo.git");
 	path_of(p, sizeof(p), t.root, ".git");
 	assert_int_equal(symlink(target, p), 0);
 	assert_busy(t.fd, NULL);
-	add_marker(t.other, "repo.git", 0);
+	add_marker(t.outside, "repo.git", 0);
 	assert_busy(t.fd, "index.lock");
 	tree_release(&t);
 }
@@ -327,19 +270,19 @@ test_git_busy_root_inside_repo(void **state)
 
 	(void)state;
 	tree_init(&t);
-	plain_repo(t.other, ".git");
-	make_dir(t.other, "notes");
-	make_dir(t.other, "notes/execution-system");
-	path_of(p, sizeof(p), t.other, "notes/execution-system");
+	plain_repo(t.outside, ".git");
+	make_dir(t.outside, "notes");
+	make_dir(t.outside, "notes/execution-system");
+	path_of(p, sizeof(p), t.outside, "notes/execution-system");
 	fd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	assert_true(fd >= 0);
 	assert_busy(fd, NULL);
-	add_marker(t.other, ".git", 0);		/* index.lock */
+	add_marker(t.outside, ".git", 0);		/* index.lock */
 	assert_busy(fd, "index.lock");
 	/* A repository of its own in between: that one counts. */
-	plain_repo(t.other, "notes/.git");
+	plain_repo(t.outside, "notes/.git");
 	assert_busy(fd, NULL);
-	add_marker(t.other, "notes/.git", 3);	/* MERGE_HEAD */
+	add_marker(t.outside, "notes/.git", 3);	/* MERGE_HEAD */
 	assert_busy(fd, "MERGE_HEAD");
 	close(fd);
 	tree_release(&t);

@@ -8,13 +8,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "es-files.h"
 #include "es-test.h"
 
 #include "execsync/buf.h"
@@ -27,81 +27,6 @@ struct tree {
 	char	 outside[PATH_MAX];	/* a folder next to the root */
 	int	 fd;
 };
-
-static void
-path_of(char *out, size_t size, const char *base, const char *rel)
-{
-	int n = snprintf(out, size, "%s/%s", base, rel);
-
-	assert_true(n > 0 && (size_t)n < size);
-}
-
-static void
-mkdirs(const char *base, const char *rel)
-{
-	char p[PATH_MAX];
-	size_t n = strlen(base);
-
-	assert_true(n + 1 + strlen(rel) < sizeof(p));
-	memcpy(p, base, n);
-	p[n++] = '/';
-	for (const char *s = rel; *s != '\0'; s++) {
-		if (*s == '/') {
-			p[n] = '\0';
-			if (mkdir(p, 0755) == -1 && errno != EEXIST)
-				fail_msg("mkdir %s: %s", p, strerror(errno));
-		}
-		p[n++] = *s;
-	}
-}
-
-static void
-put(const char *base, const char *rel, const char *data, size_t len)
-{
-	char p[PATH_MAX];
-	int fd;
-
-	mkdirs(base, rel);
-	path_of(p, sizeof(p), base, rel);
-	fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	if (fd == -1)
-		fail_msg("open %s: %s", p, strerror(errno));
-	assert_int_equal(write(fd, data, len), (ssize_t)len);
-	close(fd);
-}
-
-static void
-put_str(const char *base, const char *rel, const char *s)
-{
-	put(base, rel, s, strlen(s));
-}
-
-static void
-link_to(const char *base, const char *rel, const char *target)
-{
-	char p[PATH_MAX];
-
-	mkdirs(base, rel);
-	path_of(p, sizeof(p), base, rel);
-	if (symlink(target, p) == -1)
-		fail_msg("symlink %s: %s", p, strerror(errno));
-}
-
-static int
-rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)ftw;
-	if (flag == FTW_DP)
-		chmod(p, 0755);
-	return remove(p) == -1 ? -1 : 0;
-}
-
-static void
-rm_tree(const char *p)
-{
-	nftw(p, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
 
 static const char *const synced_files[] = {
 	"00k-next-actions/@waiting.md",
@@ -198,7 +123,7 @@ tree_teardown(void **state)
 
 	es__scan_no_openat2 = false;
 	close(t->fd);
-	rm_tree(t->outside);
+	es_test_rm_tree(t->outside);
 	free(t);
 	return 0;
 }
@@ -559,7 +484,7 @@ test_spec4_10_read_checks_content(void **state)
 	struct es_buf b = ES_BUF_INIT;
 	struct es_error err;
 
-	put(t->root, rel, "---\ntitle: x\n---\nnul\0here\n", 26);
+	put(t->root, rel, "---\ntitle: x\n---\nnul\0here\n", 26, 0644);
 	es_error_clear(&err);
 	assert_int_equal(es_scan_read(t->fd, rel, 1 << 20, &b, NULL, &err),
 	    -1);

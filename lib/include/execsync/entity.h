@@ -138,6 +138,8 @@ void	es_entity_release(struct es_entity *e);
 void	es_entity_copy(struct es_entity *dst, const struct es_entity *src);
 /* Replaces the body with a copy of len bytes at p. */
 void	es_entity_set_content(struct es_entity *e, const char *p, size_t len);
+/* Two optional string fields (NULL: absent) are the same. */
+bool	es_str_eq(const char *a, const char *b);
 /* Bits (enum es_field) of the meaning fields that differ; meta ignored. */
 unsigned es_entity_diff(const struct es_entity *a, const struct es_entity *b);
 

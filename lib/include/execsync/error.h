@@ -61,6 +61,13 @@ int	es_error_set_sys(struct es_error *err, int sys, const char *path,
 const char *es_error_format(const struct es_error *err, char *out,
 	    unsigned long size);
 
+/*
+ * len bytes of s as a message shows a value from a file: control bytes as
+ * '?', cut with "..." to fit out (outsz bytes, always NUL-terminated).
+ */
+void	es_error_shown(const char *s, unsigned long len, char *out,
+	    unsigned long outsz);
+
 /* A short stable name for a code ("parse", "io", ...), for logs and JSON. */
 const char *es_errcode_name(enum es_errcode code);
 

@@ -153,4 +153,13 @@ int	es_yaml_value_render_bson(const bson_iter_t *it, enum es_yaml_ctx ctx,
  */
 bool	es_yaml_value_bson_equal(const bson_iter_t *a, const bson_iter_t *b);
 
+/*
+ * Into the array or document at it, depth levels down already: its first
+ * child in child, or -1 (err naming where) when that would pass
+ * ES_YAML_DEPTH_MAX or the document is corrupt. Shared by the walks over
+ * a BSON value (rendering it, checking that it can be rendered).
+ */
+int	es_yaml_value_recurse(const bson_iter_t *it, int depth,
+	    const char *where, bson_iter_t *child, struct es_error *err);
+
 #endif

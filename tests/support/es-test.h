@@ -1,5 +1,6 @@
 /*
- * Shared by the cmocka test programs. Every program ends with
+ * Shared by the cmocka test programs (tests/support/, library
+ * es-test-support). Every program ends with
  *	ES_TEST_MAIN(tests)
  * which runs all its cases, or only the one named by argv[1]: CTest registers
  * each case separately (tests/CMakeLists.txt scans the source for
@@ -15,6 +16,8 @@
 #include <string.h>
 
 #include <cmocka.h>
+
+#include "execsync/date.h"
 
 #define ES_TEST_MAIN(tests)						\
 int									\
@@ -35,5 +38,15 @@ main(int argc, char **argv)						\
 		fail();							\
 	}								\
 } while (0)
+
+/* A test's "YYYY-MM-DD" as a date; fails the test on a bad one. */
+es_date_t es_test_day(const char *ymd);
+
+/*
+ * Removes path and everything under it, never following a link; folders
+ * made unreadable by a case are opened again first. A missing path or entry
+ * is not an error. Returns 0, or -1 when something could not be removed.
+ */
+int	es_test_rm_tree(const char *path);
 
 #endif

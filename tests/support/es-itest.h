@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include <bson/bson.h>
+#include <jansson.h>
 
 #include "execsync/buf.h"
 #include "execsync/store.h"
@@ -103,6 +104,12 @@ void	es_itest_oid(const bson_t *doc, const char *key, bson_oid_t *out);
 bson_type_t es_itest_type(const bson_t *doc, const char *key);
 /* "YYYY-MM-DD" to ms at 00:00 UTC; fails the test on a bad date. */
 int64_t	es_itest_day_ms(const char *ymd);
+
+/*
+ * The integer kind.field of a program's --json summary (execsync-migrate's
+ * {"projects": {"inserted": 3, ...}, ...}); fails the test when absent.
+ */
+size_t	jcount(const json_t *j, const char *kind, const char *field);
 
 int	es_itest_group_setup(void **state);
 int	es_itest_group_teardown(void **state);

@@ -7,7 +7,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -22,6 +21,16 @@
 #include "execsync/date.h"
 #include "execsync/error.h"
 #include "execsync/xmalloc.h"
+
+size_t
+jcount(const json_t *j, const char *kind, const char *field)
+{
+	json_t *v = json_object_get(json_object_get(j, kind), field);
+
+	if (!json_is_integer(v))
+		fail_msg("summary has no %s.%s", kind, field);
+	return (size_t)json_integer_value(v);
+}
 
 int
 es_itest_group_setup(void **state)
@@ -131,19 +140,10 @@ es_itest_tmpdir(const char *tag)
 	return tmpl;
 }
 
-static int
-rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path) == -1 && errno != ENOENT ? -1 : 0;
-}
-
 void
 es_itest_rm_rf(const char *path)
 {
-	nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	es_test_rm_tree(path);
 }
 
 static int64_t
