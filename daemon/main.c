@@ -137,15 +137,6 @@ configure(const struct cli *c, struct es_config *cfg)
 		fatal(&err);
 }
 
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static json_t *
 errors_json(const struct es_engine_result *r)
 {
@@ -323,7 +314,6 @@ main(int argc, char **argv)
 	o.max_file_size = (size_t)cfg.max_file_size;
 	o.full_pass_s = cfg.full_pass_s;
 	o.ignore = (const char *const *)cfg.ignore;
-	o.now_ms = now_ms();
 	if (es_engine_once(&o, store, b, &r, &err) < 0)
 		goto fail;
 	status = es_engine_status(&r);

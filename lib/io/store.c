@@ -353,6 +353,33 @@ es_store_find(struct es_store *s, enum es_kind kind, const char *user_id,
 }
 
 int
+es_store_find_ids(struct es_store *s, enum es_kind kind, const char *user_id,
+    const bson_oid_t *ids, size_t n, es_store_doc_cb cb, void *ud,
+    struct es_error *err)
+{
+	bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER, sub, arr;
+	char key[24];
+
+	if (n == 0) {
+		bson_destroy(&filter);
+		bson_destroy(&opts);
+		return 0;
+	}
+	BSON_APPEND_DOCUMENT_BEGIN(&filter, "_id", &sub);
+	BSON_APPEND_ARRAY_BEGIN(&sub, "$in", &arr);
+	for (size_t i = 0; i < n; i++) {
+		snprintf(key, sizeof(key), "%zu", i);
+		BSON_APPEND_OID(&arr, key, &ids[i]);
+	}
+	bson_append_array_end(&sub, &arr);
+	bson_append_document_end(&filter, &sub);
+	BSON_APPEND_UTF8(&filter, "user_id", user_id);
+	if (s->batch_size > 0)
+		BSON_APPEND_INT32(&opts, "batchSize", (int32_t)s->batch_size);
+	return find_each(s, kind, &filter, &opts, cb, ud, err);
+}
+
+int
 es_store_find_fields(struct es_store *s, enum es_kind kind,
     const char *user_id, const char *const *fields, es_store_doc_cb cb,
     void *ud, struct es_error *err)

@@ -6,24 +6,16 @@
  * the plan is the output (SPEC 4.9); else apply and commit both peers in
  * one baseline transaction.
  */
-#include <sys/stat.h>
-
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "execsync/baseline.h"
 #include "execsync/content.h"
 #include "execsync/engine.h"
-#include "execsync/gitstate.h"
 #include "execsync/layout.h"
 #include "execsync/log.h"
-#include "execsync/scan.h"
-#include "execsync/store.h"
 #include "execsync/xmalloc.h"
 
 #include "pass.h"
@@ -83,7 +75,7 @@ es__meta_int(struct es__pass *p, const char *key, int64_t *v,
 	long long n;
 
 	*v = -1;
-	if (es_baseline_get_meta(p->b, key, &s, err) < 0)
+	if (p->base->get_meta(p->base->ctx, key, &s, err) < 0)
 		return -1;
 	if (s == NULL)
 		return 0;
@@ -102,7 +94,7 @@ es__set_meta_int(struct es__pass *p, const char *key, int64_t v,
 	char s[32];
 
 	snprintf(s, sizeof(s), "%" PRId64, v);
-	return es_baseline_set_meta(p->b, key, s, err);
+	return p->base->set_meta(p->base->ctx, key, s, err);
 }
 
 int
@@ -123,7 +115,7 @@ es__set_watermark(struct es__pass *p, enum es_kind k, int64_t maxseen,
 
 	snprintf(key, sizeof(key), "watermark.%s", es_kind_collection(k));
 	return es__set_meta_int(p, key, es_watermark_next(maxseen,
-	    p->o->now_ms), err);
+	    p->now_ms), err);
 }
 
 ssize_t
@@ -177,6 +169,65 @@ es_engine_status(const struct es_engine_result *r)
 	    r->conflicts > 0 || r->lost_races > 0 || r->nerrors > 0;
 }
 
+bool
+es__must_read(const struct es__pass *p, const char *rel)
+{
+	if (p->t->kind == ES_TRIGGER_FULL)
+		return true;
+	if (p->t->kind != ES_TRIGGER_PATHS)
+		return false;
+	for (size_t i = 0; i < p->t->npaths; i++)
+		if (strcmp(p->t->paths[i], rel) == 0)
+			return true;
+	return false;
+}
+
+static int
+cmp_oid(const void *x, const void *y)
+{
+	return bson_oid_compare(x, y);
+}
+
+bson_oid_t *
+es__changes_of(const struct es__pass *p, enum es_kind kind, size_t *n)
+{
+	bson_oid_t *ids = NULL;
+	size_t k = 0;
+
+	*n = 0;
+	if (p->t->kind != ES_TRIGGER_CHANGES)
+		return NULL;
+	for (size_t i = 0; i < p->t->nchanges; i++)
+		if (p->t->changes[i].kind == kind)
+			k++;
+	if (k == 0)
+		return NULL;
+	ids = es_xcalloc(k, sizeof(*ids));
+	k = 0;
+	for (size_t i = 0; i < p->t->nchanges; i++)
+		if (p->t->changes[i].kind == kind)
+			bson_oid_copy(&p->t->changes[i].id, &ids[k++]);
+	qsort(ids, k, sizeof(*ids), cmp_oid);
+	for (size_t i = 0; i < k; i++)
+		if (*n == 0 || !bson_oid_equal(&ids[*n - 1], &ids[i]))
+			bson_oid_copy(&ids[i], &ids[(*n)++]);
+	return ids;
+}
+
+void
+es__changes_seen(bson_oid_t *ids, size_t *n, const bson_oid_t *id)
+{
+	bson_oid_t *at;
+
+	if (*n == 0)
+		return;
+	at = bsearch(id, ids, *n, sizeof(*ids), cmp_oid);
+	if (at == NULL)
+		return;
+	memmove(at, at + 1, (size_t)(ids + *n - (at + 1)) * sizeof(*ids));
+	(*n)--;
+}
+
 /* ---- the pass ---- */
 
 /*
@@ -192,7 +243,7 @@ check_identity(struct es__pass *p, struct es_error *err)
 
 	if (p->o->identity == NULL)
 		return 0;
-	if (es_baseline_get_meta(p->b, "identity", &ident, err) < 0)
+	if (p->base->get_meta(p->base->ctx, "identity", &ident, err) < 0)
 		return -1;
 	if (ident == NULL || strcmp(ident, p->o->identity) == 0)
 		goto out;
@@ -228,7 +279,7 @@ read_mode(struct es__pass *p, struct es_error *err)
 	memset(&in, 0, sizeof(in));
 	if (es__meta_int(p, "last_full_pass_ms", &in.last_full_ms, err) < 0)
 		return -1;
-	if (!p->ignore_base && es_baseline_count(p->b, &nf, &nrows, err) < 0)
+	if (!p->ignore_base && p->base->count(p->base->ctx, &nf, &nrows, err) < 0)
 		return -1;
 	for (int k = 0; k < ES_READ_NCOLL; k++)
 		if (es__get_watermark(p, kinds[k], &in.watermark_ms[k],
@@ -237,9 +288,9 @@ read_mode(struct es__pass *p, struct es_error *err)
 	in.base_empty = nrows == 0;
 	in.ignore_base = p->ignore_base;
 	in.force = o->force;
-	in.full = o->full;
+	in.full = o->full || p->t->kind == ES_TRIGGER_FULL;
 	in.full_pass_s = o->full_pass_s;
-	in.now_ms = o->now_ms;
+	in.now_ms = p->now_ms;
 	es_read_mode(&in, &p->read);
 	p->r->full_read = p->read.full || p->read.full_actions;
 	return 0;
@@ -255,12 +306,10 @@ static int
 scan(struct es__pass *p, struct es__ents *g, struct es__acts *a,
     struct es_error *err)
 {
-	struct es_scan_opts so;
 	struct es_scan_result sr;
 	int rc = 0;
 
-	so.ignore = p->o->ignore;
-	if (es_scan(p->o->root_fd, &so, &sr, err) < 0)
+	if (p->fs->scan(p->fs->ctx, p->o->ignore, &sr, err) < 0)
 		return -1;
 	for (size_t i = 0; i < sr.n && rc == 0; i++) {
 		struct es_scan_entry *se = &sr.entries[i];
@@ -282,7 +331,7 @@ scan(struct es__pass *p, struct es__ents *g, struct es__acts *a,
 		p->unread[p->nunread++] = sr.skipped[i].rel;	/* sorted */
 		sr.skipped[i].rel = NULL;
 	}
-	es_scan_result_release(&sr);
+	p->fs->scan_release(p->fs->ctx, &sr);
 	return rc;
 }
 
@@ -315,32 +364,19 @@ guard_trips(struct es__pass *p, const struct es__ents *g,
 	return trip;
 }
 
-bool
-es_engine_root_has_folders(int root_fd)
-{
-	static const char *const dirs[] = { ES_DIR_ACTIONS, ES_DIR_PROJECTS,
-	    ES_DIR_GOALS };
-	struct stat st;
-
-	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
-		if (fstatat(root_fd, dirs[i], &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-		    S_ISDIR(st.st_mode))
-			return true;
-	return false;
-}
-
 static int
 guards(struct es__pass *p, struct es_error *err)
 {
-	struct stat st;
 	size_t nfiles = 0, nents = 0;
+	bool has_folders;
 
-	if (fstat(p->o->root_fd, &st) < 0 || !S_ISDIR(st.st_mode))
-		return es_error_set(err, ES_ECONFIG, p->o->root, 0,
-		    "not a folder");
-	if (es_engine_root_has_folders(p->o->root_fd))
+	if (p->fs->root(p->fs->ctx, &has_folders, err) < 0) {
+		snprintf(err->path, sizeof(err->path), "%s", p->o->root);
+		return -1;
+	}
+	if (has_folders)
 		return 0;
-	if (es_baseline_count(p->b, &nfiles, &nents, err) < 0)
+	if (p->base->count(p->base->ctx, &nfiles, &nents, err) < 0)
 		return -1;
 	/* SPEC 4.15: a missing root is an error, never "all deleted". */
 	if (nents > 0)
@@ -374,50 +410,53 @@ apply_commit(struct es__pass *p, struct es__ents *g, struct es__acts *a,
 {
 	int64_t last_full;
 
-	if (es_baseline_begin(p->b, err) < 0)
+	if (p->base->begin(p->base->ctx, err) < 0)
 		return -1;
-	if (p->ignore_base && es_baseline_clear(p->b, err) < 0)
+	if (p->ignore_base && p->base->clear(p->base->ctx, err) < 0)
 		goto fail;
 	if (es__ents_apply(g, err) < 0 || es__acts_apply(a, err) < 0)
 		goto fail;
 	/* A slug clash seen by a since-query: the next pass reads all. */
-	if (es_read_last_full(p->read.full, p->full_next, p->o->now_ms,
+	if (es_read_last_full(p->read.full, p->full_next, p->now_ms,
 	    &last_full) && es__set_meta_int(p, "last_full_pass_ms", last_full,
 	    err) < 0)
 		goto fail;
-	if (p->o->identity != NULL && es_baseline_set_meta(p->b, "identity",
+	if (p->o->identity != NULL && p->base->set_meta(p->base->ctx, "identity",
 	    p->o->identity, err) < 0)
 		goto fail;
 	if (es__ents_commit(g, err) < 0 || es__acts_commit(a, err) < 0)
 		goto fail;
-	if (es_baseline_commit(p->b, err) < 0)
+	if (p->base->commit(p->base->ctx, err) < 0)
 		goto fail;
 	return 0;
 fail:
-	es_baseline_rollback(p->b);
+	p->base->rollback(p->base->ctx);
 	return -1;
 }
 
 int
-es_engine_once(const struct es_engine_opts *o, struct es_store *store,
-    struct es_baseline *b, struct es_engine_result *r,
+es_pass_run(const struct es_engine_opts *o, const struct es_world *w,
+    const struct es_trigger *t, struct es_engine_result *r,
     struct es_error *err)
 {
+	static const struct es_trigger ordinary;
 	struct es__pass p;
 	struct es__ents *g = NULL;
 	struct es__acts *a = NULL;
-	uint64_t rt0 = es_store_round_trips(store);
+	uint64_t rt0 = w->db.round_trips(w->db.ctx);
 	int rc = -1;
 
 	memset(&p, 0, sizeof(p));
 	p.o = o;
-	p.store = store;
-	p.b = b;
+	p.t = t != NULL ? t : &ordinary;
+	p.fs = &w->fs;
+	p.base = &w->fs.base;
+	p.db = &w->db;
+	p.now_ms = w->clock.now_ms(w->clock.ctx);
 	p.r = r;
-	es_store_set_batch_size(store, ES_ENGINE_READ_BATCH);
 	if (guards(&p, err) < 0)
 		goto out;
-	if (es_git_busy(o->root_fd, &r->held_by)) {
+	if (p.fs->git_busy(p.fs->ctx, &r->held_by)) {
 		r->held = true;
 		es_log(ES_LOG_WARN, SUB, "held: git operation in progress (%s), "
 		    "nothing synced", r->held_by);
@@ -453,7 +492,7 @@ es_engine_once(const struct es_engine_opts *o, struct es_store *store,
 		goto out;
 	rc = 0;
 out:
-	r->round_trips = es_store_round_trips(store) - rt0;
+	r->round_trips = w->db.round_trips(w->db.ctx) - rt0;
 	es__ents_free(g);
 	es__acts_free(a);
 	for (size_t i = 0; i < p.nunread; i++)

@@ -43,21 +43,18 @@
 #include "execsync/scan.h"
 #include "execsync/store.h"
 #include "execsync/tree.h"
+#include "execsync/world.h"
 
 #define SUB	"sync"
-
-/*
- * Documents per reply: a full read of 22,000 documents took 92 round trips
- * at the server's default batch (execsync-bench reconcile); 10,000 keeps it
- * to a few, well under the 16 MiB message limit for documents this size.
- */
-#define ES_ENGINE_READ_BATCH	10000
 
 /* What the whole pass shares; every pointer borrowed. */
 struct es__pass {
 	const struct es_engine_opts	*o;
-	struct es_store			*store;
-	struct es_baseline		*b;
+	const struct es_trigger		*t;
+	const struct es_world_fs	*fs;	/* the world's three tables */
+	const struct es_world_base	*base;
+	const struct es_world_db	*db;
+	int64_t				 now_ms;	/* its clock, read once */
 	struct es_engine_result		*r;
 	bool				 ignore_base;	/* resync or other identity */
 	struct es_read_mode		 read;		/* full or since, SPEC 4.1 */
@@ -110,6 +107,21 @@ int	es__get_watermark(struct es__pass *p, enum es_kind k, int64_t *wm,
 	    struct es_error *err);
 int	es__set_watermark(struct es__pass *p, enum es_kind k, int64_t maxseen,
 	    struct es_error *err);
+
+/*
+ * Whether the trigger asks for rel to be read even when its stat data
+ * equal the baseline's (ES_TRIGGER_FULL, or rel among ES_TRIGGER_PATHS).
+ */
+bool	es__must_read(const struct es__pass *p, const char *rel);
+/*
+ * The _ids of kind named by an ES_TRIGGER_CHANGES trigger, sorted and
+ * unique (*n of them; NULL when none): what a peer's since-read adds by
+ * _id. es__changes_seen() marks one the since-query returned (not read
+ * twice).
+ */
+bson_oid_t *es__changes_of(const struct es__pass *p, enum es_kind kind,
+	    size_t *n);
+void	es__changes_seen(bson_oid_t *ids, size_t *n, const bson_oid_t *id);
 
 /* ---- peer-entities*.c: projects and goals ---- */
 
@@ -287,6 +299,8 @@ struct es__acts {
 	size_t				*by_id;
 	size_t				 nby_id;
 	int64_t				 maxseen;
+	bson_oid_t			*ids;	/* the trigger's, not seen yet */
+	size_t				 nids;
 	struct es_buf			 buf;
 	struct es_buf			 trash, kept;	/* lines to append */
 };

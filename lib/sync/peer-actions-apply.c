@@ -61,10 +61,10 @@ keep_doc(struct es__acts *a, const struct es_op *op, struct es_error *err)
 	BSON_APPEND_UTF8(&doc, "user_id", a->p->o->user_id);
 	BSON_APPEND_UTF8(&doc, "collection", "actions");
 	BSON_APPEND_OID(&doc, "doc_id", &op->action->meta.id);
-	BSON_APPEND_DATE_TIME(&doc, "kept_at", a->p->o->now_ms);
+	BSON_APPEND_DATE_TIME(&doc, "kept_at", a->p->now_ms);
 	BSON_APPEND_UTF8(&doc, "reason", op->reason);
 	BSON_APPEND_DOCUMENT(&doc, "doc", &lost);
-	rc = es_store_insert_conflict(a->p->store, &doc, err);
+	rc = a->p->db->insert_conflict(a->p->db->ctx, &doc, err);
 	bson_destroy(&doc);
 	bson_destroy(&lost);
 	return rc;
@@ -76,7 +76,7 @@ line_note(struct es__acts *a, struct es_buf *to, const char *rel,
 {
 	char day[ES_DATE_BUFSZ];
 
-	es_date_format(es_date_from_ms(a->p->o->now_ms), day);
+	es_date_format(es_date_from_ms(a->p->now_ms), day);
 	es_buf_addf(to, "%s %s: ", day, rel);
 	es_buf_add(to, line, len);
 	es_buf_addstr(to, "\n");
@@ -118,7 +118,7 @@ apply_cas(struct es__acts *a, const struct docw *w, size_t n)
 		cas[k].update = &upd[k];
 	}
 	es_error_clear(&err);
-	(void)es_store_update_cas_many(a->p->store, ES_KIND_ACTION,
+	(void)a->p->db->update_cas_many(a->p->db->ctx, ES_KIND_ACTION,
 	    a->p->o->user_id, cas, n, status, &err);
 	for (size_t k = 0; k < n; k++) {
 		struct act *t = &a->acts[w[k].ti];
@@ -168,7 +168,7 @@ already_ours(struct es__acts *a, const struct es_op *op, int64_t *ua,
 	bool found = false;
 	enum es_ours o = ES_OURS_NO;
 
-	if (es_store_find_one(a->p->store, ES_KIND_ACTION,
+	if (a->p->db->find_one(a->p->db->ctx, ES_KIND_ACTION,
 	    &op->action->meta.id, &doc, &found, err) < 0)
 		return false;
 	if (found) {
@@ -201,7 +201,7 @@ apply_inserts(struct es__acts *a, const struct docw *w, size_t n)
 		es_action_encode(w[k].op->action, a->p->o->user_id, docs[k]);
 	}
 	es_error_clear(&err);
-	es_store_insert_many(a->p->store, ES_KIND_ACTION,
+	a->p->db->insert_many(a->p->db->ctx, ES_KIND_ACTION,
 	    (const bson_t *const *)docs, n, 0, status, &err);
 	for (size_t k = 0; k < n; k++) {
 		struct act *t = &a->acts[w[k].ti];
@@ -445,7 +445,7 @@ write_list(struct es__acts *a, struct alist *l, struct es_error *err)
 		    l->info.list, l->info.context[0] ? l->info.context : NULL);
 	} else
 		es_action_list_render(l->l, &out);
-	rc = es_fsio_write(a->p->o->root_fd, l->rel, out.buf, out.len,
+	rc = a->p->fs->write(a->p->fs->ctx, l->rel, out.buf, out.len,
 	    ES_FSIO_MODE_NEW, l->exists ? &l->read_st : &zero,
 	    l->exists ? &l->read_fp : NULL, &st, err);
 	if (rc == 0) {
@@ -458,7 +458,7 @@ write_list(struct es__acts *a, struct alist *l, struct es_error *err)
 		 * one wrote since: a line appended right after our rename
 		 * must make the next pass read the list.
 		 */
-		if (es_scan_stat(a->p->o->root_fd, l->rel, &now, NULL) == 1 &&
+		if (a->p->fs->stat(a->p->fs->ctx, l->rel, &now, NULL) == 1 &&
 		    now.dev == st.dev && now.ino == st.ino &&
 		    now.size == st.size && now.mtime_ns == st.mtime_ns)
 			l->read_st = now;
@@ -510,7 +510,7 @@ put_rows(struct es__acts *a, struct alist *l, struct es_error *err)
 		be.fp = es_action_fingerprint(&v);
 		be.base = bson_get_data(&doc);
 		be.base_len = doc.len;
-		rc = es_baseline_put_entity(a->p->b, &be, err);
+		rc = a->p->base->put_entity(a->p->base->ctx, &be, err);
 		bson_destroy(&doc);
 		es_action_release(&v);
 		if (rc < 0)
@@ -522,9 +522,9 @@ put_rows(struct es__acts *a, struct alist *l, struct es_error *err)
 		bf.rel = l->rel;
 		bf.st = l->read_st;
 		bf.raw_fp = 0;
-		return es_baseline_put_file(a->p->b, &bf, err);
+		return a->p->base->put_file(a->p->base->ctx, &bf, err);
 	}
-	return es_baseline_delete_file(a->p->b, l->rel, err);
+	return a->p->base->delete_file(a->p->base->ctx, l->rel, err);
 }
 
 /* Per item failures go to r->errors; none stops the pass. */
@@ -549,7 +549,7 @@ es__acts_apply(struct es__acts *a, struct es_error *err)
 	if (a->trash.len > 0) {
 		struct es_error e;
 
-		if (es_fsio_append(a->p->o->root_fd, ES_FSIO_TRASH_ACTIONS,
+		if (a->p->fs->append(a->p->fs->ctx, ES_FSIO_TRASH_ACTIONS,
 		    a->trash.buf, a->trash.len, &e) < 0) {
 			es__add_failure(a->p, &e);
 		}
@@ -557,7 +557,7 @@ es__acts_apply(struct es__acts *a, struct es_error *err)
 	if (a->kept.len > 0) {
 		struct es_error e;
 
-		if (es_fsio_append(a->p->o->root_fd, CONFLICTS_ACTIONS,
+		if (a->p->fs->append(a->p->fs->ctx, CONFLICTS_ACTIONS,
 		    a->kept.buf, a->kept.len, &e) < 0) {
 			es__add_failure(a->p, &e);
 		} else
@@ -585,14 +585,13 @@ es__acts_commit(struct es__acts *a, struct es_error *err)
 			}
 			if (op->op != ES_OP_BASELINE_FORGET)
 				continue;
-			if (es_baseline_delete_entity(a->p->b,
-			    &op->action->meta.id, err) < 0)
+			if (a->p->base->delete_entity(a->p->base->ctx, &op->action->meta.id, err) < 0)
 				return -1;
 			count_op(a, op);
 		}
 		if (t->failed && t->has_base) {
 			/* Re-read the lists involved next pass. */
-			if (es_baseline_delete_file(a->p->b, t->base_rel,
+			if (a->p->base->delete_file(a->p->base->ctx, t->base_rel,
 			    err) < 0)
 				return -1;
 		}
@@ -603,7 +602,7 @@ es__acts_commit(struct es__acts *a, struct es_error *err)
 		if (l->l == NULL)
 			continue;
 		if (l->failed) {
-			if (es_baseline_delete_file(a->p->b, l->rel, err) < 0)
+			if (a->p->base->delete_file(a->p->base->ctx, l->rel, err) < 0)
 				return -1;
 			continue;
 		}

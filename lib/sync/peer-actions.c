@@ -185,7 +185,7 @@ load_baseline(struct es__acts *a, struct es_error *err)
 {
 	if (a->p->ignore_base)
 		return 0;
-	if (es_baseline_each_entity(a->p->b, on_base, a, err) < 0)
+	if (a->p->base->each_entity(a->p->base->ctx, on_base, a, err) < 0)
 		return -1;
 	a->nbase = a->nacts;
 	index_ids(a);
@@ -193,11 +193,11 @@ load_baseline(struct es__acts *a, struct es_error *err)
 		struct es_base_file bf;
 		bool found = false;
 
-		if (es_baseline_get_file(a->p->b, a->lists[i].rel, &bf, &found,
+		if (a->p->base->get_file(a->p->base->ctx, a->lists[i].rel, &bf, &found,
 		    err) < 0)
 			return -1;
 		a->lists[i].stat_same = found && es__same_stat(&bf.st,
-		    &a->lists[i].st);
+		    &a->lists[i].st) && !es__must_read(a->p, a->lists[i].rel);
 	}
 	/* Lists of the baseline that are gone. */
 	for (size_t i = 0; i < a->nbase; i++)
@@ -219,8 +219,10 @@ on_doc(const bson_t *doc, void *ud)
 	struct act *t;
 
 	a->p->r->docs_read++;
-	if (bson_iter_init_find(&it, doc, "_id") && BSON_ITER_HOLDS_OID(&it))
+	if (bson_iter_init_find(&it, doc, "_id") && BSON_ITER_HOLDS_OID(&it)) {
 		bi = find_by_id(a, bson_iter_oid(&it));
+		es__changes_seen(a->ids, &a->nids, bson_iter_oid(&it));
+	}
 	if (es_action_decode(doc, &tmp, &err) < 0) {
 		es_action_release(&tmp);
 		es__add_failure(a->p, &err);
@@ -246,14 +248,25 @@ static int
 load_docs(struct es__acts *a, struct es_error *err)
 {
 	int64_t wm;
+	int rc;
 
 	if (es__get_watermark(a->p, ES_KIND_ACTION, &wm, err) < 0)
 		return -1;
 	a->full = a->p->read.full_actions;
 	if (wm > a->maxseen)
 		a->maxseen = wm;
-	if (es_store_find(a->p->store, ES_KIND_ACTION, a->p->o->user_id,
-	    a->p->read.since[ES_READ_ACTIONS], on_doc, a, err) < 0)
+	/* A since-read adds the trigger's documents by _id (world.h). */
+	if (a->p->read.since[ES_READ_ACTIONS] >= 0)
+		a->ids = es__changes_of(a->p, ES_KIND_ACTION, &a->nids);
+	rc = a->p->db->find(a->p->db->ctx, ES_KIND_ACTION, a->p->o->user_id,
+	    a->p->read.since[ES_READ_ACTIONS], on_doc, a, err);
+	if (rc == 0 && a->nids > 0)
+		rc = a->p->db->find_ids(a->p->db->ctx, ES_KIND_ACTION,
+		    a->p->o->user_id, a->ids, a->nids, on_doc, a, err);
+	free(a->ids);
+	a->ids = NULL;
+	a->nids = 0;
+	if (rc < 0)
 		return -1;
 	/* Not returned by a since-query: unchanged since the baseline. */
 	for (size_t i = 0; i < a->nbase; i++) {
@@ -293,7 +306,7 @@ es__acts_list_load(struct es__acts *a, size_t li)
 	}
 	es_buf_reset(&a->buf);
 	if (l->on_disk) {
-		if (es_scan_read(a->p->o->root_fd, l->rel, es__max_size(a->p), &a->buf,
+		if (a->p->fs->read(a->p->fs->ctx, l->rel, es__max_size(a->p), &a->buf,
 		    &l->read_st, &err) < 0) {
 			if (!(err.code == ES_EIO && err.sys == ENOENT)) {
 				es__add_failure(a->p, &err);
@@ -576,7 +589,7 @@ decide(struct es__acts *a, struct act *t)
 	in.has_id = true;
 	es_error_clear(&err);
 	t->op_first = a->p->r->plan.n;
-	if (es_plan_action_ops(&in, a->p->o->policy, a->p->o->now_ms, &a->p->r->plan,
+	if (es_plan_action_ops(&in, a->p->o->policy, a->p->now_ms, &a->p->r->plan,
 	    &err) < 0) {
 		es__add_failure(a->p, &err);
 		t->failed = true;

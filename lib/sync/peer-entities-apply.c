@@ -63,7 +63,7 @@ apply_write(struct es__ents *g, struct ent *e, struct es_op *op,
 	if (f != NULL && !f->broken && e->cur_rel != NULL &&
 	    strcmp(e->cur_rel, op->rel) == 0) {
 		/* Our file: a minimal edit of its current bytes (SPEC §2). */
-		if (es_scan_read(g->p->o->root_fd, op->rel, es__max_size(g->p), &g->buf, &cur,
+		if (g->p->fs->read(g->p->fs->ctx, op->rel, es__max_size(g->p), &g->buf, &cur,
 		    err) < 0)
 			goto out;
 		if (!es__same_content_stat(&cur, &f->tf.st)) {
@@ -89,7 +89,7 @@ apply_write(struct es__ents *g, struct ent *e, struct es_op *op,
 		    "the document in the app)", out.len, es__max_size(g->p));
 		goto out;
 	}
-	if (es_fsio_write(g->p->o->root_fd, op->rel, out.buf, out.len,
+	if (g->p->fs->write(g->p->fs->ctx, op->rel, out.buf, out.len,
 	    ES_FSIO_MODE_NEW, expect, expect_fp, &e->new_st, err) < 0)
 		goto out;
 	e->wrote = true;
@@ -108,14 +108,14 @@ apply_keep_file(struct es__ents *g, struct es_op *op, struct es_error *err)
 	struct es_buf bytes = ES_BUF_INIT, kept = ES_BUF_INIT;
 	int rc;
 
-	if (op->rel == NULL || es_scan_read(g->p->o->root_fd, op->rel,
+	if (op->rel == NULL || g->p->fs->read(g->p->fs->ctx, op->rel,
 	    es__max_size(g->p),
 	    &bytes, NULL, NULL) < 0) {
 		es_buf_reset(&bytes);
 		es_entity_file_render(op->value, &bytes);
 	}
-	rc = es_fsio_conflict_copy(g->p->o->root_fd, op->rel ? op->rel :
-	    "unknown.md", "file", g->p->o->now_ms, bytes.buf, bytes.len, &kept,
+	rc = g->p->fs->conflict_copy(g->p->fs->ctx, op->rel ? op->rel :
+	    "unknown.md", "file", g->p->now_ms, bytes.buf, bytes.len, &kept,
 	    err);
 	if (rc == 0)
 		es_log(ES_LOG_WARN, SUB, "%s: the file's version is kept in "
@@ -141,10 +141,10 @@ apply_keep_doc(struct es__ents *g, struct ent *e, struct es_op *op,
 	BSON_APPEND_UTF8(&doc, "user_id", g->p->o->user_id);
 	BSON_APPEND_UTF8(&doc, "collection", es_kind_collection(e->kind));
 	BSON_APPEND_OID(&doc, "doc_id", &v->meta.id);
-	BSON_APPEND_DATE_TIME(&doc, "kept_at", g->p->o->now_ms);
+	BSON_APPEND_DATE_TIME(&doc, "kept_at", g->p->now_ms);
 	BSON_APPEND_UTF8(&doc, "reason", op->reason);
 	BSON_APPEND_DOCUMENT(&doc, "doc", &lost);
-	rc = es_store_insert_conflict(g->p->store, &doc, err);
+	rc = g->p->db->insert_conflict(g->p->db->ctx, &doc, err);
 	if (rc == 0)
 		es_log(ES_LOG_WARN, SUB, "%s: the database's version is kept "
 		    "in %s", op->rel ? op->rel : "?", ES_STORE_CONFLICTS);
@@ -187,7 +187,7 @@ apply_baseline_put(struct es__ents *g, struct ent *e, struct es_op *op,
 	be.fp = es_entity_fingerprint(&v);
 	be.base = bson_get_data(&doc);
 	be.base_len = doc.len;
-	if (es_baseline_put_entity(g->p->b, &be, err) < 0)
+	if (g->p->base->put_entity(g->p->base->ctx, &be, err) < 0)
 		goto out;
 	/* The file row: the stat data the next pass will compare with. */
 	memset(&bf, 0, sizeof(bf));
@@ -198,26 +198,26 @@ apply_baseline_put(struct es__ents *g, struct ent *e, struct es_op *op,
 	 */
 	if (e->wrote && e->cur_rel != NULL && strcmp(e->cur_rel, op->rel) ==
 	    0) {
-		if (es_scan_stat(g->p->o->root_fd, op->rel, &st, NULL) == 1 &&
+		if (g->p->fs->stat(g->p->fs->ctx, op->rel, &st, NULL) == 1 &&
 		    es__same_content_stat(&st, &e->new_st)) {
 			bf.st = st;
 			bf.raw_fp = e->new_raw;
 			file_row = true;
 		}
 	} else if (f != NULL && !f->broken &&
-	    es_scan_stat(g->p->o->root_fd, op->rel, &st, NULL) == 1 &&
+	    g->p->fs->stat(g->p->fs->ctx, op->rel, &st, NULL) == 1 &&
 	    es__same_content_stat(&st, &f->tf.st)) {
 		bf.st = st;
 		bf.raw_fp = f->tf.raw_fp;
 		file_row = true;
 	}
-	if (file_row && es_baseline_put_file(g->p->b, &bf, err) < 0)
+	if (file_row && g->p->base->put_file(g->p->base->ctx, &bf, err) < 0)
 		goto out;
 	if (e->has_base && strcmp(e->base_rel, op->rel) != 0 &&
-	    es_baseline_delete_file(g->p->b, e->base_rel, err) < 0)
+	    g->p->base->delete_file(g->p->base->ctx, e->base_rel, err) < 0)
 		goto out;
 	if (f != NULL && strcmp(f->tf.rel, op->rel) != 0 &&
-	    es_baseline_delete_file(g->p->b, f->tf.rel, err) < 0)
+	    g->p->base->delete_file(g->p->base->ctx, f->tf.rel, err) < 0)
 		goto out;
 	rc = 0;
 out:
@@ -246,14 +246,14 @@ apply_op(struct es__ents *g, struct ent *e, struct es_op *op,
 		rc = apply_write(g, e, op, err);
 		break;
 	case ES_OP_FILE_MOVE:
-		rc = es_fsio_move(g->p->o->root_fd, op->rel_from, op->rel, err);
+		rc = g->p->fs->move(g->p->fs->ctx, op->rel_from, op->rel, err);
 		if (rc == 0) {
 			free(e->cur_rel);
 			e->cur_rel = es_xstrdup(op->rel);
 		}
 		break;
 	case ES_OP_FILE_TRASH:
-		rc = es_fsio_trash(g->p->o->root_fd, op->rel, &tr, err);
+		rc = g->p->fs->trash(g->p->fs->ctx, op->rel, &tr, err);
 		if (rc == 0)
 			es_log(ES_LOG_INFO, SUB, "%s: moved to %s", op->rel,
 			    tr.buf);
@@ -273,10 +273,9 @@ apply_op(struct es__ents *g, struct ent *e, struct es_op *op,
 		break;
 	case ES_OP_BASELINE_FORGET:
 		if (op->value != NULL && op->value->meta.has_id)
-			rc = es_baseline_delete_entity(g->p->b,
-			    &op->value->meta.id, err);
+			rc = g->p->base->delete_entity(g->p->base->ctx, &op->value->meta.id, err);
 		if (rc == 0 && op->rel != NULL)
-			rc = es_baseline_delete_file(g->p->b, op->rel, err);
+			rc = g->p->base->delete_file(g->p->base->ctx, op->rel, err);
 		break;
 	case ES_OP_REPORT:
 		es_log(ES_LOG_WARN, SUB, "%s: %s", op->rel ? op->rel : "-",
@@ -314,7 +313,7 @@ replan(struct es__ents *g, struct ent *e, struct es_error *err)
 	    &e->base.meta.id;
 	int rc = 0;
 
-	if (es_store_find_one(g->p->store, e->kind, id, &doc, &found, err) < 0)
+	if (g->p->db->find_one(g->p->db->ctx, e->kind, id, &doc, &found, err) < 0)
 		return -1;
 	if (found && es_doc_user_is(&doc, g->p->o->user_id) &&
 	    es_entity_decode(&doc, e->kind, &tmp, &e2) == 0) {
@@ -384,7 +383,7 @@ remember_own_write(struct es__ents *g, struct ent *e)
 	be.fp = es_entity_fingerprint(&v);
 	be.base = bson_get_data(&doc);
 	be.base_len = doc.len;
-	if (es_baseline_put_entity(g->p->b, &be, &err) < 0)
+	if (g->p->base->put_entity(g->p->base->ctx, &be, &err) < 0)
 		es__add_error(g->p, &err);
 	bson_destroy(&doc);
 	es_entity_release(&v);
@@ -475,7 +474,7 @@ es__ents_commit(struct es__ents *g, struct es_error *err)
 		bf.rel = f->tf.rel;
 		bf.st = f->tf.st;
 		bf.raw_fp = f->tf.raw_fp;
-		if (es_baseline_put_file(g->p->b, &bf, err) < 0)
+		if (g->p->base->put_file(g->p->base->ctx, &bf, err) < 0)
 			return -1;
 	}
 	if (es__set_watermark(g->p, ES_KIND_PROJECT, g->maxseen[0], err) < 0 ||

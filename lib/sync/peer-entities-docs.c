@@ -89,7 +89,7 @@ unique_slug(struct es__ents *g, struct ent *e, const char *slug,
 	struct slugs sl = { NULL, 0, g, e->kind };
 	char *fresh = NULL;
 
-	if (es_store_find_fields(g->p->store, e->kind, g->p->o->user_id, fields,
+	if (g->p->db->find_fields(g->p->db->ctx, e->kind, g->p->o->user_id, fields,
 	    on_slug, &sl, err) == 0)
 		fresh = es_slug_unique(slug, slug_taken, &sl);
 	for (size_t i = 0; i < sl.n; i++)
@@ -143,7 +143,7 @@ insert_doc(struct es__ents *g, struct ent *e, struct es_entity *v,
 	v->meta.id = es_docid_entity(g->p->o->user_id, v);
 	v->meta.has_id = true;
 	es_entity_encode(v, g->p->o->user_id, &doc);
-	rc = es_store_insert(g->p->store, e->kind, &doc, err);
+	rc = g->p->db->insert(g->p->db->ctx, e->kind, &doc, err);
 	bson_destroy(&doc);
 	return rc;
 }
@@ -159,7 +159,7 @@ update_doc(struct es__ents *g, struct ent *e, const struct es_op *op,
 
 	es_entity_encode_set(v, op->fields, v->meta.updated_at, &body);
 	bson_append_document(&update, "$set", 4, &body);
-	rc = es_store_update_cas(g->p->store, e->kind, &v->meta.id,
+	rc = g->p->db->update_cas(g->p->db->ctx, e->kind, &v->meta.id,
 	    g->p->o->user_id, op->expect_updated_at, v->meta.updated_at, &update,
 	    matched, err);
 	bson_destroy(&body);
@@ -208,7 +208,7 @@ rename_for_slug(struct es__ents *g, struct ent *e, struct es_op *op,
 	es_log(ES_LOG_INFO, SUB, "%s: slug '%s' is taken in the database; "
 	    "renamed to %s (SPEC §2)", e->cur_rel, old, rel.buf);
 	free(old);
-	if (es_fsio_move(g->p->o->root_fd, e->cur_rel, rel.buf, err) < 0)
+	if (g->p->fs->move(g->p->fs->ctx, e->cur_rel, rel.buf, err) < 0)
 		goto out;
 	free(e->cur_rel);
 	e->cur_rel = es_xstrdup(rel.buf);
@@ -240,7 +240,7 @@ es__eng_apply_insert(struct es__ents *g, struct ent *e, struct es_op *op,
 		 * document with this slug) is left to the next full read,
 		 * which pairs it by identity (SPEC 4.17).
 		 */
-		if (es_store_find_one(g->p->store, e->kind, &v->meta.id,
+		if (g->p->db->find_one(g->p->db->ctx, e->kind, &v->meta.id,
 		    &found_doc, &found, err) < 0)
 			return -1;
 		if (found) {
@@ -327,7 +327,7 @@ es__eng_batch_cas(struct es__ents *g, enum es_kind kind)
 	}
 	status = es_xcalloc(n ? n : 1, sizeof(*status));
 	es_error_clear(&err);
-	if (n > 1 && es_store_update_cas_many(g->p->store, kind,
+	if (n > 1 && g->p->db->update_cas_many(g->p->db->ctx, kind,
 	    g->p->o->user_id, cas, n, status, &err) < 0)
 		g->cas_err = err;
 	for (size_t i = 0; n > 1 && i < n; i++)
@@ -390,7 +390,7 @@ es__eng_batch_inserts(struct es__ents *g, enum es_kind kind)
 	es_error_clear(&err);
 	if (n > 1) {
 		/* Inserted is inserted, even when a later chunk failed. */
-		(void)es_store_insert_many(g->p->store, kind,
+		(void)g->p->db->insert_many(g->p->db->ctx, kind,
 		    (const bson_t *const *)docs, n, INSERT_BATCH, status, &err);
 		for (size_t i = 0; i < n; i++)
 			if (status[i] == 0)

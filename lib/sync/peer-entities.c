@@ -125,7 +125,7 @@ es__ents_gather_baseline(struct es__ents *g, struct es_error *err)
 
 	if (p->ignore_base)
 		return 0;
-	if (es_baseline_each_entity(p->b, on_base_entity, g, err) < 0)
+	if (p->base->each_entity(p->base->ctx, on_base_entity, g, err) < 0)
 		return -1;
 	g->by_id = es_xcalloc(g->nents ? g->nents : 1, sizeof(size_t));
 	for (size_t i = 0; i < g->nents; i++) {
@@ -134,7 +134,7 @@ es__ents_gather_baseline(struct es__ents *g, struct es_error *err)
 		bool found;
 
 		g->by_id[g->nby_id++] = i;
-		if (es_baseline_get_file(p->b, e->base_rel, &bf, &found,
+		if (p->base->get_file(p->base->ctx, e->base_rel, &bf, &found,
 		    err) < 0)
 			return -1;
 		if (found) {
@@ -172,10 +172,9 @@ es__ents_add_file(struct es__ents *g, struct es_scan_entry *se,
     struct es_error *err)
 {
 	struct es__pass *p = g->p;
-	struct es_tree_opts topts;
 	struct fent *f;
 	struct es_base_file bf;
-	bool found = false;
+	bool found = false, found_same;
 	ssize_t bi = -1;
 	size_t before;
 
@@ -190,12 +189,16 @@ es__ents_add_file(struct es__ents *g, struct es_scan_entry *se,
 	se->rel = NULL;
 	f->tf.info = se->info;
 	f->tf.st = se->st;
-	if (!p->ignore_base && es_baseline_get_file(p->b, f->tf.rel, &bf,
+	if (!p->ignore_base && p->base->get_file(p->base->ctx, f->tf.rel, &bf,
 	    &found, err) < 0) {
 		es_entity_init(&f->tf.entity, se->info.kind);
 		return -1;
 	}
-	if (found && es__same_stat(&bf.st, &f->tf.st) &&
+	if (found && es__must_read(p, f->tf.rel))
+		found_same = false;	/* the trigger names it: read */
+	else
+		found_same = found && es__same_stat(&bf.st, &f->tf.st);
+	if (found_same &&
 	    (bi = find_base_by_rel(g, f->tf.rel, se->info.kind)) >= 0) {
 		/* SPEC §6: unchanged stat data, not even read. */
 		es_entity_copy(&f->tf.entity, &g->ents[bi].base);
@@ -203,8 +206,7 @@ es__ents_add_file(struct es__ents *g, struct es_scan_entry *se,
 		f->tf.status = ES_TREE_OK;
 		return 0;
 	}
-	if (found && es__same_stat(&bf.st, &f->tf.st) &&
-	    se->info.kind == ES_KIND_GOAL) {
+	if (found_same && se->info.kind == ES_KIND_GOAL) {
 		/*
 		 * A file row without an entity: a goal candidate that was
 		 * not a goal (notes beside goals) when read; unchanged, so
@@ -214,10 +216,9 @@ es__ents_add_file(struct es__ents *g, struct es_scan_entry *se,
 		f->tf.status = ES_TREE_NOT_SYNCED;
 		return 0;
 	}
-	topts.ignore = p->o->ignore;
-	topts.max_file_size = es__max_size(p);
 	before = g->errs.nerrors;
-	es_tree_load_file(p->o->root_fd, &topts, &f->tf, &g->buf, &g->errs);
+	p->fs->load_file(p->fs->ctx, es__max_size(p), &f->tf, &g->buf,
+	    &g->errs);
 	p->r->files_read++;
 	es_log(ES_LOG_DEBUG, SUB, "%s: read (%s)", f->tf.rel, found ?
 	    "stat data changed" : "no baseline row");
@@ -234,6 +235,8 @@ es__ents_add_file(struct es__ents *g, struct es_scan_entry *se,
 struct readctx {
 	struct es__ents	*g;
 	enum es_kind	 kind;
+	bson_oid_t	*ids;		/* the trigger's, not seen yet */
+	size_t		 nids;
 };
 
 static int
@@ -252,6 +255,7 @@ on_doc(const bson_t *doc, void *ud)
 	if (bson_iter_init_find(&it, doc, "_id") && BSON_ITER_HOLDS_OID(&it)) {
 		bson_oid_copy(bson_iter_oid(&it), &id);
 		bi = find_base_by_id(g, &id);
+		es__changes_seen(c->ids, &c->nids, &id);
 	}
 	if (es_entity_decode(doc, c->kind, &tmp, &err) < 0) {
 		es_entity_release(&tmp);
@@ -289,10 +293,19 @@ es__ents_gather_docs(struct es__ents *g, struct es_error *err)
 		if (es__get_watermark(p, kinds[k], &g->maxseen[k], err) < 0)
 			return -1;
 	for (int k = 0; k < 2; k++) {
-		struct readctx c = { g, kinds[k] };
+		struct readctx c = { g, kinds[k], NULL, 0 };
+		int rc;
 
-		if (es_store_find(p->store, kinds[k], p->o->user_id,
-		    since[k], on_doc, &c, err) < 0)
+		/* A since-read adds the trigger's documents (world.h). */
+		if (since[k] >= 0)
+			c.ids = es__changes_of(p, kinds[k], &c.nids);
+		rc = p->db->find(p->db->ctx, kinds[k], p->o->user_id,
+		    since[k], on_doc, &c, err);
+		if (rc == 0 && c.nids > 0)
+			rc = p->db->find_ids(p->db->ctx, kinds[k],
+			    p->o->user_id, c.ids, c.nids, on_doc, &c, err);
+		free(c.ids);
+		if (rc < 0)
 			return -1;
 	}
 	/*
@@ -350,7 +363,7 @@ es__eng_plan_one(struct es__ents *g, struct ent *e, struct es_plan *plan)
 	}
 	e->op_first = plan->n;
 	es_error_clear(&err);
-	if (es_plan_entity(&in, g->p->o->policy, g->p->o->now_ms, plan, &err) < 0) {
+	if (es_plan_entity(&in, g->p->o->policy, g->p->now_ms, plan, &err) < 0) {
 		es__add_failure(g->p, &err);
 	}
 	e->op_n = plan->n - e->op_first;
@@ -422,7 +435,7 @@ es__ents_free(struct es__ents *g)
 		free(g->files[i].tf.rel);
 	}
 	free(g->files);
-	es_tree_release(&g->errs);
+	free(g->errs.errors);	/* the only thing load_file adds */
 	es_buf_release(&g->buf);
 	free(g);
 }

@@ -1185,13 +1185,15 @@ rec_open(struct rec *x, const char *tree, const char *uri, const char *db)
 	return rec_open_baseline(x);
 }
 
-/* One es_engine_once() as execsyncd --once makes it, timed. */
+/* One pass as execsyncd --once makes it (the clock at now), timed. */
 static int
 rec_pass(struct rec *x, bool resync, int64_t now, struct pass_fig *f)
 {
 	struct es_engine_opts o;
 	struct es_engine_result r;
 	struct es_error err;
+	struct es_world w;
+	struct es_trigger t;
 	double t0, c0;
 	int rc;
 
@@ -1204,11 +1206,15 @@ rec_pass(struct rec *x, bool resync, int64_t now, struct pass_fig *f)
 	o.resync = resync;
 	o.max_delete = 50;
 	o.full_pass_s = 600;	/* execsyncd's default */
-	o.now_ms = now;
+	/* As es_engine_once(), with the clock at now. */
+	es_world_real_init(&w, x->root, x->b, x->store);
+	es_world_clock_fixed(&w, &now);
+	memset(&t, 0, sizeof(t));
+	t.kind = resync ? ES_TRIGGER_FULL : ES_TRIGGER_ORDINARY;
 	es_engine_result_init(&r);
 	c0 = cpu_ms();
 	t0 = now_ms();
-	rc = es_engine_once(&o, x->store, x->b, &r, &err);
+	rc = es_pass_run(&o, &w, &t, &r, &err);
 	f->wall = now_ms() - t0;
 	f->cpu = cpu_ms() - c0;
 	f->rt = r.round_trips;

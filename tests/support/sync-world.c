@@ -324,7 +324,6 @@ engine_pass(struct world *w)
 	o.identity = ident;
 	o.policy = ES_POLICY_NEWEST;
 	o.max_delete = 50;
-	o.now_ms = es_itest_now_ms();
 	es_engine_result_init(&r);
 	es_buf_reset(&w->err);
 	if (es_engine_once(&o, store, b, &r, &err) < 0) {

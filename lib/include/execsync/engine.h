@@ -44,6 +44,7 @@
 #include "execsync/error.h"
 #include "execsync/plan.h"
 #include "execsync/store.h"
+#include "execsync/world.h"
 
 /* Every borrowed pointer must outlive the call. */
 struct es_engine_opts {
@@ -61,7 +62,6 @@ struct es_engine_opts {
 	size_t			 max_file_size;	/* 0: 8 MiB */
 	unsigned		 full_pass_s;	/* 0: no periodic full read */
 	const char *const	*ignore;	/* NULL-terminated globs, or NULL */
-	int64_t			 now_ms;	/* the pass's clock */
 };
 
 /* Counts of one pass; plan holds the ops planned (dry run) or applied. */
@@ -99,6 +99,18 @@ void	es_engine_result_release(struct es_engine_result *r);
  */
 int	es_engine_once(const struct es_engine_opts *o, struct es_store *store,
 	    struct es_baseline *b, struct es_engine_result *r,
+	    struct es_error *err);
+
+/*
+ * The same pass in the world w (world.h: the folder and the baseline
+ * store, the database, the clock; the pass reaches nothing else), started
+ * by t (NULL: ES_TRIGGER_ORDINARY). The pass's "now" is w's clock, read
+ * once. es_engine_once() is es_pass_run() in the real world
+ * (es_world_real_init()) with ES_TRIGGER_FULL when o->full, o->force or
+ * o->resync, else ES_TRIGGER_ORDINARY.
+ */
+int	es_pass_run(const struct es_engine_opts *o, const struct es_world *w,
+	    const struct es_trigger *t, struct es_engine_result *r,
 	    struct es_error *err);
 
 /*

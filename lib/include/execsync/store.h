@@ -96,6 +96,16 @@ int	es_store_find_fields(struct es_store *s, enum es_kind kind,
 	    void *ud, struct es_error *err);
 
 /*
+ * The documents of user_id in kind's collection whose _id is one of
+ * ids[0..n) (one find, {_id: {$in: ids}, user_id}), deleted ones too, in
+ * no particular order; an id with no document of this user is skipped. n
+ * 0 sends nothing. cb and errors as for es_store_find().
+ */
+int	es_store_find_ids(struct es_store *s, enum es_kind kind,
+	    const char *user_id, const bson_oid_t *ids, size_t n,
+	    es_store_doc_cb cb, void *ud, struct es_error *err);
+
+/*
  * Documents per reply of this store's finds (es_store_find(),
  * es_store_find_fields()): their batchSize option. 0, the default, leaves
  * it to the server (MongoDB: 101 documents in the first reply, then up to
