@@ -304,8 +304,18 @@ snapshot(const struct world *w)
 int
 engine_pass(struct world *w)
 {
+	return engine_pass_world(w, NULL, NULL, NULL, NULL);
+}
+
+int
+engine_pass_world(struct world *w,
+    void (*wrap)(struct es_world *ew, void *ud), void *ud,
+    const struct es_trigger *t, struct es_engine_result *out)
+{
 	struct es_engine_opts o;
 	struct es_engine_result r;
+	struct es_trigger ordinary;
+	struct es_world ew;
 	struct es_store *store;
 	struct es_baseline *b;
 	struct es_error err;
@@ -324,9 +334,13 @@ engine_pass(struct world *w)
 	o.identity = ident;
 	o.policy = ES_POLICY_NEWEST;
 	o.max_delete = 50;
+	memset(&ordinary, 0, sizeof(ordinary));
+	es_world_real_init(&ew, fd, b, store);
+	if (wrap != NULL)
+		wrap(&ew, ud);
 	es_engine_result_init(&r);
 	es_buf_reset(&w->err);
-	if (es_engine_once(&o, store, b, &r, &err) < 0) {
+	if (es_pass_run(&o, &ew, t != NULL ? t : &ordinary, &r, &err) < 0) {
 		char msg[PATH_MAX + 600];
 
 		es_buf_addstr(&w->err, es_error_format(&err, msg,
@@ -334,6 +348,10 @@ engine_pass(struct world *w)
 		rc = 2;
 	} else
 		rc = es_engine_status(&r);
+	if (out != NULL) {
+		*out = r;
+		es_engine_result_init(&r);
+	}
 	es_engine_result_release(&r);
 	es_baseline_free(b);
 	es_store_free(store);

@@ -57,6 +57,18 @@ size_t	count_where(const struct world *w, const char *coll,
  * message in w->err) when the pass could not run or commit.
  */
 int	engine_pass(struct world *w);
+/*
+ * The same pass through the real world (world.h) that wrap (may be NULL)
+ * may change first (wrap tables, count calls, inject faults; ud is its
+ * own), started by t (NULL: ordinary). *out (may be NULL) gets the
+ * pass's result (es_engine_result_release() it).
+ */
+struct es_world;
+struct es_trigger;
+struct es_engine_result;
+int	engine_pass_world(struct world *w,
+	    void (*wrap)(struct es_world *ew, void *ud), void *ud,
+	    const struct es_trigger *t, struct es_engine_result *out);
 /* The peer's dump of the world's database; malloc'd. */
 char	*dump(const struct world *w);
 /* Every path, mtime and content hash under the root but .execsync/. */
