@@ -627,6 +627,18 @@ cmd_check(int root)
 
 /* ---- migrate: the one-time import (issue 4) ---- */
 
+/* User + system CPU time of this process so far. */
+static double
+cpu_ms(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_utime.tv_sec * 1e3 + ru.ru_utime.tv_usec / 1e3 +
+	    ru.ru_stime.tv_sec * 1e3 + ru.ru_stime.tv_usec / 1e3;
+}
+
+
 #define MIGRATE_REPEAT	3	/* real and raw, alternated: medians */
 
 /* Runs argv, output to stderr; its exit status, or -1. */
@@ -807,12 +819,58 @@ server_stop(char *fdb)
 	free(fdb);
 }
 
+/*
+ * One es_migrate_run() of a generated tree ten times the default one, on a
+ * fresh database (its name appended to names): wall and CPU.
+ */
+static int
+migrate_10x(const char *uri, char **names, size_t *nnames, double *wall,
+    double *cpu)
+{
+	struct es_migrate_result r;
+	struct es_migrate_opts o;
+	struct es_error err;
+	char *big, *src, *db;
+	int rc = -1;
+
+	big = make_tree_scaled(10);
+	if ((src = realpath(big, NULL)) == NULL) {
+		perror(big);
+		remove_tree(big);
+		return -1;
+	}
+	if (asprintf(&db, "es_bench_real10_%ld", (long)getpid()) < 0)
+		exit(2);
+	names[(*nnames)++] = db;
+	memset(&o, 0, sizeof(o));
+	o.source = src;
+	o.uri = uri;
+	o.user_id = "bench";
+	o.database = db;
+	*cpu = cpu_ms();
+	if (es_migrate_run(&o, &r, &err) < 0)
+		report("import 10x", &err);
+	else if (es_migrate_total(&r).failed > 0)
+		fprintf(stderr, "import 10x: %zu failed\n",
+		    es_migrate_total(&r).failed);
+	else
+		rc = 0;
+	*cpu = cpu_ms() - *cpu;
+	*wall = r.total_ms;
+	fprintf(stderr, "import 10x: %.0f ms, cpu %.0f ms\n", *wall, *cpu);
+	es_migrate_result_release(&r);
+	free(src);
+	remove_tree(big);
+	return rc;
+}
+
 static int
 cmd_migrate(const char *tree, const char *uri_arg, size_t batch)
 {
 	char *fdb = NULL, *uri = NULL, *src, *base = NULL;
-	char *names[MIGRATE_REPEAT * 2 + 1];
+	char *names[MIGRATE_REPEAT * 2 + 2];
 	double real[MIGRATE_REPEAT], raw[MIGRATE_REPEAT], naive;
+	double cpu[MIGRATE_REPEAT], cpu1, cpu10 = 0, real10 = 0;
 	struct es_migrate_result r;
 	struct es_migrate_opts o;
 	struct es_migrate_docs docs;
@@ -872,11 +930,13 @@ cmd_migrate(const char *tree, const char *uri_arg, size_t batch)
 		names[nnames++] = db;
 		remove_file_tree(base);
 		o.database = db;
+		cpu[i] = cpu_ms();
 		if (es_migrate_run(&o, &r, &err) < 0) {
 			report("import", &err);
 			es_migrate_result_release(&r);
 			goto out;
 		}
+		cpu[i] = cpu_ms() - cpu[i];
 		real[i] = r.total_ms;
 		if (i == 0 || r.total_ms <= real[0]) {
 			load = r.load_ms;
@@ -907,6 +967,10 @@ cmd_migrate(const char *tree, const char *uri_arg, size_t batch)
 			    nfail);
 	}
 	es_migrate_docs_release(&docs);
+	cpu1 = median(cpu, MIGRATE_REPEAT);
+	/* The same import on a tree ten times larger, our CPU against 1x. */
+	if (migrate_10x(uri, names, &nnames, &real10, &cpu10) < 0)
+		goto out;
 
 	double rm = median(real, MIGRATE_REPEAT), wm = median(raw,
 	    MIGRATE_REPEAT);
@@ -929,6 +993,11 @@ cmd_migrate(const char *tree, const char *uri_arg, size_t batch)
 	printf("raw_docs_per_s: %.0f\n", ndocs / (wm / 1e3));
 	printf("speedup_vs_naive: %.2f\n", naive / rm);
 	printf("vs_raw: %.2f\n", rm / wm);
+	printf("migrate_cpu_ms: %.1f\n", cpu1);
+	printf("migrate_10x_ms: %.1f\n", real10);
+	printf("migrate_10x_cpu_ms: %.1f\n", cpu10);
+	printf("migrate_scale: %.2f\n", real10 / rm);
+	printf("migrate_cpu_scale: %.2f\n", cpu10 / cpu1);
 	rc = failed == 0 ? 0 : 1;
 out:
 	for (size_t i = 0; i < nnames; i++) {
@@ -979,17 +1048,6 @@ clock_ms(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* User + system CPU time of this process so far. */
-static double
-cpu_ms(void)
-{
-	struct rusage ru;
-
-	getrusage(RUSAGE_SELF, &ru);
-	return ru.ru_utime.tv_sec * 1e3 + ru.ru_utime.tv_usec / 1e3 +
-	    ru.ru_stime.tv_sec * 1e3 + ru.ru_stime.tv_usec / 1e3;
 }
 
 static int
@@ -1323,10 +1381,10 @@ cmd_reconcile(const char *uri_arg)
 	char *db1 = NULL, *db10 = NULL;
 	struct rec x1, x10;
 	struct pass_fig first, noop[NOOP_REPEAT], ten, full, settle, late;
-	struct pass_fig rs, rs10, settled;
+	struct pass_fig rs, rs10, settled, noop10[NOOP_REPEAT];
 	double walk[FLOOR_REPEAT], floor[FLOOR_REPEAT], nw[NOOP_REPEAT];
 	double kfloor[3][FLOOR_REPEAT], per_kind[3];
-	double w, q, noop_wall, noop_cpu, fr1, fr10;
+	double w, q, noop_wall, noop_cpu, noop10_cpu, fr1, fr10;
 	double fu1, fu10;
 	uint64_t fr1_rt, fr10_rt, fu_b;
 	size_t fr1_docs, fr10_docs, fu_docs;
@@ -1435,6 +1493,12 @@ cmd_reconcile(const char *uri_arg)
 	fr10 = full_read(x10.store, &fr10_rt, &fr10_docs);
 	fu10 = full_read_unsorted(uri, db10, &fu_b, &fu_docs);
 	bad |= rec_pass(&x10, true, clock_ms(), &rs10);
+	/* The no-op after it, as at 1x: the since-queries return them all. */
+	for (int i = 0; i < NOOP_REPEAT; i++) {
+		bad |= rec_pass(&x10, false, clock_ms(), &noop10[i]);
+		nw[i] = noop10[i].cpu;
+	}
+	noop10_cpu = median(nw, NOOP_REPEAT);
 
 	printf("files: %zu\n", nfiles);
 	printf("stat_walk_ms: %.2f\n", w);
@@ -1488,6 +1552,9 @@ cmd_reconcile(const char *uri_arg)
 	printf("ten_vs_noop: %.2f\n", ten.cpu / noop_cpu);
 	printf("resync_scale: %.2f\n", rs10.wall / rs.wall);
 	printf("resync_cpu_scale: %.2f\n", rs10.cpu / rs.cpu);
+	printf("noop_pass_cpu_ms: %.1f\n", noop_cpu);
+	printf("noop_pass_10x_cpu_ms: %.1f\n", noop10_cpu);
+	printf("noop_pass_cpu_scale: %.2f\n", noop10_cpu / noop_cpu);
 	printf("full_read_scale: %.2f\n", fr10 / fr1);
 	printf("full_read_unsorted_ms: %.1f\n", fu1);
 	printf("full_read_unsorted_10x_ms: %.1f\n", fu10);
