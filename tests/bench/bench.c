@@ -751,11 +751,25 @@ naive_import(struct es_store *s, const struct es_migrate_opts *o,
 	return t0;
 }
 
+static struct es_store *open_store_timeout(const char *, const char *,
+    unsigned);
+
 static struct es_store *
 open_store(const char *uri, const char *db)
 {
+	return open_store_timeout(uri, db, 30000);
+}
+
+/*
+ * The 10x tree's passes read 222,000 documents, and FerretDB scans each
+ * collection for every batch: on a loaded machine one batch takes longer
+ * than 30 s, so they get libmongoc's default socket timeout.
+ */
+static struct es_store *
+open_store_timeout(const char *uri, const char *db, unsigned timeout_ms)
+{
 	struct es_error err;
-	struct es_store *s = es_store_open(uri, db, 30000, &err);
+	struct es_store *s = es_store_open(uri, db, timeout_ms, &err);
 
 	if (s == NULL) {
 		report("store", &err);
@@ -1194,9 +1208,11 @@ rec_open_baseline(struct rec *x)
 	return 0;
 }
 
-/* Imports tree into a fresh database db, then opens what a pass needs. */
+/* Imports tree into a fresh database db, then opens what a pass needs
+ * (commands limited to timeout_ms). */
 static int
-rec_open(struct rec *x, const char *tree, const char *uri, const char *db)
+rec_open(struct rec *x, const char *tree, const char *uri, const char *db,
+    unsigned timeout_ms)
 {
 	struct es_migrate_opts o;
 	struct es_migrate_result mr;
@@ -1234,7 +1250,7 @@ rec_open(struct rec *x, const char *tree, const char *uri, const char *db)
 		    strerror(errno));
 		return -1;
 	}
-	x->store = open_store(uri, db);
+	x->store = open_store_timeout(uri, db, timeout_ms);
 	if (es_store_ensure_indexes(x->store, &err) < 0) {
 		report("indexes", &err);
 		return -1;
@@ -1408,7 +1424,7 @@ cmd_reconcile(const char *uri_arg)
 	    asprintf(&db10, "es_bench_rec10_%ld", (long)getpid()) < 0)
 		exit(2);
 	tree = make_tree();
-	if (rec_open(&x1, tree, uri, db1) < 0)
+	if (rec_open(&x1, tree, uri, db1, 30000) < 0)
 		goto out;
 
 	/* The floors, warm: walk and query alternated, medians. */
@@ -1488,7 +1504,7 @@ cmd_reconcile(const char *uri_arg)
 
 	/* The same on a tree ten times larger. */
 	big = make_tree_scaled(10);
-	if (rec_open(&x10, big, uri, db10) < 0 || rec_forget(&x10) < 0)
+	if (rec_open(&x10, big, uri, db10, 300000) < 0 || rec_forget(&x10) < 0)
 		goto out;
 	fr10 = full_read(x10.store, &fr10_rt, &fr10_docs);
 	fu10 = full_read_unsorted(uri, db10, &fu_b, &fu_docs);
