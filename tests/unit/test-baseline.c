@@ -1479,12 +1479,12 @@ test_baseline_cache_kib(void **state)
 		unsigned	kib;
 	} t[] = {
 		{ 0, 2048 },				/* SQLite's default */
-		{ 8u << 20, 2048 },			/* 1x of a small tree */
-		{ (8u << 20) + 4096, 2049 },
-		{ 17u << 20, 4352 },			/* the sample tree */
-		{ 172u << 20, 44032 },			/* ten times it */
-		{ 256u << 20, 65536 },
-		{ UINT64_C(1) << 40, 65536 },		/* at most 64 MiB */
+		{ 17u << 20, 2048 },			/* the sample tree */
+		{ 32u << 20, 2048 },
+		{ (32u << 20) + 16384, 2049 },
+		{ 172u << 20, 11008 },			/* ten times it */
+		{ 512u << 20, 32768 },
+		{ UINT64_C(1) << 40, 32768 },		/* at most 32 MiB */
 	};
 
 	(void)state;
@@ -1505,11 +1505,11 @@ test_baseline_cache_given_back(void **state)
 
 	before = sqlite3_memory_used();
 	sqlite3_memory_highwater(1);
-	put_projects(b, 0, 20000, 1024, 0);
+	put_projects(b, 0, 60000, 1024, 0);
 	high = sqlite3_memory_highwater(0);
 	after = sqlite3_memory_used();
 	print_message("SQLite memory: %lld before, %lld at most, %lld after "
-	    "a 20,000-row transaction\n", (long long)before, (long long)high,
+	    "a 60,000-row transaction\n", (long long)before, (long long)high,
 	    (long long)after);
 	assert_true(high - before > (4 << 20));	/* over the 2 MiB default */
 	assert_true(after - before < (1 << 20));

@@ -147,8 +147,8 @@ int	es_baseline_clear(struct es_baseline *b, struct es_error *err);
 
 /*
  * The page cache, in KiB, while a transaction writes data_bytes of rows
- * (pure): a quarter of the data, at least SQLite's default 2 MiB, at most
- * 64 MiB. The cache is back at the least, its memory freed, once the
+ * (pure): a sixteenth of the data, at least SQLite's default 2 MiB, at
+ * most 32 MiB. The cache is back at the least, its memory freed, once the
  * transaction ends.
  */
 unsigned	es_baseline_cache_kib(uint64_t data_bytes);
