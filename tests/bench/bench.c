@@ -1397,7 +1397,7 @@ cmd_reconcile(const char *uri_arg)
 	char *db1 = NULL, *db10 = NULL;
 	struct rec x1, x10;
 	struct pass_fig first, noop[NOOP_REPEAT], ten, full, settle, late;
-	struct pass_fig rs, rs10, settled, noop10[NOOP_REPEAT];
+	struct pass_fig rs, rs10, settled, noop10[NOOP_REPEAT], rk, rk10;
 	double walk[FLOOR_REPEAT], floor[FLOOR_REPEAT], nw[NOOP_REPEAT];
 	double kfloor[3][FLOOR_REPEAT], per_kind[3];
 	double w, q, noop_wall, noop_cpu, noop10_cpu, fr1, fr10;
@@ -1501,6 +1501,8 @@ cmd_reconcile(const char *uri_arg)
 	fr1 = full_read(x1.store, &fr1_rt, &fr1_docs);
 	fu1 = full_read_unsorted(uri, db1, &fu_b, &fu_docs);
 	bad |= rec_pass(&x1, true, t1 + 180 * 1000, &rs);
+	/* --resync again, now over the baseline the first one made. */
+	bad |= rec_pass(&x1, true, t1 + 240 * 1000, &rk);
 
 	/* The same on a tree ten times larger. */
 	big = make_tree_scaled(10);
@@ -1515,6 +1517,7 @@ cmd_reconcile(const char *uri_arg)
 		nw[i] = noop10[i].cpu;
 	}
 	noop10_cpu = median(nw, NOOP_REPEAT);
+	bad |= rec_pass(&x10, true, clock_ms(), &rk10);
 
 	printf("files: %zu\n", nfiles);
 	printf("stat_walk_ms: %.2f\n", w);
@@ -1568,6 +1571,10 @@ cmd_reconcile(const char *uri_arg)
 	printf("ten_vs_noop: %.2f\n", ten.cpu / noop_cpu);
 	printf("resync_scale: %.2f\n", rs10.wall / rs.wall);
 	printf("resync_cpu_scale: %.2f\n", rs10.cpu / rs.cpu);
+	/* The same over a full baseline: it is cleared and written again. */
+	printf("resync_kept_cpu_ms: %.1f\n", rk.cpu);
+	printf("resync_kept_10x_cpu_ms: %.1f\n", rk10.cpu);
+	printf("resync_kept_cpu_scale: %.2f\n", rk10.cpu / rk.cpu);
 	printf("noop_pass_cpu_ms: %.1f\n", noop_cpu);
 	printf("noop_pass_10x_cpu_ms: %.1f\n", noop10_cpu);
 	printf("noop_pass_cpu_scale: %.2f\n", noop10_cpu / noop_cpu);
