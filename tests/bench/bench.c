@@ -627,6 +627,18 @@ cmd_check(int root)
 
 /* ---- migrate: the one-time import (issue 4) ---- */
 
+/* User + system CPU time of this process so far. */
+static double
+cpu_ms(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_utime.tv_sec * 1e3 + ru.ru_utime.tv_usec / 1e3 +
+	    ru.ru_stime.tv_sec * 1e3 + ru.ru_stime.tv_usec / 1e3;
+}
+
+
 #define MIGRATE_REPEAT	3	/* real and raw, alternated: medians */
 
 /* Runs argv, output to stderr; its exit status, or -1. */
@@ -739,11 +751,25 @@ naive_import(struct es_store *s, const struct es_migrate_opts *o,
 	return t0;
 }
 
+static struct es_store *open_store_timeout(const char *, const char *,
+    unsigned);
+
 static struct es_store *
 open_store(const char *uri, const char *db)
 {
+	return open_store_timeout(uri, db, 30000);
+}
+
+/*
+ * The 10x tree's passes read 222,000 documents, and FerretDB scans each
+ * collection for every batch: on a loaded machine one batch takes longer
+ * than 30 s, so they get libmongoc's default socket timeout.
+ */
+static struct es_store *
+open_store_timeout(const char *uri, const char *db, unsigned timeout_ms)
+{
 	struct es_error err;
-	struct es_store *s = es_store_open(uri, db, 30000, &err);
+	struct es_store *s = es_store_open(uri, db, timeout_ms, &err);
 
 	if (s == NULL) {
 		report("store", &err);
@@ -807,12 +833,58 @@ server_stop(char *fdb)
 	free(fdb);
 }
 
+/*
+ * One es_migrate_run() of a generated tree ten times the default one, on a
+ * fresh database (its name appended to names): wall and CPU.
+ */
+static int
+migrate_10x(const char *uri, char **names, size_t *nnames, double *wall,
+    double *cpu)
+{
+	struct es_migrate_result r;
+	struct es_migrate_opts o;
+	struct es_error err;
+	char *big, *src, *db;
+	int rc = -1;
+
+	big = make_tree_scaled(10);
+	if ((src = realpath(big, NULL)) == NULL) {
+		perror(big);
+		remove_tree(big);
+		return -1;
+	}
+	if (asprintf(&db, "es_bench_real10_%ld", (long)getpid()) < 0)
+		exit(2);
+	names[(*nnames)++] = db;
+	memset(&o, 0, sizeof(o));
+	o.source = src;
+	o.uri = uri;
+	o.user_id = "bench";
+	o.database = db;
+	*cpu = cpu_ms();
+	if (es_migrate_run(&o, &r, &err) < 0)
+		report("import 10x", &err);
+	else if (es_migrate_total(&r).failed > 0)
+		fprintf(stderr, "import 10x: %zu failed\n",
+		    es_migrate_total(&r).failed);
+	else
+		rc = 0;
+	*cpu = cpu_ms() - *cpu;
+	*wall = r.total_ms;
+	fprintf(stderr, "import 10x: %.0f ms, cpu %.0f ms\n", *wall, *cpu);
+	es_migrate_result_release(&r);
+	free(src);
+	remove_tree(big);
+	return rc;
+}
+
 static int
 cmd_migrate(const char *tree, const char *uri_arg, size_t batch)
 {
 	char *fdb = NULL, *uri = NULL, *src, *base = NULL;
-	char *names[MIGRATE_REPEAT * 2 + 1];
+	char *names[MIGRATE_REPEAT * 2 + 2];
 	double real[MIGRATE_REPEAT], raw[MIGRATE_REPEAT], naive;
+	double cpu[MIGRATE_REPEAT], cpu1, cpu10 = 0, real10 = 0;
 	struct es_migrate_result r;
 	struct es_migrate_opts o;
 	struct es_migrate_docs docs;
@@ -872,11 +944,13 @@ cmd_migrate(const char *tree, const char *uri_arg, size_t batch)
 		names[nnames++] = db;
 		remove_file_tree(base);
 		o.database = db;
+		cpu[i] = cpu_ms();
 		if (es_migrate_run(&o, &r, &err) < 0) {
 			report("import", &err);
 			es_migrate_result_release(&r);
 			goto out;
 		}
+		cpu[i] = cpu_ms() - cpu[i];
 		real[i] = r.total_ms;
 		if (i == 0 || r.total_ms <= real[0]) {
 			load = r.load_ms;
@@ -907,6 +981,10 @@ cmd_migrate(const char *tree, const char *uri_arg, size_t batch)
 			    nfail);
 	}
 	es_migrate_docs_release(&docs);
+	cpu1 = median(cpu, MIGRATE_REPEAT);
+	/* The same import on a tree ten times larger, our CPU against 1x. */
+	if (migrate_10x(uri, names, &nnames, &real10, &cpu10) < 0)
+		goto out;
 
 	double rm = median(real, MIGRATE_REPEAT), wm = median(raw,
 	    MIGRATE_REPEAT);
@@ -929,6 +1007,11 @@ cmd_migrate(const char *tree, const char *uri_arg, size_t batch)
 	printf("raw_docs_per_s: %.0f\n", ndocs / (wm / 1e3));
 	printf("speedup_vs_naive: %.2f\n", naive / rm);
 	printf("vs_raw: %.2f\n", rm / wm);
+	printf("migrate_cpu_ms: %.1f\n", cpu1);
+	printf("migrate_10x_ms: %.1f\n", real10);
+	printf("migrate_10x_cpu_ms: %.1f\n", cpu10);
+	printf("migrate_scale: %.2f\n", real10 / rm);
+	printf("migrate_cpu_scale: %.2f\n", cpu10 / cpu1);
 	rc = failed == 0 ? 0 : 1;
 out:
 	for (size_t i = 0; i < nnames; i++) {
@@ -979,17 +1062,6 @@ clock_ms(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* User + system CPU time of this process so far. */
-static double
-cpu_ms(void)
-{
-	struct rusage ru;
-
-	getrusage(RUSAGE_SELF, &ru);
-	return ru.ru_utime.tv_sec * 1e3 + ru.ru_utime.tv_usec / 1e3 +
-	    ru.ru_stime.tv_sec * 1e3 + ru.ru_stime.tv_usec / 1e3;
 }
 
 static int
@@ -1136,9 +1208,11 @@ rec_open_baseline(struct rec *x)
 	return 0;
 }
 
-/* Imports tree into a fresh database db, then opens what a pass needs. */
+/* Imports tree into a fresh database db, then opens what a pass needs
+ * (commands limited to timeout_ms). */
 static int
-rec_open(struct rec *x, const char *tree, const char *uri, const char *db)
+rec_open(struct rec *x, const char *tree, const char *uri, const char *db,
+    unsigned timeout_ms)
 {
 	struct es_migrate_opts o;
 	struct es_migrate_result mr;
@@ -1176,7 +1250,7 @@ rec_open(struct rec *x, const char *tree, const char *uri, const char *db)
 		    strerror(errno));
 		return -1;
 	}
-	x->store = open_store(uri, db);
+	x->store = open_store_timeout(uri, db, timeout_ms);
 	if (es_store_ensure_indexes(x->store, &err) < 0) {
 		report("indexes", &err);
 		return -1;
@@ -1329,10 +1403,10 @@ cmd_reconcile(const char *uri_arg)
 	char *db1 = NULL, *db10 = NULL;
 	struct rec x1, x10;
 	struct pass_fig first, noop[NOOP_REPEAT], ten, full, settle, late;
-	struct pass_fig rs, rs10, settled;
+	struct pass_fig rs, rs10, settled, noop10[NOOP_REPEAT], rk, rk10;
 	double walk[FLOOR_REPEAT], floor[FLOOR_REPEAT], nw[NOOP_REPEAT];
 	double kfloor[3][FLOOR_REPEAT], per_kind[3];
-	double w, q, noop_wall, noop_cpu, fr1, fr10;
+	double w, q, noop_wall, noop_cpu, noop10_cpu, fr1, fr10;
 	double fu1, fu10;
 	uint64_t fr1_rt, fr10_rt, fu_b;
 	size_t fr1_docs, fr10_docs, fu_docs;
@@ -1356,7 +1430,7 @@ cmd_reconcile(const char *uri_arg)
 	    asprintf(&db10, "es_bench_rec10_%ld", (long)getpid()) < 0)
 		exit(2);
 	tree = make_tree();
-	if (rec_open(&x1, tree, uri, db1) < 0)
+	if (rec_open(&x1, tree, uri, db1, 30000) < 0)
 		goto out;
 
 	/* The floors, warm: walk and query alternated, medians. */
@@ -1433,14 +1507,23 @@ cmd_reconcile(const char *uri_arg)
 	fr1 = full_read(x1.store, &fr1_rt, &fr1_docs);
 	fu1 = full_read_unsorted(uri, db1, &fu_b, &fu_docs);
 	bad |= rec_pass(&x1, true, t1 + 180 * 1000, &rs);
+	/* --resync again, now over the baseline the first one made. */
+	bad |= rec_pass(&x1, true, t1 + 240 * 1000, &rk);
 
 	/* The same on a tree ten times larger. */
 	big = make_tree_scaled(10);
-	if (rec_open(&x10, big, uri, db10) < 0 || rec_forget(&x10) < 0)
+	if (rec_open(&x10, big, uri, db10, 300000) < 0 || rec_forget(&x10) < 0)
 		goto out;
 	fr10 = full_read(x10.store, &fr10_rt, &fr10_docs);
 	fu10 = full_read_unsorted(uri, db10, &fu_b, &fu_docs);
 	bad |= rec_pass(&x10, true, clock_ms(), &rs10);
+	/* The no-op after it, as at 1x: the since-queries return them all. */
+	for (int i = 0; i < NOOP_REPEAT; i++) {
+		bad |= rec_pass(&x10, false, clock_ms(), &noop10[i]);
+		nw[i] = noop10[i].cpu;
+	}
+	noop10_cpu = median(nw, NOOP_REPEAT);
+	bad |= rec_pass(&x10, true, clock_ms(), &rk10);
 
 	printf("files: %zu\n", nfiles);
 	printf("stat_walk_ms: %.2f\n", w);
@@ -1494,6 +1577,13 @@ cmd_reconcile(const char *uri_arg)
 	printf("ten_vs_noop: %.2f\n", ten.cpu / noop_cpu);
 	printf("resync_scale: %.2f\n", rs10.wall / rs.wall);
 	printf("resync_cpu_scale: %.2f\n", rs10.cpu / rs.cpu);
+	/* The same over a full baseline: it is cleared and written again. */
+	printf("resync_kept_cpu_ms: %.1f\n", rk.cpu);
+	printf("resync_kept_10x_cpu_ms: %.1f\n", rk10.cpu);
+	printf("resync_kept_cpu_scale: %.2f\n", rk10.cpu / rk.cpu);
+	printf("noop_pass_cpu_ms: %.1f\n", noop_cpu);
+	printf("noop_pass_10x_cpu_ms: %.1f\n", noop10_cpu);
+	printf("noop_pass_cpu_scale: %.2f\n", noop10_cpu / noop_cpu);
 	printf("full_read_scale: %.2f\n", fr10 / fr1);
 	printf("full_read_unsorted_ms: %.1f\n", fu1);
 	printf("full_read_unsorted_10x_ms: %.1f\n", fu10);

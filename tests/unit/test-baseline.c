@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1250,6 +1251,328 @@ test_baseline_bulk_walk(void **state)
 	es_baseline_free(b);
 }
 
+
+/* ---- issue 15: linear cost, small memory ---- */
+
+/* n project rows of base_len bytes each, in one transaction. */
+static void
+put_projects(struct es_baseline *b, unsigned first, unsigned n,
+    size_t base_len, uint64_t fp)
+{
+	static uint8_t blob[4096];
+	struct es_base_entity e;
+	char rel[64];
+
+	assert_true(base_len <= sizeof(blob));
+	memset(blob, 0x5a, sizeof(blob));
+	memset(&e, 0, sizeof(e));
+	e.kind = ES_KIND_PROJECT;
+	e.base = blob;
+	e.base_len = base_len;
+	OK(es_baseline_begin(b, E));
+	for (unsigned i = first; i < first + n; i++) {
+		snprintf(rel, sizeof(rel), "10k-projects/active/a/p%06u.md",
+		    i);
+		e.id = oid(i);
+		e.rel = rel;
+		e.fp = fp + i;
+		OK(es_baseline_put_entity(b, &e, E));
+		put_simple_file(b, rel, (int64_t)i);
+	}
+	OK(es_baseline_commit(b, E));
+}
+
+/* The frames in the WAL of path, read by a connection of our own. */
+static long
+wal_frames(const char *path, bool truncate)
+{
+	sqlite3 *db;
+	sqlite3_stmt *s;
+	long n;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, truncate ?
+	    "PRAGMA wal_checkpoint(TRUNCATE)" :
+	    "PRAGMA wal_checkpoint(PASSIVE)", -1, &s, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(s, 0), 0);	/* not busy */
+	n = (long)sqlite3_column_int64(s, 1);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return n;
+}
+
+static long
+page_count(const char *path)
+{
+	sqlite3 *db;
+	sqlite3_stmt *s;
+	long n;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA page_count", -1, &s,
+	    NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	n = (long)sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return n;
+}
+
+/*
+ * --resync clears a baseline of every row (SPEC 4.17). With SQLite's
+ * secure_delete on (Debian's build) every freed page was written again,
+ * zeroed, so a clear wrote the whole file into the WAL; dropped and made
+ * again with secure_delete off, it writes a few pages.
+ */
+static void
+test_baseline_clear_writes_few_pages(void **state)
+{
+	struct fx *fx = *state;
+	struct es_baseline *b = open_ok(fx->db);
+	size_t nf, ne;
+	long pages, frames;
+
+	/* b stays open: the last connection to close empties the WAL. */
+	put_projects(b, 0, 3000, 1024, 0);
+	pages = page_count(fx->db);
+	assert_true(pages > 900);
+	(void)wal_frames(fx->db, true);		/* an empty WAL */
+
+	OK(es_baseline_begin(b, E));
+	OK(es_baseline_clear(b, E));
+	OK(es_baseline_commit(b, E));
+	OK(es_baseline_count(b, &nf, &ne, E));
+	assert_int_equal(nf + ne, 0);
+	frames = wal_frames(fx->db, false);
+	es_baseline_free(b);
+	print_message("clear of %ld pages wrote %ld WAL frames\n", pages,
+	    frames);
+	assert_true(frames < pages / 20);
+}
+
+/*
+ * The tables dropped and made again inside a transaction: the kept
+ * statements work on the new ones at once, and the rows put after the
+ * clear are the only ones at commit.
+ */
+static void
+test_baseline_clear_then_refill(void **state)
+{
+	struct fx *fx = *state;
+	struct es_baseline *b = open_ok(fx->db);
+	struct es_base_entity e, got;
+	size_t nf, ne;
+	bool found;
+
+	put_projects(b, 0, 50, 100, 0);
+	OK(es_baseline_begin(b, E));
+	OK(es_baseline_clear(b, E));
+	memset(&e, 0, sizeof(e));
+	e.id = oid(7);
+	e.kind = ES_KIND_GOAL;
+	e.rel = "30k-goals/active/g.md";
+	e.fp = 77;
+	OK(es_baseline_put_entity(b, &e, E));
+	put_simple_file(b, e.rel, 5);
+	OK(es_baseline_get_entity(b, &e.id, &got, &found, E));
+	assert_true(found);
+	assert_int_equal(got.kind, ES_KIND_GOAL);
+	OK(es_baseline_commit(b, E));
+	es_baseline_free(b);
+
+	b = open_ok(fx->db);
+	OK(es_baseline_count(b, &nf, &ne, E));
+	assert_int_equal(nf, 1);
+	assert_int_equal(ne, 1);
+	OK(es_baseline_get_entity(b, &e.id, &got, &found, E));
+	assert_true(found);
+	assert_int_equal(got.fp, 77);
+	assert_int_equal(file_mtime(b, "30k-goals/active/g.md"), 5);
+	es_baseline_free(b);
+}
+
+/*
+ * kill -9 after the tables were dropped and half refilled: the previous
+ * baseline is all there (SPEC 4.17: --resync, then a crash).
+ */
+static void
+test_baseline_killed_after_clear(void **state)
+{
+	struct fx *fx = *state;
+	struct es_baseline *b = open_ok(fx->db);
+	struct es_base_entity got;
+	size_t nf, ne;
+	pid_t pid;
+	int status;
+	bool found;
+
+	put_projects(b, 0, 200, 500, 100);
+	es_baseline_free(b);
+
+	pid = fork();
+	assert_true(pid != -1);
+	if (pid == 0) {
+		struct es_error cerr;
+		struct es_baseline *cb = es_baseline_open(fx->db, &cerr);
+		static uint8_t blob[2048];
+		struct es_base_entity e;
+
+		if (cb == NULL || es_baseline_begin(cb, &cerr) != 0 ||
+		    es_baseline_clear(cb, &cerr) != 0)
+			_exit(1);
+		memset(&e, 0, sizeof(e));
+		e.kind = ES_KIND_ACTION;
+		e.rel = "00k-next-actions/a.md";
+		e.base = blob;
+		e.base_len = sizeof(blob);
+		for (unsigned i = 0; i < 5000; i++) {
+			e.id = oid(100000 + i);
+			e.pos = i;
+			if (es_baseline_put_entity(cb, &e, &cerr) != 0)
+				_exit(2);
+		}
+		kill(getpid(), SIGKILL);
+		_exit(3);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status));
+	assert_int_equal(WTERMSIG(status), SIGKILL);
+
+	b = open_ok(fx->db);
+	OK(es_baseline_count(b, &nf, &ne, E));
+	assert_int_equal(nf, 200);
+	assert_int_equal(ne, 200);
+	for (unsigned i = 0; i < 200; i++) {
+		bson_oid_t id = oid(i);
+
+		OK(es_baseline_get_entity(b, &id, &got, &found, E));
+		assert_true(found);
+		assert_int_equal(got.fp, 100 + i);
+		assert_int_equal(got.base_len, 500);
+	}
+	es_baseline_free(b);
+}
+
+/* The page cache's size for a transaction's data (pure). */
+static void
+test_baseline_cache_kib(void **state)
+{
+	static const struct {
+		uint64_t	bytes;
+		unsigned	kib;
+	} t[] = {
+		{ 0, 2048 },				/* SQLite's default */
+		{ 17u << 20, 2048 },			/* the sample tree */
+		{ 32u << 20, 2048 },
+		{ (32u << 20) + 16384, 2049 },
+		{ 172u << 20, 11008 },			/* ten times it */
+		{ 512u << 20, 32768 },
+		{ UINT64_C(1) << 40, 32768 },		/* at most 32 MiB */
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		assert_int_equal(es_baseline_cache_kib(t[i].bytes), t[i].kib);
+}
+
+/*
+ * The cache grows while a transaction writes and its memory is given back
+ * at the commit, so a daemon idles small between passes.
+ */
+static void
+test_baseline_cache_given_back(void **state)
+{
+	struct fx *fx = *state;
+	struct es_baseline *b = open_ok(fx->db);
+	sqlite3_int64 before, high, after;
+
+	before = sqlite3_memory_used();
+	sqlite3_memory_highwater(1);
+	put_projects(b, 0, 60000, 1024, 0);
+	high = sqlite3_memory_highwater(0);
+	after = sqlite3_memory_used();
+	print_message("SQLite memory: %lld before, %lld at most, %lld after "
+	    "a 60,000-row transaction\n", (long long)before, (long long)high,
+	    (long long)after);
+	assert_true(high - before > (4 << 20));	/* over the 2 MiB default */
+	assert_true(after - before < (1 << 20));
+	es_baseline_free(b);
+}
+
+struct nobase_walk {
+	struct es_baseline	*b;
+	size_t			 n, with_base;
+	char			 last[64];
+};
+
+/* The lazy pattern: walk without bases, read one where it is needed. */
+static int
+on_nobase(const struct es_base_entity *e, void *ud)
+{
+	struct nobase_walk *w = ud;
+	const uint8_t *base;
+	size_t len;
+	bool found;
+
+	assert_null(e->base);
+	assert_int_equal(e->base_len, 0);
+	assert_true(strcmp(e->rel, w->last) > 0);
+	snprintf(w->last, sizeof(w->last), "%s", e->rel);
+	if (e->fp % 10 == 0) {
+		OK(es_baseline_get_base(w->b, &e->id, &base, &len, &found, E));
+		assert_true(found);
+		assert_non_null(base);
+		assert_int_equal(len, 300);
+		assert_int_equal(base[0], 0x5a);
+		w->with_base++;
+	}
+	w->n++;
+	return 0;
+}
+
+static void
+test_baseline_nobase_walk_and_lazy_base(void **state)
+{
+	struct fx *fx = *state;
+	struct es_baseline *b = open_ok(fx->db);
+	struct nobase_walk w;
+	struct es_base_entity e;
+	const uint8_t *base;
+	size_t len;
+	bson_oid_t id;
+	bool found;
+
+	put_projects(b, 0, 100, 300, 0);
+	memset(&w, 0, sizeof(w));
+	w.b = b;
+	OK(es_baseline_each_entity_nobase(b, on_nobase, &w, E));
+	assert_int_equal(w.n, 100);
+	assert_int_equal(w.with_base, 10);
+
+	/* No such row; a row without a base; an empty base. */
+	id = oid(999);
+	OK(es_baseline_get_base(b, &id, &base, &len, &found, E));
+	assert_false(found);
+	assert_null(base);
+	memset(&e, 0, sizeof(e));
+	e.id = oid(500);
+	e.kind = ES_KIND_GOAL;
+	e.rel = "30k-goals/active/g.md";
+	OK(es_baseline_put_entity(b, &e, E));
+	OK(es_baseline_get_base(b, &e.id, &base, &len, &found, E));
+	assert_true(found);
+	assert_null(base);
+	assert_int_equal(len, 0);
+	e.base = (const uint8_t *)"";
+	OK(es_baseline_put_entity(b, &e, E));
+	OK(es_baseline_get_base(b, &e.id, &base, &len, &found, E));
+	assert_true(found);
+	assert_non_null(base);
+	assert_int_equal(len, 0);
+	es_baseline_free(b);
+}
+
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test_setup_teardown(test_baseline_file_round_trip, setup,
 	    teardown),
@@ -1285,6 +1608,17 @@ static const struct CMUnitTest tests[] = {
 	    teardown),
 	cmocka_unit_test_setup_teardown(test_baseline_bulk_22000, setup,
 	    teardown),
+	cmocka_unit_test_setup_teardown(test_baseline_clear_writes_few_pages,
+	    setup, teardown),
+	cmocka_unit_test_setup_teardown(test_baseline_clear_then_refill, setup,
+	    teardown),
+	cmocka_unit_test_setup_teardown(test_baseline_killed_after_clear,
+	    setup, teardown),
+	cmocka_unit_test(test_baseline_cache_kib),
+	cmocka_unit_test_setup_teardown(test_baseline_cache_given_back, setup,
+	    teardown),
+	cmocka_unit_test_setup_teardown(test_baseline_nobase_walk_and_lazy_base,
+	    setup, teardown),
 	cmocka_unit_test_setup_teardown(test_baseline_bulk_walk, setup,
 	    teardown),
 };

@@ -121,7 +121,36 @@ int	es_baseline_each_entity(struct es_baseline *b,
 int	es_baseline_count(struct es_baseline *b, size_t *files, size_t *entities,
 	    struct es_error *err);
 
-/* Forget every file and entity row (--resync, SPEC 4.17); meta is kept. */
+/*
+ * Lazy bases (issue 15): decoding every row's base is most of a no-op
+ * pass's work, and a pass needs the base of an entity only when its file
+ * or its document changed. es_baseline_each_entity_nobase() walks as
+ * es_baseline_each_entity() does, with e->base NULL and e->base_len 0 in
+ * every row (the blob is not read out); es_baseline_get_base() then reads
+ * one entity's base by id: *base (NULL when the row has none) stays valid
+ * until the next call on b; *found false when there is no such row.
+ */
+int	es_baseline_each_entity_nobase(struct es_baseline *b,
+	    int (*cb)(const struct es_base_entity *e, void *ud), void *ud,
+	    struct es_error *err);
+int	es_baseline_get_base(struct es_baseline *b, const bson_oid_t *id,
+	    const uint8_t **base, size_t *base_len, bool *found,
+	    struct es_error *err);
+
+/*
+ * Forget every file and entity row (--resync, SPEC 4.17); meta is kept.
+ * The tables are dropped and made again (no row-by-row delete), inside the
+ * caller's transaction when there is one: a crash before its commit leaves
+ * the previous baseline.
+ */
 int	es_baseline_clear(struct es_baseline *b, struct es_error *err);
+
+/*
+ * The page cache, in KiB, while a transaction writes data_bytes of rows
+ * (pure): a sixteenth of the data, at least SQLite's default 2 MiB, at
+ * most 32 MiB. The cache is back at the least, its memory freed, once the
+ * transaction ends.
+ */
+unsigned	es_baseline_cache_kib(uint64_t data_bytes);
 
 #endif
