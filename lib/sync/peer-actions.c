@@ -247,6 +247,8 @@ on_doc(const bson_t *doc, void *ud)
 static int
 load_docs(struct es__acts *a, struct es_error *err)
 {
+	bson_oid_t *ids;
+	size_t nids;
 	int64_t wm;
 	int rc;
 
@@ -260,12 +262,14 @@ load_docs(struct es__acts *a, struct es_error *err)
 		a->ids = es__changes_of(a->p, ES_KIND_ACTION, &a->nids);
 	rc = a->p->db->find(a->p->db->ctx, ES_KIND_ACTION, a->p->o->user_id,
 	    a->p->read.since[ES_READ_ACTIONS], on_doc, a, err);
-	if (rc == 0 && a->nids > 0)
-		rc = a->p->db->find_ids(a->p->db->ctx, ES_KIND_ACTION,
-		    a->p->o->user_id, a->ids, a->nids, on_doc, a, err);
-	free(a->ids);
-	a->ids = NULL;
+	ids = a->ids;
+	nids = a->nids;
+	a->ids = NULL;		/* on_doc leaves the array alone now */
 	a->nids = 0;
+	if (rc == 0 && nids > 0)
+		rc = a->p->db->find_ids(a->p->db->ctx, ES_KIND_ACTION,
+		    a->p->o->user_id, ids, nids, on_doc, a, err);
+	free(ids);
 	if (rc < 0)
 		return -1;
 	/* Not returned by a since-query: unchanged since the baseline. */

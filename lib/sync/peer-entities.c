@@ -220,8 +220,9 @@ es__ents_add_file(struct es__ents *g, struct es_scan_entry *se,
 	p->fs->load_file(p->fs->ctx, es__max_size(p), &f->tf, &g->buf,
 	    &g->errs);
 	p->r->files_read++;
-	es_log(ES_LOG_DEBUG, SUB, "%s: read (%s)", f->tf.rel, found ?
-	    "stat data changed" : "no baseline row");
+	es_log(ES_LOG_DEBUG, SUB, "%s: read (%s)", f->tf.rel, !found ?
+	    "no baseline row" : es__must_read(p, f->tf.rel) ?
+	    "named by the trigger" : "stat data changed");
 	if (f->tf.status == ES_TREE_FAILED) {
 		f->broken = true;
 		for (size_t k = before; k < g->errs.nerrors; k++)
@@ -294,6 +295,8 @@ es__ents_gather_docs(struct es__ents *g, struct es_error *err)
 			return -1;
 	for (int k = 0; k < 2; k++) {
 		struct readctx c = { g, kinds[k], NULL, 0 };
+		bson_oid_t *ids;
+		size_t nids;
 		int rc;
 
 		/* A since-read adds the trigger's documents (world.h). */
@@ -301,10 +304,14 @@ es__ents_gather_docs(struct es__ents *g, struct es_error *err)
 			c.ids = es__changes_of(p, kinds[k], &c.nids);
 		rc = p->db->find(p->db->ctx, kinds[k], p->o->user_id,
 		    since[k], on_doc, &c, err);
-		if (rc == 0 && c.nids > 0)
+		ids = c.ids;
+		nids = c.nids;
+		c.ids = NULL;	/* on_doc leaves the array alone now */
+		c.nids = 0;
+		if (rc == 0 && nids > 0)
 			rc = p->db->find_ids(p->db->ctx, kinds[k],
-			    p->o->user_id, c.ids, c.nids, on_doc, &c, err);
-		free(c.ids);
+			    p->o->user_id, ids, nids, on_doc, &c, err);
+		free(ids);
 		if (rc < 0)
 			return -1;
 	}

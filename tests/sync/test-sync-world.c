@@ -23,6 +23,7 @@
 #include "execsync/engine.h"
 #include "execsync/rules.h"
 #include "execsync/scan.h"
+#include "execsync/store.h"
 #include "execsync/world.h"
 
 #define ALPHA	"10k-projects/active/work/alpha.md"
@@ -345,6 +346,37 @@ test_trigger_paths(void **state)
 	w_end(&w);
 }
 
+/* The _id of w's action with this text. */
+struct find_text {
+	const char	*text;
+	bson_oid_t	 id;
+	bool		 found;
+};
+
+static int
+on_action(const bson_t *doc, void *ud)
+{
+	struct find_text *f = ud;
+
+	if (strcmp(es_itest_str(doc, "text"), f->text) != 0)
+		return 0;
+	es_itest_oid(doc, "_id", &f->id);
+	f->found = true;
+	return 1;
+}
+
+static void
+action_id(const struct world *w, const char *text, bson_oid_t *id)
+{
+	struct find_text f = { text, { { 0 } }, false };
+	struct es_error err;
+
+	assert_int_equal(es_store_find(w->t.store, ES_KIND_ACTION, w->t.user,
+	    -1, on_action, &f, &err), 0);
+	assert_true(f.found);
+	bson_oid_copy(&f.id, id);
+}
+
 /*
  * ES_TRIGGER_CHANGES: an API write whose updated_at is a day old, far
  * behind the watermark's lookback, is missed by the since-query of an
@@ -358,23 +390,31 @@ test_trigger_changes(void **state)
 	struct spy s;
 	struct es_engine_result r;
 	struct es_trigger t;
-	struct es_change ch;
+	struct es_change ch[3];
 	int64_t day = (int64_t)DAY_S * 1000;
 	bson_t doc;
-	char *c;
+	char json[256], hex[25], *c;
 
 	(void)state;
 	w_begin(&w, "w_changes");
 	put(&w, ALPHA, alpha_text);
 	put(&w, BETA, "---\narea: Work\ntitle: Beta\ntype: standard\n---\n");
+	put(&w, PHONE, "# @phone\n\n- [ ] Call mom\n");
 	assert_int_equal(engine_pass(&w), 0);
 	assert_true(doc_get(&w, "projects", "alpha", &doc));
-	memset(&ch, 0, sizeof(ch));
-	ch.kind = ES_KIND_PROJECT;
-	es_itest_oid(&doc, "_id", &ch.id);
+	memset(ch, 0, sizeof(ch));
+	ch[0].kind = ES_KIND_PROJECT;
+	es_itest_oid(&doc, "_id", &ch[0].id);
 	bson_destroy(&doc);
+	ch[1] = ch[0];			/* twice: read once */
+	ch[2].kind = ES_KIND_ACTION;
+	action_id(&w, "Call mom", &ch[2].id);
 	peer_clock(&w, -day, "update-project", "{\"slug\":\"alpha\","
 	    "\"set\":{\"title\":\"Alpha API\"}}");
+	bson_oid_to_string(&ch[2].id, hex);
+	snprintf(json, sizeof(json), "{\"id\":\"%s\",\"set\":{\"priority\":"
+	    "\"C\"}}", hex);
+	peer_clock(&w, -day, "update-action", json);
 
 	memset(&s, 0, sizeof(s));
 	assert_int_equal(pass_spied(&w, &s, NULL, &r), 0);
@@ -384,18 +424,23 @@ test_trigger_changes(void **state)
 	c = get(&w, ALPHA);
 	assert_null(strstr(c, "Alpha API"));
 	free(c);
+	c = get(&w, PHONE);
+	assert_null(strstr(c, "(C)"));
+	free(c);
 
 	memset(&t, 0, sizeof(t));
 	t.kind = ES_TRIGGER_CHANGES;
-	t.changes = &ch;
-	t.nchanges = 1;
+	t.changes = ch;
+	t.nchanges = 3;
 	memset(&s, 0, sizeof(s));
 	assert_int_equal(pass_spied(&w, &s, &t, &r), 0);
 	assert_false(r.full_read);
-	assert_int_equal(r.docs_read, 2);	/* beta, and alpha by _id */
-	assert_int_equal(s.find_ids, 1);
+	/* beta in the lookback; alpha and the action by _id */
+	assert_int_equal(r.docs_read, 3);
+	assert_int_equal(s.find_ids, 2);	/* one per collection */
 	es_engine_result_release(&r);
 	assert_file_has(&w, ALPHA, "title: Alpha API");
+	assert_file_has(&w, PHONE, "- [ ] (C) Call mom");
 	w_end(&w);
 }
 
