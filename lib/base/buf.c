@@ -162,3 +162,21 @@ es_buf_read_fd(struct es_buf *b, int fd, size_t max)
 		b->buf[b->len] = '\0';
 	}
 }
+
+int
+es_write_all(int fd, const void *p, size_t n)
+{
+	const char *c = p;
+	ssize_t w;
+
+	while (n > 0) {
+		if ((w = write(fd, c, n)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		c += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}

@@ -41,6 +41,8 @@
 #include "execsync/error.h"
 #include "execsync/xmalloc.h"
 
+#include "state-dir.h"
+
 /* Bump with an upgrade step in schema_setup() when the tables change. */
 #define SCHEMA_VERSION		1
 /* How long a second process (a --once run beside the daemon) waits for
@@ -63,9 +65,6 @@
  * integers, index entries), for the estimate of what a transaction puts. */
 #define ROW_OVERHEAD		64
 /* .git/info/exclude is a short hand-edited file; refuse to slurp a huge one. */
-#define EXCLUDE_MAX		((off_t)1 << 20)
-#define EXCLUDE_LINE		".execsync/"
-#define EXCLUDE_REL		".git/info/exclude"
 
 enum stmt {
 	ST_BEGIN,
@@ -313,6 +312,34 @@ stmt_done(sqlite3_stmt *s)
 }
 
 /* Run a statement that returns no row (put, delete, begin, ...). */
+/*
+ * Binds the one key of a lookup or delete: a text (key or rel) or, when
+ * text is NULL, an id. -1 with err filled (what) if SQLite refuses it.
+ */
+static int
+bind_key(struct es_baseline *b, sqlite3_stmt *s, const char *text,
+    const bson_oid_t *id, const char *what, struct es_error *err)
+{
+	int rc = text != NULL ?
+	    sqlite3_bind_text(s, 1, text, -1, SQLITE_STATIC) :
+	    sqlite3_bind_blob(s, 1, id->bytes, sizeof(id->bytes),
+	    SQLITE_STATIC);
+
+	return rc == SQLITE_OK ? 0 : db_error(b, err, what);
+}
+
+/* Steps a lookup once: *row says whether it found one; -1 on an error. */
+static int
+step_one(struct es_baseline *b, sqlite3_stmt *s, bool *row,
+    const char *what, struct es_error *err)
+{
+	int rc = sqlite3_step(s);
+
+	*row = rc == SQLITE_ROW;
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 :
+	    db_error(b, err, what);
+}
+
 static int
 step_done(struct es_baseline *b, sqlite3_stmt *s, const char *what,
     struct es_error *err)
@@ -493,286 +520,16 @@ es_baseline_open(const char *path, struct es_error *err)
 	return baseline_open(path, path, 0, err);
 }
 
-/*
- * Create (0700) and open <root>/.execsync without following a symbolic
- * link in its place (SPEC 4.11): a link could point the baseline, the trash
- * and the conflict copies anywhere.
- */
-int
-es_baseline_state_dir_open(int rootfd, struct es_error *err)
-{
-	bool created = false;
-	int fd, e;
-
-	if (mkdirat(rootfd, ES_BASELINE_DIR, 0700) == 0)
-		created = true;
-	else if ((e = errno) != EEXIST) {
-		es_error_set_sys(err, e, ES_BASELINE_DIR,
-		    "cannot create folder");
-		return -1;
-	}
-	fd = openat(rootfd, ES_BASELINE_DIR,
-	    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd == -1) {
-		e = errno;
-		if (e == ELOOP || e == ENOTDIR)
-			es_error_set(err, ES_EUNSAFE, ES_BASELINE_DIR, 0,
-			    "refusing '%s': not a folder (symbolic link?)",
-			    ES_BASELINE_DIR);
-		else
-			es_error_set_sys(err, e, ES_BASELINE_DIR,
-			    "cannot open folder");
-		return -1;
-	}
-	/* mkdir's mode went through the umask; conflict copies are private. */
-	if (created && fchmod(fd, 0700) == -1) {
-		e = errno;
-		close(fd);
-		es_error_set_sys(err, e, ES_BASELINE_DIR,
-		    "cannot chmod folder");
-		return -1;
-	}
-	return fd;
-}
-
-/*
- * Whether the exclude file already has a line that ignores .execsync at the
- * top: ".execsync/" or its equivalents "/.execsync/", ".execsync",
- * "/.execsync". git trims trailing spaces of a pattern, so do we; it does
- * not trim a CR, and neither do we.
- */
-static bool
-exclude_has_line(const char *p, size_t len)
-{
-	static const char *const forms[] = {
-		".execsync/", "/.execsync/", ".execsync", "/.execsync",
-	};
-	const char *end = p + len, *nl;
-	size_t n, i;
-
-	while (p < end) {
-		nl = memchr(p, '\n', (size_t)(end - p));
-		n = (nl == NULL ? end : nl) - p;
-		while (n > 0 && p[n - 1] == ' ')
-			n--;
-		for (i = 0; i < sizeof(forms) / sizeof(forms[0]); i++)
-			if (strlen(forms[i]) == n &&
-			    memcmp(p, forms[i], n) == 0)
-				return true;
-		if (nl == NULL)
-			break;
-		p = nl + 1;
-	}
-	return false;
-}
-
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		w = write(fd, p, n);
-		if (w == -1) {
-			if (errno == EINTR)
-				continue;
-			return errno;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-/*
- * SPEC §2: "The tool adds .execsync/ to the repository's .git/info/exclude",
- * so a fresh clone has no baseline (4.17) and the baseline, trash and
- * conflict copies are never committed. Only when .git is a real folder (not
- * a symlink, not a worktree's "gitdir:" file); never through a symlinked
- * info/ or exclude; flock() so two processes starting together add one line.
- */
-static int
-git_exclude(int rootfd, struct es_error *err)
-{
-	struct es_buf text = ES_BUF_INIT;
-	struct stat sb;
-	int gitfd = -1, infofd = -1, fd = -1, e, ret = -1;
-	ssize_t r;
-
-	gitfd = openat(rootfd, ".git",
-	    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (gitfd == -1) {
-		e = errno;
-		if (e == ENOENT || e == ENOTDIR || e == ELOOP)
-			ret = 0;	/* not a plain git work tree */
-		else
-			es_error_set_sys(err, e, ".git", "cannot open folder");
-		goto out;
-	}
-	if (mkdirat(gitfd, "info", 0777) == -1 && (e = errno) != EEXIST) {
-		es_error_set_sys(err, e, ".git/info", "cannot create folder");
-		goto out;
-	}
-	infofd = openat(gitfd, "info",
-	    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (infofd == -1) {
-		e = errno;
-		if (e == ELOOP || e == ENOTDIR)
-			es_error_set(err, ES_EUNSAFE, ".git/info", 0,
-			    "refusing '.git/info': not a folder "
-			    "(symbolic link?)");
-		else
-			es_error_set_sys(err, e, ".git/info",
-			    "cannot open folder");
-		goto out;
-	}
-	/* O_NONBLOCK: a FIFO planted there must not hang the open. */
-	fd = openat(infofd, "exclude", O_RDWR | O_CREAT | O_APPEND |
-	    O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0666);
-	if (fd == -1) {
-		e = errno;
-		if (e == ELOOP)
-			es_error_set(err, ES_EUNSAFE, EXCLUDE_REL, 0,
-			    "refusing '%s': symbolic link, not followed",
-			    EXCLUDE_REL);
-		else
-			es_error_set_sys(err, e, EXCLUDE_REL, "cannot open");
-		goto out;
-	}
-	if (fstat(fd, &sb) == -1) {
-		es_error_set_sys(err, errno, EXCLUDE_REL, "cannot stat");
-		goto out;
-	}
-	if (!S_ISREG(sb.st_mode)) {
-		es_error_set(err, ES_EUNSAFE, EXCLUDE_REL, 0,
-		    "refusing '%s': not a regular file", EXCLUDE_REL);
-		goto out;
-	}
-	while (flock(fd, LOCK_EX) == -1) {
-		if ((e = errno) != EINTR) {
-			es_error_set_sys(err, e, EXCLUDE_REL, "cannot lock");
-			goto out;
-		}
-	}
-	if (fstat(fd, &sb) == -1) {
-		es_error_set_sys(err, errno, EXCLUDE_REL, "cannot stat");
-		goto out;
-	}
-	if (sb.st_size > EXCLUDE_MAX) {
-		es_error_set(err, ES_ELIMIT, EXCLUDE_REL, 0,
-		    "file is %lld bytes, over the %lld-byte limit",
-		    (long long)sb.st_size, (long long)EXCLUDE_MAX);
-		goto out;
-	}
-	/* Read up to the limit plus one byte, in case it grew meanwhile. */
-	es_buf_grow(&text, (size_t)EXCLUDE_MAX + 1);
-	for (;;) {
-		r = pread(fd, text.buf + text.len,
-		    (size_t)EXCLUDE_MAX + 1 - text.len, (off_t)text.len);
-		if (r == -1) {
-			if ((e = errno) == EINTR)
-				continue;
-			es_error_set_sys(err, e, EXCLUDE_REL, "cannot read");
-			goto out;
-		}
-		if (r == 0)
-			break;
-		text.len += (size_t)r;
-		if (text.len > (size_t)EXCLUDE_MAX) {
-			es_error_set(err, ES_ELIMIT, EXCLUDE_REL, 0,
-			    "file is over the %lld-byte limit",
-			    (long long)EXCLUDE_MAX);
-			goto out;
-		}
-	}
-	text.buf[text.len] = '\0';
-	if (!exclude_has_line(text.buf, text.len)) {
-		/* Keep the earlier last line a line of its own. */
-		const char *add = (text.len > 0 &&
-		    text.buf[text.len - 1] != '\n') ?
-		    "\n" EXCLUDE_LINE "\n" : EXCLUDE_LINE "\n";
-
-		if ((e = write_all(fd, add, strlen(add))) != 0) {
-			es_error_set_sys(err, e, EXCLUDE_REL, "cannot write");
-			goto out;
-		}
-	}
-	ret = 0;
-out:
-	es_buf_release(&text);
-	if (fd != -1)
-		close(fd);	/* also drops the lock */
-	if (infofd != -1)
-		close(infofd);
-	if (gitfd != -1)
-		close(gitfd);
-	return ret;
-}
-
-/*
- * The path SQLite opens: the folder's real path, read back from the
- * descriptor we just opened without following links. SQLITE_OPEN_NOFOLLOW
- * refuses a symbolic link in any component of the name, so a root reached
- * through a link (~/exec -> ~/sync/exec) would otherwise be refused, and a
- * .execsync swapped for a link after our check is still refused.
- */
-static char *
-db_path(const char *root, int dirfd, struct es_error *err)
-{
-	char proc[64], real[PATH_MAX];
-	char *r, *p;
-	ssize_t n;
-	int e;
-
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", dirfd);
-	n = readlink(proc, real, sizeof(real));
-	if (n > 0 && (size_t)n < sizeof(real) && real[0] == '/') {
-		real[n] = '\0';
-		return es_xasprintf("%s/baseline.sqlite",
-		    strcmp(real, "/") == 0 ? "" : real);
-	}
-	/* No /proc: resolve the root instead. */
-	if ((r = realpath(root, NULL)) == NULL) {
-		e = errno;
-		es_error_set_sys(err, e, root, "cannot resolve root");
-		return NULL;
-	}
-	p = es_xasprintf("%s/%s", strcmp(r, "/") == 0 ? "" : r,
-	    ES_BASELINE_FILE);
-	free(r);
-	return p;
-}
-
 struct es_baseline *
 es_baseline_open_root(const char *root, struct es_error *err)
 {
-	struct es_baseline *b = NULL;
-	char *path = NULL;
-	int rootfd = -1, dirfd = -1;
+	struct es_baseline *b;
+	char *path;
 
-	if (root == NULL || root[0] != '/') {
-		es_error_set(err, ES_EIO, root, 0,
-		    "root is not an absolute path");
-		goto out;
-	}
-	rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (rootfd == -1) {
-		es_error_set_sys(err, errno, root, "cannot open root");
-		goto out;
-	}
-	if ((dirfd = es_baseline_state_dir_open(rootfd, err)) == -1)
-		goto out;
-	if (git_exclude(rootfd, err) == -1)
-		goto out;
-	if ((path = db_path(root, dirfd, err)) == NULL)
-		goto out;
+	if ((path = es__state_dir_prepare(root, err)) == NULL)
+		return NULL;
 	b = baseline_open(path, ES_BASELINE_FILE, SQLITE_OPEN_NOFOLLOW, err);
-out:
 	free(path);
-	if (dirfd != -1)
-		close(dirfd);
-	if (rootfd != -1)
-		close(rootfd);
 	return b;
 }
 
@@ -846,24 +603,18 @@ int
 es_baseline_get_meta(struct es_baseline *b, const char *key, char **value,
     struct es_error *err)
 {
+	static const char what[] = "cannot read meta";
 	sqlite3_stmt *s = b->st[ST_META_GET];
 	const char *v;
-	int rc, ret = -1;
+	bool row;
+	int ret = -1;
 
 	*value = NULL;
-	if (sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC) != SQLITE_OK) {
-		db_error(b, err, "cannot read meta");
+	if (bind_key(b, s, key, NULL, what, err) == -1 ||
+	    step_one(b, s, &row, what, err) == -1)
 		goto out;
-	}
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		v = (const char *)sqlite3_column_text(s, 0);
-		if (v != NULL)
-			*value = es_xstrdup(v);
-	} else if (rc != SQLITE_DONE) {
-		db_error(b, err, "cannot read meta");
-		goto out;
-	}
+	if (row && (v = (const char *)sqlite3_column_text(s, 0)) != NULL)
+		*value = es_xstrdup(v);
 	ret = 0;
 out:
 	stmt_done(s);
@@ -923,8 +674,7 @@ es_baseline_delete_file(struct es_baseline *b, const char *rel,
 	if (rel == NULL)
 		return es_error_set(err, ES_EIO, b->path, 0,
 		    "file row without a path");
-	if (sqlite3_bind_text(s, 1, rel, -1, SQLITE_STATIC) != SQLITE_OK) {
-		db_error(b, err, "cannot delete file row");
+	if (bind_key(b, s, rel, NULL, "cannot delete file row", err) == -1) {
 		stmt_done(s);
 		return -1;
 	}
@@ -1012,26 +762,23 @@ int
 es_baseline_get_file(struct es_baseline *b, const char *rel,
     struct es_base_file *out, bool *found, struct es_error *err)
 {
+	static const char what[] = "cannot read file row";
 	sqlite3_stmt *s = b->st[ST_FILE_GET];
-	int rc, ret = -1;
+	int ret = -1;
 
 	*found = false;
 	if (rel == NULL)
 		return es_error_set(err, ES_EIO, b->path, 0,
 		    "file row without a path");
-	if (sqlite3_bind_text(s, 1, rel, -1, SQLITE_STATIC) != SQLITE_OK) {
-		db_error(b, err, "cannot read file row");
+	if (bind_key(b, s, rel, NULL, what, err) == -1 ||
+	    step_one(b, s, found, what, err) == -1)
 		goto out;
-	}
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		if (file_row(b, s, out, err) == -1)
+	if (*found) {
+		if (file_row(b, s, out, err) == -1) {
+			*found = false;
 			goto out;
+		}
 		out->rel = keep(&b->rel, out->rel, strlen(out->rel));
-		*found = true;
-	} else if (rc != SQLITE_DONE) {
-		db_error(b, err, "cannot read file row");
-		goto out;
 	}
 	ret = 0;
 out:
@@ -1086,9 +833,7 @@ es_baseline_delete_entity(struct es_baseline *b, const bson_oid_t *id,
 {
 	sqlite3_stmt *s = b->st[ST_ENT_DEL];
 
-	if (sqlite3_bind_blob(s, 1, id->bytes, sizeof(id->bytes),
-	    SQLITE_STATIC) != SQLITE_OK) {
-		db_error(b, err, "cannot delete entity row");
+	if (bind_key(b, s, NULL, id, "cannot delete entity row", err) == -1) {
 		stmt_done(s);
 		return -1;
 	}
@@ -1099,26 +844,22 @@ int
 es_baseline_get_entity(struct es_baseline *b, const bson_oid_t *id,
     struct es_base_entity *out, bool *found, struct es_error *err)
 {
+	static const char what[] = "cannot read entity row";
 	sqlite3_stmt *s = b->st[ST_ENT_GET];
-	int rc, ret = -1;
+	int ret = -1;
 
 	*found = false;
-	if (sqlite3_bind_blob(s, 1, id->bytes, sizeof(id->bytes),
-	    SQLITE_STATIC) != SQLITE_OK) {
-		db_error(b, err, "cannot read entity row");
+	if (bind_key(b, s, NULL, id, what, err) == -1 ||
+	    step_one(b, s, found, what, err) == -1)
 		goto out;
-	}
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		if (entity_row(b, s, out, err) == -1)
+	if (*found) {
+		if (entity_row(b, s, out, err) == -1) {
+			*found = false;
 			goto out;
+		}
 		out->rel = keep(&b->rel, out->rel, strlen(out->rel));
 		out->line = keep(&b->line, out->line, out->line_len);
 		out->base = keep(&b->base, out->base, out->base_len);
-		*found = true;
-	} else if (rc != SQLITE_DONE) {
-		db_error(b, err, "cannot read entity row");
-		goto out;
 	}
 	ret = 0;
 out:
@@ -1126,34 +867,73 @@ out:
 	return ret;
 }
 
+/*
+ * The one walk over a statement's rows: row() takes each (decoding it and
+ * handing it on); a non-zero return stops the walk and is returned.
+ */
+static int
+each_row(struct es_baseline *b, enum stmt idx,
+    int (*row)(struct es_baseline *, sqlite3_stmt *, void *,
+    struct es_error *), void *ctx, const char *what, struct es_error *err)
+{
+	sqlite3_stmt *s, *tmp;
+	int rc, ret;
+
+	if ((s = stmt_get(b, idx, &tmp, err)) == NULL)
+		return -1;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		if ((ret = row(b, s, ctx, err)) != 0)
+			goto out;
+	ret = rc == SQLITE_DONE ? 0 : db_error(b, err, what);
+out:
+	stmt_done(s);
+	sqlite3_finalize(tmp);
+	return ret;
+}
+
+struct file_walk {
+	int	(*cb)(const struct es_base_file *, void *);
+	void	*ud;
+};
+
+static int
+file_step(struct es_baseline *b, sqlite3_stmt *s, void *ctx,
+    struct es_error *err)
+{
+	struct file_walk *w = ctx;
+	struct es_base_file f;
+
+	if (file_row(b, s, &f, err) == -1)
+		return -1;
+	return w->cb(&f, w->ud);
+}
+
 int
 es_baseline_each_file(struct es_baseline *b,
     int (*cb)(const struct es_base_file *f, void *ud), void *ud,
     struct es_error *err)
 {
-	struct es_base_file f;
-	sqlite3_stmt *s, *tmp;
-	int rc, ret = -1;
+	struct file_walk w = { cb, ud };
 
-	if ((s = stmt_get(b, ST_FILE_EACH, &tmp, err)) == NULL)
+	return each_row(b, ST_FILE_EACH, file_step, &w,
+	    "cannot read file rows", err);
+}
+
+struct entity_walk {
+	int	(*cb)(const struct es_base_entity *, void *);
+	void	*ud;
+};
+
+static int
+entity_step(struct es_baseline *b, sqlite3_stmt *s, void *ctx,
+    struct es_error *err)
+{
+	struct entity_walk *w = ctx;
+	struct es_base_entity e;
+
+	if (entity_row(b, s, &e, err) == -1)
 		return -1;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (file_row(b, s, &f, err) == -1) {
-			ret = -1;
-			goto out;
-		}
-		if ((ret = cb(&f, ud)) != 0)
-			goto out;
-	}
-	if (rc != SQLITE_DONE) {
-		ret = db_error(b, err, "cannot read file rows");
-		goto out;
-	}
-	ret = 0;
-out:
-	stmt_done(s);
-	sqlite3_finalize(tmp);
-	return ret;
+	return w->cb(&e, w->ud);
 }
 
 /* The walk of es_baseline_each_entity*(), with or without the base. */
@@ -1162,29 +942,10 @@ each_entity(struct es_baseline *b, enum stmt idx,
     int (*cb)(const struct es_base_entity *e, void *ud), void *ud,
     struct es_error *err)
 {
-	struct es_base_entity e;
-	sqlite3_stmt *s, *tmp;
-	int rc, ret = -1;
+	struct entity_walk w = { cb, ud };
 
-	if ((s = stmt_get(b, idx, &tmp, err)) == NULL)
-		return -1;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (entity_row(b, s, &e, err) == -1) {
-			ret = -1;
-			goto out;
-		}
-		if ((ret = cb(&e, ud)) != 0)
-			goto out;
-	}
-	if (rc != SQLITE_DONE) {
-		ret = db_error(b, err, "cannot read entity rows");
-		goto out;
-	}
-	ret = 0;
-out:
-	stmt_done(s);
-	sqlite3_finalize(tmp);
-	return ret;
+	return each_row(b, idx, entity_step, &w, "cannot read entity rows",
+	    err);
 }
 
 int
@@ -1208,30 +969,24 @@ es_baseline_get_base(struct es_baseline *b, const bson_oid_t *id,
     const uint8_t **base, size_t *base_len, bool *found,
     struct es_error *err)
 {
+	static const char what[] = "cannot read entity row";
 	sqlite3_stmt *s, *tmp;
 	const void *p;
 	size_t len;
-	int rc, ret = -1;
+	int ret = -1;
 
 	*found = false;
 	*base = NULL;
 	*base_len = 0;
 	if ((s = stmt_get(b, ST_ENT_BASE, &tmp, err)) == NULL)
 		return -1;
-	if (sqlite3_bind_blob(s, 1, id->bytes, sizeof(id->bytes),
-	    SQLITE_STATIC) != SQLITE_OK) {
-		db_error(b, err, "cannot read entity row");
+	if (bind_key(b, s, NULL, id, what, err) == -1 ||
+	    step_one(b, s, found, what, err) == -1)
 		goto out;
-	}
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
+	if (*found) {
 		p = column_blob_or_null(s, 0, &len);
 		*base = keep(&b->base, p, len);
 		*base_len = len;
-		*found = true;
-	} else if (rc != SQLITE_DONE) {
-		db_error(b, err, "cannot read entity row");
-		goto out;
 	}
 	ret = 0;
 out:

@@ -153,23 +153,6 @@ mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Best effort: a bar that cannot be drawn is no reason to stop. */
-static void
-write_all(int fd, const char *s, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, s, n);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return;
-		}
-		s += w;
-		n -= (size_t)w;
-	}
-}
-
 struct es_progress *
 es_progress_new(int fd, bool enabled)
 {
@@ -195,7 +178,7 @@ es_progress_clear(struct es_progress *p)
 	if (p == NULL || !p->on || !p->drawn)
 		return;
 	/* Carriage return, then erase to the end of the line (ECMA-48 EL). */
-	write_all(p->fd, "\r\033[K", 4);
+	(void)es_write_all(p->fd, "\r\033[K", 4);	/* best effort */
 	p->drawn = false;
 }
 
@@ -252,7 +235,7 @@ es_progress_update(struct es_progress *p, const char *phase,
 	es_buf_addch(&p->out, '\r');
 	es_buf_add(&p->out, p->line.buf, p->line.len);
 	es_buf_add(&p->out, "\033[K", 3);
-	write_all(p->fd, p->out.buf, p->out.len);
+	(void)es_write_all(p->fd, p->out.buf, p->out.len);
 	p->drawn = true;
 	p->last_ms = now;
 }

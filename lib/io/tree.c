@@ -75,6 +75,14 @@ int
 es_tree_load(int root_fd, const struct es_tree_opts *opts, struct es_tree *t,
     struct es_error *err)
 {
+	return es_tree_load_each(root_fd, opts, NULL, NULL, t, err);
+}
+
+int
+es_tree_load_each(int root_fd, const struct es_tree_opts *opts,
+    void (*each)(const struct es_tree *t, size_t i, size_t errors_before,
+    void *ud), void *ud, struct es_tree *t, struct es_error *err)
+{
 	struct es_scan_opts so = { opts->ignore };
 	struct es_scan_result sr;
 	struct es_buf buf = ES_BUF_INIT;
@@ -86,12 +94,15 @@ es_tree_load(int root_fd, const struct es_tree_opts *opts, struct es_tree *t,
 	t->nfiles = sr.n;
 	for (size_t i = 0; i < sr.n; i++) {
 		struct es_tree_file *f = &t->files[i];
+		size_t before = t->nerrors;
 
 		f->rel = sr.entries[i].rel;	/* taken over */
 		sr.entries[i].rel = NULL;
 		f->info = sr.entries[i].info;
 		f->st = sr.entries[i].st;
 		es_tree_load_file(root_fd, opts, f, &buf, t);
+		if (each != NULL)
+			each(t, i, before, ud);
 	}
 	t->skipped = sr.skipped;
 	t->nskipped = sr.nskipped;

@@ -129,49 +129,38 @@ kind_index_of_rel(const char *rel)
 	return (int)info.kind;
 }
 
-/* es_tree_load(), file by file, so progress can be shown and each problem
- * counted against its kind. */
+/* After each file of the load: its problems, whether it is whole, progress. */
+static void
+loaded_one(const struct es_tree *t, size_t i, size_t before, void *ud)
+{
+	struct mig *m = ud;
+	const struct es_tree_file *f = &t->files[i];
+
+	if (m->file_ok == NULL)
+		m->file_ok = es_xcalloc(t->nfiles, sizeof(*m->file_ok));
+	/* One failed item per problem: a bad file is one project or goal,
+	 * a bad line one action. */
+	m->k[f->info.kind].load_failed += t->nerrors - before;
+	m->file_ok[i] = f->status == ES_TREE_OK && t->nerrors == before;
+	es__mig_progress(m, ES_MIGRATE_SCAN, i + 1);
+}
+
+/* The folder, file by file (es_tree_load_each), each problem counted
+ * against its kind. */
 static int
 load(struct mig *m, struct es_error *err)
 {
 	struct es_tree_opts topts;
-	struct es_scan_opts so;
-	struct es_scan_result sr;
-	struct es_buf buf = ES_BUF_INIT;
 	struct es_tree *t = &m->t;
 
 	topts.ignore = m->o->ignore;
 	topts.max_file_size = m->o->max_file_size ? m->o->max_file_size :
 	    ES_CONTENT_MAX_DEFAULT;
-	so.ignore = m->o->ignore;
-	memset(t, 0, sizeof(*t));
-	if (es_scan(m->root, &so, &sr, err) < 0)
+	if (es_tree_load_each(m->root, &topts, loaded_one, m, t, err) < 0)
 		return -1;
 	m->loaded = true;
-	t->files = es_xcalloc(sr.n ? sr.n : 1, sizeof(*t->files));
-	t->nfiles = sr.n;
-	m->file_ok = es_xcalloc(sr.n ? sr.n : 1, sizeof(*m->file_ok));
-	for (size_t i = 0; i < sr.n; i++) {
-		struct es_tree_file *f = &t->files[i];
-		size_t before = t->nerrors;
-
-		f->rel = sr.entries[i].rel;	/* taken over */
-		sr.entries[i].rel = NULL;
-		f->info = sr.entries[i].info;
-		f->st = sr.entries[i].st;
-		es_tree_load_file(m->root, &topts, f, &buf, t);
-		/* One failed item per problem: a bad file is one project or
-		 * goal, a bad line one action. */
-		m->k[f->info.kind].load_failed += t->nerrors - before;
-		m->file_ok[i] = f->status == ES_TREE_OK && t->nerrors == before;
-		es__mig_progress(m, ES_MIGRATE_SCAN, i + 1);
-	}
-	t->skipped = sr.skipped;
-	t->nskipped = sr.nskipped;
-	sr.skipped = NULL;
-	sr.nskipped = 0;
-	es_scan_result_release(&sr);
-	es_buf_release(&buf);
+	if (m->file_ok == NULL)
+		m->file_ok = es_xcalloc(1, sizeof(*m->file_ok));
 
 	for (size_t i = 0; i < t->nerrors; i++)
 		es__mig_add_problem(m->r, &t->errors[i]);

@@ -52,4 +52,10 @@ char	*es_buf_detach(struct es_buf *b, size_t *len_out);
  */
 int	es_buf_read_fd(struct es_buf *b, int fd, size_t max);
 
+/*
+ * Writes all n bytes of p to fd (EINTR and short writes retried): 0, or
+ * -1 with errno set.
+ */
+int	es_write_all(int fd, const void *p, size_t n);
+
 #endif

@@ -58,6 +58,15 @@ struct es_tree_opts {
 int	es_tree_load(int root_fd, const struct es_tree_opts *opts,
 	    struct es_tree *t, struct es_error *err);
 /*
+ * The same, calling each (when not NULL) after every file is loaded with
+ * its index in t->files and the count of t->errors before it, so a caller
+ * can show progress and count each file's problems.
+ */
+int	es_tree_load_each(int root_fd, const struct es_tree_opts *opts,
+	    void (*each)(const struct es_tree *t, size_t i,
+	    size_t errors_before, void *ud), void *ud,
+	    struct es_tree *t, struct es_error *err);
+/*
  * Read and parse one scanned file into f (f->rel and f->info must be set;
  * the rest is filled). Problems are appended to t's error list when t is not
  * NULL. buf is scratch space reused between calls.
