@@ -181,11 +181,73 @@ es_action_encode_set(const struct es_action *a, unsigned mask,
 
 /* ---- decoding ---- */
 
+/*
+ * The fields of SPEC §3 a decoder reads. dec_head() walks the document's
+ * keys once and keeps an iterator on each known one (the first of a
+ * repeated key, as bson_iter_find() would), so a field is found in one
+ * step instead of a walk over the keys per field.
+ */
+enum field {
+	F_ID, F_USER_ID, F_TITLE, F_SLUG, F_AREA, F_FOLDER, F_TYPE, F_CONTENT,
+	F_CREATED, F_STARTED, F_LAST_REVIEWED, F_DUE, F_COMPLETED, F_DESCOPED,
+	F_EXTRA, F_DELETED, F_DELETED_AT, F_CREATED_AT, F_UPDATED_AT, F_TEXT,
+	F_CONTEXT, F_PROJECT_SLUG, F_STATE, F_DEFER, F_ACTION_DATE, F_PRIORITY,
+	F_COUNT
+};
+
+static const char *const field_name[F_COUNT] = {
+	[F_ID] = "_id", [F_USER_ID] = "user_id", [F_TITLE] = "title",
+	[F_SLUG] = "slug", [F_AREA] = "area", [F_FOLDER] = "folder",
+	[F_TYPE] = "type", [F_CONTENT] = "content", [F_CREATED] = "created",
+	[F_STARTED] = "started", [F_LAST_REVIEWED] = "last_reviewed",
+	[F_DUE] = "due", [F_COMPLETED] = "completed",
+	[F_DESCOPED] = "descoped", [F_EXTRA] = "extra",
+	[F_DELETED] = "deleted", [F_DELETED_AT] = "deleted_at",
+	[F_CREATED_AT] = "created_at", [F_UPDATED_AT] = "updated_at",
+	[F_TEXT] = "text", [F_CONTEXT] = "context",
+	[F_PROJECT_SLUG] = "project_slug", [F_STATE] = "state",
+	[F_DEFER] = "defer", [F_ACTION_DATE] = "action_date",
+	[F_PRIORITY] = "priority",
+};
+
 struct dec {
 	const bson_t	*doc;
 	char		 path[64];	/* "<collection>/<hex id>" */
 	struct es_error	*err;
+	uint32_t	 seen;		/* bit per enum field: f[] is set */
+	struct {
+		bson_iter_t	 it;	/* aligned wider than its size */
+	}		 f[F_COUNT];
 };
+
+/* The field a key names, or -1; by length first, then the few of it. */
+static int
+field_of(const char *k, uint32_t len)
+{
+	static const signed char by_len[14][7] = {
+		[3] = { F_ID, F_DUE, -1 },
+		[4] = { F_SLUG, F_AREA, F_TYPE, F_TEXT, -1 },
+		[5] = { F_TITLE, F_EXTRA, F_STATE, F_DEFER, -1 },
+		[6] = { F_FOLDER, -1 },
+		[7] = { F_USER_ID, F_CONTENT, F_CREATED, F_STARTED, F_DELETED,
+		    F_CONTEXT, -1 },
+		[8] = { F_DESCOPED, F_PRIORITY, -1 },
+		[9] = { F_COMPLETED, -1 },
+		[10] = { F_DELETED_AT, F_CREATED_AT, F_UPDATED_AT, -1 },
+		[11] = { F_ACTION_DATE, -1 },
+		[12] = { F_PROJECT_SLUG, -1 },
+		[13] = { F_LAST_REVIEWED, -1 },
+	};
+	const signed char *c;
+
+	if (len < 3 || len > 13)
+		return -1;
+	for (c = by_len[len]; *c >= 0; c++)
+		if (field_name[*c][0] == k[0] &&
+		    memcmp(field_name[*c], k, len) == 0)
+			return *c;
+	return -1;
+}
 
 static const char *
 type_name(bson_type_t t)
@@ -272,12 +334,13 @@ dec_fail_type(struct dec *d, const char *field, const char *want,
  * for optional fields). *was_null tells the two apart when not NULL.
  */
 static int
-dec_find(struct dec *d, const char *key, bson_iter_t *it, bool *was_null)
+dec_find(struct dec *d, enum field f, bson_iter_t *it, bool *was_null)
 {
 	if (was_null)
 		*was_null = false;
-	if (!bson_iter_init_find(it, d->doc, key))
+	if (!(d->seen & (UINT32_C(1) << f)))
 		return 0;
+	*it = d->f[f].it;
 	if (BSON_ITER_HOLDS_NULL(it)) {
 		if (was_null)
 			*was_null = true;
@@ -287,13 +350,39 @@ dec_find(struct dec *d, const char *key, bson_iter_t *it, bool *was_null)
 }
 
 /*
+ * True when s holds only ASCII without NUL, which is valid UTF-8 without
+ * NUL: most strings are, and eight bytes are checked a step. Anything else
+ * goes to the byte-wise checks, which name what is wrong.
+ */
+static bool
+plain_ascii(const char *s, size_t len)
+{
+	const uint64_t lo = UINT64_C(0x0101010101010101);
+	const uint64_t hi = UINT64_C(0x8080808080808080);
+	uint64_t v;
+	size_t i = 0;
+
+	for (; i + 8 <= len; i += 8) {
+		memcpy(&v, s + i, 8);
+		/* A byte >= 0x80, or a zero byte (v - lo borrows into it). */
+		if ((v & hi) != 0 || ((v - lo) & ~v & hi) != 0)
+			return false;
+	}
+	for (; i < len; i++)
+		if ((unsigned char)s[i] - 1u >= 0x7fu)
+			return false;
+	return true;
+}
+
+/*
  * A string field. Required: missing or null is an error. Optional: missing
  * or null leaves *out NULL, and so does "" when empty_is_none.
  */
 static int
-dec_str(struct dec *d, const char *key, bool required, bool empty_is_none,
+dec_str(struct dec *d, enum field f, bool required, bool empty_is_none,
     char **out, size_t *len_out)
 {
+	const char *key = field_name[f];
 	bson_iter_t it;
 	bool was_null;
 	const char *s;
@@ -302,7 +391,7 @@ dec_str(struct dec *d, const char *key, bool required, bool empty_is_none,
 	*out = NULL;
 	if (len_out)
 		*len_out = 0;
-	if (!dec_find(d, key, &it, &was_null)) {
+	if (!dec_find(d, f, &it, &was_null)) {
 		if (!required)
 			return 0;
 		if (was_null)
@@ -312,10 +401,12 @@ dec_str(struct dec *d, const char *key, bool required, bool empty_is_none,
 	if (!BSON_ITER_HOLDS_UTF8(&it))
 		return dec_fail_type(d, key, "a string", &it);
 	s = bson_iter_utf8(&it, &len);
-	if (memchr(s, '\0', len) != NULL)
-		return dec_fail(d, key, "contains a NUL byte");
-	if (!bson_utf8_validate(s, len, false))
-		return dec_fail(d, key, "invalid UTF-8");
+	if (!plain_ascii(s, len)) {
+		if (memchr(s, '\0', len) != NULL)
+			return dec_fail(d, key, "contains a NUL byte");
+		if (!bson_utf8_validate(s, len, false))
+			return dec_fail(d, key, "invalid UTF-8");
+	}
 	if (len == 0 && empty_is_none)
 		return 0;
 	*out = es_xmemdup(s, len);
@@ -340,13 +431,14 @@ date_ms_in_range(int64_t ms)
  * writes midnight UTC; anything else is read as that day, not rejected).
  */
 static int
-dec_date(struct dec *d, const char *key, es_date_t *out)
+dec_date(struct dec *d, enum field f, es_date_t *out)
 {
+	const char *key = field_name[f];
 	bson_iter_t it;
 	int64_t ms;
 
 	*out = ES_DATE_NONE;
-	if (!dec_find(d, key, &it, NULL))
+	if (!dec_find(d, f, &it, NULL))
 		return 0;
 	if (!BSON_ITER_HOLDS_DATE_TIME(&it))
 		return dec_fail_type(d, key, "a date", &it);
@@ -363,13 +455,14 @@ dec_date(struct dec *d, const char *key, es_date_t *out)
  * the epoch milliseconds as a number. Missing or null: 0.
  */
 static int
-dec_ts(struct dec *d, const char *key, int64_t *out)
+dec_ts(struct dec *d, enum field f, int64_t *out)
 {
+	const char *key = field_name[f];
 	bson_iter_t it;
 	double v;
 
 	*out = 0;
-	if (!dec_find(d, key, &it, NULL))
+	if (!dec_find(d, f, &it, NULL))
 		return 0;
 	switch (bson_iter_type(&it)) {
 	case BSON_TYPE_DATE_TIME:
@@ -396,12 +489,13 @@ dec_ts(struct dec *d, const char *key, int64_t *out)
 }
 
 static int
-dec_bool(struct dec *d, const char *key, bool *out)
+dec_bool(struct dec *d, enum field f, bool *out)
 {
+	const char *key = field_name[f];
 	bson_iter_t it;
 
 	*out = false;
-	if (!dec_find(d, key, &it, NULL))
+	if (!dec_find(d, f, &it, NULL))
 		return 0;
 	if (!BSON_ITER_HOLDS_BOOL(&it))
 		return dec_fail_type(d, key, "a bool", &it);
@@ -416,9 +510,10 @@ dec_bool(struct dec *d, const char *key, bool *out)
 typedef bool (*parse_fn)(const char *, size_t, int *);
 
 static int
-dec_enum(struct dec *d, const char *key, bool required, parse_fn parse,
+dec_enum(struct dec *d, enum field f, bool required, parse_fn parse,
     const char *allowed, int *out)
 {
+	const char *key = field_name[f];
 	bson_iter_t it;
 	bool was_null;
 	const char *s;
@@ -426,7 +521,7 @@ dec_enum(struct dec *d, const char *key, bool required, parse_fn parse,
 	char q[192];
 
 	*out = 0;
-	if (!dec_find(d, key, &it, &was_null)) {
+	if (!dec_find(d, f, &it, &was_null)) {
 		if (!required)
 			return 0;
 		if (was_null)
@@ -509,8 +604,21 @@ dec_head(struct dec *d, const bson_t *doc, const char *coll,
 	if (!bson_validate(doc, BSON_VALIDATE_NONE, &off))
 		return es_error_set(err, ES_EPARSE, d->path, 0,
 		    "corrupt document (at byte %zu)", off);
-	if (!bson_iter_init_find(&it, doc, "_id"))
+	d->seen = 0;
+	if (!bson_iter_init(&it, doc))
+		return es_error_set(err, ES_EPARSE, d->path, 0,
+		    "corrupt document");
+	while (bson_iter_next(&it)) {
+		int f = field_of(bson_iter_key(&it), bson_iter_key_len(&it));
+
+		if (f >= 0 && !(d->seen & (UINT32_C(1) << f))) {
+			d->seen |= UINT32_C(1) << f;
+			d->f[f].it = it;
+		}
+	}
+	if (!(d->seen & (UINT32_C(1) << F_ID)))
 		return dec_fail(d, "_id", "missing");
+	it = d->f[F_ID].it;
 	if (!BSON_ITER_HOLDS_OID(&it)) {
 		/* Named by what it has, so a person can find it. */
 		if (BSON_ITER_HOLDS_UTF8(&it))
@@ -525,7 +633,7 @@ dec_head(struct dec *d, const bson_t *doc, const char *coll,
 	m->has_id = true;
 	bson_oid_to_string(&m->id, hex);
 	snprintf(d->path, sizeof(d->path), "%s/%s", coll, hex);
-	if (dec_str(d, "user_id", true, false, &user, NULL) == -1)
+	if (dec_str(d, F_USER_ID, true, false, &user, NULL) == -1)
 		return -1;
 	free(user);
 	return 0;
@@ -534,10 +642,10 @@ dec_head(struct dec *d, const bson_t *doc, const char *coll,
 static int
 dec_tail(struct dec *d, struct es_meta *m)
 {
-	if (dec_bool(d, "deleted", &m->deleted) == -1 ||
-	    dec_ts(d, "deleted_at", &m->deleted_at) == -1 ||
-	    dec_ts(d, "created_at", &m->created_at) == -1 ||
-	    dec_ts(d, "updated_at", &m->updated_at) == -1)
+	if (dec_bool(d, F_DELETED, &m->deleted) == -1 ||
+	    dec_ts(d, F_DELETED_AT, &m->deleted_at) == -1 ||
+	    dec_ts(d, F_CREATED_AT, &m->created_at) == -1 ||
+	    dec_ts(d, F_UPDATED_AT, &m->updated_at) == -1)
 		return -1;
 	return 0;
 }
@@ -551,7 +659,7 @@ dec_extra(struct dec *d, bson_t **out)
 	size_t off;
 	bson_t *x;
 
-	if (!dec_find(d, "extra", &it, NULL))
+	if (!dec_find(d, F_EXTRA, &it, NULL))
 		return 0;	/* *out stays the empty document */
 	if (!BSON_ITER_HOLDS_DOCUMENT(&it))
 		return dec_fail_type(d, "extra", "a document", &it);
@@ -590,43 +698,43 @@ es_entity_decode(const bson_t *doc, enum es_kind kind, struct es_entity *out,
 	if (dec_head(&d, doc, es_kind_collection(kind), &out->meta,
 	    err) == -1)
 		goto fail;
-	if (dec_str(&d, "title", true, false, &out->title, NULL) == -1 ||
-	    dec_str(&d, "slug", true, false, &out->slug, NULL) == -1)
+	if (dec_str(&d, F_TITLE, true, false, &out->title, NULL) == -1 ||
+	    dec_str(&d, F_SLUG, true, false, &out->slug, NULL) == -1)
 		goto fail;
 	if (out->slug[0] == '\0') {
 		dec_fail(&d, "slug", "empty");
 		goto fail;
 	}
-	if (dec_str(&d, "area", false, false, &out->area, NULL) == -1)
+	if (dec_str(&d, F_AREA, false, false, &out->area, NULL) == -1)
 		goto fail;
 	if (project) {
-		if (dec_enum(&d, "folder", true, parse_folder,
+		if (dec_enum(&d, F_FOLDER, true, parse_folder,
 		    "active, incubator, completed or descoped",
 		    &folder) == -1 ||
-		    dec_enum(&d, "type", false, parse_ptype,
+		    dec_enum(&d, F_TYPE, false, parse_ptype,
 		    "standard, coordination, habit or goal", &type) == -1)
 			goto fail;
-	} else if (dec_enum(&d, "folder", true, parse_goal_folder,
+	} else if (dec_enum(&d, F_FOLDER, true, parse_goal_folder,
 	    "active or incubator", &folder) == -1)
 		goto fail;
 	out->folder = (enum es_folder)folder;
 	out->type = (enum es_ptype)type;
-	if (dec_str(&d, "content", false, false, &content, &content_len) == -1)
+	if (dec_str(&d, F_CONTENT, false, false, &content, &content_len) == -1)
 		goto fail;
 	if (content != NULL) {
 		free(out->content);
 		out->content = content;
 		out->content_len = content_len;
 	}
-	if (dec_date(&d, "created", &out->created) == -1 ||
-	    dec_date(&d, "last_reviewed", &out->last_reviewed) == -1)
+	if (dec_date(&d, F_CREATED, &out->created) == -1 ||
+	    dec_date(&d, F_LAST_REVIEWED, &out->last_reviewed) == -1)
 		goto fail;
 	/* Goals have none of these; whatever a goal holds there is ignored. */
 	if (project &&
-	    (dec_date(&d, "started", &out->started) == -1 ||
-	    dec_date(&d, "due", &out->due) == -1 ||
-	    dec_date(&d, "completed", &out->completed) == -1 ||
-	    dec_date(&d, "descoped", &out->descoped) == -1))
+	    (dec_date(&d, F_STARTED, &out->started) == -1 ||
+	    dec_date(&d, F_DUE, &out->due) == -1 ||
+	    dec_date(&d, F_COMPLETED, &out->completed) == -1 ||
+	    dec_date(&d, F_DESCOPED, &out->descoped) == -1))
 		goto fail;
 	if (dec_extra(&d, &out->extra) == -1 || dec_tail(&d, &out->meta) == -1)
 		goto fail;
@@ -646,7 +754,7 @@ dec_priority(struct dec *d, char *out)
 	int rc = 0;
 
 	*out = 0;
-	if (dec_str(d, "priority", false, true, &s, &len) == -1)
+	if (dec_str(d, F_PRIORITY, false, true, &s, &len) == -1)
 		return -1;
 	if (s == NULL)
 		return 0;
@@ -673,9 +781,9 @@ es_action_decode(const bson_t *doc, struct es_action *out,
 	if (dec_head(&d, doc, es_kind_collection(ES_KIND_ACTION), &out->meta,
 	    err) == -1)
 		goto fail;
-	if (dec_str(&d, "text", true, false, &out->text, NULL) == -1 ||
-	    dec_str(&d, "context", false, true, &out->context, NULL) == -1 ||
-	    dec_str(&d, "project_slug", false, true, &out->project_slug,
+	if (dec_str(&d, F_TEXT, true, false, &out->text, NULL) == -1 ||
+	    dec_str(&d, F_CONTEXT, false, true, &out->context, NULL) == -1 ||
+	    dec_str(&d, F_PROJECT_SLUG, false, true, &out->project_slug,
 	    NULL) == -1)
 		goto fail;
 	/* The struct (and the folder) spell a context with its '@'. */
@@ -684,14 +792,14 @@ es_action_decode(const bson_t *doc, struct es_action *out,
 		free(out->context);
 		out->context = ctx;
 	}
-	if (dec_enum(&d, "state", true, parse_state,
+	if (dec_enum(&d, F_STATE, true, parse_state,
 	    "next, waiting, deferred, incubating or completed", &state) == -1)
 		goto fail;
 	out->state = (enum es_state)state;
-	if (dec_date(&d, "due", &out->due) == -1 ||
-	    dec_date(&d, "defer", &out->defer) == -1 ||
-	    dec_date(&d, "action_date", &out->action_date) == -1 ||
-	    dec_date(&d, "completed", &out->completed) == -1 ||
+	if (dec_date(&d, F_DUE, &out->due) == -1 ||
+	    dec_date(&d, F_DEFER, &out->defer) == -1 ||
+	    dec_date(&d, F_ACTION_DATE, &out->action_date) == -1 ||
+	    dec_date(&d, F_COMPLETED, &out->completed) == -1 ||
 	    dec_priority(&d, &out->priority) == -1 ||
 	    dec_tail(&d, &out->meta) == -1)
 		goto fail;

@@ -488,6 +488,19 @@ test_doc_decode_bad_strings(void **state)
 		{ "title", "a\xff", 2, "field 'title': invalid UTF-8" },
 		{ "content", "x\0", 2, "field 'content': contains a NUL byte" },
 		{ "area", "\xc3", 1, "field 'area': invalid UTF-8" },
+		/* Eight bytes are checked a step: in a word and in the tail. */
+		{ "title", "abcdefg\0", 8, "field 'title': contains a NUL byte" },
+		{ "title", "\0bcdefgh", 8, "field 'title': contains a NUL byte" },
+		{ "title", "abcdefghij\0", 11,
+		    "field 'title': contains a NUL byte" },
+		{ "title", "abc\x80" "efghij", 10,
+		    "field 'title': invalid UTF-8" },
+		{ "title", "abcdefgh\xc3(", 10,
+		    "field 'title': invalid UTF-8" },
+		{ "title", "abcdefgh\xc3\0", 10,
+		    "field 'title': contains a NUL byte" },
+		{ "area", "abcdefgh\xed\xa0\x80", 11,
+		    "field 'area': invalid UTF-8" },
 	};
 
 	(void)state;
@@ -513,6 +526,54 @@ test_doc_decode_bad_strings(void **state)
 		es_entity_release(&e);
 		bson_destroy(&doc);
 	}
+}
+
+/*
+ * The keys are read in one walk: a repeated key counts once, its first
+ * value, as a search by name finds it; keys that are near a field's name
+ * (same length, same first letter) are not taken for it; strings that are
+ * not plain ASCII keep their bytes.
+ */
+static void
+test_doc_decode_keys_once(void **state)
+{
+	bson_t *doc;
+	struct es_entity e;
+	struct es_action a;
+	struct es_error err;
+
+	(void)state;
+	doc = J("{\"_id\": {\"$oid\": \"" OID_HEX "\"}, \"user_id\": \"u\","
+	    " \"title\": \"Gr\u00fc\u00dfe \u2603 caf\u00e9 ok\","
+	    " \"titlf\": 1, \"slug\": \"s\", \"slux\": 2, \"title\": \"B\","
+	    " \"folder\": \"active\", \"folder\": 7, \"arex\": 3,"
+	    " \"d\": 1, \"dux\": 4, \"a_very_long_key_name_here\": 5,"
+	    " \"updated_atx\": 6, \"updated_at\": {\"$numberLong\": \"42\"},"
+	    " \"updated_at\": \"late\", \"content\": \"\u00e9\"}");
+	assert_int_equal(es_entity_decode(doc, ES_KIND_PROJECT, &e, &err), 0);
+	assert_string_equal(e.title, "Gr\xc3\xbc\xc3\x9f" "e \xe2\x98\x83 caf"
+	    "\xc3\xa9 ok");
+	assert_string_equal(e.slug, "s");
+	assert_int_equal(e.folder, ES_FOLDER_ACTIVE);
+	assert_null(e.area);
+	assert_int_equal(e.due, ES_DATE_NONE);
+	assert_int_equal(e.meta.updated_at, 42);
+	assert_int_equal(e.content_len, 2);
+	assert_memory_equal(e.content, "\xc3\xa9", 2);
+	es_entity_release(&e);
+	bson_destroy(doc);
+
+	doc = J("{\"_id\": {\"$oid\": \"" OID_HEX "\"}, \"user_id\": \"u\","
+	    " \"text\": \"call Bob\", \"texu\": 1, \"state\": \"next\","
+	    " \"stat\": 2, \"context\": \"phone\", \"priority\": \"B\","
+	    " \"text\": \"other\"}");
+	assert_int_equal(es_action_decode(doc, &a, &err), 0);
+	assert_string_equal(a.text, "call Bob");
+	assert_string_equal(a.context, "@phone");
+	assert_int_equal(a.state, ES_STATE_NEXT);
+	assert_int_equal(a.priority, 'B');
+	es_action_release(&a);
+	bson_destroy(doc);
 }
 
 /* What the API may legitimately write is read, not rejected. */
@@ -754,6 +815,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_doc_decode_errors_table),
 	cmocka_unit_test(test_doc_decode_bad_strings),
 	cmocka_unit_test(test_doc_decode_tolerance),
+	cmocka_unit_test(test_doc_decode_keys_once),
 	cmocka_unit_test(test_doc_encode_set),
 	cmocka_unit_test(test_doc_decode_mutations),
 	cmocka_unit_test(test_doc_user_is),
