@@ -350,27 +350,40 @@ dec_find(struct dec *d, enum field f, bson_iter_t *it, bool *was_null)
 }
 
 /*
- * True when s holds only ASCII without NUL, which is valid UTF-8 without
- * NUL: most strings are, and eight bytes are checked a step. Anything else
- * goes to the byte-wise checks, which name what is wrong.
+ * True when s is valid UTF-8 without NUL, checked fast: ASCII eight bytes
+ * a step, and each run of bytes >= 0x80 by bson_utf8_validate() alone (a
+ * sequence is such bytes only, so the string is valid when every run is).
+ * False sends the caller to the byte-wise checks, which name the fault.
  */
 static bool
-plain_ascii(const char *s, size_t len)
+utf8_clean(const char *s, size_t len)
 {
 	const uint64_t lo = UINT64_C(0x0101010101010101);
 	const uint64_t hi = UINT64_C(0x8080808080808080);
 	uint64_t v;
-	size_t i = 0;
+	size_t i = 0, j;
 
-	for (; i + 8 <= len; i += 8) {
-		memcpy(&v, s + i, 8);
-		/* A byte >= 0x80, or a zero byte (v - lo borrows into it). */
-		if ((v & hi) != 0 || ((v - lo) & ~v & hi) != 0)
+	while (i < len) {
+		if (i + 8 <= len) {
+			memcpy(&v, s + i, 8);
+			/* No byte >= 0x80, no zero byte (v - lo borrows). */
+			if ((v & hi) == 0 && ((v - lo) & ~v & hi) == 0) {
+				i += 8;
+				continue;
+			}
+		}
+		if (s[i] == '\0')
 			return false;
+		if ((unsigned char)s[i] < 0x80) {
+			i++;
+			continue;
+		}
+		for (j = i; j < len && (unsigned char)s[j] >= 0x80; j++)
+			;
+		if (!bson_utf8_validate(s + i, j - i, false))
+			return false;
+		i = j;
 	}
-	for (; i < len; i++)
-		if ((unsigned char)s[i] - 1u >= 0x7fu)
-			return false;
 	return true;
 }
 
@@ -401,7 +414,7 @@ dec_str(struct dec *d, enum field f, bool required, bool empty_is_none,
 	if (!BSON_ITER_HOLDS_UTF8(&it))
 		return dec_fail_type(d, key, "a string", &it);
 	s = bson_iter_utf8(&it, &len);
-	if (!plain_ascii(s, len)) {
+	if (!utf8_clean(s, len)) {
 		if (memchr(s, '\0', len) != NULL)
 			return dec_fail(d, key, "contains a NUL byte");
 		if (!bson_utf8_validate(s, len, false))

@@ -501,6 +501,15 @@ test_doc_decode_bad_strings(void **state)
 		    "field 'title': contains a NUL byte" },
 		{ "area", "abcdefgh\xed\xa0\x80", 11,
 		    "field 'area': invalid UTF-8" },
+		/* Runs of bytes >= 0x80 are checked one by one. */
+		{ "title", "\xc3\xa9t\xc3\xa9 abcdefgh \xc3" "a\xa9", 18,
+		    "field 'title': invalid UTF-8" },
+		{ "title", "\xe2\x80\x94 abcdefghijk\xe2\x80", 17,
+		    "field 'title': invalid UTF-8" },
+		{ "title", "\xc3\xa9\xc3\xa9\xc3\xa9 ab\0 \xc3\xa9", 13,
+		    "field 'title': contains a NUL byte" },
+		{ "title", "abcdefgh\xc3\xa9\xff\xc3\xa9", 13,
+		    "field 'title': invalid UTF-8" },
 	};
 
 	(void)state;
@@ -549,13 +558,15 @@ test_doc_decode_keys_once(void **state)
 	    " \"folder\": \"active\", \"folder\": 7, \"arex\": 3,"
 	    " \"d\": 1, \"dux\": 4, \"a_very_long_key_name_here\": 5,"
 	    " \"updated_atx\": 6, \"updated_at\": {\"$numberLong\": \"42\"},"
-	    " \"updated_at\": \"late\", \"content\": \"\u00e9\"}");
+	    " \"updated_at\": \"late\", \"content\": \"\u00e9\","
+	    " \"area\": \"a \u2014 long area name \u00e9\u00e9 \U0001F600 end\"}");
 	assert_int_equal(es_entity_decode(doc, ES_KIND_PROJECT, &e, &err), 0);
 	assert_string_equal(e.title, "Gr\xc3\xbc\xc3\x9f" "e \xe2\x98\x83 caf"
 	    "\xc3\xa9 ok");
 	assert_string_equal(e.slug, "s");
 	assert_int_equal(e.folder, ES_FOLDER_ACTIVE);
-	assert_null(e.area);
+	assert_string_equal(e.area, "a \xe2\x80\x94 long area name \xc3\xa9"
+	    "\xc3\xa9 \xf0\x9f\x98\x80 end");
 	assert_int_equal(e.due, ES_DATE_NONE);
 	assert_int_equal(e.meta.updated_at, 42);
 	assert_int_equal(e.content_len, 2);
