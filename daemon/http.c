@@ -20,29 +20,29 @@
 #include <netinet/in.h>
 
 #include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
 #include <netdb.h>
-#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <microhttpd.h>
-#include <xxhash.h>
 
 #include "execsync/config.h"
 #include "execsync/log.h"
 #include "execsync/xmalloc.h"
+#include "http-internal.h"
 #include "http.h"
 
 #define BODY_MAX	(64u * 1024)	/* a request body; past it: 413 */
-#define HEADERS_MAX	(8u * 1024)	/* past it, libmicrohttpd says 431 */
-#define ANSWER_MAX	(64u * 1024 * 1024)	/* es_http_unix_request */
+/*
+ * A connection's memory (MHD_OPTION_CONNECTION_MEMORY_LIMIT): libmicrohttpd
+ * answers 431 to a request head that does not fit (measured: a 7,750-byte
+ * header passes, 8,000 bytes do not).
+ */
+#define HEADERS_MAX	(8u * 1024)
 
 struct listener;
 
@@ -100,12 +100,6 @@ struct es_http {
 	struct es_http_req	*later;		/* requests put off */
 	int			 closing;	/* handles not yet closed */
 };
-
-static int64_t
-now_ms(void)
-{
-	return (int64_t)(uv_hrtime() / 1000000);
-}
 
 /* Equal, in a time that depends on the token's length only. */
 static bool
@@ -325,7 +319,8 @@ on_completed(void *cls, struct MHD_Connection *mc, void **req_cls,
 
 	*req_cls = NULL;
 	if (c != NULL) {
-		c->start_ms = now_ms();	/* the next request's deadline */
+		/* The next request's deadline starts now. */
+		c->start_ms = es__http_now_ms();
 		c->later = false;
 	}
 	if (r == NULL)
@@ -353,7 +348,7 @@ on_connection(void *cls, struct MHD_Connection *mc, void **socket_context,
 		ci = MHD_get_connection_info(mc,
 		    MHD_CONNECTION_INFO_CONNECTION_FD);
 		c->fd = ci != NULL ? ci->connect_fd : -1;
-		c->start_ms = now_ms();
+		c->start_ms = es__http_now_ms();
 		c->next = l->conns;
 		if (l->conns != NULL)
 			l->conns->prev = c;
@@ -433,11 +428,11 @@ drive(struct listener *l)
 	if (l->d == NULL || l->in_run)
 		return;
 	l->kick = false;
-	(void)cut_late(l, now_ms());
+	(void)cut_late(l, es__http_now_ms());
 	l->in_run = true;
 	MHD_run(l->d);
 	l->in_run = false;
-	next = cut_late(l, now_ms());
+	next = cut_late(l, es__http_now_ms());
 	if (MHD_get_timeout(l->d, &to) == MHD_YES &&
 	    (next < 0 || (MHD_UNSIGNED_LONG_LONG)next > to))
 		next = (int64_t)to;
@@ -481,7 +476,7 @@ es_http_reply(struct es_http_req *r, int status, const char *content_type,
 	later_unlink(l->h, r);
 	if ((c = conn_of(r->mc)) != NULL) {
 		c->later = false;	/* sending the answer has a deadline */
-		c->start_ms = now_ms();
+		c->start_ms = es__http_now_ms();
 	}
 	MHD_resume_connection(r->mc);
 	l->kick = true;
@@ -590,18 +585,6 @@ fail:
 	return -1;
 }
 
-static int
-unix_fill(struct sockaddr_un *sa, const char *path, struct es_error *err)
-{
-	memset(sa, 0, sizeof(*sa));
-	sa->sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sa->sun_path))
-		return es_error_set(err, ES_ECONFIG, path, 0, "socket path "
-		    "longer than %zu bytes", sizeof(sa->sun_path) - 1);
-	memcpy(sa->sun_path, path, strlen(path) + 1);
-	return 0;
-}
-
 /* 0: nobody answers at path (removed when stale); -1 with err. */
 static int
 unix_clear(const char *path, struct es_error *err)
@@ -618,7 +601,7 @@ unix_clear(const char *path, struct es_error *err)
 	if (!S_ISSOCK(st.st_mode))
 		return es_error_set(err, ES_EUNSAFE, path, 0, "exists and is "
 		    "not a socket: left alone");
-	if (unix_fill(&sa, path, err) != 0)
+	if (es__http_sockaddr(&sa, path, err) != 0)
 		return -1;
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
 	    0)) < 0)
@@ -645,7 +628,8 @@ unix_open(struct es_http *h, const char *path, struct es_error *err)
 	struct stat st;
 	int fd, e;
 
-	if (unix_fill(&sa, path, err) != 0 || unix_clear(path, err) != 0)
+	if (es__http_sockaddr(&sa, path, err) != 0 ||
+	    unix_clear(path, err) != 0)
 		return -1;
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
 	    0)) < 0)
@@ -814,231 +798,4 @@ es_http_free(struct es_http *h)
 	unix_remove(h);
 	if (h->closing == 0)
 		http_release(h);
-}
-
-/* The folder of the sockets, checked (and made when mk): 0 or -1. */
-static int
-socket_dir(const char *dir, bool mk, struct es_error *err)
-{
-	struct stat st;
-
-	if (mk && mkdir(dir, 0700) != 0 && errno != EEXIST)
-		return es_error_set_sys(err, errno, dir, "cannot make the "
-		    "socket folder");
-	if (lstat(dir, &st) != 0) {
-		if (errno == ENOENT && !mk)
-			return 0;	/* no daemon there: connect says so */
-		return es_error_set_sys(err, errno, dir, "cannot stat");
-	}
-	if (!S_ISDIR(st.st_mode))
-		return es_error_set(err, ES_EUNSAFE, dir, 0, "not a folder "
-		    "(a link?): refused as the socket folder");
-	if (st.st_uid != geteuid())
-		return es_error_set(err, ES_EUNSAFE, dir, 0, "owned by uid "
-		    "%u, not by this user: refused as the socket folder",
-		    (unsigned)st.st_uid);
-	if ((st.st_mode & 077) != 0 && chmod(dir, 0700) != 0)
-		return es_error_set_sys(err, errno, dir, "cannot make it "
-		    "private (0700)");
-	return 0;
-}
-
-char *
-es_http_socket_path(const char *root, bool mk, struct es_error *err)
-{
-	char real[PATH_MAX], name[48], *dir, *path;
-	const char *rt = getenv("XDG_RUNTIME_DIR"), *base;
-	struct sockaddr_un sa;
-	size_t n = 0;
-
-	if (realpath(root, real) == NULL) {
-		/* A missing root still has its daemon: the path as given. */
-		if (root[0] != '/' || strlen(root) >= sizeof(real)) {
-			es_error_set_sys(err, errno, root, "cannot resolve");
-			return NULL;
-		}
-		snprintf(real, sizeof(real), "%s", root);
-	}
-	base = strrchr(real, '/');
-	base = base != NULL ? base + 1 : real;
-	for (; *base != '\0' && n < 24; base++)
-		name[n++] = (strchr("abcdefghijklmnopqrstuvwxyz"
-		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-", *base) != NULL) ?
-		    *base : '_';
-	if (n == 0)
-		name[n++] = 'r';
-	snprintf(name + n, sizeof(name) - n, "-%016llx",
-	    (unsigned long long)XXH64(real, strlen(real), 0));
-
-	if (rt != NULL && rt[0] == '/') {
-		dir = es_xasprintf("%s/execsync", rt);
-	} else
-		dir = es_xasprintf("/tmp/execsync-%u", (unsigned)geteuid());
-	if (socket_dir(dir, mk, err) != 0) {
-		free(dir);
-		return NULL;
-	}
-	path = es_xasprintf("%s/%s.sock", dir, name);
-	free(dir);
-	if (strlen(path) >= sizeof(sa.sun_path)) {
-		es_error_set(err, ES_ECONFIG, path, 0, "socket path longer "
-		    "than %zu bytes (set a shorter XDG_RUNTIME_DIR)",
-		    sizeof(sa.sun_path) - 1);
-		free(path);
-		return NULL;
-	}
-	return path;
-}
-
-/* Milliseconds left until deadline (-1: none), 0 when passed. */
-static int
-left_ms(int64_t deadline)
-{
-	int64_t left;
-
-	if (deadline < 0)
-		return -1;
-	left = deadline - now_ms();
-	return left > 0 ? (int)left : 0;
-}
-
-/* Waits for events on fd: 1 ready, 0 timed out, -1 errno. */
-static int
-wait_fd(int fd, short events, int64_t deadline)
-{
-	struct pollfd p = { .fd = fd, .events = events };
-	int rc;
-
-	do
-		rc = poll(&p, 1, left_ms(deadline));
-	while (rc < 0 && errno == EINTR);
-	return rc;
-}
-
-/* The answer's body from raw bytes after the head: Content-Length or EOF. */
-static int
-parse_answer(const struct es_buf *raw, int *status, struct es_buf *answer,
-    const char *spath, struct es_error *err)
-{
-	const char *end, *p, *cl = NULL;
-	size_t head, blen;
-
-	if (raw->len < 12 || strncmp(raw->buf, "HTTP/1.", 7) != 0 ||
-	    raw->buf[8] != ' ' || (end = strstr(raw->buf, "\r\n\r\n")) == NULL)
-		return es_error_set(err, ES_EIO, spath, 0, "not an HTTP "
-		    "answer");
-	*status = atoi(raw->buf + 9);
-	head = (size_t)(end - raw->buf) + 4;
-	for (p = strstr(raw->buf, "\r\n"); p != NULL && p < end;
-	    p = strstr(p + 2, "\r\n")) {
-		if (strncasecmp(p + 2, "Content-Length:", 15) == 0)
-			cl = p + 17;
-		if (strncasecmp(p + 2, "Transfer-Encoding:", 18) == 0)
-			return es_error_set(err, ES_EIO, spath, 0, "a chunked "
-			    "answer (not expected from the daemon)");
-	}
-	blen = raw->len - head;
-	if (cl != NULL) {
-		unsigned long long want = strtoull(cl, NULL, 10);
-
-		if (want > blen)
-			return es_error_set(err, ES_EIO, spath, 0, "the "
-			    "answer was cut short");
-		blen = (size_t)want;
-	}
-	es_buf_add(answer, raw->buf + head, blen);
-	return 0;
-}
-
-int
-es_http_unix_request(const char *spath, const char *method, const char *path,
-    const char *body, int timeout_ms, int *status, struct es_buf *answer,
-    struct es_error *err)
-{
-	struct es_buf req = ES_BUF_INIT, raw = ES_BUF_INIT;
-	struct sockaddr_un sa;
-	struct timeval tv;
-	char chunk[8192];
-	int64_t deadline = timeout_ms > 0 ? now_ms() + timeout_ms : -1;
-	size_t off = 0;
-	ssize_t n;
-	int fd = -1, rc = -1, e;
-
-	if (unix_fill(&sa, spath, err) != 0)
-		return -1;
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
-		return es_error_set_sys(err, errno, spath, "socket");
-	if (timeout_ms > 0) {	/* connect waits on a full backlog */
-		tv.tv_sec = timeout_ms / 1000;
-		tv.tv_usec = (timeout_ms % 1000) * 1000;
-		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	}
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-		e = errno;
-		es_error_set_sys(err, e == EAGAIN ? ETIMEDOUT : e, spath,
-		    "cannot connect to the daemon");
-		goto out;
-	}
-	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) != 0) {
-		es_error_set_sys(err, errno, spath, "fcntl");
-		goto out;
-	}
-	es_buf_addf(&req, "%s %s HTTP/1.1\r\nHost: localhost\r\n"
-	    "Connection: close\r\n", method, path);
-	if (body != NULL)
-		es_buf_addf(&req, "Content-Type: application/json\r\n"
-		    "Content-Length: %zu\r\n", strlen(body));
-	es_buf_addstr(&req, "\r\n");
-	if (body != NULL)
-		es_buf_addstr(&req, body);
-	while (off < req.len) {
-		n = send(fd, req.buf + off, req.len - off, MSG_NOSIGNAL);
-		if (n > 0) {
-			off += (size_t)n;
-			continue;
-		}
-		if (n < 0 && errno != EAGAIN && errno != EINTR) {
-			es_error_set_sys(err, errno, spath, "cannot send");
-			goto out;
-		}
-		if ((rc = wait_fd(fd, POLLOUT, deadline)) <= 0) {
-			es_error_set_sys(err, rc == 0 ? ETIMEDOUT : errno,
-			    spath, "cannot send");
-			rc = -1;
-			goto out;
-		}
-		rc = -1;
-	}
-	for (;;) {
-		n = recv(fd, chunk, sizeof(chunk), 0);
-		if (n == 0)
-			break;
-		if (n > 0) {
-			es_buf_add(&raw, chunk, (size_t)n);
-			if (raw.len > ANSWER_MAX) {
-				es_error_set(err, ES_ELIMIT, spath, 0, "the "
-				    "answer is over %u bytes", ANSWER_MAX);
-				goto out;
-			}
-			continue;
-		}
-		if (errno != EAGAIN && errno != EINTR) {
-			es_error_set_sys(err, errno, spath, "cannot read");
-			goto out;
-		}
-		if ((rc = wait_fd(fd, POLLIN, deadline)) <= 0) {
-			es_error_set_sys(err, rc == 0 ? ETIMEDOUT : errno,
-			    spath, "no answer from the daemon");
-			rc = -1;
-			goto out;
-		}
-		rc = -1;
-	}
-	rc = parse_answer(&raw, status, answer, spath, err);
-out:
-	if (fd >= 0)
-		close(fd);
-	es_buf_release(&req);
-	es_buf_release(&raw);
-	return rc;
 }

@@ -73,7 +73,8 @@ jstr(const char *s)
 static json_t *
 juint(uint64_t n)
 {
-	return json_integer(n > (uint64_t)INT64_MAX ? INT64_MAX : (json_int_t)n);
+	return json_integer(n > (uint64_t)INT64_MAX ? INT64_MAX :
+	    (json_int_t)n);
 }
 
 /* "2026-12-06T15:42:42.123Z", or null for 0 (never). */
@@ -294,7 +295,8 @@ es_status_metrics(const struct es_status *s, int64_t now_ms,
 	sample(b, "up", NULL, 1);
 	family(b, "healthy", "gauge", "1 when every health check passes");
 	sample(b, "healthy", NULL, s->unhealthy == 0);
-	family(b, "uptime_seconds", "gauge", "seconds since the daemon started");
+	family(b, "uptime_seconds", "gauge",
+	    "seconds since the daemon started");
 	sample(b, "uptime_seconds", NULL, (double)up / 1000);
 	family(b, "database_connected", "gauge",
 	    "1 while the database server answers");

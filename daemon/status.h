@@ -57,7 +57,8 @@ struct es_status {
 	unsigned	 unhealthy;		/* ES_UNHEALTHY_* */
 	char		 unhealthy_why[256];	/* privileged: details */
 	bool		 db_connected;
-	const char	*source;		/* "change_stream", "oplog", "poll", "none" */
+	const char	*source;		/* "change_stream", "oplog",
+						   "poll", "none" */
 	uint64_t	 source_tick_ms;	/* 0, 500, the poll interval */
 	double		 source_cost_ms;	/* last read of the source */
 	int64_t		 last_full_pass_ms;	/* 0: none yet */
@@ -79,7 +80,7 @@ struct es_status {
 	uint64_t	 http_dropped;		/* es_http_dropped() */
 	struct es_latency latency[ES_DIR_N];
 	struct es_status_item errors_recent[ES_STATUS_RECENT];
-	size_t		 nerrors_recent;	/* ring: next slot = n % RECENT */
+	size_t		 nerrors_recent;	/* next slot: n % RECENT */
 	struct es_status_item conflicts_recent[ES_STATUS_RECENT];
 	size_t		 nconflicts_recent;
 };

@@ -277,6 +277,15 @@ struct family {
 	char	 type[16];
 };
 
+/* A histogram's sample names its family plus one of these. */
+static bool
+suffix_ok(const char *rest, size_t n)
+{
+	return (n == 7 && strncmp(rest, "_bucket", 7) == 0) ||
+	    (n == 4 && strncmp(rest, "_sum", 4) == 0) ||
+	    (n == 6 && strncmp(rest, "_count", 6) == 0);
+}
+
 /*
  * Checks b against the format: HELP and TYPE lines, samples whose family
  * was declared before them. false with why filled on the first bad line.
@@ -330,7 +339,8 @@ metrics_grammar_ok(const struct es_buf *b, struct family *fam, size_t *nfam,
 			bool found = false;
 
 			if (regexec(&rs, line, 2, m, 0) != 0) {
-				snprintf(why, whysz, "not a sample: '%s'", line);
+				snprintf(why, whysz, "not a sample: '%s'",
+				    line);
 				ok = false;
 				continue;
 			}
@@ -340,15 +350,13 @@ metrics_grammar_ok(const struct es_buf *b, struct family *fam, size_t *nfam,
 				size_t fl = strlen(fam[i].name);
 				const char *rest = line + fl;
 
-				if (fl > n || strncmp(line, fam[i].name, fl) != 0)
+				if (fl > n ||
+				    strncmp(line, fam[i].name, fl) != 0)
 					continue;
 				if (fl == n)
 					found = true;
-				else if (strcmp(fam[i].type, "histogram") == 0 &&
-				    ((n - fl == 7 && strncmp(rest, "_bucket", 7)
-				    == 0) || (n - fl == 4 && strncmp(rest,
-				    "_sum", 4) == 0) || (n - fl == 6 &&
-				    strncmp(rest, "_count", 6) == 0)))
+				else if (suffix_ok(rest, n - fl) &&
+				    strcmp(fam[i].type, "histogram") == 0)
 					found = true;
 			}
 			if (!found) {
