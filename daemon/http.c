@@ -243,10 +243,10 @@ on_request(void *cls, struct MHD_Connection *mc, const char *url,
     const char *method, const char *version, const char *upload,
     size_t *upload_len, void **req_cls)
 {
-	struct listener *l = cls;
 	struct es_http_req *r = *req_cls;
 	const char *cl;
 
+	(void)cls;
 	(void)version;
 	if (r == NULL)		/* no URI callback: cannot happen */
 		return MHD_NO;
@@ -280,7 +280,6 @@ on_request(void *cls, struct MHD_Connection *mc, const char *url,
 	if (r->too_big)
 		return queue_error(r, MHD_HTTP_CONTENT_TOO_LARGE,
 		    "request body over 64 KiB");
-	(void)l;
 	return dispatch(r, method, url);
 }
 

@@ -56,8 +56,8 @@ struct es_http_req;		/* a request answered later */
 
 struct es_http_request {
 	const char		*method;	/* "GET" or "POST" */
-	const char		*path;		/* "/status", no query string */
-	const char		*query;		/* after '?', or NULL */
+	const char		*path;		/* "/status", %-decoded */
+	const char		*query;		/* after '?' as sent, or NULL */
 	const char		*body;		/* NUL-ended, or NULL */
 	size_t			 body_len;
 	bool			 privileged;	/* unix socket, or the token */
