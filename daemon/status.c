@@ -99,7 +99,7 @@ jtime(int64_t ms)
 static void
 dump(json_t *o, struct es_buf *body)
 {
-	char *s = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
+	char *s = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(9));
 
 	if (s == NULL)
 		abort();	/* only on allocation failure */
@@ -238,7 +238,11 @@ es_status_json(const struct es_status *s, int64_t now_ms, bool privileged,
 	dump(o, body);
 }
 
-/* A sample value: Prometheus reads Go floats ("1e-05", "NaN", "+Inf"). */
+/*
+ * A sample value: Prometheus reads Go floats ("1e-05", "NaN", "+Inf").
+ * Whole numbers (counts) in full, large ones (timestamps) to the
+ * millisecond, the rest to 9 digits.
+ */
 static void
 addval(struct es_buf *b, double v)
 {
@@ -246,6 +250,11 @@ addval(struct es_buf *b, double v)
 		es_buf_addstr(b, "NaN");
 	else if (isinf(v))
 		es_buf_addstr(b, v > 0 ? "+Inf" : "-Inf");
+	else if (v > -9007199254740992.0 && v < 9007199254740992.0 &&
+	    v == (double)(int64_t)v)
+		es_buf_addf(b, "%lld", (long long)v);
+	else if (v >= 1e6 || v <= -1e6)
+		es_buf_addf(b, "%.3f", v);
 	else
 		es_buf_addf(b, "%.9g", v);
 }

@@ -403,6 +403,8 @@ metrics_parse(void **state)
 	(void)state;
 	snapshot(&s);
 	s.source = "we\"ird\\so\nurce";	/* label escapes */
+	s.passes = 1234567891;			/* whole, not 1.23e+09 */
+	s.last_full_pass_ms = NOW_MS + 123;
 	es_status_metrics(&s, NOW_MS, &b);
 	if (!metrics_grammar_ok(&b, fam, &nfam, 64, why, sizeof(why)))
 		fail_msg("%s", why);
@@ -423,6 +425,9 @@ metrics_parse(void **state)
 	assert_true(value_of(&b, "execsync_last_pass_duration_seconds ") ==
 	    0.25);
 	assert_true(value_of(&b, "execsync_healthy ") == 1);
+	assert_non_null(strstr(b.buf, "\nexecsync_passes_total 1234567891\n"));
+	assert_non_null(strstr(b.buf, "\nexecsync_last_full_pass_timestamp_"
+	    "seconds 1765000000.123\n"));
 
 	/* Histograms: cumulative, le increasing, +Inf = count. */
 	for (int d = 0; d < 2; d++) {
