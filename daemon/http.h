@@ -94,7 +94,9 @@ struct es_http_opts {
  * an address in use (err->sys EADDRINUSE) or not available, a socket path
  * too long; ES_EBUSY when a daemon answers on socket_path; ES_EUNSAFE
  * when something that is not a socket is there (left alone); ES_EIO
- * otherwise. Call on the loop thread (or before the loop runs).
+ * otherwise (then, rarely, handles may still be closing on the loop).
+ * Call on the loop thread (or before the loop runs). Idle, it arms no
+ * timer: no connection, no wake-up.
  */
 struct es_http	*es_http_new(uv_loop_t *loop, const struct es_http_opts *o,
 		    struct es_error *err);
@@ -118,7 +120,8 @@ unsigned long	 es_http_dropped(const struct es_http *h);
  * Stops listening (unlinks the socket, when still ours), answers requests
  * put off with 503 (as far as their clients read at once), closes the
  * handles on the loop: h is freed when the loop has run their close
- * callbacks (uv_run until they have). h may be NULL.
+ * callbacks (uv_run until they have). Not from inside the handler. h
+ * may be NULL.
  */
 void		 es_http_free(struct es_http *h);
 
