@@ -9,7 +9,8 @@
  *	new		borrow the pass
  *	gather		the baseline rows, the peer's part of the one scan,
  *			the documents (all of them when the pass reads in
- *			full, else the since-query of SPEC 4.1)
+ *			full, else the since-query of SPEC 4.1; with a quiet
+ *			database only those the trigger names)
  *	pair		which file (line) is which document's
  *	plan		typed operations appended to r->plan (plan.h,
  *			plan-action.h): what --dry-run prints and the only
