@@ -22,7 +22,15 @@ struct es_store {
 	uint64_t	 round_trips;
 	uint32_t	 batch_size;	/* finds' batchSize, 0: default */
 	unsigned	 socket_timeout_ms;	/* one command's limit */
+	enum es_store_flavor flavor;	/* set, detected, or AUTO */
 };
+
+/*
+ * Asks the server what it is (one buildInfo command) and keeps the
+ * answer in s->flavor. -1 with *be when the command failed (s->flavor
+ * stays as it was).
+ */
+int	es__store_detect(struct es_store *s, bson_error_t *be);
 
 /* Fills err from be, path "<db>/<coll>": ES_ECONFLICT for a duplicate
  * key, else ES_EDB; the message redacted. Returns -1. */

@@ -192,6 +192,41 @@ es__store_collection(struct es_store *s, enum es_kind kind)
 	    es_store_collection_name(kind));
 }
 
+void
+es_store_set_flavor(struct es_store *s, enum es_store_flavor f)
+{
+	s->flavor = f;
+}
+
+enum es_store_flavor
+es_store_flavor(const struct es_store *s)
+{
+	return s->flavor;
+}
+
+int
+es__store_detect(struct es_store *s, bson_error_t *be)
+{
+	bson_t cmd = BSON_INITIALIZER, reply;
+	bson_iter_t it;
+	int rc = -1;
+
+	BSON_APPEND_INT32(&cmd, "buildInfo", 1);
+	if (mongoc_client_command_simple(s->client, "admin", &cmd, NULL,
+	    &reply, be)) {
+		/* FerretDB 1.24: buildInfo.ferretdbVersion ("v1.24.2"). */
+		s->flavor = bson_iter_init_find(&it, &reply,
+		    "ferretdbVersion") ? ES_STORE_FERRETDB : ES_STORE_MONGODB;
+		es_log(ES_LOG_DEBUG, "store", "%s: %s", s->db, s->flavor ==
+		    ES_STORE_FERRETDB ? "FerretDB: compare-and-swap by lone "
+		    "_id" : "MongoDB: compare-and-swap filter");
+		rc = 0;
+	}
+	bson_destroy(&reply);
+	bson_destroy(&cmd);
+	return rc;
+}
+
 int
 es_store_ping(struct es_store *s, struct es_error *err)
 {
@@ -199,6 +234,14 @@ es_store_ping(struct es_store *s, struct es_error *err)
 	bson_error_t be;
 	int rc = 0;
 
+	/* Still unknown: buildInfo answers as a ping does and says which
+	 * server this is, in the same one round trip. */
+	if (s->flavor == ES_STORE_AUTO) {
+		bson_destroy(&cmd);
+		if (es__store_detect(s, &be) < 0)
+			return es__store_error(s, err, NULL, "ping", &be);
+		return 0;
+	}
 	BSON_APPEND_INT32(&cmd, "ping", 1);
 	if (!mongoc_client_command_simple(s->client, s->db, &cmd, NULL, &reply,
 	    &be))
