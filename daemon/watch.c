@@ -651,16 +651,17 @@ arm(struct es_watch *w)
 
 /* Set-up and tear-down. */
 
-/* The inotify descriptors open now, as a bit set of fds below max. */
-static void
-inotify_fds(unsigned char *set, int max)
+/* The inotify descriptors open now; the caller frees *fds. */
+static size_t
+inotify_fds(int **fds)
 {
 	DIR *d = opendir("/proc/self/fd");
 	struct dirent *de;
+	size_t n = 0, cap = 0;
 
-	memset(set, 0, (size_t)(max + 7) / 8);
+	*fds = NULL;
 	if (d == NULL)
-		return;
+		return 0;
 	while ((de = readdir(d)) != NULL) {
 		char path[64], link[64];
 		ssize_t len;
@@ -668,51 +669,60 @@ inotify_fds(unsigned char *set, int max)
 		char *end;
 
 		fd = strtol(de->d_name, &end, 10);
-		if (*end != '\0' || fd < 0 || fd >= max || end == de->d_name)
+		if (end == de->d_name || *end != '\0' || fd < 0 ||
+		    fd > INT_MAX || fd == dirfd(d))
 			continue;
 		snprintf(path, sizeof(path), "/proc/self/fd/%ld", fd);
 		len = readlink(path, link, sizeof(link) - 1);
 		if (len <= 0)
 			continue;
 		link[len] = '\0';
-		if (strcmp(link, "anon_inode:inotify") == 0)
-			set[fd / 8] |= (unsigned char)(1u << (fd % 8));
+		if (strcmp(link, "anon_inode:inotify") != 0)
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 4;
+			*fds = es_xreallocarray(*fds, cap, sizeof(**fds));
+		}
+		(*fds)[n++] = (int)fd;
 	}
 	closedir(d);
+	return n;
 }
 
-/* The descriptor inotifytools_initialize() opened, or -1. */
+/*
+ * inotifytools_initialize(), and the descriptor it opened: the one inotify
+ * descriptor that was not there before. -1 with err.
+ */
 static int
 init_inotify(struct es_error *err)
 {
-	enum { MAXFD = 4096 };
-	unsigned char before[MAXFD / 8], after[MAXFD / 8];
-	int fd = -1;
+	int *before, *after, fd = -1;
+	size_t nb, na;
 
-	inotify_fds(before, MAXFD);
+	nb = inotify_fds(&before);
 	if (!inotifytools_initialize()) {
 		int sys = inotifytools_error();
 
-		es_error_set_sys(err, sys, NULL, "cannot start inotify");
-		return -1;
+		free(before);
+		return es_error_set_sys(err, sys, NULL,
+		    "cannot start inotify");
 	}
-	inotify_fds(after, MAXFD);
-	for (int i = 0; i < MAXFD; i++) {
-		unsigned char bit = (unsigned char)(1u << (i % 8));
+	na = inotify_fds(&after);
+	for (size_t i = 0; i < na && fd != -2; i++) {
+		size_t j = 0;
 
-		if (!(after[i / 8] & bit) || (before[i / 8] & bit))
+		while (j < nb && before[j] != after[i])
+			j++;
+		if (j < nb)
 			continue;
-		if (fd != -1) {
-			fd = -2;
-			break;
-		}
-		fd = i;
+		fd = fd == -1 ? after[i] : -2;	/* -2: not one */
 	}
+	free(before);
+	free(after);
 	if (fd < 0) {
 		inotifytools_cleanup();
-		es_error_set(err, ES_EIO, NULL, 0, "cannot find the inotify "
-		    "descriptor of libinotifytools in /proc/self/fd");
-		return -1;
+		return es_error_set(err, ES_EIO, NULL, 0, "cannot find the "
+		    "inotify descriptor of libinotifytools in /proc/self/fd");
 	}
 	(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
 	return fd;
@@ -771,9 +781,8 @@ es_watch_rewatch(struct es_watch *w, struct es_error *err)
 	if (add_all(w) == -1) {
 		arm(w);
 		return es_error_set(err, ES_ELIMIT, NULL, 0,
-		    "cannot watch every "
-		    "folder: the inotify watch limit is reached "
-		    "(fs.inotify.max_user_watches)");
+		    "cannot watch every folder: the inotify watch limit "
+		    "(fs.inotify.max_user_watches) is reached");
 	}
 	arm(w);
 	return 0;
@@ -814,8 +823,11 @@ es_watch_free(struct es_watch *w)
 	uv_poll_stop(&w->poll);
 	/*
 	 * Events left in the library's static buffer would come out of the
-	 * next instance's first read: read them out now.
+	 * next instance's first read: with no watch left (nothing new can
+	 * come but IN_IGNORED), read them out.
 	 */
+	for (size_t i = 0; i < w->ndirs; i++)
+		(void)inotify_rm_watch(w->fd, w->dirs[i].wd);
 	while (inotifytools_next_events(0, 1) != NULL)
 		;
 	inotifytools_cleanup();

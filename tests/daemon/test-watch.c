@@ -40,6 +40,7 @@ struct t {
 	char		 root[PATH_MAX];
 	uv_loop_t	 loop;
 	struct es_watch	*w;
+	unsigned	 debounce_ms;	/* 0: DEBOUNCE_MS */
 	struct batch	 b[4096];
 	size_t		 nb;
 	bool		 expired;
@@ -135,7 +136,7 @@ start(struct t *t, const char *const *ignore)
 {
 	struct es_watch_opts o = {
 		.root = t->root,
-		.debounce_ms = DEBOUNCE_MS,
+		.debounce_ms = t->debounce_ms ? t->debounce_ms : DEBOUNCE_MS,
 		.ignore = ignore,
 		.cb = on_batch,
 		.ud = t,
@@ -221,6 +222,74 @@ write_in_place(void **state)
 	put_str(t->root, P_MD, "---\nstatus: active\n---\n# Rust\n");
 	assert_paths(one_batch(t), P_MD "\n", 0);
 	assert_true(es_watch_events(t->w) >= 1);
+}
+
+/*
+ * Each event pushes the deadline back: writes closer together than the
+ * debounce are one batch, however long they go on.
+ */
+static void
+debounce_pushed_back(void **state)
+{
+	struct t *t = *state;
+
+	/* A window of 3/10 of it: 140 ms to spare on a loaded machine. */
+	t->debounce_ms = 200;
+	start(t, NULL);
+	for (int i = 0; i < 5; i++) {
+		put_str(t->root, P_MD, i % 2 ? "a\n" : "b\n");
+		(void)run(t, 60, NULL);
+		assert_int_equal(t->nb, 0);
+	}
+	assert_paths(one_batch(t), P_MD "\n", 0);
+}
+
+struct busy {
+	struct t	*t;
+	int		 writes;
+};
+
+static void
+on_busy(uv_timer_t *h)
+{
+	struct busy *b = h->data;
+
+	put_str(b->t->root, AREA "/busy.md", "x\n");
+	b->writes++;
+}
+
+static bool
+p_md_seen(struct t *t)
+{
+	for (size_t i = 0; i < t->nb; i++)
+		if (strstr(t->b[i].paths, P_MD "\n") != NULL)
+			return true;
+	return false;
+}
+
+/*
+ * A file written without pause never starves the others: within 10
+ * debounces (40 here, for a loaded machine) a quiet path goes out while
+ * the busy one is still being written.
+ */
+static void
+busy_path_capped(void **state)
+{
+	struct t *t = *state;
+	struct busy b = { .t = t };
+	uv_timer_t tick;
+
+	start(t, NULL);
+	uv_timer_init(&t->loop, &tick);
+	tick.data = &b;
+	uv_timer_start(&tick, on_busy, 0, DEBOUNCE_MS / 5);
+	put_str(t->root, P_MD, "new\n");
+	if (!run(t, 40 * DEBOUNCE_MS, p_md_seen))
+		fail_msg("a quiet path waited %d ms behind a busy one",
+		    40 * DEBOUNCE_MS);
+	assert_true(b.writes > 0);
+	uv_close((uv_handle_t *)&tick, NULL);
+	uv_run(&t->loop, UV_RUN_NOWAIT);
 }
 
 static void
@@ -558,6 +627,10 @@ main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(write_in_place, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(debounce_pushed_back, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(busy_path_capped, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(temp_renamed_over, setup,
 		    teardown),
