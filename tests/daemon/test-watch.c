@@ -510,6 +510,15 @@ root_removed(void **state)
 	assert_true(run(t, WAIT_MS, root_flagged));
 	(void)run(t, QUIET_MS, NULL);
 	assert_int_equal(es_watch_count(t->w), 0);
+	/* An empty root, then its own deletion alone. */
+	clear_batches(t);
+	assert_int_equal(mkdir(t->root, 0700), 0);
+	assert_int_equal(es_watch_rewatch(t->w, NULL), 0);
+	assert_int_equal(es_watch_count(t->w), 1);
+	assert_int_equal(rmdir(t->root), 0);
+	assert_true(run(t, WAIT_MS, root_flagged));
+	(void)run(t, QUIET_MS, NULL);
+	assert_int_equal(es_watch_count(t->w), 0);
 	/* Back: rewatch finds nothing to watch yet and is no error. */
 	assert_int_equal(es_watch_rewatch(t->w, NULL), 0);
 }
