@@ -19,6 +19,7 @@
  * debounces after the oldest pending path, with the paths already due.
  */
 #include <sys/inotify.h>
+#include <sys/select.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -723,6 +724,13 @@ init_inotify(struct es_error *err)
 		inotifytools_cleanup();
 		return es_error_set(err, ES_EIO, NULL, 0, "cannot find the "
 		    "inotify descriptor of libinotifytools in /proc/self/fd");
+	}
+	if (fd >= FD_SETSIZE) {
+		/* The library select()s on it: FD_SET() would overflow. */
+		inotifytools_cleanup();
+		return es_error_set(err, ES_EIO, NULL, 0, "inotify "
+		    "descriptor %d over FD_SETSIZE: start the watcher "
+		    "before opening many files", fd);
 	}
 	(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
 	return fd;

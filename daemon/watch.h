@@ -71,10 +71,12 @@ struct es_watch_opts {
  * Starts watching on loop. A root that does not exist or holds none of
  * the top folders is no error: the root is watched when it exists, and a
  * top folder when it appears (a root that appears later needs
- * es_watch_rewatch()). Errors (inotify unavailable: ES_EIO) return NULL
- * with err filled. Only one watcher per process (libinotifytools has
- * global state): a second one is ES_EBUSY. The watch limit at start is
- * no error: the first batch carries ES_WATCH_RESCAN.
+ * es_watch_rewatch()). The watch limit at start is no error either: the
+ * first batch carries ES_WATCH_RESCAN. Errors (inotify unavailable:
+ * ES_EIO) return NULL with err filled. Only one watcher per process
+ * (libinotifytools has global state): a second one is ES_EBUSY. Start it
+ * early: the library select()s on its descriptor, which must be below
+ * FD_SETSIZE (else ES_EIO).
  */
 struct es_watch	*es_watch_new(uv_loop_t *loop, const struct es_watch_opts *o,
 		    struct es_error *err);
