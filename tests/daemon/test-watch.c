@@ -383,6 +383,30 @@ folder_moved_in_tree(void **state)
 	    "/active/rust/learn-rust.md\n", 0);
 }
 
+/*
+ * A folder moved out of the root: named alone, with ES_WATCH_RESCAN (its
+ * files left unseen); its watches are dropped, so what is written there
+ * later is not taken for a change under its old name.
+ */
+static void
+folder_moved_out(void **state)
+{
+	struct t *t = *state;
+	char out[PATH_MAX + 8], a[PATH_MAX];
+
+	start(t, NULL);
+	snprintf(out, sizeof(out), "%s.out", t->root);
+	path_of(a, sizeof(a), t->root, AREA);
+	assert_int_equal(rename(a, out), 0);
+	assert_paths(one_batch(t), AREA "\n", ES_WATCH_RESCAN);
+	clear_batches(t);
+	put_str(out, "learn-rust.md", "later\n");
+	put_str(out, "new.md", "later\n");
+	no_batch(t);
+	assert_int_equal(es_test_rm_tree(out), 0);
+	assert_int_equal(es_watch_count(t->w), 9);
+}
+
 /* A write the daemon must see after the ones it must not: only it comes. */
 static void
 marker(struct t *t)
@@ -663,6 +687,8 @@ main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(move_between_folders, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(folder_moved_in_tree, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(folder_moved_out, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(private_folders, setup,
 		    teardown),
