@@ -501,7 +501,7 @@ handle(struct es_watch *w, const struct inotify_event *ev)
 	} else {
 		struct half h;
 
-		if (ev->mask & IN_MOVED_TO && half_take(w, ev->cookie,
+		if ((ev->mask & IN_MOVED_TO) && half_take(w, ev->cookie,
 		    &h) != NULL)
 			free(h.rel);
 		if (es_layout_classify(rel, ign, NULL) == 1)

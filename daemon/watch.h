@@ -16,9 +16,10 @@
  * path pushes its deadline back; a burst of many paths is one batch: the
  * batch waits for debounce_ms of quiet on every path, or, while events
  * never stop, goes out 10 x debounce_ms after its first event with the
- * paths quiet by then), the batch of relative paths ('/'-separated, sorted, unique) that were
- * written and closed, created, deleted, or moved in or out, for which
- * es_layout_classify() says "synced" (1) or which are folders. An
+ * paths quiet by then), the batch of relative paths ('/'-separated,
+ * sorted, unique) that were written and closed, created, deleted, or
+ * moved in or out, for which es_layout_classify() says "synced" (1) or
+ * which are folders. An
  * editor's save patterns (write in place; temp file renamed over; vim's
  * backup rename, write, delete; delete then create) end as the one path
  * of the file in one batch: a temp file's own name is not synced, so it
