@@ -62,6 +62,12 @@ struct es_change_batch {
 void	es_change_batch_init(struct es_change_batch *b);
 void	es_change_batch_reset(struct es_change_batch *b);	/* frees docs */
 void	es_change_batch_release(struct es_change_batch *b);
+/*
+ * Appends ev, taking its doc (added: the sources and the tests fill
+ * batches one event at a time).
+ */
+void	es_change_batch_push(struct es_change_batch *b,
+	    const struct es_change_event *ev);
 
 enum es_changes_status {
 	ES_CHANGES_NONE,	/* timeout, nothing new */
@@ -109,8 +115,18 @@ void		 es_changes_free(struct es_changes *c);
  * one change-stream event into ev. database: the synced database's
  * name. Returns 1 an event of ours (ev filled, ev->doc owned), 0 one to
  * drop (another collection or user, a no-op), -1 malformed (err names
- * the field).
+ * the field), and, from a change stream only, ES_CHANGE_LOST for an event
+ * after which the stream cannot go on: a drop, a rename, dropDatabase or
+ * invalidate (a gap: a full pass and a new stream).
+ *
+ * A delete carries only the _id (both sources): it is kept whatever the
+ * user, deleted true and doc NULL; the caller knows its own ids. An
+ * update whose new document is not in the entry or the event (an OpLog
+ * $set without user_id, a stream's fullDocument missing) is kept with doc
+ * NULL: the caller reads it by _id and checks its user.
  */
+#define ES_CHANGE_LOST	2
+
 int	es_change_from_oplog(const bson_t *entry, const char *database,
 	    const char *user_id, struct es_change_event *ev,
 	    struct es_error *err);
