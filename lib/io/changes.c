@@ -29,7 +29,8 @@
 #define STREAM_AWAIT_MS	1000
 
 /* Server codes (mongo/base/error_codes.yml). */
-#define CODE_NOT_IMPLEMENTED	238	/* FerretDB */
+#define CODE_FAILED_TO_PARSE	9	/* FerretDB 1.24, to aggregate: 1 */
+#define CODE_NOT_IMPLEMENTED	238	/* FerretDB, a collection's stream */
 #define CODE_NOT_REPLSET	40573	/* a standalone mongod */
 #define CODE_HISTORY_LOST	286	/* ChangeStreamHistoryLost */
 #define CODE_STREAM_FATAL	280	/* ChangeStreamFatalError */
@@ -203,8 +204,12 @@ oplog_open(struct es_changes *c, struct es_error *err)
 /*
  * One read: the entries from the last one seen on, by ts. The last one
  * seen comes first unless it was pushed out of the capped collection: a
- * gap. With none seen yet (an OpLog empty at open), a full OpLog may have
- * lost some already: a gap too.
+ * gap. FerretDB trims a capped collection lazily (every minute by default,
+ * --test-capped-cleanup-interval, down to its max), so the OpLog may hold
+ * more than 100 entries for a while and a burst is a gap only once the
+ * trim took entries we had not read. With none seen yet (an OpLog empty
+ * at open) nothing tells what a trim took: as many entries as the cap, or
+ * more, count as a gap (at worst one full pass too many).
  */
 static enum es_changes_status
 oplog_read(struct es_changes *c, struct es_change_batch *out,
@@ -280,9 +285,8 @@ oplog_read(struct es_changes *c, struct es_change_batch *out,
 	c->last_t = last_t;
 	c->last_i = last_i;
 	if (gap) {
-		es_log(ES_LOG_INFO, SUB, "%s: entries were lost before they "
-		    "were read (more than %lld writes in one tick): a full "
-		    "pass", OPLOG_PATH, (long long)c->max);
+		es_log(ES_LOG_INFO, SUB, "%s: entries were dropped from it "
+		    "before they were read: a full pass", OPLOG_PATH);
 		out->gap = true;
 	}
 	st = out->n > n0 || gap ? ES_CHANGES_EVENTS : ES_CHANGES_NONE;
@@ -427,14 +431,18 @@ stream_open(struct es_changes *c, const bson_t *token, int32_t *code,
 	mongoc_change_stream_destroy(c->cs);
 	c->cs = NULL;
 	/*
-	 * The server answered: no stream here (FerretDB 238, a standalone
-	 * mongod 40573; anything else, say a role without changeStream,
-	 * is said at info) or, for the caller, a history it no longer has.
+	 * The server answered: no stream here (FerretDB 1.24.2 refuses the
+	 * database-level aggregate with FailedToParse, 9, "the 'aggregate'
+	 * field must specify a collection name", and a collection's stream
+	 * with 238; a standalone mongod says 40573; anything else, say a
+	 * role without changeStream, is said at info) or, for the caller, a
+	 * history it no longer has.
 	 */
 	if (be.domain == MONGOC_ERROR_SERVER) {
 		*code = (int32_t)be.code;
 		if (!is_lost(*code))
-			es_log(*code == CODE_NOT_IMPLEMENTED ||
+			es_log(*code == CODE_FAILED_TO_PARSE ||
+			    *code == CODE_NOT_IMPLEMENTED ||
 			    *code == CODE_NOT_REPLSET ? ES_LOG_DEBUG :
 			    ES_LOG_INFO, SUB, "no change stream (%d): %s",
 			    (int)be.code, be.message);
