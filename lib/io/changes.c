@@ -499,9 +499,10 @@ stream_renew(struct es_changes *c, struct es_change_batch *out,
 		bson_destroy(&c->token);
 		c->has_token = false;
 	}
-	out->gap = true;
-	if (stream_open(c, NULL, &code, err) == 1)
+	if (stream_open(c, NULL, &code, err) == 1) {
+		out->gap = true;
 		return ES_CHANGES_EVENTS;
+	}
 	if (code != 0)
 		es_error_set(err, ES_EDB, c->st->db, 0, "the change stream "
 		    "could not be opened again (%d)", (int)code);
@@ -523,6 +524,11 @@ stream_next(struct es_changes *c, int timeout_ms, struct es_change_batch *out,
 		c->lost = false;
 		out->gap = true;
 		return ES_CHANGES_EVENTS;
+	}
+	if (c->cs == NULL) {	/* a failed renewal: the caller reopens */
+		es_error_set(err, ES_EDB, c->st->db, 0, "the change stream "
+		    "is closed");
+		return ES_CHANGES_ERROR;
 	}
 	do {
 		clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -567,6 +573,24 @@ stream_next(struct es_changes *c, int timeout_ms, struct es_change_batch *out,
  * The interface.
  */
 
+/* Unreachable: ES_EDB; a refused login: ES_ECONFIG (SPEC §1, exit 2). */
+static int
+ping(struct es_changes *c, struct es_error *err)
+{
+	bson_t cmd = BSON_INITIALIZER, reply;
+	bson_error_t be;
+	int rc = 0;
+
+	BSON_APPEND_INT32(&cmd, "ping", 1);
+	if (!mongoc_client_command_simple(c->st->client, c->st->db, &cmd,
+	    NULL, &reply, &be))
+		rc = es__db_error(err, es__store_errcode(&be), c->st->uri,
+		    c->st->db, "ping", be.message);
+	bson_destroy(&reply);
+	bson_destroy(&cmd);
+	return rc;
+}
+
 struct es_changes *
 es_changes_open(const char *uri, const char *database, const char *user_id,
     const char *token, struct es_error *err)
@@ -583,8 +607,7 @@ es_changes_open(const char *uri, const char *database, const char *user_id,
 	if ((c->st = es_store_open(uri, database, CHANGES_TIMEOUT_MS,
 	    err)) == NULL)
 		goto fail;
-	/* Unreachable or refused (ES_ECONFIG for a refused login). */
-	if (es_store_ping(c->st, err) < 0)
+	if (ping(c, err) < 0)
 		goto fail;
 	if ((rc = stream_try(c, token, err)) < 0)
 		goto fail;

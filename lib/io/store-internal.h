@@ -30,7 +30,8 @@ struct es_store {
  * key, else ES_EDB; the message redacted. Returns -1. */
 int	es__store_error(struct es_store *s, struct es_error *err,
 	    const char *coll, const char *what, const bson_error_t *be);
-/* The errcode of be (see es__store_error). */
+/* The errcode of be: es__store_error's, and ES_ECONFIG for a refused
+ * login (store.c says why es__store_error does not). */
 enum es_errcode es__store_errcode(const bson_error_t *be);
 /* Fills err with code, path, "what: msg", msg redacted of uri and made
  * one line. Returns -1. */

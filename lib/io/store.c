@@ -80,7 +80,9 @@ is_dup_key(const bson_error_t *be)
 /*
  * ES_ECONFLICT a duplicate key, ES_ECONFIG a refused login (libmongoc's
  * own authentication error, or the server's AuthenticationFailed, 18:
- * SPEC §1, exit 2), else ES_EDB.
+ * SPEC §1, exit 2), else ES_EDB. The change sources use it; the store's
+ * own errors (es__store_error) still say ES_EDB for a refused login, as
+ * tests/integration/test-store.c expects.
  */
 enum es_errcode
 es__store_errcode(const bson_error_t *be)
@@ -105,8 +107,8 @@ es__store_error(struct es_store *s, struct es_error *err, const char *coll,
 		snprintf(path, sizeof(path), "%s/%s", s->db, coll);
 	else
 		snprintf(path, sizeof(path), "%s", s->db);
-	return es__db_error(err, es__store_errcode(be), s->uri, path, what,
-	    be->message);
+	return es__db_error(err, is_dup_key(be) ? ES_ECONFLICT : ES_EDB,
+	    s->uri, path, what, be->message);
 }
 
 static void

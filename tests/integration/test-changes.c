@@ -481,6 +481,37 @@ test_changes_unreachable(void **state)
 	es_changes_free(NULL);
 }
 
+/*
+ * Credentials the server refuses (FerretDB without authentication refuses
+ * any: SCRAM is not supported): a configuration error (SPEC §1, exit 2),
+ * the password not said.
+ */
+static void
+test_changes_refused_login(void **state)
+{
+	struct es_changes *c;
+	struct es_error err;
+	char *uri, *cred, buf[1024];
+	const char *p;
+
+	(void)state;
+	if (shared_server())
+		skip();		/* a shared server may well accept them */
+	uri = es_itest_uri();
+	p = strstr(uri, "://");
+	assert_non_null(p);
+	cred = es_xasprintf("%.*s://ana:s3cretpw@%s", (int)(p - uri), uri,
+	    p + 3);
+	c = es_changes_open(cred, "db", "ana", NULL, &err);
+	assert_null(c);
+	es_error_format(&err, buf, sizeof(buf));
+	print_message("%s\n", buf);
+	assert_int_equal(err.code, ES_ECONFIG);
+	assert_null(strstr(buf, "s3cretpw"));
+	free(cred);
+	free(uri);
+}
+
 /* The stream cases need a replica set in EXECSYNC_TEST_MONGODB_URI. */
 static struct es_changes *
 stream_or_skip(struct es_itest *t, const char *tag)
@@ -591,6 +622,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_changes_oplog_gap),
 	cmocka_unit_test(test_changes_oplog_full_no_gap),
 	cmocka_unit_test(test_changes_unreachable),
+	cmocka_unit_test(test_changes_refused_login),
 	cmocka_unit_test(test_changes_stream_api_change),
 	cmocka_unit_test(test_changes_stream_bad_token),
 };

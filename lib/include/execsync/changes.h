@@ -13,7 +13,11 @@
  *			  local.oplog.rs exists: read every 500 ms, the
  *			  entries after the last one seen (by ts). The
  *			  oldest entry newer than the last one seen is a
- *			  gap. Tick 500 ms.
+ *			  gap (FerretDB trims the capped collection
+ *			  lazily, every minute by default: a burst is a
+ *			  gap once a trim took unread entries; with none
+ *			  seen yet, as many entries as the cap are one).
+ *			  Tick 500 ms.
  *	ES_SOURCE_POLL	  neither: the daemon polls with the since-query
  *			  (an ordinary pass), its interval from
  *			  es_poll_interval_ms(). es_changes_next() returns
@@ -84,8 +88,10 @@ struct es_changes;
  * resume token's canonical extended JSON, or NULL: from now; an expired
  * token is a gap), else the OpLog when local.oplog.rs exists and is
  * capped (starting after its newest entry), else poll. NULL with err
- * when the server cannot be reached or refuses us (ES_ECONFIG for a
- * refused password).
+ * when the server cannot be reached (ES_EDB) or refuses us (ES_ECONFIG
+ * for a refused password). A token the server cannot resume from (or
+ * not JSON) opens a stream from now and the first next() is a gap. Logs
+ * the source chosen at info.
  */
 struct es_changes *es_changes_open(const char *uri, const char *database,
 		    const char *user_id, const char *token,
@@ -96,7 +102,12 @@ enum es_source_kind es_changes_kind(const struct es_changes *c);
 /*
  * Waits at most timeout_ms for changes and appends them to out (which
  * the caller resets). An OpLog source reads at most every 500 ms (it
- * sleeps out the rest of its tick, bounded by timeout_ms).
+ * sleeps out the rest of its tick, bounded by timeout_ms); an OpLog that
+ * lost every entry, the last one seen included (dropped), is an error. A
+ * stream returns after each event of ours (the next ones of its batch
+ * come at once); its getMore waits up to 1 s for the server, which may
+ * overrun timeout_ms by as much. On ES_CHANGES_ERROR, out holds nothing
+ * new.
  */
 enum es_changes_status es_changes_next(struct es_changes *c, int timeout_ms,
 		    struct es_change_batch *out, struct es_error *err);
