@@ -223,7 +223,7 @@ es_change_from_oplog(const bson_t *entry, const char *database,
 		return bad(err, P, "ns", "not '<database>.<collection>'");
 	if ((size_t)(dot - ns) != dblen || memcmp(ns, database, dblen) != 0)
 		return 0;
-	if (!kind_of(dot + 1, nslen - dblen - 1, &ev->kind))
+	if (!kind_of(dot + 1, nslen - (size_t)(dot - ns) - 1, &ev->kind))
 		return 0;
 	if (!find(entry, "o", &it))
 		return bad(err, P, "o", "missing");
