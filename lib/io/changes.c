@@ -50,8 +50,8 @@ struct es_changes {
 
 	/* Stream: the cursor, the latest resume token, a gap to report. */
 	mongoc_change_stream_t	*cs;
-	bson_t			 token;
-	bool			 has_token;
+	bson_t			*token;	/* heap: a bson_t wants 128-byte
+					   alignment calloc does not give */
 	bool			 lost;
 };
 
@@ -333,10 +333,9 @@ keep_token(struct es_changes *c)
 
 	if (tok == NULL)
 		return;
-	if (c->has_token)
-		bson_destroy(&c->token);
-	bson_copy_to(tok, &c->token);
-	c->has_token = true;
+	if (c->token != NULL)
+		bson_destroy(c->token);
+	c->token = bson_copy(tok);
 }
 
 /*
@@ -495,9 +494,9 @@ stream_renew(struct es_changes *c, struct es_change_batch *out,
 
 	mongoc_change_stream_destroy(c->cs);
 	c->cs = NULL;
-	if (c->has_token) {
-		bson_destroy(&c->token);
-		c->has_token = false;
+	if (c->token != NULL) {
+		bson_destroy(c->token);
+		c->token = NULL;
 	}
 	if (stream_open(c, NULL, &code, err) == 1) {
 		out->gap = true;
@@ -653,9 +652,9 @@ es_changes_token(const struct es_changes *c)
 {
 	char *json, *s;
 
-	if (c->kind != ES_SOURCE_STREAM || !c->has_token)
+	if (c->kind != ES_SOURCE_STREAM || c->token == NULL)
 		return NULL;
-	json = bson_as_canonical_extended_json(&c->token, NULL);
+	json = bson_as_canonical_extended_json(c->token, NULL);
 	if (json == NULL)
 		return NULL;
 	s = es_xstrdup(json);
@@ -676,8 +675,8 @@ es_changes_free(struct es_changes *c)
 		return;
 	if (c->cs != NULL)
 		mongoc_change_stream_destroy(c->cs);
-	if (c->has_token)
-		bson_destroy(&c->token);
+	if (c->token != NULL)
+		bson_destroy(c->token);
 	es_store_free(c->st);
 	free(c->user);
 	free(c);
