@@ -29,8 +29,8 @@
 #define STREAM_AWAIT_MS	1000
 
 /* Server codes (mongo/base/error_codes.yml). */
-#define CODE_FAILED_TO_PARSE	9	/* FerretDB 1.24, to aggregate: 1 */
-#define CODE_NOT_IMPLEMENTED	238	/* FerretDB, a collection's stream */
+#define CODE_FAILED_TO_PARSE	9	/* FerretDB, aggregate: 1 */
+#define CODE_NOT_IMPLEMENTED	238	/* FerretDB, on a collection */
 #define CODE_NOT_REPLSET	40573	/* a standalone mongod */
 #define CODE_HISTORY_LOST	286	/* ChangeStreamHistoryLost */
 #define CODE_STREAM_FATAL	280	/* ChangeStreamFatalError */
@@ -50,8 +50,8 @@ struct es_changes {
 
 	/* Stream: the cursor, the latest resume token, a gap to report. */
 	mongoc_change_stream_t	*cs;
-	bson_t			*token;	/* heap: a bson_t wants 128-byte
-					   alignment calloc does not give */
+	/* On the heap: a bson_t wants a 128-byte alignment. */
+	bson_t			*token;
 	bool			 lost;
 };
 
@@ -246,7 +246,7 @@ oplog_read(struct es_changes *c, struct es_change_batch *out,
 			continue;
 		}
 		if (have_last && ts_cmp(t, i, last_t, last_i) <= 0) {
-			first = false;	/* the last one seen, still there */
+			first = false;	/* the last one seen is there */
 			continue;
 		}
 		if (have_last && first)

@@ -495,7 +495,7 @@ test_changes_refused_login(void **state)
 
 	(void)state;
 	if (shared_server())
-		skip();		/* a shared server may well accept them */
+		skip();		/* another server may accept them */
 	uri = es_itest_uri();
 	p = strstr(uri, "://");
 	assert_non_null(p);

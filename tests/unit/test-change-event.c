@@ -28,8 +28,8 @@ struct pcase {
 	enum es_kind	 kind;
 	const char	*id;		/* when want is 1 */
 	bool		 deleted;
-	const char	*doc_title;	/* the kept doc's title, NULL: no doc */
-	const char	*err;		/* a substring of the error (-1) */
+	const char	*doc_title;	/* the kept doc's title, or NULL */
+	const char	*err;		/* in the error (-1) */
 };
 
 typedef int (*parse_fn)(const bson_t *, const char *, const char *,
@@ -56,7 +56,8 @@ run_cases(const struct pcase *cases, size_t n, parse_fn parse)
 			    c->want, es_error_format(&err, buf, sizeof(buf)));
 		if (rc == -1) {
 			es_error_format(&err, buf, sizeof(buf));
-			if (err.code != ES_EPARSE || strstr(buf, c->err) == NULL)
+			if (err.code != ES_EPARSE ||
+			    strstr(buf, c->err) == NULL)
 				fail_msg("%s: error '%s', want one naming '%s'",
 				    c->name, buf, c->err);
 		}
@@ -64,8 +65,9 @@ run_cases(const struct pcase *cases, size_t n, parse_fn parse)
 			bson_oid_to_string(&ev.id, hex);
 			if (ev.kind != c->kind || strcmp(hex, c->id) != 0 ||
 			    ev.deleted != c->deleted)
-				fail_msg("%s: kind %d id %s deleted %d", c->name,
-				    (int)ev.kind, hex, (int)ev.deleted);
+				fail_msg("%s: kind %d id %s deleted %d",
+				    c->name, (int)ev.kind, hex,
+				    (int)ev.deleted);
 			if ((c->doc_title == NULL) != (ev.doc == NULL))
 				fail_msg("%s: doc %s, want %s", c->name,
 				    ev.doc ? "kept" : "NULL",
