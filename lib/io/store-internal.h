@@ -14,6 +14,8 @@
 
 /* The server's code for a write a unique index refused. */
 #define ES_STORE_DUP_KEY	11000
+/* The server's code for a refused login. */
+#define ES_STORE_AUTH_FAILED	18
 
 struct es_store {
 	mongoc_client_t	*client;
@@ -36,6 +38,14 @@ int	es__store_detect(struct es_store *s, bson_error_t *be);
  * key, else ES_EDB; the message redacted. Returns -1. */
 int	es__store_error(struct es_store *s, struct es_error *err,
 	    const char *coll, const char *what, const bson_error_t *be);
+/* The errcode of be: es__store_error's, and ES_ECONFIG for a refused
+ * login (store.c says why es__store_error does not). */
+enum es_errcode es__store_errcode(const bson_error_t *be);
+/* Fills err with code, path, "what: msg", msg redacted of uri and made
+ * one line. Returns -1. */
+int	es__db_error(struct es_error *err, enum es_errcode code,
+	    const char *uri, const char *path, const char *what,
+	    const char *msg);
 /* kind's collection of the store's database (destroy it). */
 mongoc_collection_t *es__store_collection(struct es_store *s,
 	    enum es_kind kind);
