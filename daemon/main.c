@@ -1,13 +1,15 @@
 /*
- * execsyncd: for now one reconciliation pass of projects, goals and actions
- * (`--once`, issue 5); the work is es_engine_once() (lib/sync/pass.c), this
- * file is the command line, the configuration and the output. The
- * background daemon is not built yet.
+ * execsyncd (SPEC §1, issue 16): the command line. Without --once or
+ * --status it is the daemon (es_daemon_run(), daemon.c); --once runs one
+ * reconciliation pass (es_engine_once(), lib/sync/pass.c), or, when a
+ * daemon holds the root, hands the pass to that daemon over its socket and
+ * prints its answer as its own; --status asks the root's daemon how it is.
  *
  * Exit status: 0 clean; 1 some items failed, conflicts happened, the
  * deletion guard stopped the pass or a git operation held it; 2 usage,
  * configuration or connection error, a wrong folder or identity; 75
- * another process holds the root's lock (lock.h).
+ * another process holds the root's lock (lock.h), or (--status) no daemon
+ * answers.
  */
 #include <sys/stat.h>
 
@@ -36,11 +38,15 @@
 #include "execsync/store.h"
 #include "execsync/xmalloc.h"
 
+#include "daemon.h"
+#include "http.h"
+
 #define PROG	"execsyncd"
 
 static const struct es_cli_opt opts[] = {
-	{ "--once", NULL, "run one pass and exit (the background daemon is "
-	    "not built yet)" },
+	{ "--once", NULL, "run one pass and exit (handed to the root's "
+	    "daemon when one runs)" },
+	{ "--status", NULL, "ask the root's daemon how it is and print it" },
 	{ "--dry-run", NULL, "print the plan, one line per operation, and "
 	    "change nothing" },
 	{ "--force", NULL, "the file side wins every conflict" },
@@ -49,33 +55,42 @@ static const struct es_cli_opt opts[] = {
 	{ "--init", NULL, "fill a folder with none of the three folders from "
 	    "the database" },
 	{ "--full", NULL, "read every document, not only recent ones" },
-	{ "--json", NULL, "print the plan or the result as one JSON object" },
+	{ "--json", NULL, "print the plan, the result or the status as one "
+	    "JSON object" },
 	{ "--log-level", "L", "error, warn, info (default) or debug" },
 };
 
 static const struct es_cli_spec spec = {
 	.prog = PROG,
-	.usage = "--once [--dry-run] [--force] [--resync] [--init]\n"
-	    "           [--full] [--json] [--log-level L] [--config FILE]\n"
+	.usage = "[--once [--dry-run] [--force] [--resync] [--init] [--full]]\n"
+	    "           [--status] [--json] [--log-level L] [--config FILE]\n"
 	    "           [options]",
 	.about =
-	    "Brings the folder and the database into agreement once (SPEC\n"
-	    "§4): projects, goals and the actions of the action lists.\n"
+	    "Keeps the folder and the database in agreement (SPEC §4):\n"
+	    "projects, goals and the actions of the action lists. Without\n"
+	    "--once or --status it runs until stopped (SIGTERM), syncing\n"
+	    "each saved file and each database change as it happens, with a\n"
+	    "full pass every full_pass_s; SIGHUP reloads the configuration,\n"
+	    "SIGUSR1 asks for a full pass. Its status endpoint answers on\n"
+	    "status_listen and on a socket only its user can reach\n"
+	    "(execsyncd --status asks it).\n"
 	    "\n"
-	    "--resync forgets this machine's baseline and matches the\n"
-	    "folder and the database by identity; it creates no duplicates,\n"
-	    "deletes nothing (SPEC 4.17) and also adopts a new database or\n"
-	    "user for a folder synced with another one. --init fills a\n"
-	    "folder that has none of 00k-next-actions, 10k-projects,\n"
-	    "30k-goals and no baseline from the database (without it such a\n"
-	    "folder is refused: a wrong --source or an unmounted disk).\n"
-	    "--max-delete 100 lets a mass deletion through the deletion\n"
-	    "guard.\n",
+	    "--once brings both sides into agreement once; when a daemon\n"
+	    "holds the folder the pass is handed to it. --resync forgets\n"
+	    "this machine's baseline and matches the folder and the\n"
+	    "database by identity; it creates no duplicates, deletes nothing\n"
+	    "(SPEC 4.17) and also adopts a new database or user for a folder\n"
+	    "synced with another one. --init fills a folder that has none of\n"
+	    "00k-next-actions, 10k-projects, 30k-goals and no baseline from\n"
+	    "the database (without it such a folder is refused: a wrong\n"
+	    "--source or an unmounted disk). --max-delete 100 lets a mass\n"
+	    "deletion through the deletion guard.\n",
 	.epilog =
 	    "Exit status: 0 clean, 1 items failed, conflicts, the deletion\n"
 	    "guard or a git operation held the pass, 2 usage, configuration\n"
 	    "or connection error, a wrong folder or identity, 75 another\n"
-	    "execsync process holds the folder (try again later).\n",
+	    "execsync process holds the folder (try again later), or, for\n"
+	    "--status, no daemon answers.\n",
 	.opts = opts,
 	.nopts = sizeof(opts) / sizeof(opts[0]),
 };
@@ -83,7 +98,8 @@ static const struct es_cli_spec spec = {
 struct cli {
 	struct es_cli	 args;
 	const char	*log_level;
-	bool		 once, dry_run, force, resync, init, full, json;
+	bool		 once, status, json;
+	struct es_once_flags f;
 };
 
 static void
@@ -92,17 +108,25 @@ parse_args(int argc, char **argv, struct cli *c)
 	memset(c, 0, sizeof(*c));
 	es_cli_main(&spec, argc, argv, &c->args);
 	c->once = es_cli_flag(&spec, &c->args, "--once");
-	c->dry_run = es_cli_flag(&spec, &c->args, "--dry-run");
-	c->force = es_cli_flag(&spec, &c->args, "--force");
-	c->resync = es_cli_flag(&spec, &c->args, "--resync");
-	c->init = es_cli_flag(&spec, &c->args, "--init");
-	c->full = es_cli_flag(&spec, &c->args, "--full");
-	c->json = es_cli_flag(&spec, &c->args, "--json");
+	c->status = es_cli_flag(&spec, &c->args, "--status");
+	c->f.dry_run = es_cli_flag(&spec, &c->args, "--dry-run");
+	c->f.force = es_cli_flag(&spec, &c->args, "--force");
+	c->f.resync = es_cli_flag(&spec, &c->args, "--resync");
+	c->f.init = es_cli_flag(&spec, &c->args, "--init");
+	c->f.full = es_cli_flag(&spec, &c->args, "--full");
+	c->json = c->f.json = es_cli_flag(&spec, &c->args, "--json");
 	c->log_level = es_cli_opt(&spec, &c->args, "--log-level");
+	if (c->once && c->status)
+		es_cli_usage_error(&spec, "--once and --status do not go "
+		    "together");
+	if (!c->once && (c->f.dry_run || c->f.force || c->f.resync ||
+	    c->f.full))
+		es_cli_usage_error(&spec, "--dry-run, --force, --resync and "
+		    "--full go with --once");
 }
 
-static void __attribute__((noreturn))
-fatal(const struct es_error *err)
+static void
+print_error(const struct es_error *err)
 {
 	char msg[PATH_MAX + 600];
 	struct es_buf line = ES_BUF_INIT;
@@ -111,97 +135,39 @@ fatal(const struct es_error *err)
 	es_log_escape(&line, msg, strlen(msg));
 	fprintf(stderr, PROG ": %s\n", line.buf);
 	es_buf_release(&line);
-	exit(2);
 }
 
-static void
-configure(const struct cli *c, struct es_config *cfg)
+/* The configuration: file, environment, flags (also for SIGHUP). */
+static int
+configure(const struct cli *c, struct es_config *cfg, struct es_error *err)
 {
-	struct es_error err;
 	struct es_buf path = ES_BUF_INIT;
+	int rc = -1;
 
 	es_config_init(cfg);
 	if (c->args.config != NULL) {
-		if (es_config_load_file(cfg, c->args.config, true, &err) < 0)
-			fatal(&err);
+		if (es_config_load_file(cfg, c->args.config, true, err) < 0)
+			goto out;
 	} else if (es_config_default_path(&path) != NULL &&
-	    es_config_load_file(cfg, path.buf, false, &err) < 0)
-		fatal(&err);
+	    es_config_load_file(cfg, path.buf, false, err) < 0)
+		goto out;
+	if (es_config_apply_env(cfg, err) < 0 ||
+	    es_cli_apply(&c->args, cfg, err) < 0 ||
+	    es_config_finish(cfg, ES_CONFIG_NEED_SOURCE | ES_CONFIG_NEED_URI |
+	    ES_CONFIG_NEED_USER, err) < 0)
+		goto out;
+	rc = 0;
+out:
 	es_buf_release(&path);
-	if (es_config_apply_env(cfg, &err) < 0)
-		fatal(&err);
-	if (es_cli_apply(&c->args, cfg, &err) < 0)
-		fatal(&err);
-	if (es_config_finish(cfg, ES_CONFIG_NEED_SOURCE | ES_CONFIG_NEED_URI |
-	    ES_CONFIG_NEED_USER, &err) < 0)
-		fatal(&err);
+	if (rc < 0)
+		es_config_release(cfg);
+	return rc;
 }
 
-static json_t *
-errors_json(const struct es_engine_result *r)
+static int
+reload_config(struct es_config *out, struct es_error *err, void *ud)
 {
-	json_t *a = json_array();
-
-	for (size_t i = 0; i < r->nerrors; i++) {
-		char msg[PATH_MAX + 600];
-		const struct es_error *e = &r->errors[i];
-
-		json_array_append_new(a, json_pack("{s:s, s:I, s:s, s:s}",
-		    "path", e->path, "line", (json_int_t)e->line,
-		    "reason", e->msg,
-		    "message", es_error_format(e, msg, sizeof(msg))));
-	}
-	return a;
-}
-
-static void
-print_json(const struct cli *c, const struct es_engine_result *r,
-    int status, const char *error)
-{
-	json_t *o = json_object(), *applied = json_object();
-	char *s;
-
-	json_object_set_new(o, "version", json_string(es_cli_version()));
-	json_object_set_new(o, "dry_run", json_boolean(c->dry_run));
-	/* The dry run's plan is the real run's, op for op (SPEC 4.9). */
-	json_object_set_new(o, "plan", es_plan_json(&r->plan));
-	for (int k = 0; k <= ES_OP_REPORT; k++)
-		if (r->applied[k] > 0)
-			json_object_set_new(applied,
-			    es_op_kind_name((enum es_op_kind)k),
-			    json_integer((json_int_t)r->applied[k]));
-	json_object_set_new(o, "applied", applied);
-	json_object_set_new(o, "to_db", json_integer((json_int_t)r->to_db));
-	json_object_set_new(o, "to_file",
-	    json_integer((json_int_t)r->to_file));
-	json_object_set_new(o, "conflicts",
-	    json_integer((json_int_t)r->conflicts));
-	json_object_set_new(o, "failed", json_integer((json_int_t)r->failed));
-	json_object_set_new(o, "lost_races",
-	    json_integer((json_int_t)r->lost_races));
-	json_object_set_new(o, "entities",
-	    json_integer((json_int_t)r->entities));
-	json_object_set_new(o, "files_read",
-	    json_integer((json_int_t)r->files_read));
-	json_object_set_new(o, "docs_read",
-	    json_integer((json_int_t)r->docs_read));
-	json_object_set_new(o, "full_read", json_boolean(r->full_read));
-	json_object_set_new(o, "held", json_boolean(r->held));
-	json_object_set_new(o, "held_by", r->held_by ?
-	    json_string(r->held_by) : json_null());
-	json_object_set_new(o, "guard_stopped",
-	    json_boolean(r->guard_stopped));
-	json_object_set_new(o, "errors", errors_json(r));
-	json_object_set_new(o, "round_trips",
-	    json_integer((json_int_t)r->round_trips));
-	json_object_set_new(o, "exit_status", json_integer(status));
-	json_object_set_new(o, "error", error ? json_string(error) :
-	    json_null());
-	s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	if (s != NULL)
-		puts(s);
-	free(s);
-	json_decref(o);
+	return configure(ud, out, err);
 }
 
 /* Whether <root>/.execsync/baseline.sqlite exists (never followed). */
@@ -216,47 +182,82 @@ have_baseline(const char *root)
 	return yes;
 }
 
-int
-main(int argc, char **argv)
+/*
+ * --once on a root a daemon holds: the daemon runs the pass with our
+ * flags and sends back what we would have printed and our exit status.
+ * Returns that status, or -1 when no daemon answers on the root's socket
+ * (the holder is another one-shot process).
+ */
+static int
+hand_over(const struct cli *c, const struct es_config *cfg)
 {
-	struct cli c;
-	struct es_config cfg;
+	struct es_buf answer = ES_BUF_INIT;
+	struct es_error err;
+	json_t *req, *ans = NULL;
+	json_error_t je;
+	char *path, *body;
+	int http = 0, status = -1;
+
+	if ((path = es_http_socket_path(cfg->source, false, &err)) == NULL)
+		return -1;
+	req = json_pack("{s:b, s:b, s:b, s:b, s:b, s:b}", "dry_run",
+	    c->f.dry_run, "force", c->f.force, "resync", c->f.resync, "init",
+	    c->f.init, "full", c->f.full, "json", c->f.json);
+	if (es_config_origin(cfg, "max_delete") != NULL)
+		json_object_set_new(req, "max_delete",
+		    json_integer(cfg->max_delete));
+	body = json_dumps(req, JSON_COMPACT);
+	json_decref(req);
+	if (es_http_unix_request(path, "POST", "/once", body, 0, &http,
+	    &answer, &err) < 0)
+		goto out;
+	if (http != 200 || (ans = json_loadb(answer.buf, answer.len, 0,
+	    &je)) == NULL || !json_is_integer(json_object_get(ans,
+	    "exit_status"))) {
+		fprintf(stderr, PROG ": the daemon of %s answered HTTP %d: "
+		    "%.200s\n", cfg->source, http, answer.buf != NULL ?
+		    answer.buf : "");
+		status = 2;
+		goto out;
+	}
+	es_log(ES_LOG_INFO, "sync", "%s: a daemon holds the folder: the "
+	    "pass ran there", cfg->source);
+	fputs(json_string_value(json_object_get(ans, "stdout")) ?
+	    json_string_value(json_object_get(ans, "stdout")) : "", stdout);
+	if (json_is_string(json_object_get(ans, "error")))
+		fprintf(stderr, PROG ": %s\n",
+		    json_string_value(json_object_get(ans, "error")));
+	status = (int)json_integer_value(json_object_get(ans,
+	    "exit_status"));
+out:
+	json_decref(ans);
+	free(body);
+	free(path);
+	es_buf_release(&answer);
+	return status;
+}
+
+static int
+run_once(const struct cli *c, struct es_config *cfg)
+{
 	struct es_engine_opts o;
 	struct es_engine_result r;
 	struct es_store *store = NULL;
 	struct es_baseline *b = NULL;
 	struct es_error err;
-	struct es_buf line = ES_BUF_INIT;
-	enum es_log_level lvl = ES_LOG_INFO;
+	struct es_buf out = ES_BUF_INIT;
 	char msg[PATH_MAX + 600], *ident = NULL;
 	const char *error = NULL;
 	struct es_lock *lock = NULL;
 	enum es_lock_status ls;
 	pid_t holder = 0;
-	int root = -1, status = 2;
+	int root = -1, status = 2, handed;
 
-	parse_args(argc, argv, &c);
-	if (!c.once) {
-		fprintf(stderr, PROG ": the background daemon is not built "
-		    "yet; run with --once\n");
-		es_cli_release(&c.args);
-		return 2;
-	}
-	if (c.log_level != NULL && !es_log_level_parse(c.log_level, &lvl))
-		es_cli_usage_error(&spec, "--log-level: bad value '%s' (want "
-		    "error, warn, info or debug)", c.log_level);
-	configure(&c, &cfg);
-	es_cli_release(&c.args);
-	es_log_set_level(lvl);
-	es_log_set_secret_uri(cfg.mongodb_uri);
-	es_store_global_init();
-	es_log_mongoc_handler_install();
 	es_engine_result_init(&r);
 	es_error_clear(&err);
-
-	root = open(cfg.source, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	root = open(cfg->source, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (root < 0) {
-		es_error_set_sys(&err, errno, cfg.source, "cannot open the "
+		es_error_set_sys(&err, errno, cfg->source, "cannot open the "
 		    "folder");
 		goto fail;
 	}
@@ -266,23 +267,27 @@ main(int argc, char **argv)
 	 * it plans against an empty one in memory. So does a pass the engine
 	 * will refuse for a folder that is not one (SPEC 4.18).
 	 */
-	if (!have_baseline(cfg.source) && (c.dry_run ||
-	    (!c.init && !es_engine_root_has_folders(root))))
+	if (!have_baseline(cfg->source) && (c->f.dry_run ||
+	    (!c->f.init && !es_engine_root_has_folders(root))))
 		b = es_baseline_open(":memory:", &err);
 	else if ((ls = es_lock_take(root, &lock, &holder, &err)) ==
 	    ES_LOCK_HELD) {
-		/* One process per root: try again when it is done (75). */
+		/* A daemon runs the pass for us; else try again later. */
+		if ((handed = hand_over(c, cfg)) >= 0) {
+			status = handed;
+			goto done;
+		}
 		if (holder > 0)
-			es_error_set(&err, ES_EBUSY, cfg.source, 0, "held by "
+			es_error_set(&err, ES_EBUSY, cfg->source, 0, "held by "
 			    "another execsync process (pid %ld): nothing "
 			    "synced, try again when it is done", (long)holder);
 		else
-			es_error_set(&err, ES_EBUSY, cfg.source, 0, "held by "
+			es_error_set(&err, ES_EBUSY, cfg->source, 0, "held by "
 			    "another execsync process: nothing synced, try "
 			    "again when it is done");
 		goto fail;
 	} else if (ls == ES_LOCK_TAKEN)
-		b = es_baseline_open_root(cfg.source, &err);
+		b = es_baseline_open_root(cfg->source, &err);
 	if (b == NULL)
 		goto fail;
 	/*
@@ -290,72 +295,172 @@ main(int argc, char **argv)
 	 * not even create indexes beside a pass whose writes FerretDB is
 	 * still working through.
 	 */
-	if ((store = es_store_open(cfg.mongodb_uri, cfg.database, 10000,
+	if ((store = es_store_open(cfg->mongodb_uri, cfg->database, 10000,
 	    &err)) == NULL)
 		goto fail;
 	if (es_store_ping(store, &err) < 0)
 		goto fail;
-	if (!c.dry_run && es_store_ensure_indexes(store, &err) < 0)
+	if (!c->f.dry_run && es_store_ensure_indexes(store, &err) < 0)
 		goto fail;
-	ident = es_migrate_identity(cfg.mongodb_uri, cfg.database,
-	    cfg.user_id);
+	ident = es_migrate_identity(cfg->mongodb_uri, cfg->database,
+	    cfg->user_id);
 	memset(&o, 0, sizeof(o));
-	o.root = cfg.source;
+	o.root = cfg->source;
 	o.root_fd = root;
-	o.user_id = cfg.user_id;
+	o.user_id = cfg->user_id;
 	o.identity = ident;
-	o.policy = c.force ? ES_POLICY_FILE : cfg.conflict;
-	o.force = c.force;
-	o.dry_run = c.dry_run;
-	o.resync = c.resync;
-	o.init = c.init;
-	o.full = c.full;
-	o.max_delete = cfg.max_delete;
-	o.max_file_size = (size_t)cfg.max_file_size;
-	o.full_pass_s = cfg.full_pass_s;
-	o.ignore = (const char *const *)cfg.ignore;
+	o.policy = c->f.force ? ES_POLICY_FILE : cfg->conflict;
+	o.force = c->f.force;
+	o.dry_run = c->f.dry_run;
+	o.resync = c->f.resync;
+	o.init = c->f.init;
+	o.full = c->f.full;
+	o.max_delete = cfg->max_delete;
+	o.max_file_size = (size_t)cfg->max_file_size;
+	o.full_pass_s = cfg->full_pass_s;
+	o.ignore = (const char *const *)cfg->ignore;
 	if (es_engine_once(&o, store, b, &r, &err) < 0)
 		goto fail;
 	status = es_engine_status(&r);
-	if (c.dry_run && !c.json)
-		for (size_t i = 0; i < r.plan.n; i++) {
-			es_buf_reset(&line);
-			es_op_describe(&r.plan.ops[i], &line);
-			printf("%s\n", line.buf);
-		}
-	if (!r.held && !r.guard_stopped)
-		es_log(ES_LOG_INFO, "sync", "%s: %zu entities, %zu files read, "
-		    "%zu documents read (%s), %zu to the database, %zu to "
-		    "files, %zu inserted, %zu updated, %zu deleted, %zu "
-		    "written, %zu moved, %zu trashed, %zu conflicts, %zu "
-		    "failed, %llu round trips", c.dry_run ? "dry run" :
-		    "pass done", r.entities, r.files_read, r.docs_read,
-		    r.full_read ? "full" : "recent", r.to_db, r.to_file,
-		    r.applied[ES_OP_DOC_INSERT], r.applied[ES_OP_DOC_UPDATE] +
-		    r.applied[ES_OP_DOC_UNDELETE], r.applied[ES_OP_DOC_DELETE],
-		    r.applied[ES_OP_FILE_WRITE], r.applied[ES_OP_FILE_MOVE],
-		    r.applied[ES_OP_FILE_TRASH], r.conflicts, r.failed,
-		    (unsigned long long)r.round_trips);
+	es_pass_log_summary(&r, c->f.dry_run ? "dry run" : "pass done",
+	    ES_LOG_INFO);
 	goto out;
 fail:
 	status = err.code == ES_EBUSY ? 75 : 2;
-	es_error_format(&err, msg, sizeof(msg));
-	error = msg;
-	es_buf_reset(&line);
-	es_log_escape(&line, msg, strlen(msg));
-	fprintf(stderr, PROG ": %s\n", line.buf);
+	error = es_error_format(&err, msg, sizeof(msg));
+	print_error(&err);
 out:
-	if (c.json)
-		print_json(&c, &r, status, error);
+	es_once_output(&c->f, &r, status, error, &out);
+	if (out.len > 0)
+		fwrite(out.buf, 1, out.len, stdout);
+done:
+	es_buf_release(&out);
 	es_engine_result_release(&r);
-	es_buf_release(&line);
 	es_baseline_free(b);
 	es_lock_release(lock);
 	es_store_free(store);
 	free(ident);
 	if (root >= 0)
 		close(root);
+	return status;
+}
+
+static void
+print_status(const char *root, json_t *st)
+{
+	json_t *h = json_object_get(st, "health");
+	json_t *src = json_object_get(st, "change_source");
+	const char *s;
+
+	printf("execsyncd for %s\n", root);
+	s = json_string_value(json_object_get(h, "status"));
+	printf("  health:        %s\n", s != NULL ? s : "unknown");
+	if (json_is_array(json_object_get(h, "checks")))
+		for (size_t i = 0; i < json_array_size(json_object_get(h,
+		    "checks")); i++)
+			printf("    failing:     %s\n", json_string_value(
+			    json_array_get(json_object_get(h, "checks"), i)));
+	s = json_string_value(json_object_get(src, "kind"));
+	printf("  change source: %s\n", s != NULL ? s : "unknown");
+	printf("  pending:       %lld file, %lld database\n",
+	    (long long)json_integer_value(json_object_get(json_object_get(st,
+	    "pending"), "files")),
+	    (long long)json_integer_value(json_object_get(json_object_get(st,
+	    "pending"), "database")));
+	printf("  passes:        %lld\n", (long long)json_integer_value(
+	    json_object_get(st, "passes")));
+}
+
+/* --status: the root's daemon, over its socket. */
+static int
+ask_status(const struct cli *c, const struct es_config *cfg)
+{
+	struct es_buf answer = ES_BUF_INIT;
+	struct es_error err;
+	json_error_t je;
+	json_t *st = NULL;
+	char *path;
+	int http = 0, status = 0;
+
+	if ((path = es_http_socket_path(cfg->source, false, &err)) == NULL ||
+	    es_http_unix_request(path, "GET", "/status", NULL, 5000, &http,
+	    &answer, &err) < 0) {
+		if (path != NULL)
+			es_error_set(&err, ES_EIO, cfg->source, 0, "no daemon "
+			    "answers for this folder (socket %s)", path);
+		print_error(&err);
+		status = 75;
+		goto out;
+	}
+	if (http != 200 || (st = json_loadb(answer.buf, answer.len, 0,
+	    &je)) == NULL) {
+		fprintf(stderr, PROG ": the daemon answered HTTP %d\n", http);
+		status = 2;
+		goto out;
+	}
+	if (c->json)
+		printf("%.*s%s", (int)answer.len, answer.buf,
+		    answer.len > 0 && answer.buf[answer.len - 1] == '\n' ? "" :
+		    "\n");
+	else
+		print_status(cfg->source, st);
+out:
+	json_decref(st);
+	free(path);
+	es_buf_release(&answer);
+	return status;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct cli c;
+	struct es_config cfg;
+	struct es_error err;
+	struct es_daemon_args da;
+	enum es_log_level lvl = ES_LOG_INFO;
+	int status;
+
+	parse_args(argc, argv, &c);
+	if (c.log_level != NULL && !es_log_level_parse(c.log_level, &lvl))
+		es_cli_usage_error(&spec, "--log-level: bad value '%s' (want "
+		    "error, warn, info or debug)", c.log_level);
+	if (configure(&c, &cfg, &err) < 0) {
+		print_error(&err);
+		if (c.json) {
+			struct es_engine_result r;
+			struct es_buf out = ES_BUF_INIT;
+			char msg[PATH_MAX + 600];
+
+			es_engine_result_init(&r);
+			es_once_output(&c.f, &r, 2, es_error_format(&err, msg,
+			    sizeof(msg)), &out);
+			fwrite(out.buf, 1, out.len, stdout);
+			es_buf_release(&out);
+			es_engine_result_release(&r);
+		}
+		es_cli_release(&c.args);
+		return 2;
+	}
+	es_log_set_level(lvl);
+	es_log_set_secret_uri(cfg.mongodb_uri);
+	es_log_set_journald_auto();
+	es_store_global_init();
+	es_log_mongoc_handler_install();
+	if (c.status)
+		status = ask_status(&c, &cfg);
+	else if (c.once)
+		status = run_once(&c, &cfg);
+	else {
+		memset(&da, 0, sizeof(da));
+		da.cfg = &cfg;
+		da.init = c.f.init;
+		da.reload = reload_config;
+		da.reload_ud = &c;
+		status = es_daemon_run(&da);
+	}
 	es_store_global_cleanup();
 	es_config_release(&cfg);
+	es_cli_release(&c.args);
 	return status;
 }

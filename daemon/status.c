@@ -160,7 +160,7 @@ ring_of(const struct es_status_item *ring, size_t n, bool privileged)
 }
 
 static json_t *
-ops_of(const struct es_status *s, enum es_dir d)
+ops_of(const struct es_status *s, enum es_side d)
 {
 	json_t *o = json_object();
 
@@ -222,8 +222,8 @@ es_status_json(const struct es_status *s, int64_t now_ms, bool privileged,
 	json_object_set_new(o, "counts", x);
 
 	x = json_object();
-	json_object_set_new(x, "to_db", ops_of(s, ES_DIR_TO_DB));
-	json_object_set_new(x, "to_file", ops_of(s, ES_DIR_TO_FILE));
+	json_object_set_new(x, "to_db", ops_of(s, ES_SIDE_TO_DB));
+	json_object_set_new(x, "to_file", ops_of(s, ES_SIDE_TO_FILE));
 	json_object_set_new(o, "operations", x);
 	json_object_set_new(o, "errors", juint(s->errors));
 	json_object_set_new(o, "conflicts", juint(s->conflicts));
@@ -291,7 +291,7 @@ addlabel(struct es_buf *b, const char *v)
 	}
 }
 
-static const char *const dir_name[ES_DIR_N] = { "to_db", "to_file" };
+static const char *const dir_name[ES_SIDE_N] = { "to_db", "to_file" };
 
 void
 es_status_metrics(const struct es_status *s, int64_t now_ms,
@@ -313,7 +313,7 @@ es_status_metrics(const struct es_status *s, int64_t now_ms,
 
 	family(b, "operations_total", "counter",
 	    "operations applied, by direction and outcome");
-	for (int d = 0; d < ES_DIR_N; d++) {
+	for (int d = 0; d < ES_SIDE_N; d++) {
 		snprintf(lab, sizeof(lab), "direction=\"%s\",outcome=\"ok\"",
 		    dir_name[d]);
 		sample(b, "operations_total", lab, (double)s->ops_ok[d]);
@@ -328,7 +328,7 @@ es_status_metrics(const struct es_status *s, int64_t now_ms,
 
 	family(b, "sync_latency_seconds", "histogram",
 	    "from a change on one side to its write on the other");
-	for (int d = 0; d < ES_DIR_N; d++) {
+	for (int d = 0; d < ES_SIDE_N; d++) {
 		const struct es_latency *h = &s->latency[d];
 
 		for (int i = 0; i < ES_LATENCY_NBUCKETS; i++) {

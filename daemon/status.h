@@ -47,7 +47,7 @@ struct es_latency {
 	double		 sum_s;
 };
 
-enum es_dir { ES_DIR_TO_DB, ES_DIR_TO_FILE, ES_DIR_N };
+enum es_side { ES_SIDE_TO_DB, ES_SIDE_TO_FILE, ES_SIDE_N };
 
 struct es_status {
 	const char	*version;
@@ -72,13 +72,13 @@ struct es_status {
 	size_t		 watches;
 	int		 tcp_port;		/* 0: none */
 	uint64_t	 passes;
-	uint64_t	 ops_ok[ES_DIR_N];	/* operations applied */
-	uint64_t	 ops_failed[ES_DIR_N];
+	uint64_t	 ops_ok[ES_SIDE_N];	/* operations applied */
+	uint64_t	 ops_failed[ES_SIDE_N];
 	uint64_t	 errors, conflicts;
 	uint64_t	 overflows;
 	uint64_t	 http_served;		/* es_http_served() */
 	uint64_t	 http_dropped;		/* es_http_dropped() */
-	struct es_latency latency[ES_DIR_N];
+	struct es_latency latency[ES_SIDE_N];
 	struct es_status_item errors_recent[ES_STATUS_RECENT];
 	size_t		 nerrors_recent;	/* next slot: n % RECENT */
 	struct es_status_item conflicts_recent[ES_STATUS_RECENT];

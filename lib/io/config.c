@@ -476,6 +476,24 @@ es_config_release(struct es_config *c)
 	memset(c, 0, sizeof(*c));
 }
 
+void
+es_config_copy(struct es_config *dst, const struct es_config *src)
+{
+	/* The scalars by value, then every owned string again. */
+	*dst = *src;
+	for (size_t i = 0; i < ES_CONFIG_NKEYS; i++) {
+		char **sf = string_field(dst, i);
+
+		if (sf != NULL && *sf != NULL)
+			*sf = es_xstrdup(*sf);
+		if (src->origin[i] != NULL)
+			dst->origin[i] = es_xstrdup(src->origin[i]);
+	}
+	dst->ignore = es_xcalloc(src->nignore + 1, sizeof(*dst->ignore));
+	for (size_t i = 0; i < src->nignore; i++)
+		dst->ignore[i] = es_xstrdup(src->ignore[i]);
+}
+
 /* The index of key name[0..len) as in the file, else -1. */
 int
 es__config_find_key(const char *name, size_t len)

@@ -52,18 +52,18 @@ snapshot(struct es_status *s)
 	s->watches = 57;
 	s->tcp_port = 8765;
 	s->passes = 12;
-	s->ops_ok[ES_DIR_TO_DB] = 7;
-	s->ops_failed[ES_DIR_TO_DB] = 1;
-	s->ops_ok[ES_DIR_TO_FILE] = 5;
+	s->ops_ok[ES_SIDE_TO_DB] = 7;
+	s->ops_failed[ES_SIDE_TO_DB] = 1;
+	s->ops_ok[ES_SIDE_TO_FILE] = 5;
 	s->errors = 2;
 	s->conflicts = 1;
 	s->overflows = 1;
 	s->http_served = 10;
 	s->http_dropped = 2;
-	es_latency_observe(&s->latency[ES_DIR_TO_DB], 0.03);
-	es_latency_observe(&s->latency[ES_DIR_TO_DB], 0.3);
-	es_latency_observe(&s->latency[ES_DIR_TO_DB], 100);
-	es_latency_observe(&s->latency[ES_DIR_TO_FILE], 0.7);
+	es_latency_observe(&s->latency[ES_SIDE_TO_DB], 0.03);
+	es_latency_observe(&s->latency[ES_SIDE_TO_DB], 0.3);
+	es_latency_observe(&s->latency[ES_SIDE_TO_DB], 100);
+	es_latency_observe(&s->latency[ES_SIDE_TO_FILE], 0.7);
 	es_status_remember(s->errors_recent, &s->nerrors_recent,
 	    NOW_MS - 2000, SECRET_PATH, SECRET_REASON);
 	es_status_remember(s->conflicts_recent, &s->nconflicts_recent,

@@ -108,6 +108,8 @@ struct es_config_key {
 void	es_config_init(struct es_config *c);
 /* Frees everything c owns; es_config_init() it again to reuse it. */
 void	es_config_release(struct es_config *c);
+/* dst (uninitialised) becomes a deep copy of src. */
+void	es_config_copy(struct es_config *dst, const struct es_config *src);
 
 /*
  * Loads a YAML file, a mapping of the keys above. explicit: the user named
