@@ -1241,15 +1241,16 @@ test_after_migrate_nothing_to_do(void **state)
 }
 
 static void
-test_without_once_exit_2(void **state)
+test_pass_flags_without_once_exit_2(void **state)
 {
-	char *argv[] = { (char *)ES_SYNCD_BIN, NULL };
+	/* Without --once it is the daemon: a one-pass flag is a mistake. */
+	char *argv[] = { (char *)ES_SYNCD_BIN, (char *)"--dry-run", NULL };
 	struct es_buf err = ES_BUF_INIT;
 
 	(void)state;
 	assert_int_equal(es_itest_run(argv, NULL, &err, 10), 2);
-	assert_true(contains(err.buf, "the background daemon is not built "
-	    "yet; run with --once"));
+	assert_true(contains(err.buf, "--dry-run, --force, --resync and "
+	    "--full go with --once"));
 	es_buf_release(&err);
 }
 
@@ -1291,7 +1292,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_sample_tree_round_trip),
 	cmocka_unit_test(test_usage_and_connection_errors),
 	cmocka_unit_test(test_after_migrate_nothing_to_do),
-	cmocka_unit_test(test_without_once_exit_2),
+	cmocka_unit_test(test_pass_flags_without_once_exit_2),
 };
 
 ES_ITEST_MAIN(tests)
