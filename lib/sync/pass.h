@@ -291,6 +291,7 @@ struct act {
 	bool			 has_base;
 	bson_oid_t		 id;
 	struct es_action	 base;
+	bool			 base_lazy;	/* base not read yet */
 	char			*base_rel;
 	uint32_t		 base_pos;
 	char			*base_line;

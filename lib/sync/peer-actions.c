@@ -106,27 +106,47 @@ act_new(struct es__acts *a)
 
 /* ---- the baseline ---- */
 
+/* A baseline row's base into t->base; -1 (said) when it does not decode. */
+static int
+decode_base(struct act *t, const uint8_t *data, size_t len, const char *rel)
+{
+	struct es_error err;
+	bson_t doc;
+
+	if (data == NULL || !bson_init_static(&doc, data, len)) {
+		es_log(ES_LOG_WARN, SUB, "%s: baseline row is corrupt, ignored",
+		    rel);
+		return -1;
+	}
+	es_action_release(&t->base);
+	if (es_action_decode(&doc, &t->base, &err) < 0) {
+		es_log(ES_LOG_WARN, SUB, "%s: baseline row does not decode, "
+		    "ignored: %s", rel, err.msg);
+		es_action_release(&t->base);
+		es_action_init(&t->base);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * A row of the baseline walk. The walk without bases (a since-pass) leaves
+ * t->base to base_need(): decoding every base was most of a no-op pass,
+ * and only the actions whose list is read or whose document came back
+ * need theirs (the others are left alone, SPEC 4.10).
+ */
 static int
 on_base(const struct es_base_entity *be, void *ud)
 {
 	struct es__acts *a = ud;
-	struct es_error err;
 	struct act *t;
-	bson_t doc;
 
 	if (be->kind != ES_KIND_ACTION)
 		return 0;
-	if (!bson_init_static(&doc, be->base, be->base_len)) {
-		es_log(ES_LOG_WARN, SUB, "%s: baseline row is corrupt, ignored",
-		    be->rel);
-		return 0;
-	}
 	t = act_new(a);
-	es_action_release(&t->base);
-	if (es_action_decode(&doc, &t->base, &err) < 0) {
-		es_log(ES_LOG_WARN, SUB, "%s: baseline row does not decode, "
-		    "ignored: %s", be->rel, err.msg);
-		es_action_release(&t->base);
+	if (be->base == NULL)
+		t->base_lazy = true;
+	else if (decode_base(t, be->base, be->base_len, be->rel) < 0) {
 		a->nacts--;
 		return 0;
 	}
@@ -180,12 +200,57 @@ index_ids(struct es__acts *a)
 	qsort_r(a->by_id, a->nby_id, sizeof(size_t), cmp_act_id, a->acts);
 }
 
+/* An unchanged document: the base, at the baseline's version. */
+static void
+db_from_base(struct act *t)
+{
+	es_action_release(&t->db);
+	es_action_copy(&t->db, &t->base);
+	t->db.meta = t->base.meta;
+	t->db.meta.updated_at = t->base_ua;
+}
+
+/*
+ * t's base when the walk left it out: read and decoded now, and the
+ * document that stood for it (not returned, so unchanged) made from it.
+ * A row that does not decode is as if it were not there, as on_base()
+ * ignores one.
+ */
+static int
+base_need(struct es__acts *a, struct act *t, struct es_error *err)
+{
+	const uint8_t *data;
+	size_t len;
+	bool found;
+
+	if (!t->base_lazy)
+		return 0;
+	t->base_lazy = false;
+	if (a->p->base->get_base(a->p->base->ctx, &t->id, &data, &len,
+	    &found, err) < 0)
+		return -1;
+	if (!found || decode_base(t, data, len, t->base_rel) < 0) {
+		t->has_base = false;
+		if (t->has_db && !t->db_seen)
+			t->has_db = false;
+		return 0;
+	}
+	t->base.meta.id = t->id;
+	t->base.meta.has_id = true;
+	if (t->has_db && !t->db_seen)
+		db_from_base(t);
+	return 0;
+}
+
 static int
 load_baseline(struct es__acts *a, struct es_error *err)
 {
 	if (a->p->ignore_base)
 		return 0;
-	if (a->p->base->each_entity(a->p->base->ctx, on_base, a, err) < 0)
+	/* A full read compares every document with its base: all of them. */
+	if ((a->p->read.full_actions ? a->p->base->each_entity :
+	    a->p->base->each_entity_nobase)(a->p->base->ctx, on_base, a,
+	    err) < 0)
 		return -1;
 	a->nbase = a->nacts;
 	index_ids(a);
@@ -287,14 +352,16 @@ load_docs(struct es__acts *a, struct es_error *err)
 	for (size_t i = 0; i < a->nbase; i++) {
 		struct act *t = &a->acts[i];
 
-		if (!es_read_unseen_is_base(a->full, t->has_base, t->db_seen))
+		if (!es_read_unseen_is_base(a->full, t->has_base, t->db_seen)) {
+			/* A document came back: compared with its base. */
+			if (t->has_base && base_need(a, t, err) < 0)
+				return -1;
 			continue;
-		es_action_release(&t->db);
-		es_action_copy(&t->db, &t->base);
-		t->db.meta = t->base.meta;
-		t->db.meta.updated_at = t->base_ua;
+		}
 		t->db_ua = t->base_ua;
 		t->has_db = true;
+		if (!t->base_lazy)
+			db_from_base(t);	/* else base_need() makes it */
 	}
 	index_ids(a);
 	return 0;
@@ -348,9 +415,12 @@ es__acts_list_load(struct es__acts *a, size_t li)
 	return 0;
 }
 
-/* Which lists to read: changed on disk, gone, or touched by the database. */
-static void
-choose_lists(struct es__acts *a)
+/*
+ * Which lists to read: changed on disk, gone, or touched by the database;
+ * then the bases of the actions of the lists read (base_need()).
+ */
+static int
+choose_lists(struct es__acts *a, struct es_error *berr)
 {
 	struct es_buf path = ES_BUF_INIT;
 	struct es_error err;
@@ -366,10 +436,13 @@ choose_lists(struct es__acts *a)
 		struct act *t = &a->acts[i];
 		ssize_t li;
 
-		/* Seen and no document: gone, as a full read sees it. */
-		if (t->db_broken || !es_action_db_changed(t->has_base ?
-		    &t->base : NULL, t->has_db ? &t->db : NULL, a->full ||
-		    t->db_seen))
+		/*
+		 * Seen and no document: gone, as a full read sees it. Lazy: a
+		 * document not returned, the base's own.
+		 */
+		if (t->db_broken || t->base_lazy ||
+		    !es_action_db_changed(t->has_base ? &t->base : NULL,
+		    t->has_db ? &t->db : NULL, a->full || t->db_seen))
 			continue;
 		if (t->has_base && (li = list_find(a, t->base_rel)) >= 0)
 			es__acts_list_load(a, (size_t)li);
@@ -379,6 +452,16 @@ choose_lists(struct es__acts *a)
 			es__acts_list_load(a, (size_t)li);
 	}
 	es_buf_release(&path);
+	for (size_t i = 0; i < a->nbase; i++) {
+		struct act *t = &a->acts[i];
+		ssize_t li;
+
+		if (t->base_lazy && t->has_base &&
+		    (li = list_find(a, t->base_rel)) >= 0 &&
+		    a->lists[li].l != NULL && base_need(a, t, berr) < 0)
+			return -1;
+	}
+	return 0;
 }
 
 /*
@@ -582,6 +665,12 @@ decide(struct es__acts *a, struct act *t)
 	 */
 	if (es_alone_action(&al))
 		return;
+	/* Not alone, so a list of it was read: choose_lists() decoded it. */
+	if (t->base_lazy && base_need(a, t, &err) < 0) {
+		es__add_failure(a->p, &err);
+		t->failed = true;
+		return;
+	}
 	memset(&in, 0, sizeof(in));
 	if (t->has_base)
 		in.base = &t->base;
@@ -621,8 +710,7 @@ es__acts_gather(struct es__acts *a, struct es_error *err)
 {
 	if (load_baseline(a, err) < 0 || load_docs(a, err) < 0)
 		return -1;
-	choose_lists(a);
-	return 0;
+	return choose_lists(a, err);
 }
 
 void
