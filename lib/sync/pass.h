@@ -298,7 +298,8 @@ struct act {
 	size_t			 base_line_len;
 	int64_t			 base_ua;
 	bool			 has_db, db_seen, db_broken;
-	struct es_action	 db;
+	bool			 db_as_base;	/* the base's version: db */
+	struct es_action	 db;		/* made from the base */
 	int64_t			 db_ua;
 	bool			 has_file;
 	struct es_action	 file;
