@@ -166,38 +166,43 @@ on_base(const struct es_base_entity *be, void *ud)
 }
 
 static int
-cmp_act_id(const void *x, const void *y, void *ud)
+cmp_act_id(const void *x, const void *y)
 {
-	const struct act *acts = ud;
-
-	return bson_oid_compare(&acts[*(const size_t *)x].id,
-	    &acts[*(const size_t *)y].id);
-}
-
-static int
-key_act_id(const void *key, size_t i, const void *ud)
-{
-	const struct es__acts *a = ud;
-
-	return bson_oid_compare(key, &a->acts[i].id);
+	return memcmp(((const struct es__act_id *)x)->id.bytes,
+	    ((const struct es__act_id *)y)->id.bytes, sizeof(bson_oid_t));
 }
 
 static ssize_t
 find_by_id(struct es__acts *a, const bson_oid_t *id)
 {
-	return es__find_idx(a->by_id, a->nby_id, id, key_act_id, a);
+	size_t lo = 0, hi = a->nby_id, mid;
+	int c;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		c = memcmp(id->bytes, a->by_id[mid].id.bytes, sizeof(*id));
+		if (c == 0)
+			return (ssize_t)a->by_id[mid].i;
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return -1;
 }
 
 static void
 index_ids(struct es__acts *a)
 {
 	free(a->by_id);
-	a->by_id = es_xcalloc(a->nacts ? a->nacts : 1, sizeof(size_t));
+	a->by_id = es_xcalloc(a->nacts ? a->nacts : 1, sizeof(*a->by_id));
 	a->nby_id = 0;
 	for (size_t i = 0; i < a->nacts; i++)
-		if (a->acts[i].has_base || a->acts[i].has_db)
-			a->by_id[a->nby_id++] = i;
-	qsort_r(a->by_id, a->nby_id, sizeof(size_t), cmp_act_id, a->acts);
+		if (a->acts[i].has_base || a->acts[i].has_db) {
+			a->by_id[a->nby_id].id = a->acts[i].id;
+			a->by_id[a->nby_id++].i = i;
+		}
+	qsort(a->by_id, a->nby_id, sizeof(*a->by_id), cmp_act_id);
 }
 
 /* An unchanged document: the base, at the baseline's version. */
