@@ -330,6 +330,7 @@ struct es__acts {
 	size_t				 nbase;
 	struct es__act_id		*by_id;		/* sorted by id */
 	size_t				 nby_id;
+	size_t				 last_list;	/* list_find()'s last */
 	int64_t				 maxseen;
 	struct es__named		*named;	/* the trigger's documents */
 	size_t				 nnamed;

@@ -64,9 +64,15 @@ es__acts_add_list(struct es__acts *a, const char *rel,
 static ssize_t
 list_find(struct es__acts *a, const char *rel)
 {
+	/* Actions come by list (the baseline's order): the last one first. */
+	if (a->last_list < a->nlists &&
+	    strcmp(a->lists[a->last_list].rel, rel) == 0)
+		return (ssize_t)a->last_list;
 	for (size_t i = 0; i < a->nlists; i++)
-		if (strcmp(a->lists[i].rel, rel) == 0)
+		if (strcmp(a->lists[i].rel, rel) == 0) {
+			a->last_list = i;
 			return (ssize_t)i;
+		}
 	return -1;
 }
 
