@@ -307,7 +307,7 @@ struct act {
 	size_t			 base_line_len;
 	int64_t			 base_ua;
 	bool			 has_db, db_seen, db_broken;
-	bool			 db_as_base;	/* the base's version: db */
+	bool			 db_as_base;	/* db: the base's version */
 	struct es_action	 db;		/* made from the base */
 	int64_t			 db_ua;
 	bool			 has_file;
@@ -328,9 +328,9 @@ struct es__acts {
 	struct act			*acts;
 	size_t				 nacts, aacts;
 	size_t				 nbase;
-	struct es__act_id		*by_id;		/* sorted by id */
+	struct es__act_id		*by_id;	/* sorted by id */
 	size_t				 nby_id;
-	size_t				 last_list;	/* list_find()'s last */
+	size_t				 last_list;	/* list_find()'s */
 	int64_t				 maxseen;
 	struct es__named		*named;	/* the trigger's documents */
 	size_t				 nnamed;
