@@ -213,6 +213,21 @@ b_each_entity(void *ctx, int (*cb)(const struct es_base_entity *, void *),
 }
 
 static int
+b_each_entity_nobase(void *ctx,
+    int (*cb)(const struct es_base_entity *, void *), void *ud,
+    struct es_error *err)
+{
+	return es_baseline_each_entity_nobase(ctx, cb, ud, err);
+}
+
+static int
+b_get_base(void *ctx, const bson_oid_t *id, const uint8_t **base,
+    size_t *base_len, bool *found, struct es_error *err)
+{
+	return es_baseline_get_base(ctx, id, base, base_len, found, err);
+}
+
+static int
 b_count(void *ctx, size_t *files, size_t *entities, struct es_error *err)
 {
 	return es_baseline_count(ctx, files, entities, err);
@@ -342,7 +357,9 @@ es_world_real_init(struct es_world *w, int root_fd, struct es_baseline *b,
 			.put_file = b_put_file, .delete_file = b_delete_file,
 			.put_entity = b_put_entity,
 			.delete_entity = b_delete_entity,
-			.each_entity = b_each_entity, .count = b_count,
+			.each_entity = b_each_entity,
+			.each_entity_nobase = b_each_entity_nobase,
+			.get_base = b_get_base, .count = b_count,
 			.clear = b_clear,
 		},
 	};

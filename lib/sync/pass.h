@@ -286,18 +286,29 @@ struct alist {
 	bool			 dirty, failed, broken;
 };
 
+/*
+ * The actions' id index: ids beside their index, so a binary search reads
+ * one small array instead of a large struct a step (a cache miss each).
+ */
+struct es__act_id {
+	bson_oid_t		 id;
+	size_t			 i;
+};
+
 /* One action: up to three versions. */
 struct act {
 	bool			 has_base;
 	bson_oid_t		 id;
 	struct es_action	 base;
+	bool			 base_lazy;	/* base not read yet */
 	char			*base_rel;
 	uint32_t		 base_pos;
 	char			*base_line;
 	size_t			 base_line_len;
 	int64_t			 base_ua;
 	bool			 has_db, db_seen, db_broken;
-	struct es_action	 db;
+	bool			 db_as_base;	/* db: the base's version */
+	struct es_action	 db;		/* made from the base */
 	int64_t			 db_ua;
 	bool			 has_file;
 	struct es_action	 file;
@@ -317,8 +328,9 @@ struct es__acts {
 	struct act			*acts;
 	size_t				 nacts, aacts;
 	size_t				 nbase;
-	size_t				*by_id;
+	struct es__act_id		*by_id;	/* sorted by id */
 	size_t				 nby_id;
+	size_t				 last_list;	/* list_find()'s */
 	int64_t				 maxseen;
 	struct es__named		*named;	/* the trigger's documents */
 	size_t				 nnamed;

@@ -752,6 +752,43 @@ test_act_dry_run(void **state)
 	w_end(&w);
 }
 
+/*
+ * A change that kept the document's version (updated_at: an API whose
+ * clock gave the same millisecond again, SPEC 3). A since-pass takes the
+ * version's word, as it does for every document its query does not
+ * return (peer-actions.c doc_is_base(): neither is decoded); the full
+ * read compares every document with its base and brings the change
+ * (SPEC 4.1, 4.12).
+ */
+static void
+test_act_full_read_sees_change_at_same_version(void **state)
+{
+	struct world w;
+	bson_t doc;
+	char id[25], json[256], *s;
+
+	(void)state;
+	w_begin(&w, "a_samev");
+	seed_macbook(&w);
+	assert_true(action_get(&w, "Call mom", &doc));
+	oid_str(&doc, id);
+	bson_destroy(&doc);
+	snprintf(json, sizeof(json), "{\"collection\":\"actions\",\"id\":"
+	    "\"%s\",\"set\":{\"text\":\"Call dad\"}}", id);
+	peer(&w, "update-raw", json);
+	assert_int_equal(syncd(&w, NULL), 0);
+	s = get(&w, MACBOOK);
+	assert_true(contains(s, "- [ ] Call mom +family\n"));
+	free(s);
+	assert_int_equal(syncd1(&w, "--full"), 0);
+	s = get(&w, MACBOOK);
+	assert_true(contains(s, "- [ ] Call dad +family\n"));
+	assert_false(contains(s, "Call mom"));
+	free(s);
+	assert_settled(&w);
+	w_end(&w);
+}
+
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_act_file_new_lines_create_docs),
 	cmocka_unit_test(test_act_file_edit_move_checkoff_remove),
@@ -769,6 +806,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_act_bad_lines_skipped),
 	cmocka_unit_test(test_act_hostile_context),
 	cmocka_unit_test(test_act_dry_run),
+	cmocka_unit_test(test_act_full_read_sees_change_at_same_version),
 };
 
 ES_ITEST_MAIN(tests)

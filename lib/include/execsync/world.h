@@ -78,6 +78,20 @@ struct es_world_base {
 	int	(*each_entity)(void *ctx,
 		    int (*cb)(const struct es_base_entity *e, void *ud),
 		    void *ud, struct es_error *err);
+	/*
+	 * Lazy bases (baseline.h): each_entity_nobase walks as each_entity
+	 * does with e->base NULL and e->base_len 0 in every row (the blob is
+	 * left where it is); get_base then gives one entity's base by id:
+	 * *base (NULL when the row has none) valid until the next call,
+	 * *found false when there is no such row. A pass needs a base only
+	 * where the entity's file or document changed.
+	 */
+	int	(*each_entity_nobase)(void *ctx,
+		    int (*cb)(const struct es_base_entity *e, void *ud),
+		    void *ud, struct es_error *err);
+	int	(*get_base)(void *ctx, const bson_oid_t *id,
+		    const uint8_t **base, size_t *base_len, bool *found,
+		    struct es_error *err);
 	int	(*count)(void *ctx, size_t *files, size_t *entities,
 		    struct es_error *err);
 	/* Forget every file and entity row; meta is kept. */
