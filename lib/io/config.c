@@ -274,7 +274,8 @@ es__config_parse_value(const struct kdef *k, const char *v, struct kval *out,
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if (len == 0 && k->type != K_LIST)
+	/* SPEC §1: an empty status_listen turns TCP off. */
+	if (len == 0 && k->type != K_LIST && k->type != K_LISTEN)
 		return es_error_set(err, ES_ECONFIG, path, line,
 		    "empty value for '%s' (want %s)", name,
 		    k->type == K_UINT ? "a whole number" : k->unit);
@@ -297,7 +298,8 @@ es__config_parse_value(const struct kdef *k, const char *v, struct kval *out,
 			goto bad;
 		break;
 	case K_LISTEN:
-		if (!es_config_split_listen(v, host, sizeof(host), &port))
+		if (len > 0 && !es_config_split_listen(v, host, sizeof(host),
+		    &port))
 			goto bad;
 		break;
 	case K_TOKEN:

@@ -468,6 +468,21 @@ test_config_empty_file_is_defaults(void **state)
 	}
 }
 
+/* SPEC §1: an empty status_listen turns TCP off (the socket stays). */
+static void
+test_config_status_listen_empty_is_off_spec_1(void **state)
+{
+	struct es_config c;
+	struct es_error err;
+
+	(void)state;
+	es_config_init(&c);
+	if (load(&c, "status_listen: \"\"\n", &err) != 0)
+		fail_msg("%s", fmt(&err));
+	assert_string_equal(c.status_listen, "");
+	es_config_release(&c);
+}
+
 static void
 write_file(const char *path, const char *text)
 {
@@ -893,6 +908,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_config_wrong_types),
 	cmocka_unit_test(test_config_sizes_with_units),
 	cmocka_unit_test(test_config_empty_file_is_defaults),
+	cmocka_unit_test(test_config_status_listen_empty_is_off_spec_1),
 	cmocka_unit_test(test_config_missing_files),
 	cmocka_unit_test(test_config_env_override),
 	cmocka_unit_test(test_config_flags_set),
