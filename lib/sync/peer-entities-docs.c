@@ -274,6 +274,32 @@ done:
 }
 
 /*
+ * The index *k of e's first op that want() takes, when e is of kind:
+ * false when it is not, or none is.
+ */
+static bool
+first_op(const struct es__ents *g, const struct ent *e, enum es_kind kind,
+    bool (*want)(const struct es_op *), size_t *k)
+{
+	const struct es_plan *p = &g->p->r->plan;
+
+	if (e->kind != kind)
+		return false;
+	for (*k = e->op_first; *k < e->op_first + e->op_n; (*k)++)
+		if (want(&p->ops[*k]))
+			return true;
+	return false;
+}
+
+/* An op that writes: not a keep or a report. */
+static bool
+is_write_op(const struct es_op *op)
+{
+	return op->op != ES_OP_KEEP_FILE_VERSION &&
+	    op->op != ES_OP_KEEP_DOC_VERSION && op->op != ES_OP_REPORT;
+}
+
+/*
  * The compare-and-swap writes of a pass, in bulk per collection instead
  * of one round trip per document (issue 5: ten edits cost at most a few
  * round trips more than none; the store cuts large bulks into chunks that
@@ -299,31 +325,26 @@ es__eng_batch_cas(struct es__ents *g, enum es_kind kind)
 	upd = es_xcalloc(p->n ? p->n : 1, sizeof(*upd));
 	idx = es_xcalloc(p->n ? p->n : 1, sizeof(*idx));
 	for (size_t i = 0; i < g->nents; i++) {
-		struct ent *e = &g->ents[i];
+		const struct es_entity *v;
+		struct es_op *op;
+		bson_t body = BSON_INITIALIZER;
+		size_t k;
 
-		if (e->kind != kind)
+		/* The entity's first document write only. */
+		if (!first_op(g, &g->ents[i], kind, es__is_cas_op, &k))
 			continue;
-		for (size_t k = e->op_first; k < e->op_first + e->op_n; k++) {
-			struct es_op *op = &p->ops[k];
-			const struct es_entity *v = op->value;
-			bson_t body = BSON_INITIALIZER;
-
-			if (!es__is_cas_op(op))
-				continue;
-			if (v == NULL || !v->meta.has_id)
-				break;
-			es_entity_encode_set(v, op->fields,
-			    v->meta.updated_at, &body);
-			bson_init(&upd[n]);
-			bson_append_document(&upd[n], "$set", 4, &body);
-			bson_destroy(&body);
-			cas[n].id = v->meta.id;
-			cas[n].expected_updated_at_ms = op->expect_updated_at;
-			cas[n].new_updated_at_ms = v->meta.updated_at;
-			cas[n].update = &upd[n];
-			idx[n++] = k;
-			break;	/* the entity's first document write only */
-		}
+		op = &p->ops[k];
+		if ((v = op->value) == NULL || !v->meta.has_id)
+			continue;
+		es_entity_encode_set(v, op->fields, v->meta.updated_at, &body);
+		bson_init(&upd[n]);
+		bson_append_document(&upd[n], "$set", 4, &body);
+		bson_destroy(&body);
+		cas[n].id = v->meta.id;
+		cas[n].expected_updated_at_ms = op->expect_updated_at;
+		cas[n].new_updated_at_ms = v->meta.updated_at;
+		cas[n].update = &upd[n];
+		idx[n++] = k;
 	}
 	status = es_xcalloc(n ? n : 1, sizeof(*status));
 	es_error_clear(&err);
@@ -364,27 +385,19 @@ es__eng_batch_inserts(struct es__ents *g, enum es_kind kind)
 	docs = es_xcalloc(p->n ? p->n : 1, sizeof(*docs));
 	idx = es_xcalloc(p->n ? p->n : 1, sizeof(*idx));
 	for (size_t i = 0; i < g->nents; i++) {
-		struct ent *e = &g->ents[i];
+		struct es_entity *v;
+		size_t k;
 
-		if (e->kind != kind)
+		/* Only when the entity's first write is the insert. */
+		if (!first_op(g, &g->ents[i], kind, is_write_op, &k) ||
+		    p->ops[k].op != ES_OP_DOC_INSERT ||
+		    (v = p->ops[k].value) == NULL)
 			continue;
-		for (size_t k = e->op_first; k < e->op_first + e->op_n; k++) {
-			struct es_op *op = &p->ops[k];
-			struct es_entity *v = op->value;
-
-			if (op->op == ES_OP_KEEP_FILE_VERSION ||
-			    op->op == ES_OP_KEEP_DOC_VERSION ||
-			    op->op == ES_OP_REPORT)
-				continue;
-			if (op->op == ES_OP_DOC_INSERT && v != NULL) {
-				v->meta.id = es_docid_entity(g->p->o->user_id, v);
-				v->meta.has_id = true;
-				docs[n] = bson_new();
-				es_entity_encode(v, g->p->o->user_id, docs[n]);
-				idx[n++] = k;
-			}
-			break;	/* only an entity's first document write */
-		}
+		v->meta.id = es_docid_entity(g->p->o->user_id, v);
+		v->meta.has_id = true;
+		docs[n] = bson_new();
+		es_entity_encode(v, g->p->o->user_id, docs[n]);
+		idx[n++] = k;
 	}
 	status = es_xcalloc(n ? n : 1, sizeof(*status));
 	es_error_clear(&err);
