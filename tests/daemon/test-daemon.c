@@ -1,0 +1,1185 @@
+/*
+ * execsyncd end to end (issue 16, label daemon): the real daemon binary in
+ * the background on real temporary folders, against the real server (the
+ * fixture's FerretDB, or a private one a case stops and starts), with the
+ * API peer changing documents. The harness is daemon-harness.h: every wait
+ * is on a condition with a deadline; the teardown kills what runs and
+ * prints the daemons' logs.
+ */
+#include "daemon-harness.h"
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "execsync/xmalloc.h"
+
+#define ALPHA	"10k-projects/active/work/alpha.md"
+#define BETA	"10k-projects/active/work/beta.md"
+
+/* A generous bound for one change to cross: the usual is well under 1 s. */
+#define SYNC_MS	15000
+
+static char *
+alpha(const char *body)
+{
+	return project_text("Alpha", "Work", body);
+}
+
+static void
+put_alpha(struct dt *t, int i, const char *body)
+{
+	char *s = alpha(body);
+
+	put_at(t, i, ALPHA, s);
+	free(s);
+}
+
+/* Writes path whole: a new file, or in place (same inode) when it exists. */
+static void
+write_path(const char *path, const char *s, size_t split)
+{
+	size_t len = strlen(s);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+	if (fd == -1)
+		fail_msg("open %s: %s", path, strerror(errno));
+	/* Two writes, as an editor flushing its buffer in pieces. */
+	if (split > len)
+		split = len;
+	if (write(fd, s, split) != (ssize_t)split ||
+	    write(fd, s + split, len - split) != (ssize_t)(len - split))
+		fail_msg("write %s: %s", path, strerror(errno));
+	if (close(fd) == -1)
+		fail_msg("close %s: %s", path, strerror(errno));
+}
+
+static char *
+abs_path(const struct dt *t, int i, const char *rel)
+{
+	return es_xasprintf("%s/%s", t->root[i], rel);
+}
+
+static void
+remove_rel(const struct dt *t, int i, const char *rel)
+{
+	char *p = abs_path(t, i, rel);
+
+	if (unlink(p) == -1)
+		fail_msg("unlink %s: %s", p, strerror(errno));
+	free(p);
+}
+
+/* ---- 1. a saved file reaches the database ---- */
+
+static void
+test_saved_file_reaches_database(void **state)
+{
+	struct dt *t = *state;
+	bson_t doc;
+	int64_t ms;
+
+	dt_begin(t, "d_save", NULL);
+	d_up(t, 0);
+	assert_true(db_doc(t, "projects", "base-camp", &doc));
+	bson_destroy(&doc);
+	put_alpha(t, 0, "# Alpha\n\nfirst save\n");
+	ms = wait_doc(t, "projects", "alpha", "content", "first save",
+	    SYNC_MS);
+	print_message("file -> database: %lld ms\n", (long long)ms);
+	wait_doc(t, "projects", "alpha", "area", "Work", 1000);
+	wait_doc(t, "projects", "alpha", "folder", "active", 1000);
+	assert_int_equal(live_count(t, "projects"), SEED_PROJECTS + 1);
+}
+
+/* ---- 2. an API change rewrites the file (and moves it) ---- */
+
+static void
+test_api_change_rewrites_file(void **state)
+{
+	struct dt *t = *state;
+	int64_t ms;
+
+	dt_begin(t, "d_api", NULL);
+	put_alpha(t, 0, "# Alpha\n\nfrom the file\n");
+	d_up(t, 0);
+	wait_doc(t, "projects", "alpha", "content", "from the file", SYNC_MS);
+	peer(&t->w, "update-project", "{\"slug\":\"alpha\",\"set\":"
+	    "{\"due\":\"2026-05-01\",\"content\":\"# Alpha\\n\\nfrom the "
+	    "api\\n\"}}");
+	ms = wait_file(t, 0, ALPHA, "due: 2026-05-01", SYNC_MS);
+	print_message("database -> file: %lld ms\n", (long long)ms);
+	wait_file(t, 0, ALPHA, "from the api", 1000);
+	/* The API completes it: the file moves to completed/. */
+	peer(&t->w, "complete-project", "{\"slug\":\"alpha\","
+	    "\"date\":\"2026-01-15\"}");
+	wait_file(t, 0, "10k-projects/completed/work/alpha.md",
+	    "completed: 2026-01-15", SYNC_MS);
+	wait_gone(t, 0, ALPHA, SYNC_MS);
+	/* A project the API creates gets its file. */
+	peer(&t->w, "create-project", "{\"title\":\"From The API\","
+	    "\"area\":\"Side Gig\",\"content\":\"api body\\n\"}");
+	wait_file(t, 0, "10k-projects/active/side-gig/from-the-api.md",
+	    "api body", SYNC_MS);
+}
+
+/* ---- 3-5. each editor save pattern is one update ---- */
+
+enum save_kind { SAVE_IN_PLACE, SAVE_RENAME_OVER, SAVE_VIM };
+
+struct ops_want {
+	double	 n;
+};
+
+static bool
+ops_reached(struct dt *t, void *ud, char *why, size_t whysz)
+{
+	struct ops_want *o = ud;
+	double v = d_ops_to_db(t, 0);
+
+	snprintf(why, whysz, "%s = %g", OPS_METRIC, v);
+	return v >= o->n;
+}
+
+static void
+save_is_one_update(struct dt *t, enum save_kind k)
+{
+	bson_t doc;
+	bson_oid_t id0, id1;
+	struct ops_want o;
+	double ops0, ops1;
+	char *path, *tmp, *text, *b;
+	struct stat st0, st1;
+
+	put_alpha(t, 0, "# Alpha\n\nversion one\n");
+	d_up(t, 0);
+	wait_doc(t, "projects", "alpha", "content", "version one", SYNC_MS);
+	assert_true(db_doc(t, "projects", "alpha", &doc));
+	es_itest_oid(&doc, "_id", &id0);
+	bson_destroy(&doc);
+	ops0 = d_ops_to_db(t, 0);
+	path = abs_path(t, 0, ALPHA);
+	text = alpha("# Alpha\n\nversion two, saved by an editor\n");
+	assert_int_equal(stat(path, &st0), 0);
+	switch (k) {
+	case SAVE_IN_PLACE:
+		write_path(path, text, 20);
+		assert_int_equal(stat(path, &st1), 0);
+		assert_true(st0.st_ino == st1.st_ino);
+		break;
+	case SAVE_RENAME_OVER:
+		/* gedit, VS Code, most tools: a temp file renamed over. */
+		tmp = abs_path(t, 0, "10k-projects/active/work/.alpha.md.tmp");
+		write_path(tmp, text, 20);
+		if (rename(tmp, path) == -1)
+			fail_msg("rename %s: %s", tmp, strerror(errno));
+		free(tmp);
+		break;
+	case SAVE_VIM:
+		/* vim (backupcopy=no): rename to file~, write, unlink. */
+		tmp = es_xasprintf("%s~", path);
+		if (rename(path, tmp) == -1)
+			fail_msg("rename %s: %s", path, strerror(errno));
+		write_path(path, text, 20);
+		if (unlink(tmp) == -1)
+			fail_msg("unlink %s: %s", tmp, strerror(errno));
+		free(tmp);
+		break;
+	}
+	wait_doc(t, "projects", "alpha", "content", "version two", SYNC_MS);
+	/*
+	 * A barrier: a second file saved after the pattern. Its update comes
+	 * after any the pattern caused (events in order, the pattern's path
+	 * due first), so when it has been counted, so have they.
+	 */
+	b = project_text("Beta", "Work", "# Beta\n\nthe barrier\n");
+	put_at(t, 0, BETA, b);
+	free(b);
+	wait_doc(t, "projects", "beta", "content", "the barrier", SYNC_MS);
+	o.n = ops0 + 2;
+	dt_wait(t, "the two updates counted", SYNC_MS, 30, ops_reached, &o);
+	ops1 = d_ops_to_db(t, 0);
+	if (ops1 != ops0 + 2)
+		fail_msg("the save gave %g operations toward the database, "
+		    "want 1 (and 1 for the barrier)", ops1 - ops0 - 1);
+	/* The same document, updated: no delete and create. */
+	assert_true(db_doc(t, "projects", "alpha", &doc));
+	es_itest_oid(&doc, "_id", &id1);
+	assert_false(doc_deleted(&doc));
+	bson_destroy(&doc);
+	assert_true(bson_oid_equal(&id0, &id1));
+	assert_int_equal(count_docs(&t->w, "projects"), SEED_PROJECTS + 2);
+	assert_int_equal(live_count(t, "projects"), SEED_PROJECTS + 2);
+	free(path);
+	free(text);
+}
+
+static void
+test_save_in_place_is_one_update(void **state)
+{
+	struct dt *t = *state;
+
+	dt_begin(t, "d_inplace", NULL);
+	save_is_one_update(t, SAVE_IN_PLACE);
+}
+
+static void
+test_save_rename_over_is_one_update(void **state)
+{
+	struct dt *t = *state;
+
+	dt_begin(t, "d_renover", NULL);
+	save_is_one_update(t, SAVE_RENAME_OVER);
+}
+
+static void
+test_save_vim_backup_is_one_update(void **state)
+{
+	struct dt *t = *state;
+
+	dt_begin(t, "d_vim", NULL);
+	save_is_one_update(t, SAVE_VIM);
+}
+
+/* ---- 6. a new folder with files inside is picked up ---- */
+
+static void
+test_new_folder_is_picked_up(void **state)
+{
+	struct dt *t = *state;
+	char *s, *outside, *from, *to;
+
+	dt_begin(t, "d_newdir", NULL);
+	d_up(t, 0);
+	/* mkdir, then a file in it right away. */
+	put_at(t, 0, "10k-projects/active/new-area/fresh-start.md",
+	    s = project_text("Fresh Start", "New Area", "born in a new "
+	    "folder\n"));
+	free(s);
+	put_at(t, 0, "30k-goals/active/health/run-a-marathon.md",
+	    "---\ntitle: Run A Marathon\ntype: goal\n---\nin a new goal "
+	    "folder\n");
+	/* A folder made elsewhere, with files, moved in whole. */
+	outside = es_xasprintf("%s/outside", t->w.tmp);
+	{
+		struct world o = dt_at(t, 0);
+
+		o.root = outside;
+		put(&o, "moved-area/moved-in.md", s = project_text("Moved In",
+		    "Moved Area", "moved in whole\n"));
+		free(s);
+		put(&o, "moved-area/moved-too.md", s = project_text(
+		    "Moved Too", "Moved Area", "moved in as well\n"));
+		free(s);
+	}
+	from = es_xasprintf("%s/moved-area", outside);
+	to = abs_path(t, 0, "10k-projects/active/moved-area");
+	if (rename(from, to) == -1)
+		fail_msg("rename %s: %s", from, strerror(errno));
+	wait_doc(t, "projects", "fresh-start", "content", "born in a new",
+	    SYNC_MS);
+	wait_doc(t, "projects", "fresh-start", "area", "New Area", 1000);
+	wait_doc(t, "goals", "run-a-marathon", "content", "in a new goal",
+	    SYNC_MS);
+	wait_doc(t, "projects", "moved-in", "content", "moved in whole",
+	    SYNC_MS);
+	wait_doc(t, "projects", "moved-too", "content", "moved in as well",
+	    SYNC_MS);
+	/* And a file saved later in the moved folder: it is watched. */
+	put_at(t, 0, "10k-projects/active/moved-area/later.md",
+	    s = project_text("Later", "Moved Area", "saved later\n"));
+	free(s);
+	wait_doc(t, "projects", "later", "content", "saved later", SYNC_MS);
+	free(outside);
+	free(from);
+	free(to);
+}
+
+/* ---- 7. a 1,000-file burst converges ---- */
+
+static void
+write_burst(struct dt *t, const char *prefix, int n)
+{
+	for (int k = 0; k < n; k++) {
+		char title[64], area[32], rel[128], body[64], *s;
+
+		snprintf(title, sizeof(title), "%s %04d", prefix, k);
+		snprintf(area, sizeof(area), "Area %d", k % 10);
+		snprintf(rel, sizeof(rel), "10k-projects/active/area-%d/"
+		    "%s-%04d.md", k % 10, prefix, k);
+		for (char *p = rel + 20; *p; p++)
+			*p = (char)tolower((unsigned char)*p);
+		snprintf(body, sizeof(body), "burst body %d\n", k);
+		put_at(t, 0, rel, s = project_text(title, area, body));
+		free(s);
+	}
+}
+
+static void
+test_burst_of_1000_files_converges(void **state)
+{
+	struct dt *t = *state;
+	int64_t t0;
+
+	dt_begin(t, "d_burst", NULL);
+	d_up(t, 0);
+	t0 = es_itest_mono_ms();
+	write_burst(t, "burst", 1000);
+	wait_live_count(t, "projects", SEED_PROJECTS + 1000, 240000);
+	print_message("1,000 files -> database: %lld ms\n",
+	    (long long)(es_itest_mono_ms() - t0));
+	wait_doc(t, "projects", "burst-0000", "content", "burst body 0",
+	    1000);
+	wait_doc(t, "projects", "burst-0999", "content", "burst body 999",
+	    1000);
+	assert_int_equal(count_docs(&t->w, "projects"), SEED_PROJECTS + 1000);
+	/* A save after the burst still goes through at once. */
+	put_alpha(t, 0, "# Alpha\n\nafter the burst\n");
+	wait_doc(t, "projects", "alpha", "content", "after the burst",
+	    SYNC_MS);
+}
+
+/* ---- 8. kill -9 in the middle of a burst, restart: converges ---- */
+
+static bool
+some_synced(struct dt *t, void *ud, char *why, size_t whysz)
+{
+	size_t n = live_count(t, "projects");
+
+	(void)ud;
+	snprintf(why, whysz, "%zu live projects", n);
+	return n > SEED_PROJECTS;
+}
+
+static void
+test_kill_9_mid_burst_converges(void **state)
+{
+	struct dt *t = *state;
+	size_t at_kill;
+	int rc;
+
+	dt_begin(t, "d_kill9", NULL);
+	d_up(t, 0);
+	write_burst(t, "kill", 400);
+	dt_wait(t, "the burst under way", 60000, 20, some_synced, NULL);
+	es_proc_signal(&t->d[0], SIGKILL);
+	rc = es_proc_wait(&t->d[0], 10000);
+	assert_int_equal(rc, 128 + SIGKILL);
+	at_kill = live_count(t, "projects") - SEED_PROJECTS;
+	print_message("killed with %zu of 400 in the database\n", at_kill);
+	if (at_kill >= 400)
+		print_message("note: the burst was done before the kill\n");
+	/* Both sides change while it is down. */
+	peer(&t->w, "create-project", "{\"title\":\"While Down\","
+	    "\"area\":\"Work\",\"content\":\"made while down\\n\"}");
+	put_alpha(t, 0, "# Alpha\n\nsaved while down\n");
+	d_start(t, 0);
+	d_wait_health(t, 0, 200, NULL, 30000);
+	wait_live_count(t, "projects", SEED_PROJECTS + 400 + 2, 240000);
+	wait_file(t, 0, "10k-projects/active/work/while-down.md",
+	    "made while down", SYNC_MS);
+	wait_doc(t, "projects", "alpha", "content", "saved while down",
+	    SYNC_MS);
+	/* Nothing twice, no temporary file of the tool left behind. */
+	assert_int_equal(count_docs(&t->w, "projects"), SEED_PROJECTS + 402);
+	assert_int_equal(count_matching(t, 0, ".*.execsync-*"), 0);
+	assert_int_equal(count_matching(t, 0, "*-2.md"), 0);
+}
+
+/* ---- 9. the server stopped for 10 s, restarted: nothing lost ---- */
+
+struct outage {
+	int64_t	 until;
+};
+
+/* Holds once the outage has lasted; fails when the daemon says healthy. */
+static bool
+outage_over(struct dt *t, void *ud, char *why, size_t whysz)
+{
+	struct outage *o = ud;
+	struct es_buf ans = ES_BUF_INIT;
+	int st;
+
+	if (!es_proc_running(&t->d[0]))
+		fail_msg("the daemon exited in the outage (status %d)",
+		    t->d[0].status);
+	st = d_http(t, 0, "GET", "/healthz", NULL, &ans);
+	if (st != 503)
+		fail_msg("in the outage /healthz answered %d: %s", st,
+		    ans.buf);
+	snprintf(why, whysz, "503");
+	es_buf_release(&ans);
+	return es_itest_mono_ms() >= o->until;
+}
+
+static void
+test_server_outage_loses_nothing(void **state)
+{
+	struct dt *t = *state;
+	const char *env = getenv("EXECSYNC_TEST_MONGODB_URI");
+	struct outage o;
+	char *s;
+
+	if (env != NULL && env[0] != '\0') {
+		print_message("skipped: needs a server of its own "
+		    "(EXECSYNC_TEST_MONGODB_URI is set)\n");
+		skip();
+	}
+	dt_server_start(t);
+	dt_begin(t, "d_outage", NULL);
+	d_up(t, 0);
+	put_alpha(t, 0, "# Alpha\n\nbefore the outage\n");
+	wait_doc(t, "projects", "alpha", "content", "before the outage",
+	    SYNC_MS);
+	dt_server_stop(t);
+	o.until = es_itest_mono_ms() + 10000;
+	d_wait_health(t, 0, 503, "database", 20000);
+	put_alpha(t, 0, "# Alpha\n\nsaved in the outage\n");
+	put_at(t, 0, "10k-projects/active/work/gamma.md", s = project_text(
+	    "Gamma", "Work", "born in the outage\n"));
+	free(s);
+	dt_wait(t, "ten seconds of outage, 503 throughout", 20000, 100,
+	    outage_over, &o);
+	dt_server_start(t);
+	d_wait_health(t, 0, 200, NULL, 60000);
+	wait_doc(t, "projects", "alpha", "content", "saved in the outage",
+	    60000);
+	wait_doc(t, "projects", "gamma", "content", "born in the outage",
+	    SYNC_MS);
+	assert_true(es_proc_running(&t->d[0]));
+	/* And it syncs as before. */
+	put_alpha(t, 0, "# Alpha\n\nafter the outage\n");
+	wait_doc(t, "projects", "alpha", "content", "after the outage",
+	    SYNC_MS);
+}
+
+/* ---- 10. two daemons on two roots, one database, converge ---- */
+
+static void
+test_two_daemons_converge(void **state)
+{
+	struct dt *t = *state;
+	int b;
+	char *s;
+
+	dt_begin(t, "d_two", NULL);
+	b = dt_add_root(t, NULL);
+	d_up(t, 0);
+	d_up(t, b);
+	/* The same seed on both: matched, never doubled (SPEC 4.17). */
+	assert_int_equal(count_docs(&t->w, "projects"), SEED_PROJECTS);
+	put_alpha(t, 0, "# Alpha\n\nwritten in root a\n");
+	wait_file(t, b, ALPHA, "written in root a", SYNC_MS);
+	put_alpha(t, b, "# Alpha\n\nwritten in root a\n\nand edited in "
+	    "root b\n");
+	wait_file(t, 0, ALPHA, "edited in root b", SYNC_MS);
+	/* An action added in one list reaches the other root's list. */
+	s = get_at(t, 0, "00k-next-actions/contexts/@home.md");
+	assert_non_null(s);
+	{
+		char *more = es_xasprintf("%s- [ ] 2025-01-03 Fix the gate "
+		    "@home\n", s);
+
+		put_at(t, 0, "00k-next-actions/contexts/@home.md", more);
+		free(more);
+	}
+	free(s);
+	wait_file(t, b, "00k-next-actions/contexts/@home.md", "Fix the gate",
+	    SYNC_MS);
+	/* An API change reaches both. */
+	peer(&t->w, "update-project", "{\"slug\":\"alpha\",\"set\":"
+	    "{\"due\":\"2026-07-01\"}}");
+	wait_file(t, 0, ALPHA, "due: 2026-07-01", SYNC_MS);
+	wait_file(t, b, ALPHA, "due: 2026-07-01", SYNC_MS);
+	assert_int_equal(count_docs(&t->w, "projects"), SEED_PROJECTS + 1);
+	assert_int_equal(count_docs(&t->w, "actions"), 2);
+}
+
+/* ---- 11. a tripped deletion guard; --once --max-delete 100 ---- */
+
+static void
+test_deletion_guard_and_once_release(void **state)
+{
+	struct dt *t = *state;
+	static const char *const once[] = { "--once", "--max-delete", "100",
+	    NULL };
+	struct es_buf out = ES_BUF_INIT, err = ES_BUF_INIT;
+	char rel[128];
+	bson_t doc;
+	int rc;
+
+	dt_begin(t, "d_guard", NULL);
+	for (int k = 0; k < 12; k++) {
+		char title[32], *s;
+
+		snprintf(title, sizeof(title), "Guard %02d", k);
+		snprintf(rel, sizeof(rel), "10k-projects/active/work/"
+		    "guard-%02d.md", k);
+		put_at(t, 0, rel, s = project_text(title, "Work", "kept\n"));
+		free(s);
+	}
+	d_up(t, 0);
+	wait_live_count(t, "projects", SEED_PROJECTS + 12, SYNC_MS);
+	/* 10 of 13 gone: over the 50% guard. */
+	for (int k = 0; k < 10; k++) {
+		snprintf(rel, sizeof(rel), "10k-projects/active/work/"
+		    "guard-%02d.md", k);
+		remove_rel(t, 0, rel);
+	}
+	d_wait_health(t, 0, 503, "deletion guard", SYNC_MS);
+	assert_true(es_proc_running(&t->d[0]));
+	assert_int_equal(live_count(t, "projects"), SEED_PROJECTS + 12);
+	/* Handed to the daemon, which runs it with the flag. */
+	rc = d_run(t, 0, once, &out, &err);
+	print_message("execsyncd --once --max-delete 100: exit %d\nstdout: "
+	    "%s\nstderr: %s\n", rc, out.buf ? out.buf : "", err.buf ?
+	    err.buf : "");
+	assert_int_equal(rc, 0);
+	assert_true(contains(err.buf, "a daemon holds the folder"));
+	wait_live_count(t, "projects", SEED_PROJECTS + 2, SYNC_MS);
+	assert_true(db_doc(t, "projects", "guard-00", &doc));
+	assert_true(doc_deleted(&doc));
+	bson_destroy(&doc);
+	d_wait_health(t, 0, 200, NULL, SYNC_MS);
+	assert_true(es_proc_running(&t->d[0]));
+	es_buf_release(&out);
+	es_buf_release(&err);
+}
+
+/* ---- 12. SIGHUP with a bad config keeps it running ---- */
+
+static void
+test_sighup_bad_config_keeps_running(void **state)
+{
+	struct dt *t = *state;
+
+	dt_begin(t, "d_hup", NULL);
+	d_up(t, 0);
+	dt_config(t, 0, "debounce_msec: 50\n");
+	es_proc_signal(&t->d[0], SIGHUP);
+	es_proc_wait_log(&t->d[0], "SIGHUP: the new configuration is "
+	    "refused", SYNC_MS);
+	assert_true(es_proc_logged(&t->d[0], "debounce_msec"));
+	assert_true(es_proc_running(&t->d[0]));
+	d_wait_health(t, 0, 200, NULL, 5000);
+	put_alpha(t, 0, "# Alpha\n\nafter a bad reload\n");
+	wait_doc(t, "projects", "alpha", "content", "after a bad reload",
+	    SYNC_MS);
+	/* A good one is taken. */
+	dt_config(t, 0, NULL);
+	es_proc_signal(&t->d[0], SIGHUP);
+	es_proc_wait_log(&t->d[0], "SIGHUP: configuration reloaded", SYNC_MS);
+	put_alpha(t, 0, "# Alpha\n\nafter a good reload\n");
+	wait_doc(t, "projects", "alpha", "content", "after a good reload",
+	    SYNC_MS);
+}
+
+/* ---- 13. a second daemon on the root is refused, naming the PID ---- */
+
+static void
+test_second_daemon_refused(void **state)
+{
+	struct dt *t = *state;
+	char *argv[] = { (char *)ES_SYNCD_BIN, (char *)"--config", NULL,
+	    NULL };
+	char *log, *out, pid[32];
+	int rc;
+
+	dt_begin(t, "d_second", NULL);
+	d_up(t, 0);
+	argv[2] = t->cfg[0];
+	log = es_xasprintf("%s/second.log", t->w.tmp);
+	es_proc_start(&t->other, argv, log);
+	rc = es_proc_wait(&t->other, 20000);
+	out = es_proc_output(&t->other);
+	print_message("second daemon: exit %d: %s\n", rc, out);
+	if (rc < 0)
+		fail_msg("a second daemon on the root still runs after 20 s");
+	assert_int_equal(rc, 75);
+	snprintf(pid, sizeof(pid), "pid %ld", (long)t->d[0].pid);
+	if (strstr(out, pid) == NULL)
+		fail_msg("the refusal does not name the holder (%s): %s", pid,
+		    out);
+	assert_true(es_proc_running(&t->d[0]));
+	d_wait_health(t, 0, 200, NULL, 5000);
+	put_alpha(t, 0, "# Alpha\n\nstill the first one's\n");
+	wait_doc(t, "projects", "alpha", "content", "still the first one",
+	    SYNC_MS);
+	free(out);
+	free(log);
+}
+
+/* ---- 14. /status parses as JSON, /metrics as Prometheus text ---- */
+
+static bool
+name_char(char c, bool first)
+{
+	return isalpha((unsigned char)c) || c == '_' || c == ':' ||
+	    (!first && isdigit((unsigned char)c));
+}
+
+/* The family a sample belongs to, and whether TYPE named it. */
+struct prom_family {
+	char	 name[128];
+	char	 type[32];
+	bool	 inf;		/* a histogram's le="+Inf" bucket seen */
+};
+
+static struct prom_family *
+prom_find(struct prom_family *f, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(f[i].name, name) == 0)
+			return &f[i];
+	return NULL;
+}
+
+/*
+ * Checks text against the Prometheus text format 0.0.4: NULL when it is
+ * valid, else why (a static buffer) with the line.
+ */
+static const char *
+prom_check(const char *text)
+{
+	static char why[512];
+	struct prom_family fam[128];
+	size_t nfam = 0, lineno = 0;
+
+	if (text[0] == '\0' || text[strlen(text) - 1] != '\n')
+		return "not ended by a newline";
+	for (const char *l = text; *l != '\0';) {
+		const char *end = strchr(l, '\n');
+		char line[1024], name[128], *p, *v;
+		struct prom_family *f;
+		size_t len = (size_t)(end - l), n = 0;
+		double val;
+
+		lineno++;
+		snprintf(line, sizeof(line), "%.*s", (int)len, l);
+		l = end + 1;
+		if (line[0] == '\0')
+			continue;
+		if (line[0] == '#') {
+			char kw[8], fname[128], type[32];
+
+			if (sscanf(line, "# %7s %127s %31s", kw, fname,
+			    type) >= 2 && strcmp(kw, "TYPE") == 0) {
+				if (strcmp(type, "counter") != 0 &&
+				    strcmp(type, "gauge") != 0 &&
+				    strcmp(type, "histogram") != 0 &&
+				    strcmp(type, "summary") != 0 &&
+				    strcmp(type, "untyped") != 0)
+					goto bad;
+				if (prom_find(fam, nfam, fname) != NULL ||
+				    nfam == 128)
+					goto bad;
+				snprintf(fam[nfam].name, sizeof(fam[0].name),
+				    "%s", fname);
+				snprintf(fam[nfam].type, sizeof(fam[0].type),
+				    "%s", type);
+				fam[nfam++].inf = false;
+			}
+			continue;
+		}
+		for (p = line; name_char(*p, p == line); p++)
+			if (n < sizeof(name) - 1)
+				name[n++] = *p;
+		name[n] = '\0';
+		if (n == 0)
+			goto bad;
+		if (*p == '{') {
+			for (p++; *p != '}';) {
+				if (!name_char(*p, true) || *p == ':')
+					goto bad;
+				while (name_char(*p, false) && *p != ':')
+					p++;
+				if (p[0] != '=' || p[1] != '"')
+					goto bad;
+				for (p += 2; *p != '"'; p++) {
+					if (*p == '\0')
+						goto bad;
+					if (*p == '\\' && (p[1] == '\\' ||
+					    p[1] == '"' || p[1] == 'n'))
+						p++;
+					else if (*p == '\\')
+						goto bad;
+				}
+				p++;
+				if (*p == ',')
+					p++;
+				else if (*p != '}')
+					goto bad;
+			}
+			p++;
+		}
+		if (*p++ != ' ')
+			goto bad;
+		if (strcmp(p, "+Inf") == 0 || strcmp(p, "-Inf") == 0 ||
+		    strcmp(p, "NaN") == 0)
+			val = 0;
+		else {
+			errno = 0;
+			val = strtod(p, &v);
+			if (v == p || errno != 0 || (*v != '\0' &&
+			    (*v != ' ' || strspn(v + 1, "-0123456789") !=
+			    strlen(v + 1))))
+				goto bad;
+		}
+		if ((f = prom_find(fam, nfam, name)) == NULL) {
+			/* A histogram's or summary's series. */
+			static const char *const suf[] = { "_bucket", "_sum",
+			    "_count" };
+
+			for (size_t k = 0; k < 3 && f == NULL; k++) {
+				size_t sl = strlen(suf[k]);
+
+				if (n > sl && strcmp(name + n - sl, suf[k]) ==
+				    0) {
+					name[n - sl] = '\0';
+					f = prom_find(fam, nfam, name);
+					name[n - sl] = suf[k][0];
+				}
+			}
+		}
+		if (f == NULL) {
+			snprintf(why, sizeof(why), "line %zu: '%.400s' has "
+			    "no # TYPE before it", lineno, line);
+			return why;
+		}
+		if (strcmp(f->type, "counter") == 0 && val < 0)
+			goto bad;
+		if (strstr(line, "le=\"+Inf\"") != NULL)
+			f->inf = true;
+		continue;
+bad:
+		snprintf(why, sizeof(why), "line %zu: malformed: '%.400s'",
+		    lineno, line);
+		return why;
+	}
+	for (size_t i = 0; i < nfam; i++)
+		if (strcmp(fam[i].type, "histogram") == 0 && !fam[i].inf) {
+			snprintf(why, sizeof(why), "histogram %s has no "
+			    "le=\"+Inf\" bucket", fam[i].name);
+			return why;
+		}
+	return NULL;
+}
+
+/* One request on TCP (raw bytes): the status, 0 closed with no answer. */
+static int
+tcp_exchange(int port, const char *raw, size_t len, int timeout_ms,
+    struct es_buf *ans)
+{
+	struct sockaddr_in a;
+	int64_t deadline = es_itest_mono_ms() + timeout_ms;
+	int fd, st = 0;
+	char chunk[4096];
+
+	es_buf_reset(ans);
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_port = htons((uint16_t)port);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
+	    connect(fd, (struct sockaddr *)&a, sizeof(a)) == -1)
+		fail_msg("connect 127.0.0.1:%d: %s", port, strerror(errno));
+	(void)send(fd, raw, len, MSG_NOSIGNAL);
+	for (;;) {
+		struct pollfd p = { fd, POLLIN, 0 };
+		int left = (int)(deadline - es_itest_mono_ms());
+		ssize_t r;
+
+		if (left <= 0) {
+			close(fd);
+			return -1;
+		}
+		if (poll(&p, 1, left) <= 0)
+			continue;
+		if ((r = recv(fd, chunk, sizeof(chunk), 0)) <= 0)
+			break;
+		es_buf_add(ans, chunk, (size_t)r);
+	}
+	close(fd);
+	es_buf_addstr(ans, "");
+	if (ans->len > 12 && strncmp(ans->buf, "HTTP/1.", 7) == 0)
+		st = atoi(ans->buf + 9);
+	return st;
+}
+
+static int
+tcp_get(int port, const char *path, struct es_buf *ans)
+{
+	char *req = es_xasprintf("GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+	    "Connection: close\r\n\r\n", path);
+	int st = tcp_exchange(port, req, strlen(req), 5000, ans);
+
+	free(req);
+	return st;
+}
+
+static void
+test_status_and_metrics_parse(void **state)
+{
+	struct dt *t = *state;
+	struct es_buf ans = ES_BUF_INIT;
+	struct ops_want o = { 1 };
+	json_t *st;
+	const char *kind, *why;
+	char *m, *dumped;
+	int port;
+
+	dt_begin(t, "d_status", NULL);
+	d_up(t, 0);
+	put_alpha(t, 0, "# Alpha\n\ncounted\n");
+	wait_doc(t, "projects", "alpha", "content", "counted", SYNC_MS);
+	dt_wait(t, "the update counted", SYNC_MS, 30, ops_reached, &o);
+	st = d_status(t, 0);
+	dumped = json_dumps(st, JSON_COMPACT);
+	print_message("/status: %s\n", dumped);
+	assert_true(json_is_string(json_object_get(st, "version")));
+	assert_true(json_is_string(json_object_get(json_object_get(st,
+	    "health"), "status")));
+	kind = json_string_value(json_object_get(json_object_get(st,
+	    "change_source"), "kind"));
+	assert_non_null(kind);
+	assert_true(strcmp(kind, "oplog") == 0 || strcmp(kind, "poll") == 0 ||
+	    strcmp(kind, "change_stream") == 0);
+	assert_true(json_is_integer(json_object_get(json_object_get(st,
+	    "pending"), "files")));
+	assert_true(json_is_integer(json_object_get(json_object_get(st,
+	    "pending"), "database")));
+	assert_true(json_integer_value(json_object_get(st, "passes")) >= 1);
+	/* Over the socket it names the root (SPEC §5). */
+	assert_non_null(strstr(dumped, t->root[0]));
+	free(dumped);
+	json_decref(st);
+	m = d_metrics(t, 0);
+	if ((why = prom_check(m)) != NULL)
+		fail_msg("/metrics: %s\n%s", why, m);
+	assert_non_null(strstr(m, "_bucket{"));
+	free(m);
+	/* On TCP: counts only, /status refused without the token. */
+	port = d_tcp_port(t, 0);
+	assert_int_equal(tcp_get(port, "/healthz", &ans), 200);
+	assert_int_equal(tcp_get(port, "/metrics", &ans), 200);
+	if ((why = prom_check(strstr(ans.buf, "\r\n\r\n") + 4)) != NULL)
+		fail_msg("TCP /metrics: %s", why);
+	assert_null(strstr(ans.buf, t->root[0]));
+	assert_int_equal(tcp_get(port, "/status", &ans), 403);
+	assert_null(strstr(ans.buf, t->root[0]));
+	assert_int_equal(tcp_get(port, "/nothing-here", &ans), 404);
+	es_buf_release(&ans);
+}
+
+/* ---- 15. slow and malformed clients never stall syncing ---- */
+
+#define NSLOW	40
+
+static int
+tcp_open_nb(int port)
+{
+	struct sockaddr_in a;
+	int fd;
+
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_port = htons((uint16_t)port);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		fail_msg("socket: %s", strerror(errno));
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) == -1) {
+		/* Refused at accept time is a fine answer too. */
+		close(fd);
+		return -1;
+	}
+	(void)fcntl(fd, F_SETFL, O_NONBLOCK);
+	return fd;
+}
+
+struct slow {
+	int	 fd[NSLOW];
+	int	 open;
+	int64_t	 started;
+};
+
+/* One more byte to each slow client; notes the ones the server closed. */
+static void
+trickle(struct slow *s)
+{
+	char c;
+
+	for (int k = 0; k < NSLOW; k++) {
+		ssize_t r;
+
+		if (s->fd[k] < 0)
+			continue;
+		r = recv(s->fd[k], &c, 1, MSG_DONTWAIT);
+		if (r == 0 || (r < 0 && errno != EAGAIN &&
+		    errno != EWOULDBLOCK) || r > 0 ||
+		    send(s->fd[k], "x", 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+			/* Closed, reset, or answered (a 408): dropped. */
+			close(s->fd[k]);
+			s->fd[k] = -1;
+			s->open--;
+		}
+	}
+}
+
+static bool
+alpha_synced_trickling(struct dt *t, void *ud, char *why, size_t whysz)
+{
+	struct slow *s = ud;
+	bson_t doc;
+	char *v = NULL;
+	bool ok;
+
+	trickle(s);
+	if (!db_doc(t, "projects", "alpha", &doc))
+		return false;
+	v = field_text(&doc, "content");
+	ok = v != NULL && strstr(v, "while clients trickle") != NULL;
+	snprintf(why, whysz, "content %.200s", v != NULL ? v : "-");
+	free(v);
+	bson_destroy(&doc);
+	return ok;
+}
+
+static bool
+slow_all_dropped(struct dt *t, void *ud, char *why, size_t whysz)
+{
+	struct slow *s = ud;
+
+	(void)t;
+	trickle(s);
+	snprintf(why, whysz, "%d of %d slow clients still connected",
+	    s->open, NSLOW);
+	return s->open == 0;
+}
+
+static void
+test_slow_and_malformed_clients(void **state)
+{
+	struct dt *t = *state;
+	struct es_buf ans = ES_BUF_INIT;
+	struct slow s;
+	char *big;
+	int port, st;
+	int64_t ms;
+
+	dt_begin(t, "d_slow", NULL);
+	d_up(t, 0);
+	port = d_tcp_port(t, 0);
+	/* Malformed requests: a 4xx, or the connection closed. */
+	st = tcp_exchange(port, "BLAH\r\n\r\n", 8, 5000, &ans);
+	print_message("garbage: %d\n", st);
+	assert_true(st == 0 || (st >= 400 && st < 500));
+	st = tcp_exchange(port, "DELETE /healthz HTTP/1.1\r\nHost: x\r\n\r\n",
+	    37, 5000, &ans);
+	print_message("DELETE: %d\n", st);
+	assert_true(st == 0 || (st >= 400 && st < 500));
+	big = es_xmalloc(20000);
+	memset(big, 'a', 20000);
+	memcpy(big, "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ", 40);
+	memcpy(big + 20000 - 4, "\r\n\r\n", 4);
+	st = tcp_exchange(port, big, 20000, 5000, &ans);
+	print_message("20 kB of header: %d\n", st);
+	assert_true(st == 0 || (st >= 400 && st < 500));
+	free(big);
+	st = tcp_exchange(port, "GET /healthz HTTP/1.1\r\nHost: x\r\n"
+	    "Content-Length: banana\r\n\r\n", 58, 5000, &ans);
+	print_message("a bad Content-Length: %d\n", st);
+	assert_true(st == 0 || (st >= 400 && st < 500) || st == 200);
+	/* Over the socket too. */
+	st = d_http(t, 0, "DELETE", "/healthz", NULL, &ans);
+	assert_true(st >= 400 && st < 500);
+	st = d_http(t, 0, "POST", "/once", "{not json", &ans);
+	assert_true(st >= 400 && st < 500);
+	/* Slow clients: partial requests, a byte at a time. */
+	s.open = 0;
+	s.started = es_itest_mono_ms();
+	for (int k = 0; k < NSLOW; k++) {
+		s.fd[k] = tcp_open_nb(port);
+		if (s.fd[k] >= 0) {
+			(void)send(s.fd[k], "GET /healthz HTTP/1.1\r\nHost: x"
+			    "\r\nX-Slow: ", 42, MSG_NOSIGNAL);
+			s.open++;
+		}
+	}
+	print_message("%d slow clients connected\n", s.open);
+	put_alpha(t, 0, "# Alpha\n\nwhile clients trickle\n");
+	ms = dt_wait(t, "a save while slow clients trickle", SYNC_MS, 20,
+	    alpha_synced_trickling, &s);
+	print_message("file -> database with slow clients: %lld ms\n",
+	    (long long)ms);
+	if (ms > 3000)
+		fail_msg("the save took %lld ms with slow clients connected",
+		    (long long)ms);
+	/* The socket still answers at once. */
+	assert_int_equal(d_http(t, 0, "GET", "/healthz", NULL, &ans), 200);
+	/* The per-request deadline drops every slow client. */
+	dt_wait(t, "the slow clients dropped", 30000, 100, slow_all_dropped,
+	    &s);
+	print_message("slow clients dropped after %lld ms\n",
+	    (long long)(es_itest_mono_ms() - s.started));
+	assert_int_equal(tcp_get(port, "/healthz", &ans), 200);
+	assert_true(es_proc_running(&t->d[0]));
+	es_buf_release(&ans);
+}
+
+/* ---- 16. an inotify overflow: a full pass, converges ---- */
+
+static void
+test_overflow_full_pass_converges(void **state)
+{
+	struct dt *t = *state;
+	char *m;
+
+	dt_begin(t, "d_overflow", NULL);
+	/* The queue is sized when the daemon opens inotify: low then. */
+	if (!dt_inotify_lower(t, 32)) {
+		print_message("skipped: cannot lower "
+		    "fs.inotify.max_queued_events (not root?)\n");
+		skip();
+	}
+	d_start(t, 0);
+	d_wait_health(t, 0, 200, NULL, 30000);
+	dt_inotify_restore(t);
+	d_ready(t, 0);
+	/* Stopped while 200 files come: the 32-event queue overflows. */
+	es_proc_signal(&t->d[0], SIGSTOP);
+	write_burst(t, "flood", 200);
+	es_proc_signal(&t->d[0], SIGCONT);
+	es_proc_wait_log(&t->d[0], "file events were lost", SYNC_MS);
+	wait_live_count(t, "projects", SEED_PROJECTS + 200, 120000);
+	d_wait_health(t, 0, 200, NULL, SYNC_MS);
+	m = d_metrics(t, 0);
+	print_message("%s", m);
+	free(m);
+	/* Watching again after it: a later save goes through. */
+	put_alpha(t, 0, "# Alpha\n\nafter the overflow\n");
+	wait_doc(t, "projects", "alpha", "content", "after the overflow",
+	    SYNC_MS);
+}
+
+/* ---- 17. execsyncd --status ---- */
+
+static void
+test_status_command(void **state)
+{
+	struct dt *t = *state;
+	static const char *const status[] = { "--status", NULL };
+	static const char *const status_json[] = { "--status", "--json",
+	    NULL };
+	struct es_buf out = ES_BUF_INIT, err = ES_BUF_INIT;
+	json_t *j;
+	json_error_t je;
+
+	dt_begin(t, "d_statuscmd", NULL);
+	d_up(t, 0);
+	assert_int_equal(d_run(t, 0, status, &out, &err), 0);
+	print_message("execsyncd --status:\n%s", out.buf);
+	assert_true(contains(out.buf, "health:"));
+	assert_true(contains(out.buf, "healthy"));
+	assert_true(contains(out.buf, "change source:"));
+	assert_int_equal(d_run(t, 0, status_json, &out, &err), 0);
+	j = json_loadb(out.buf, out.len, 0, &je);
+	if (j == NULL)
+		fail_msg("--status --json: not JSON (%s): %s", je.text,
+		    out.buf);
+	assert_true(json_is_string(json_object_get(j, "version")));
+	json_decref(j);
+	assert_int_equal(es_proc_stop(&t->d[0], SIGTERM, 20000), 0);
+	assert_int_equal(d_run(t, 0, status, &out, &err), 75);
+	print_message("without a daemon: %s", err.buf);
+	assert_true(contains(err.buf, "no daemon answers"));
+	es_buf_release(&out);
+	es_buf_release(&err);
+}
+
+/* ---- 18. SIGTERM: the pass finished, the baseline committed, exit 0 ---- */
+
+static void
+test_sigterm_exits_clean(void **state)
+{
+	struct dt *t = *state;
+	static const char *const dry[] = { "--once", "--dry-run", "--json",
+	    NULL };
+	struct es_buf out = ES_BUF_INIT, err = ES_BUF_INIT;
+	struct stat st;
+	json_t *j;
+	json_error_t je;
+
+	dt_begin(t, "d_term", NULL);
+	d_up(t, 0);
+	put_alpha(t, 0, "# Alpha\n\nbefore the stop\n");
+	wait_doc(t, "projects", "alpha", "content", "before the stop",
+	    SYNC_MS);
+	assert_int_equal(es_proc_stop(&t->d[0], SIGTERM, 20000), 0);
+	assert_true(es_proc_logged(&t->d[0], "stopped"));
+	/* Its socket is gone, its lock released. */
+	assert_int_equal(lstat(t->sock[0], &st), -1);
+	/* Everything it did is in the baseline: nothing left to do. */
+	assert_int_equal(d_run(t, 0, dry, &out, &err), 0);
+	j = json_loadb(out.buf, out.len, 0, &je);
+	if (j == NULL)
+		fail_msg("--once --dry-run --json: %s\n%s", out.buf, err.buf);
+	if (json_array_size(json_object_get(j, "plan")) != 0)
+		fail_msg("a plan after a clean stop: %s", out.buf);
+	json_decref(j);
+	es_buf_release(&out);
+	es_buf_release(&err);
+}
+
+static const struct CMUnitTest tests[] = {
+	cmocka_unit_test_setup_teardown(test_saved_file_reaches_database,
+	    dt_setup, dt_teardown),
+	cmocka_unit_test_setup_teardown(test_api_change_rewrites_file,
+	    dt_setup, dt_teardown),
+	cmocka_unit_test_setup_teardown(test_save_in_place_is_one_update,
+	    dt_setup, dt_teardown),
+	cmocka_unit_test_setup_teardown(test_save_rename_over_is_one_update,
+	    dt_setup, dt_teardown),
+	cmocka_unit_test_setup_teardown(test_save_vim_backup_is_one_update,
+	    dt_setup, dt_teardown),
+	cmocka_unit_test_setup_teardown(test_new_folder_is_picked_up,
+	    dt_setup, dt_teardown),
+	cmocka_unit_test_setup_teardown(test_burst_of_1000_files_converges,
+	    dt_setup, dt_teardown),
+	cmocka_unit_test_setup_teardown(test_kill_9_mid_burst_converges,
+	    dt_setup, dt_teardown),
+	cmocka_unit_test_setup_teardown(test_server_outage_loses_nothing,
+	    dt_setup, dt_teardown),
+	cmocka_unit_test_setup_teardown(test_two_daemons_converge,
+	    dt_setup, dt_teardown),
+	cmocka_unit_test_setup_teardown(test_deletion_guard_and_once_release,
+	    dt_setup, dt_teardown),
+	cmocka_unit_test_setup_teardown(test_sighup_bad_config_keeps_running,
+	    dt_setup, dt_teardown),
+	cmocka_unit_test_setup_teardown(test_second_daemon_refused,
+	    dt_setup, dt_teardown),
+	cmocka_unit_test_setup_teardown(test_status_and_metrics_parse,
+	    dt_setup, dt_teardown),
+	cmocka_unit_test_setup_teardown(test_slow_and_malformed_clients,
+	    dt_setup, dt_teardown),
+	cmocka_unit_test_setup_teardown(test_overflow_full_pass_converges,
+	    dt_setup, dt_teardown),
+	cmocka_unit_test_setup_teardown(test_status_command,
+	    dt_setup, dt_teardown),
+	cmocka_unit_test_setup_teardown(test_sigterm_exits_clean,
+	    dt_setup, dt_teardown),
+};
+
+ES_ITEST_MAIN(tests)
