@@ -111,6 +111,9 @@ dt_teardown(void **state)
 		char name[32];
 
 		snprintf(name, sizeof(name), "daemon %d", i);
+		if (t->d[i].pid > 0)
+			kill(t->d[i].pid, SIGKILL);
+		es_proc_wait(&t->d[i], 10000);
 		if (t->log[i] != NULL)
 			es_proc_print_tail(&t->d[i], name, 60);
 		es_proc_kill(&t->d[i]);

@@ -274,6 +274,8 @@ test_new_folder_is_picked_up(void **state)
 	    "folder\n");
 	/* A folder made elsewhere, with files, moved in whole. */
 	outside = es_xasprintf("%s/outside", t->w.tmp);
+	if (mkdir(outside, 0755) == -1)
+		fail_msg("mkdir %s: %s", outside, strerror(errno));
 	{
 		struct world o = dt_at(t, 0);
 
@@ -310,16 +312,27 @@ test_new_folder_is_picked_up(void **state)
 
 /* ---- 7. a 1,000-file burst converges ---- */
 
+/*
+ * Project files "<prefix> NNNN" for k0 <= NNNN < k0 + n, spread over ten
+ * new area folders, or all in the seed's folder (home/, watched already)
+ * when home.
+ */
 static void
-write_burst(struct dt *t, const char *prefix, int n)
+write_burst(struct dt *t, const char *prefix, int k0, int n, bool home)
 {
-	for (int k = 0; k < n; k++) {
+	for (int k = k0; k < k0 + n; k++) {
 		char title[64], area[32], rel[128], body[64], *s;
 
 		snprintf(title, sizeof(title), "%s %04d", prefix, k);
-		snprintf(area, sizeof(area), "Area %d", k % 10);
-		snprintf(rel, sizeof(rel), "10k-projects/active/area-%d/"
-		    "%s-%04d.md", k % 10, prefix, k);
+		if (home) {
+			snprintf(area, sizeof(area), "Home");
+			snprintf(rel, sizeof(rel), "10k-projects/active/home/"
+			    "%s-%04d.md", prefix, k);
+		} else {
+			snprintf(area, sizeof(area), "Area %d", k % 10);
+			snprintf(rel, sizeof(rel), "10k-projects/active/"
+			    "area-%d/%s-%04d.md", k % 10, prefix, k);
+		}
 		for (char *p = rel + 20; *p; p++)
 			*p = (char)tolower((unsigned char)*p);
 		snprintf(body, sizeof(body), "burst body %d\n", k);
@@ -337,7 +350,7 @@ test_burst_of_1000_files_converges(void **state)
 	dt_begin(t, "d_burst", NULL);
 	d_up(t, 0);
 	t0 = es_itest_mono_ms();
-	write_burst(t, "burst", 1000);
+	write_burst(t, "burst", 0, 1000, false);
 	wait_live_count(t, "projects", SEED_PROJECTS + 1000, 240000);
 	print_message("1,000 files -> database: %lld ms\n",
 	    (long long)(es_itest_mono_ms() - t0));
@@ -364,37 +377,67 @@ some_synced(struct dt *t, void *ud, char *why, size_t whysz)
 	return n > SEED_PROJECTS;
 }
 
+/* Whether root 0's daemon is in a pass now (/status last_pass.running). */
+static bool
+in_a_pass(struct dt *t)
+{
+	json_t *st = d_status(t, 0);
+	bool yes = json_is_true(json_object_get(json_object_get(st,
+	    "last_pass"), "running"));
+
+	json_decref(st);
+	return yes;
+}
+
 static void
 test_kill_9_mid_burst_converges(void **state)
 {
 	struct dt *t = *state;
+	int64_t deadline;
 	size_t at_kill;
+	bool caught = false;
 	int rc;
 
 	dt_begin(t, "d_kill9", NULL);
 	d_up(t, 0);
-	write_burst(t, "kill", 400);
+	/* The burst: files, and documents the API makes meanwhile. */
+	write_burst(t, "kill", 0, 300, false);
 	dt_wait(t, "the burst under way", 60000, 20, some_synced, NULL);
+	peer(&t->w, "create-project", "{\"title\":\"Api One\","
+	    "\"area\":\"Work\",\"content\":\"one\\n\"}");
+	write_burst(t, "kill", 300, 300, false);
+	peer(&t->w, "create-project", "{\"title\":\"Api Two\","
+	    "\"area\":\"Work\",\"content\":\"two\\n\"}");
+	/* Killed in a pass when one is seen running (else at once). */
+	deadline = es_itest_mono_ms() + 5000;
+	while (!(caught = in_a_pass(t)) && es_itest_mono_ms() < deadline)
+		es_poll_pause(2);
 	es_proc_signal(&t->d[0], SIGKILL);
 	rc = es_proc_wait(&t->d[0], 10000);
 	assert_int_equal(rc, 128 + SIGKILL);
 	at_kill = live_count(t, "projects") - SEED_PROJECTS;
-	print_message("killed with %zu of 400 in the database\n", at_kill);
-	if (at_kill >= 400)
-		print_message("note: the burst was done before the kill\n");
-	/* Both sides change while it is down. */
+	print_message("killed %s with %zu of 602 in the database\n",
+	    caught ? "in a pass" : "between passes", at_kill);
+	/* The rest of the burst, and both sides, while it is down. */
+	write_burst(t, "kill", 600, 400, false);
 	peer(&t->w, "create-project", "{\"title\":\"While Down\","
 	    "\"area\":\"Work\",\"content\":\"made while down\\n\"}");
 	put_alpha(t, 0, "# Alpha\n\nsaved while down\n");
 	d_start(t, 0);
 	d_wait_health(t, 0, 200, NULL, 30000);
-	wait_live_count(t, "projects", SEED_PROJECTS + 400 + 2, 240000);
+	wait_live_count(t, "projects", SEED_PROJECTS + 1000 + 4, 240000);
+	wait_file(t, 0, "10k-projects/active/work/api-one.md", "one",
+	    SYNC_MS);
+	wait_file(t, 0, "10k-projects/active/work/api-two.md", "two",
+	    SYNC_MS);
 	wait_file(t, 0, "10k-projects/active/work/while-down.md",
 	    "made while down", SYNC_MS);
 	wait_doc(t, "projects", "alpha", "content", "saved while down",
 	    SYNC_MS);
+	wait_doc(t, "projects", "kill-0999", "content", "burst body 999",
+	    SYNC_MS);
 	/* Nothing twice, no temporary file of the tool left behind. */
-	assert_int_equal(count_docs(&t->w, "projects"), SEED_PROJECTS + 402);
+	assert_int_equal(count_docs(&t->w, "projects"), SEED_PROJECTS + 1004);
 	assert_int_equal(count_matching(t, 0, ".*.execsync-*"), 0);
 	assert_int_equal(count_matching(t, 0, "*-2.md"), 0);
 }
@@ -850,8 +893,16 @@ test_status_and_metrics_parse(void **state)
 	dumped = json_dumps(st, JSON_COMPACT);
 	print_message("/status: %s\n", dumped);
 	assert_true(json_is_string(json_object_get(st, "version")));
-	assert_true(json_is_string(json_object_get(json_object_get(st,
-	    "health"), "status")));
+	assert_string_equal(json_string_value(json_object_get(st, "status")),
+	    "healthy");
+	assert_true(json_is_array(json_object_get(st, "checks")));
+	/* Counts per entity, from the baseline (SPEC §5). */
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(
+	    st, "counts"), "projects")), SEED_PROJECTS + 1);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(
+	    st, "counts"), "goals")), 1);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(
+	    st, "counts"), "actions")), 1);
 	kind = json_string_value(json_object_get(json_object_get(st,
 	    "change_source"), "kind"));
 	assert_non_null(kind);
@@ -1058,9 +1109,12 @@ test_overflow_full_pass_converges(void **state)
 	d_wait_health(t, 0, 200, NULL, 30000);
 	dt_inotify_restore(t);
 	d_ready(t, 0);
-	/* Stopped while 200 files come: the 32-event queue overflows. */
+	/*
+	 * Stopped while 200 files come to a watched folder: the 32-event
+	 * queue overflows.
+	 */
 	es_proc_signal(&t->d[0], SIGSTOP);
-	write_burst(t, "flood", 200);
+	write_burst(t, "flood", 0, 200, true);
 	es_proc_signal(&t->d[0], SIGCONT);
 	es_proc_wait_log(&t->d[0], "file events were lost", SYNC_MS);
 	wait_live_count(t, "projects", SEED_PROJECTS + 200, 120000);

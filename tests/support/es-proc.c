@@ -199,6 +199,7 @@ es_proc_print_tail(const struct es_proc *p, const char *name, int nlines)
 	print_message("---- %s (%s), last %d lines ----\n%s%s---- end of %s "
 	    "----\n", name, p->log != NULL ? p->log : "no log", nlines, start,
 	    len > 0 && s[len - 1] != '\n' ? "\n" : "", name);
+	fflush(stdout);
 	free(s);
 }
 
