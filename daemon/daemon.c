@@ -871,6 +871,36 @@ close_walk(uv_handle_t *h, void *arg)
 		uv_close(h, close_cb);
 }
 
+/*
+ * Another daemon answers on the root's socket: say which process holds
+ * the root, as the lock would have (SPEC §1: a clear message naming it).
+ */
+static void
+name_holder(struct daemon *d, struct es_error *err)
+{
+	struct es_lock *lock = NULL;
+	struct es_error e2;
+	pid_t holder = 0;
+	struct stat st;
+	char *path;
+	int fd;
+
+	/* Only a lock that exists: never make .execsync/ in a folder. */
+	path = es_xasprintf("%s/" ES_LOCK_FILE, d->cfg.source);
+	fd = lstat(path, &st);
+	free(path);
+	if (fd < 0 || (fd = open(d->cfg.source, O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) < 0)
+		return;
+	if (es_lock_take(fd, &lock, &holder, &e2) == ES_LOCK_HELD &&
+	    holder > 0)
+		es_error_set(err, ES_EBUSY, d->cfg.source, 0, "held by another "
+		    "execsync daemon (pid %ld, answering on %s): not starting",
+		    (long)holder, d->socket_path);
+	es_lock_release(lock);
+	close(fd);
+}
+
 static int
 start(struct daemon *d, struct es_error *err)
 {
@@ -907,8 +937,11 @@ start(struct daemon *d, struct es_error *err)
 	ho.token = d->cfg.status_token;
 	ho.handler = on_http;
 	ho.ud = d;
-	if ((d->http = es_http_new(d->loop, &ho, err)) == NULL)
+	if ((d->http = es_http_new(d->loop, &ho, err)) == NULL) {
+		if (err->code == ES_EBUSY)
+			name_holder(d, err);
 		return -1;
+	}
 	if (es_http_port(d->http) > 0)
 		es_log(ES_LOG_INFO, SUB, "status endpoint: http://%s (port "
 		    "%d), socket %s", d->cfg.status_listen,
