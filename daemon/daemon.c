@@ -491,7 +491,11 @@ account(struct daemon *d, struct es_job *j)
 	}
 	set_unhealthy(d, ES_UNHEALTHY_GUARD, r->guard_stopped);
 	set_unhealthy(d, ES_UNHEALTHY_GIT, r->held);
-	d->st.actions = j->counts[0];
+	if (j->counted) {
+		d->st.projects = j->counts[ES_KIND_PROJECT];
+		d->st.goals = j->counts[ES_KIND_GOAL];
+		d->st.actions = j->counts[ES_KIND_ACTION];
+	}
 }
 
 static void
