@@ -314,35 +314,47 @@ d_wait_health(struct dt *t, int i, int want, const char *check,
 	dt_wait(t, what, timeout_ms, 50, health_is, &h);
 }
 
-/* The start-up pass done: /status says passes >= 1, nothing pending. */
+/*
+ * Settled: /status says a pass has finished, none runs, nothing is
+ * pending.
+ */
 static bool
-started(struct dt *t, void *ud, char *why, size_t whysz)
+settled(struct dt *t, void *ud, char *why, size_t whysz)
 {
 	int i = *(int *)ud;
 	json_t *st = d_status(t, i), *p;
-	bool ok;
+	bool running, ok;
 
 	p = json_object_get(st, "pending");
+	running = json_is_true(json_object_get(json_object_get(st,
+	    "last_pass"), "running"));
 	ok = json_integer_value(json_object_get(st, "passes")) >= 1 &&
+	    !running &&
 	    json_integer_value(json_object_get(p, "files")) == 0 &&
 	    json_integer_value(json_object_get(p, "database")) == 0;
-	snprintf(why, whysz, "passes %lld, pending %lld files, %lld "
+	snprintf(why, whysz, "passes %lld%s, pending %lld files, %lld "
 	    "database", (long long)json_integer_value(json_object_get(st,
-	    "passes")), (long long)json_integer_value(json_object_get(p,
-	    "files")), (long long)json_integer_value(json_object_get(p,
-	    "database")));
+	    "passes")), running ? " (one running)" : "",
+	    (long long)json_integer_value(json_object_get(p, "files")),
+	    (long long)json_integer_value(json_object_get(p, "database")));
 	json_decref(st);
 	return ok;
 }
 
 void
-d_ready(struct dt *t, int i)
+d_settle(struct dt *t, int i, int64_t timeout_ms)
 {
 	char what[64];
 
+	snprintf(what, sizeof(what), "daemon %d: settled", i);
+	dt_wait(t, what, timeout_ms, 20, settled, &i);
+}
+
+void
+d_ready(struct dt *t, int i)
+{
 	d_wait_health(t, i, 200, NULL, 30000);
-	snprintf(what, sizeof(what), "daemon %d: the start-up pass", i);
-	dt_wait(t, what, 60000, 50, started, &i);
+	d_settle(t, i, 60000);
 }
 
 void

@@ -79,8 +79,13 @@ void	dt_config(struct dt *t, int i, const char *extra);
 
 /* Starts root i's daemon (its output appended to t->log[i]). */
 void	d_start(struct dt *t, int i);
-/* Waits until it is healthy and its start-up pass is done. */
+/* Waits until it is healthy and its start-up pass is done (d_settle). */
 void	d_ready(struct dt *t, int i);
+/*
+ * Waits until /status says: a pass has finished, none runs, no file or
+ * database change pending.
+ */
+void	d_settle(struct dt *t, int i, int64_t timeout_ms);
 /* d_start() and d_ready(). */
 void	d_up(struct dt *t, int i);
 /* The TCP port it logged ("(port N)"), waiting for the line. */

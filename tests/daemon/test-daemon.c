@@ -211,6 +211,7 @@ save_is_one_update(struct dt *t, enum save_kind k)
 	wait_doc(t, "projects", "beta", "content", "the barrier", SYNC_MS);
 	o.n = ops0 + 2;
 	dt_wait(t, "the two updates counted", SYNC_MS, 30, ops_reached, &o);
+	d_settle(t, 0, SYNC_MS);
 	ops1 = d_ops_to_db(t, 0);
 	if (ops1 != ops0 + 2)
 		fail_msg("the save gave %g operations toward the database, "
@@ -878,7 +879,7 @@ test_status_and_metrics_parse(void **state)
 {
 	struct dt *t = *state;
 	struct es_buf ans = ES_BUF_INIT;
-	struct ops_want o = { 1 };
+	struct ops_want o;
 	json_t *st;
 	const char *kind, *why;
 	char *m, *dumped;
@@ -886,9 +887,11 @@ test_status_and_metrics_parse(void **state)
 
 	dt_begin(t, "d_status", NULL);
 	d_up(t, 0);
+	o.n = d_ops_to_db(t, 0) + 1;
 	put_alpha(t, 0, "# Alpha\n\ncounted\n");
 	wait_doc(t, "projects", "alpha", "content", "counted", SYNC_MS);
 	dt_wait(t, "the update counted", SYNC_MS, 30, ops_reached, &o);
+	d_settle(t, 0, SYNC_MS);
 	st = d_status(t, 0);
 	dumped = json_dumps(st, JSON_COMPACT);
 	print_message("/status: %s\n", dumped);
