@@ -196,9 +196,13 @@ es_proc_print_tail(const struct es_proc *p, const char *name, int nlines)
 			n++;
 	if (n > nlines)
 		start++;
-	print_message("---- %s (%s), last %d lines ----\n%s%s---- end of %s "
-	    "----\n", name, p->log != NULL ? p->log : "no log", nlines, start,
-	    len > 0 && s[len - 1] != '\n' ? "\n" : "", name);
+	/* Not print_message(): cmocka cuts a message at 4 KiB. */
+	fflush(stdout);
+	printf("---- %s (%s), last %d lines ----\n", name, p->log != NULL ?
+	    p->log : "no log", nlines);
+	fwrite(start, 1, strlen(start), stdout);
+	printf("%s---- end of %s ----\n", len > 0 && s[len - 1] != '\n' ?
+	    "\n" : "", name);
 	fflush(stdout);
 	free(s);
 }
