@@ -79,7 +79,7 @@ struct daemon {
 	uv_async_t		 worker_done, source_ready;
 	uv_signal_t		 sig_term, sig_int, sig_hup, sig_usr1;
 	uv_timer_t		 full_timer, poll_timer, root_timer,
-				 retry_timer;
+				 retry_timer, gone_timer;
 };
 
 static void	kick(struct daemon *d);
@@ -247,6 +247,43 @@ root_wait(struct daemon *d, const struct es_error *why)
 	    ROOT_CHECK_MS);
 }
 
+/*
+ * Whether the root's path no longer names the folder we hold: renamed
+ * away or lazily unmounted, root_fd still reads the old folder, which a
+ * pass would go on syncing. err says so.
+ */
+static bool
+root_moved(struct daemon *d, struct es_error *err)
+{
+	struct stat a, b;
+
+	if (stat(d->cfg.source, &a) < 0) {
+		es_error_set_sys(err, errno, d->cfg.source, "root missing: "
+		    "the folder is gone; nothing synced until it is back");
+		return true;
+	}
+	if (fstat(d->root_fd, &b) < 0 || a.st_dev != b.st_dev ||
+	    a.st_ino != b.st_ino) {
+		es_error_set(err, ES_ECONFIG, d->cfg.source, 0, "root missing: "
+		    "another folder, or none, is at this path now (moved or "
+		    "unmounted); nothing synced until it is back");
+		return true;
+	}
+	return false;
+}
+
+/* Out of the watcher's callback (root_wait() frees the watcher). */
+static void
+on_gone_timer(uv_timer_t *t)
+{
+	struct daemon *d = t->data;
+	struct es_error err;
+
+	if (d->stopping || d->busy || !d->ready || !root_moved(d, &err))
+		return;
+	root_wait(d, &err);
+}
+
 /* --- work waiting for the worker ------------------------------------ */
 
 static void
@@ -386,10 +423,15 @@ next_job(struct daemon *d)
 static void
 kick(struct daemon *d)
 {
+	struct es_error err;
 	struct es_job *j;
 
 	if (d->stopping || d->busy || !d->ready)
 		return;
+	if (root_moved(d, &err)) {
+		uv_timer_start(&d->gone_timer, on_gone_timer, 0, 0);
+		return;
+	}
 	if ((j = next_job(d)) == NULL)
 		return;
 	d->busy = true;
@@ -928,8 +970,9 @@ start(struct daemon *d, struct es_error *err)
 	uv_timer_init(d->loop, &d->poll_timer);
 	uv_timer_init(d->loop, &d->root_timer);
 	uv_timer_init(d->loop, &d->retry_timer);
+	uv_timer_init(d->loop, &d->gone_timer);
 	d->full_timer.data = d->poll_timer.data = d->root_timer.data =
-	    d->retry_timer.data = d;
+	    d->retry_timer.data = d->gone_timer.data = d;
 
 	/* A second daemon on this root is refused here or by the lock. */
 	if ((d->socket_path = es_http_socket_path(d->cfg.source, true,
