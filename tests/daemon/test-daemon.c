@@ -1123,8 +1123,16 @@ test_overflow_full_pass_converges(void **state)
 	wait_live_count(t, "projects", SEED_PROJECTS + 200, 120000);
 	d_wait_health(t, 0, 200, NULL, SYNC_MS);
 	m = d_metrics(t, 0);
-	print_message("%s", m);
+	if (strstr(m, "overflow") == NULL)
+		fail_msg("/metrics names no overflow:\n%s", m);
 	free(m);
+	{
+		json_t *st = d_status(t, 0);
+
+		assert_true(json_integer_value(json_object_get(st,
+		    "inotify_overflows")) >= 1);
+		json_decref(st);
+	}
 	/* Watching again after it: a later save goes through. */
 	put_alpha(t, 0, "# Alpha\n\nafter the overflow\n");
 	wait_doc(t, "projects", "alpha", "content", "after the overflow",
@@ -1200,6 +1208,50 @@ test_sigterm_exits_clean(void **state)
 	es_buf_release(&err);
 }
 
+/* ---- 19. the root vanishes (unmounted): no deletes, back, syncs ---- */
+
+static void
+test_root_missing_is_no_delete(void **state)
+{
+	struct dt *t = *state;
+	char *away;
+
+	dt_begin(t, "d_rootgone", NULL);
+	for (int k = 0; k < 12; k++) {
+		char title[32], rel[128], *s;
+
+		snprintf(title, sizeof(title), "Kept %02d", k);
+		snprintf(rel, sizeof(rel), "10k-projects/active/work/"
+		    "kept-%02d.md", k);
+		put_at(t, 0, rel, s = project_text(title, "Work", "kept\n"));
+		free(s);
+	}
+	d_up(t, 0);
+	wait_live_count(t, "projects", SEED_PROJECTS + 12, SYNC_MS);
+	/* As an unmount does: the folder is gone from its path. */
+	away = es_xasprintf("%s.away", t->root[0]);
+	if (rename(t->root[0], away) == -1)
+		fail_msg("rename %s: %s", t->root[0], strerror(errno));
+	d_wait_health(t, 0, 503, "root missing", SYNC_MS);
+	/* A document changed meanwhile waits for the folder. */
+	peer(&t->w, "update-project", "{\"slug\":\"kept-03\",\"set\":"
+	    "{\"due\":\"2026-09-09\"}}");
+	assert_true(es_proc_running(&t->d[0]));
+	assert_int_equal(live_count(t, "projects"), SEED_PROJECTS + 12);
+	/* Nothing written where the folder was. */
+	assert_int_equal(access(t->root[0], F_OK), -1);
+	if (rename(away, t->root[0]) == -1)
+		fail_msg("rename %s: %s", away, strerror(errno));
+	d_wait_health(t, 0, 200, NULL, 30000);
+	wait_file(t, 0, "10k-projects/active/work/kept-03.md",
+	    "due: 2026-09-09", SYNC_MS);
+	put_alpha(t, 0, "# Alpha\n\nthe folder is back\n");
+	wait_doc(t, "projects", "alpha", "content", "the folder is back",
+	    SYNC_MS);
+	assert_int_equal(live_count(t, "projects"), SEED_PROJECTS + 13);
+	free(away);
+}
+
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test_setup_teardown(test_saved_file_reaches_database,
 	    dt_setup, dt_teardown),
@@ -1236,6 +1288,8 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test_setup_teardown(test_status_command,
 	    dt_setup, dt_teardown),
 	cmocka_unit_test_setup_teardown(test_sigterm_exits_clean,
+	    dt_setup, dt_teardown),
+	cmocka_unit_test_setup_teardown(test_root_missing_is_no_delete,
 	    dt_setup, dt_teardown),
 };
 
