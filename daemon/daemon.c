@@ -309,7 +309,8 @@ take_paths(struct daemon *d, struct es_job *j)
 {
 	size_t n = 0;
 
-	qsort(d->paths, d->npaths, sizeof(*d->paths), cmp_str);
+	if (d->npaths > 1)	/* qsort(NULL, 0, ...) is undefined */
+		qsort(d->paths, d->npaths, sizeof(*d->paths), cmp_str);
 	for (size_t i = 0; i < d->npaths; i++) {
 		if (n > 0 && strcmp(d->paths[n - 1], d->paths[i]) == 0) {
 			free(d->paths[i]);
