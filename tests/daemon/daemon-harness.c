@@ -409,26 +409,39 @@ d_status(struct dt *t, int i)
 	struct es_buf ans = ES_BUF_INIT;
 	json_error_t je;
 	json_t *j;
+	char msg[1024];
 	int st = d_http(t, i, "GET", "/status", NULL, &ans);
 
 	if (st != 200)
-		fail_msg("daemon %d: /status: HTTP %d: %s", i, st, ans.buf);
-	if ((j = json_loadb(ans.buf, ans.len, 0, &je)) == NULL ||
+		snprintf(msg, sizeof(msg), "daemon %d: /status: HTTP %d: %.900s",
+		    i, st, ans.buf);
+	else if ((j = json_loadb(ans.buf, ans.len, 0, &je)) == NULL ||
 	    !json_is_object(j))
-		fail_msg("daemon %d: /status is not a JSON object (%s): %s", i,
-		    je.text, ans.buf);
+		snprintf(msg, sizeof(msg), "daemon %d: /status is not a JSON "
+		    "object (%s): %.800s", i, je.text, ans.buf);
+	else {
+		es_buf_release(&ans);
+		return j;
+	}
+	/* fail_msg() leaves: free first (the sanitizer's leak check). */
 	es_buf_release(&ans);
-	return j;
+	fail_msg("%s", msg);
+	return NULL;
 }
 
 char *
 d_metrics(struct dt *t, int i)
 {
 	struct es_buf ans = ES_BUF_INIT;
+	char msg[1024];
 	int st = d_http(t, i, "GET", "/metrics", NULL, &ans);
 
-	if (st != 200)
-		fail_msg("daemon %d: /metrics: HTTP %d: %s", i, st, ans.buf);
+	if (st != 200) {
+		snprintf(msg, sizeof(msg), "daemon %d: /metrics: HTTP %d: "
+		    "%.900s", i, st, ans.buf);
+		es_buf_release(&ans);
+		fail_msg("%s", msg);
+	}
 	return es_buf_detach(&ans, NULL);
 }
 
