@@ -413,8 +413,8 @@ d_status(struct dt *t, int i)
 	int st = d_http(t, i, "GET", "/status", NULL, &ans);
 
 	if (st != 200)
-		snprintf(msg, sizeof(msg), "daemon %d: /status: HTTP %d: %.900s",
-		    i, st, ans.buf);
+		snprintf(msg, sizeof(msg), "daemon %d: /status: HTTP %d: "
+		    "%.900s", i, st, ans.buf);
 	else if ((j = json_loadb(ans.buf, ans.len, 0, &je)) == NULL ||
 	    !json_is_object(j))
 		snprintf(msg, sizeof(msg), "daemon %d: /status is not a JSON "
