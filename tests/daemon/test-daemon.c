@@ -1028,6 +1028,44 @@ test_root_missing_is_no_delete(void **state)
 	free(away);
 }
 
+/* ---- the Prometheus checker itself can fail ---- */
+
+static void
+test_prom_check_catches(void **state)
+{
+	static const struct {
+		const char	*text;
+		bool		 ok;
+	} cases[] = {
+		{ "# TYPE a_total counter\na_total{d=\"x\"} 3\n", true },
+		{ "# HELP h latency\n# TYPE h histogram\n"
+		    "h_bucket{le=\"0.5\"} 1\nh_bucket{le=\"+Inf\"} 2\n"
+		    "h_sum 0.7\nh_count 2\n", true },
+		{ "# TYPE g gauge\ng 1.5e3\n", true },
+		{ "a_total 3\n", false },			/* no TYPE */
+		{ "# TYPE a counter\na 3", false },		/* no newline */
+		{ "# TYPE a counter\na{d=x} 3\n", false },	/* unquoted */
+		{ "# TYPE a counter\na{d=\"x\"} three\n", false },
+		{ "# TYPE a counter\na -1\n", false },	/* negative */
+		{ "# TYPE a counter\n# TYPE a counter\na 1\n", false },
+		{ "# TYPE a frobnicator\na 1\n", false },
+		{ "# TYPE h histogram\nh_bucket{le=\"1\"} 1\nh_count 1\n",
+		    false },					/* no +Inf */
+		{ "# TYPE a counter\na{d=\"x\\q\"} 1\n", false },
+		{ "# TYPE a counter\n1a 1\n", false },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *why = prom_check(cases[i].text);
+
+		if ((why == NULL) != cases[i].ok)
+			fail_msg("case %zu: want %s, got %s:\n%s", i,
+			    cases[i].ok ? "valid" : "invalid", why != NULL ?
+			    why : "valid", cases[i].text);
+	}
+}
+
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test_setup_teardown(test_saved_file_reaches_database,
 	    dt_setup, dt_teardown),
@@ -1067,6 +1105,7 @@ static const struct CMUnitTest tests[] = {
 	    dt_setup, dt_teardown),
 	cmocka_unit_test_setup_teardown(test_root_missing_is_no_delete,
 	    dt_setup, dt_teardown),
+	cmocka_unit_test(test_prom_check_catches),
 };
 
 ES_ITEST_MAIN(tests)
