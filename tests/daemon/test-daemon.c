@@ -102,24 +102,56 @@ test_saved_file_reaches_database(void **state)
 	assert_int_equal(live_count(t, "projects"), SEED_PROJECTS + 1);
 }
 
+struct ops_want {
+	double	 n;
+};
+
+static bool
+ops_reached(struct dt *t, void *ud, char *why, size_t whysz)
+{
+	struct ops_want *o = ud;
+	double v = d_ops_to_db(t, 0);
+
+	snprintf(why, whysz, "%s = %g", OPS_METRIC, v);
+	return v >= o->n;
+}
+
 /* ---- 2. an API change rewrites the file (and moves it) ---- */
 
 static void
 test_api_change_rewrites_file(void **state)
 {
 	struct dt *t = *state;
+	struct ops_want o;
+	double ops0;
 	int64_t ms;
 
 	dt_begin(t, "d_api", NULL);
 	put_alpha(t, 0, "# Alpha\n\nfrom the file\n");
 	d_up(t, 0);
 	wait_doc(t, "projects", "alpha", "content", "from the file", SYNC_MS);
+	d_settle(t, 0, SYNC_MS);
+	ops0 = d_ops_to_db(t, 0);
 	peer(&t->w, "update-project", "{\"slug\":\"alpha\",\"set\":"
 	    "{\"due\":\"2026-05-01\",\"content\":\"# Alpha\\n\\nfrom the "
 	    "api\\n\"}}");
 	ms = wait_file(t, 0, ALPHA, "due: 2026-05-01", SYNC_MS);
 	print_message("database -> file: %lld ms\n", (long long)ms);
 	wait_file(t, 0, ALPHA, "from the api", 1000);
+	/*
+	 * Its own write does not come back as a change: a save of the same
+	 * file after it is the first operation toward the database.
+	 */
+	d_settle(t, 0, SYNC_MS);
+	put_alpha(t, 0, "# Alpha\n\nfrom the api\n\nand the file\n");
+	wait_doc(t, "projects", "alpha", "content", "and the file", SYNC_MS);
+	o.n = ops0 + 1;
+	dt_wait(t, "the save counted", SYNC_MS, 30, ops_reached, &o);
+	d_settle(t, 0, SYNC_MS);
+	if (d_ops_to_db(t, 0) != ops0 + 1)
+		fail_msg("%g operations toward the database after an API "
+		    "change and one save, want 1 (its own write came back?)",
+		    d_ops_to_db(t, 0) - ops0);
 	/* The API completes it: the file moves to completed/. */
 	peer(&t->w, "complete-project", "{\"slug\":\"alpha\","
 	    "\"date\":\"2026-01-15\"}");
@@ -136,20 +168,6 @@ test_api_change_rewrites_file(void **state)
 /* ---- 3-5. each editor save pattern is one update ---- */
 
 enum save_kind { SAVE_IN_PLACE, SAVE_RENAME_OVER, SAVE_VIM };
-
-struct ops_want {
-	double	 n;
-};
-
-static bool
-ops_reached(struct dt *t, void *ud, char *why, size_t whysz)
-{
-	struct ops_want *o = ud;
-	double v = d_ops_to_db(t, 0);
-
-	snprintf(why, whysz, "%s = %g", OPS_METRIC, v);
-	return v >= o->n;
-}
 
 static void
 save_is_one_update(struct dt *t, enum save_kind k)
