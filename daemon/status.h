@@ -18,6 +18,9 @@
 
 #include "execsync/buf.h"
 
+#define ES_STATUS_JSON_TYPE	"application/json"
+#define ES_STATUS_METRICS_TYPE	"text/plain; version=0.0.4; charset=utf-8"
+
 /* Why the daemon is not healthy; several may hold (a bit set). */
 #define ES_UNHEALTHY_DATABASE	0x01u	/* the server unreachable */
 #define ES_UNHEALTHY_WATCHER	0x02u	/* events lost, watch limit */
@@ -54,7 +57,8 @@ struct es_status {
 	unsigned	 unhealthy;		/* ES_UNHEALTHY_* */
 	char		 unhealthy_why[256];	/* privileged: details */
 	bool		 db_connected;
-	const char	*source;		/* "change_stream", "oplog", "poll", "none" */
+	const char	*source;		/* "change_stream", "oplog",
+						   "poll", "none" */
 	uint64_t	 source_tick_ms;	/* 0, 500, the poll interval */
 	double		 source_cost_ms;	/* last read of the source */
 	int64_t		 last_full_pass_ms;	/* 0: none yet */
@@ -72,9 +76,11 @@ struct es_status {
 	uint64_t	 ops_failed[ES_SIDE_N];
 	uint64_t	 errors, conflicts;
 	uint64_t	 overflows;
+	uint64_t	 http_served;		/* es_http_served() */
+	uint64_t	 http_dropped;		/* es_http_dropped() */
 	struct es_latency latency[ES_SIDE_N];
 	struct es_status_item errors_recent[ES_STATUS_RECENT];
-	size_t		 nerrors_recent;	/* ring: next slot = n % RECENT */
+	size_t		 nerrors_recent;	/* next slot: n % RECENT */
 	struct es_status_item conflicts_recent[ES_STATUS_RECENT];
 	size_t		 nconflicts_recent;
 };
@@ -85,14 +91,36 @@ void	es_latency_observe(struct es_latency *h, double s);
 void	es_status_remember(struct es_status_item *ring, size_t *n,
 	    int64_t at_ms, const char *path, const char *reason);
 
-/* /healthz: 200 or 503; body {"status":"healthy"|"degraded","checks":[..]}. */
+/*
+ * /healthz: 200 or 503; body {"status":"healthy"|"degraded","checks":[..],
+ * "database_connected":bool,"change_source":"..."}, one line. checks names
+ * each ES_UNHEALTHY_* bit set ("database", "watcher", "deletion guard",
+ * "root missing", "git", "identity"), [] when healthy; privileged adds
+ * "details" (unhealthy_why). Appends to body.
+ */
 int	es_status_healthz(const struct es_status *s, bool privileged,
 	    struct es_buf *body);
-/* /status: the JSON object (one line). */
+/*
+ * /status: the JSON object (one line, appended to body). Without privilege
+ * root, the database name, unhealthy_why and the paths and reasons of the
+ * recent items are left out (each item keeps its time).
+ */
 void	es_status_json(const struct es_status *s, int64_t now_ms,
 	    bool privileged, struct es_buf *body);
-/* /metrics: Prometheus text, counts only (never names). */
+/* /metrics: Prometheus text, counts only (never names); appended to body. */
 void	es_status_metrics(const struct es_status *s, int64_t now_ms,
 	    struct es_buf *body);
+
+/*
+ * The three paths with SPEC §5's rules, for the daemon's HTTP handler (so
+ * the rules live here, table-tested, not in the handler): GET /healthz,
+ * /status, /metrics render into body with *content_type set; another
+ * method on them is 405; /status without privilege is 403 with a body
+ * pointing to the socket. Returns the HTTP status, or 0 when path is none
+ * of the three (the caller routes it or answers 404).
+ */
+int	es_status_answer(const struct es_status *s, int64_t now_ms,
+	    const char *method, const char *path, bool privileged,
+	    struct es_buf *body, const char **content_type);
 
 #endif

@@ -13,21 +13,27 @@
  * must not wake it.
  *
  * What is reported: after debounce_ms of quiet on a path (each event on a
- * path pushes its deadline back; a burst of many paths is one batch), the
- * batch of relative paths ('/'-separated, sorted, unique) that were
- * written and closed, created, deleted, or moved in or out, for which
- * es_layout_classify() says "synced" (1) or which are folders. An
+ * path pushes its deadline back; a burst of many paths is one batch: the
+ * batch waits for debounce_ms of quiet on every path, or, while events
+ * never stop, goes out 10 x debounce_ms after its first event with the
+ * paths quiet by then), the batch of relative paths ('/'-separated,
+ * sorted, unique) that were written and closed, created, deleted, or
+ * moved in or out, for which es_layout_classify() says "synced" (1) or
+ * which are folders. An
  * editor's save patterns (write in place; temp file renamed over; vim's
  * backup rename, write, delete; delete then create) end as the one path
  * of the file in one batch: a temp file's own name is not synced, so it
  * is not reported. A move inside the watched tree reports both names
  * (halves paired by cookie; a half with no partner within the debounce is
- * reported alone). Ignore globs (config `ignore`) drop paths as the scan
- * does.
+ * reported alone). Folders are those es_layout_descend() enters (created,
+ * deleted, moved); a new or moved-in folder's synced files and folders are
+ * reported with it. Ignore globs (config `ignore`) drop paths and folders
+ * as the scan does (es_layout_classify(), es_layout_descend()).
  *
  * Flags of a batch: ES_WATCH_RESCAN when events were lost (IN_Q_OVERFLOW,
- * a watch that could not be added: the watch limit, ENOSPC) or a folder
- * moved or vanished as a whole; the daemon then runs a full pass (SPEC
+ * a watch that could not be added: the watch limit, ENOSPC), a folder
+ * moved (its files move unseen) or a file system under the root was
+ * unmounted; the daemon then runs a full pass (SPEC
  * 4.14). ES_WATCH_ROOT when a top folder or the root itself changed (the
  * root may be gone or unmounted: the daemon checks it). A batch may have
  * flags and no paths.
@@ -65,18 +71,24 @@ struct es_watch_opts {
 /*
  * Starts watching on loop. A root that does not exist or holds none of
  * the top folders is no error: the root is watched when it exists, and a
- * top folder when it appears. Errors (inotify unavailable: ES_EIO)
- * return NULL with err filled. Only one watcher per process
- * (libinotifytools has global state).
+ * top folder when it appears (a root that appears later needs
+ * es_watch_rewatch()). The watch limit at start is no error either: the
+ * first batch carries ES_WATCH_RESCAN. Errors (inotify unavailable:
+ * ES_EIO) return NULL with err filled. Only one watcher per process
+ * (libinotifytools has global state): a second one is ES_EBUSY. Start it
+ * early: the library select()s on its descriptor, which must be below
+ * FD_SETSIZE (else ES_EIO).
  */
 struct es_watch	*es_watch_new(uv_loop_t *loop, const struct es_watch_opts *o,
 		    struct es_error *err);
 
 /*
  * Watches everything again from scratch (after ES_WATCH_ROOT or
- * ES_WATCH_RESCAN, once the daemon has checked the root): 0, or -1 with
- * err (the watch limit: ES_ELIMIT, and the next batch carries
- * ES_WATCH_RESCAN). Pending paths are kept.
+ * ES_WATCH_RESCAN, once the daemon has checked the root: after an
+ * overflow, folders created meanwhile are not watched until then): 0, or
+ * -1 with err (the watch limit: ES_ELIMIT, and the next batch carries
+ * ES_WATCH_RESCAN). Files already there are not reported. Pending paths
+ * are kept. May be called from the batch callback.
  */
 int		 es_watch_rewatch(struct es_watch *w, struct es_error *err);
 

@@ -6,6 +6,7 @@
  * job.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -203,6 +204,11 @@ worker_main(void *arg)
 		pthread_mutex_unlock(&w->mtx);
 
 		run_job(w, j);
+		/*
+		 * A pass's memory goes back to the system: an idle daemon
+		 * holds its state, not the peak of its last pass.
+		 */
+		malloc_trim(0);
 
 		pthread_mutex_lock(&w->mtx);
 		*w->done_tail = j;

@@ -49,8 +49,8 @@ es_store_collection_name(enum es_kind kind)
  * Fills err from a libmongoc error. The message goes through the redactor:
  * libmongoc may echo the URI, or parts of it, in its messages (SPEC 4.11).
  */
-static int
-db_error(struct es_error *err, enum es_errcode code, const char *uri,
+int
+es__db_error(struct es_error *err, enum es_errcode code, const char *uri,
     const char *path, const char *what, const char *msg)
 {
 	char *safe = es_uri_redact_message(msg, uri);
@@ -77,7 +77,26 @@ is_dup_key(const bson_error_t *be)
 	    strstr(be->message, "UNIQUE constraint failed") != NULL;
 }
 
-/* ES_ECONFLICT for a duplicate key, else ES_EDB. */
+/*
+ * ES_ECONFLICT a duplicate key, ES_ECONFIG a refused login (libmongoc's
+ * own authentication error, or the server's AuthenticationFailed, 18:
+ * SPEC §1, exit 2), else ES_EDB. The change sources use it; the store's
+ * own errors (es__store_error) still say ES_EDB for a refused login, as
+ * tests/integration/test-store.c expects.
+ */
+enum es_errcode
+es__store_errcode(const bson_error_t *be)
+{
+	if (is_dup_key(be))
+		return ES_ECONFLICT;
+	if ((be->domain == MONGOC_ERROR_CLIENT &&
+	    be->code == MONGOC_ERROR_CLIENT_AUTHENTICATE) ||
+	    (be->domain == MONGOC_ERROR_SERVER &&
+	    be->code == ES_STORE_AUTH_FAILED))
+		return ES_ECONFIG;
+	return ES_EDB;
+}
+
 int
 es__store_error(struct es_store *s, struct es_error *err, const char *coll,
     const char *what, const bson_error_t *be)
@@ -88,8 +107,8 @@ es__store_error(struct es_store *s, struct es_error *err, const char *coll,
 		snprintf(path, sizeof(path), "%s/%s", s->db, coll);
 	else
 		snprintf(path, sizeof(path), "%s", s->db);
-	return db_error(err, is_dup_key(be) ? ES_ECONFLICT : ES_EDB, s->uri,
-	    path, what, be->message);
+	return es__db_error(err, is_dup_key(be) ? ES_ECONFLICT : ES_EDB,
+	    s->uri, path, what, be->message);
 }
 
 static void
@@ -124,7 +143,7 @@ es_store_open(const char *uri_str, const char *database, unsigned timeout_ms,
 	}
 	uri = mongoc_uri_new_with_error(uri_str, &be);
 	if (uri == NULL) {
-		db_error(err, ES_ECONFIG, uri_str, NULL, "bad mongodb uri",
+		es__db_error(err, ES_ECONFIG, uri_str, NULL, "bad mongodb uri",
 		    be.message);
 		goto out;
 	}
@@ -144,7 +163,7 @@ es_store_open(const char *uri_str, const char *database, unsigned timeout_ms,
 	s->db = es_xstrdup(database);
 	s->client = mongoc_client_new_from_uri_with_error(uri, &be);
 	if (s->client == NULL) {
-		db_error(err, ES_ECONFIG, uri_str, NULL, "bad mongodb uri",
+		es__db_error(err, ES_ECONFIG, uri_str, NULL, "bad mongodb uri",
 		    be.message);
 		es_store_free(s);
 		s = NULL;
@@ -192,6 +211,41 @@ es__store_collection(struct es_store *s, enum es_kind kind)
 	    es_store_collection_name(kind));
 }
 
+void
+es_store_set_flavor(struct es_store *s, enum es_store_flavor f)
+{
+	s->flavor = f;
+}
+
+enum es_store_flavor
+es_store_flavor(const struct es_store *s)
+{
+	return s->flavor;
+}
+
+int
+es__store_detect(struct es_store *s, bson_error_t *be)
+{
+	bson_t cmd = BSON_INITIALIZER, reply;
+	bson_iter_t it;
+	int rc = -1;
+
+	BSON_APPEND_INT32(&cmd, "buildInfo", 1);
+	if (mongoc_client_command_simple(s->client, "admin", &cmd, NULL,
+	    &reply, be)) {
+		/* FerretDB 1.24: buildInfo.ferretdbVersion ("v1.24.2"). */
+		s->flavor = bson_iter_init_find(&it, &reply,
+		    "ferretdbVersion") ? ES_STORE_FERRETDB : ES_STORE_MONGODB;
+		es_log(ES_LOG_DEBUG, "store", "%s: %s", s->db, s->flavor ==
+		    ES_STORE_FERRETDB ? "FerretDB: compare-and-swap by lone "
+		    "_id" : "MongoDB: compare-and-swap filter");
+		rc = 0;
+	}
+	bson_destroy(&reply);
+	bson_destroy(&cmd);
+	return rc;
+}
+
 int
 es_store_ping(struct es_store *s, struct es_error *err)
 {
@@ -199,6 +253,14 @@ es_store_ping(struct es_store *s, struct es_error *err)
 	bson_error_t be;
 	int rc = 0;
 
+	/* Still unknown: buildInfo answers as a ping does and says which
+	 * server this is, in the same one round trip. */
+	if (s->flavor == ES_STORE_AUTO) {
+		bson_destroy(&cmd);
+		if (es__store_detect(s, &be) < 0)
+			return es__store_error(s, err, NULL, "ping", &be);
+		return 0;
+	}
 	BSON_APPEND_INT32(&cmd, "ping", 1);
 	if (!mongoc_client_command_simple(s->client, s->db, &cmd, NULL, &reply,
 	    &be))

@@ -15,7 +15,7 @@ es_read_mode(const struct es_read_input *in, struct es_read_mode *out)
 	bool full;
 
 	full = in->base_empty || in->ignore_base || in->force || in->full ||
-	    in->last_full_ms < 0 || (in->full_pass_s > 0 &&
+	    in->last_full_ms < 0 || (!in->quiet && in->full_pass_s > 0 &&
 	    in->now_ms - in->last_full_ms >= (int64_t)in->full_pass_s * 1000);
 	if (in->watermark_ms[ES_READ_PROJECTS] < 0 ||
 	    in->watermark_ms[ES_READ_GOALS] < 0)
@@ -26,6 +26,7 @@ es_read_mode(const struct es_read_input *in, struct es_read_mode *out)
 		bool all = k == ES_READ_ACTIONS ? out->full_actions : full;
 
 		out->since[k] = all ? -1 : es_read_since(in->watermark_ms[k]);
+		out->by_id[k] = in->quiet && !all;
 	}
 }
 

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "execsync/content.h"
+#include "execsync/doc.h"
 #include "execsync/engine.h"
 #include "execsync/layout.h"
 #include "execsync/log.h"
@@ -183,15 +184,20 @@ es__must_read(const struct es__pass *p, const char *rel)
 }
 
 static int
-cmp_oid(const void *x, const void *y)
+cmp_named(const void *x, const void *y)
 {
-	return bson_oid_compare(x, y);
+	const struct es__named *a = x, *b = y;
+	int c = bson_oid_compare(&a->id, &b->id);
+
+	if (c != 0)
+		return c;
+	return a->order < b->order ? -1 : a->order > b->order;
 }
 
-bson_oid_t *
+struct es__named *
 es__changes_of(const struct es__pass *p, enum es_kind kind, size_t *n)
 {
-	bson_oid_t *ids = NULL;
+	struct es__named *v = NULL;
 	size_t k = 0;
 
 	*n = 0;
@@ -202,30 +208,116 @@ es__changes_of(const struct es__pass *p, enum es_kind kind, size_t *n)
 			k++;
 	if (k == 0)
 		return NULL;
-	ids = es_xcalloc(k, sizeof(*ids));
+	v = es_xcalloc(k, sizeof(*v));
 	k = 0;
-	for (size_t i = 0; i < p->t->nchanges; i++)
-		if (p->t->changes[i].kind == kind)
-			bson_oid_copy(&p->t->changes[i].id, &ids[k++]);
-	qsort(ids, k, sizeof(*ids), cmp_oid);
-	for (size_t i = 0; i < k; i++)
-		if (*n == 0 || !bson_oid_equal(&ids[*n - 1], &ids[i]))
-			bson_oid_copy(&ids[i], &ids[(*n)++]);
-	return ids;
+	for (size_t i = 0; i < p->t->nchanges; i++) {
+		const struct es_change *c = &p->t->changes[i];
+
+		if (c->kind != kind)
+			continue;
+		bson_oid_copy(&c->id, &v[k].id);
+		v[k].doc = c->doc;
+		v[k].deleted = c->deleted;
+		v[k++].order = i;
+	}
+	qsort(v, k, sizeof(*v), cmp_named);
+	/* The last change of an _id is its state now. */
+	for (size_t i = 0; i < k; i++) {
+		if (*n > 0 && bson_oid_equal(&v[*n - 1].id, &v[i].id))
+			(*n)--;
+		v[(*n)++] = v[i];
+	}
+	return v;
+}
+
+static int
+key_named(const void *key, const void *el)
+{
+	return bson_oid_compare(key, &((const struct es__named *)el)->id);
 }
 
 void
-es__changes_seen(bson_oid_t *ids, size_t *n, const bson_oid_t *id)
+es__changes_seen(struct es__named *v, size_t n, const bson_oid_t *id)
 {
-	bson_oid_t *at;
+	struct es__named *at;
 
-	if (*n == 0)
+	if (n == 0)
 		return;
-	at = bsearch(id, ids, *n, sizeof(*ids), cmp_oid);
-	if (at == NULL)
-		return;
-	memmove(at, at + 1, (size_t)(ids + *n - (at + 1)) * sizeof(*ids));
-	(*n)--;
+	at = bsearch(id, v, n, sizeof(*v), key_named);
+	if (at != NULL)
+		at->seen = true;
+}
+
+/* cb for each document of ids[0..n) that is user_id's (found marked). */
+struct named_read {
+	struct es__named	*v;
+	size_t			 n;
+	es_store_doc_cb		 cb;
+	void			*ud;
+};
+
+static int
+on_named(const bson_t *doc, void *ud)
+{
+	struct named_read *c = ud;
+	bson_iter_t it;
+	struct es__named *at;
+
+	if (bson_iter_init_find(&it, doc, "_id") && BSON_ITER_HOLDS_OID(&it) &&
+	    (at = bsearch(bson_iter_oid(&it), c->v, c->n, sizeof(*c->v),
+	    key_named)) != NULL)
+		at->found = true;
+	return c->cb(doc, c->ud);
+}
+
+int
+es__changes_read(struct es__pass *p, enum es_kind kind, struct es__named *v,
+    size_t n, es_store_doc_cb cb, void *ud, struct es_error *err)
+{
+	struct named_read c = { v, n, cb, ud };
+	bson_oid_t *ids;
+	size_t nids = 0;
+	int rc = 0;
+
+	ids = es_xcalloc(n ? n : 1, sizeof(*ids));
+	for (size_t i = 0; i < n; i++) {
+		if (v[i].seen)
+			continue;
+		if (v[i].deleted)
+			v[i].vanished = true;
+		else if (v[i].doc != NULL) {
+			/* The source's copy: not read again (world.h). */
+			if (es_doc_user_is(v[i].doc, p->o->user_id)) {
+				v[i].found = true;
+				(void)cb(v[i].doc, ud);
+			}
+		} else
+			bson_oid_copy(&v[i].id, &ids[nids++]);
+	}
+	if (nids == 1) {
+		/* A lone _id: the one filter FerretDB does not scan for. */
+		bson_t doc;
+		bool found = false;
+
+		rc = p->db->find_one(p->db->ctx, kind, &ids[0], &doc, &found,
+		    err);
+		if (rc == 0 && found) {
+			if (es_doc_user_is(&doc, p->o->user_id))
+				(void)on_named(&doc, &c);
+			bson_destroy(&doc);
+		}
+	} else if (nids > 1)
+		rc = p->db->find_ids(p->db->ctx, kind, p->o->user_id, ids, nids,
+		    on_named, &c, err);
+	free(ids);
+	if (rc < 0)
+		return -1;
+	/* Read by _id and not there (for this user): gone, as a full read
+	 * would find it (SPEC 4.5). */
+	for (size_t i = 0; i < n; i++)
+		if (!v[i].seen && !v[i].found)
+			v[i].vanished = true;
+	return 0;
 }
 
 /* ---- the pass ---- */
@@ -291,6 +383,7 @@ read_mode(struct es__pass *p, struct es_error *err)
 	in.full = o->full || p->t->kind == ES_TRIGGER_FULL;
 	in.full_pass_s = o->full_pass_s;
 	in.now_ms = p->now_ms;
+	in.quiet = p->t->db_quiet && p->t->kind != ES_TRIGGER_FULL;
 	es_read_mode(&in, &p->read);
 	p->r->full_read = p->read.full || p->read.full_actions;
 	return 0;

@@ -9,7 +9,8 @@
  *	new		borrow the pass
  *	gather		the baseline rows, the peer's part of the one scan,
  *			the documents (all of them when the pass reads in
- *			full, else the since-query of SPEC 4.1)
+ *			full, else the since-query of SPEC 4.1; with a quiet
+ *			database only those the trigger names)
  *	pair		which file (line) is which document's
  *	plan		typed operations appended to r->plan (plan.h,
  *			plan-action.h): what --dry-run prints and the only
@@ -114,14 +115,34 @@ int	es__set_watermark(struct es__pass *p, enum es_kind k, int64_t maxseen,
  */
 bool	es__must_read(const struct es__pass *p, const char *rel);
 /*
- * The _ids of kind named by an ES_TRIGGER_CHANGES trigger, sorted and
- * unique (*n of them; NULL when none): what a peer's since-read adds by
- * _id. es__changes_seen() marks one the since-query returned (not read
- * twice).
+ * The documents of kind an ES_TRIGGER_CHANGES trigger names, sorted by _id,
+ * one per _id (its last change); *n of them, NULL when none. What a
+ * peer's since-read adds, and all a quiet one reads (world.h).
  */
-bson_oid_t *es__changes_of(const struct es__pass *p, enum es_kind kind,
+struct es__named {
+	bson_oid_t	 id;
+	const bson_t	*doc;		/* the source's copy, or NULL */
+	bool		 deleted;
+	size_t		 order;		/* in the trigger */
+	bool		 seen;		/* returned by the collection read */
+	bool		 found;		/* read by _id, or the source's copy */
+	bool		 vanished;	/* deleted, or not there when read */
+};
+
+struct es__named *es__changes_of(const struct es__pass *p, enum es_kind kind,
 	    size_t *n);
-void	es__changes_seen(bson_oid_t *ids, size_t *n, const bson_oid_t *id);
+/* id was returned by the collection read: not read again. */
+void	es__changes_seen(struct es__named *v, size_t n, const bson_oid_t *id);
+/*
+ * The named documents the collection read did not return, to cb: the
+ * source's copy when it has one (this user's only), else read by _id (one
+ * find_one for a lone _id, one find_ids for several). A deleted change,
+ * or a document read by _id that is not there, is marked vanished: the
+ * peer takes it as hard-deleted (SPEC 4.5), as a full read would.
+ */
+int	es__changes_read(struct es__pass *p, enum es_kind kind,
+	    struct es__named *v, size_t n, es_store_doc_cb cb, void *ud,
+	    struct es_error *err);
 
 /* ---- peer-entities*.c: projects and goals ---- */
 
@@ -299,8 +320,8 @@ struct es__acts {
 	size_t				*by_id;
 	size_t				 nby_id;
 	int64_t				 maxseen;
-	bson_oid_t			*ids;	/* the trigger's, not seen yet */
-	size_t				 nids;
+	struct es__named		*named;	/* the trigger's documents */
+	size_t				 nnamed;
 	struct es_buf			 buf;
 	struct es_buf			 trash, kept;	/* lines to append */
 };

@@ -609,6 +609,9 @@ es__acts_commit(struct es__acts *a, struct es_error *err)
 		if (put_rows(a, l, err) < 0)
 			return -1;
 	}
+	/* A quiet pass read no collection: its watermark stays (rules.h). */
+	if (a->p->read.by_id[ES_READ_ACTIONS])
+		return 0;
 	return es__set_watermark(a->p, ES_KIND_ACTION, a->maxseen, err);
 }
 

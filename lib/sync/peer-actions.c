@@ -221,7 +221,7 @@ on_doc(const bson_t *doc, void *ud)
 	a->p->r->docs_read++;
 	if (bson_iter_init_find(&it, doc, "_id") && BSON_ITER_HOLDS_OID(&it)) {
 		bi = find_by_id(a, bson_iter_oid(&it));
-		es__changes_seen(a->ids, &a->nids, bson_iter_oid(&it));
+		es__changes_seen(a->named, a->nnamed, bson_iter_oid(&it));
 	}
 	if (es_action_decode(doc, &tmp, &err) < 0) {
 		es_action_release(&tmp);
@@ -247,8 +247,6 @@ on_doc(const bson_t *doc, void *ud)
 static int
 load_docs(struct es__acts *a, struct es_error *err)
 {
-	bson_oid_t *ids;
-	size_t nids;
 	int64_t wm;
 	int rc;
 
@@ -257,19 +255,32 @@ load_docs(struct es__acts *a, struct es_error *err)
 	a->full = a->p->read.full_actions;
 	if (wm > a->maxseen)
 		a->maxseen = wm;
-	/* A since-read adds the trigger's documents by _id (world.h). */
+	/*
+	 * A since-read adds the trigger's documents by _id; a quiet one
+	 * (by_id) reads only those (world.h).
+	 */
 	if (a->p->read.since[ES_READ_ACTIONS] >= 0)
-		a->ids = es__changes_of(a->p, ES_KIND_ACTION, &a->nids);
-	rc = a->p->db->find(a->p->db->ctx, ES_KIND_ACTION, a->p->o->user_id,
-	    a->p->read.since[ES_READ_ACTIONS], on_doc, a, err);
-	ids = a->ids;
-	nids = a->nids;
-	a->ids = NULL;		/* on_doc leaves the array alone now */
-	a->nids = 0;
-	if (rc == 0 && nids > 0)
-		rc = a->p->db->find_ids(a->p->db->ctx, ES_KIND_ACTION,
-		    a->p->o->user_id, ids, nids, on_doc, a, err);
-	free(ids);
+		a->named = es__changes_of(a->p, ES_KIND_ACTION, &a->nnamed);
+	rc = 0;
+	if (!a->p->read.by_id[ES_READ_ACTIONS])
+		rc = a->p->db->find(a->p->db->ctx, ES_KIND_ACTION,
+		    a->p->o->user_id, a->p->read.since[ES_READ_ACTIONS], on_doc,
+		    a, err);
+	if (rc == 0)
+		rc = es__changes_read(a->p, ES_KIND_ACTION, a->named,
+		    a->nnamed, on_doc, a, err);
+	for (size_t i = 0; rc == 0 && i < a->nnamed; i++) {
+		ssize_t bi;
+
+		/* Gone: as a full read sees it (SPEC 4.5). */
+		if (a->named[i].vanished &&
+		    (bi = find_by_id(a, &a->named[i].id)) >= 0 &&
+		    !a->acts[bi].has_db)
+			a->acts[bi].db_seen = true;
+	}
+	free(a->named);
+	a->named = NULL;
+	a->nnamed = 0;
 	if (rc < 0)
 		return -1;
 	/* Not returned by a since-query: unchanged since the baseline. */
@@ -355,8 +366,10 @@ choose_lists(struct es__acts *a)
 		struct act *t = &a->acts[i];
 		ssize_t li;
 
+		/* Seen and no document: gone, as a full read sees it. */
 		if (t->db_broken || !es_action_db_changed(t->has_base ?
-		    &t->base : NULL, t->has_db ? &t->db : NULL, a->full))
+		    &t->base : NULL, t->has_db ? &t->db : NULL, a->full ||
+		    t->db_seen))
 			continue;
 		if (t->has_base && (li = list_find(a, t->base_rel)) >= 0)
 			es__acts_list_load(a, (size_t)li);

@@ -477,8 +477,11 @@ es__ents_commit(struct es__ents *g, struct es_error *err)
 		if (g->p->base->put_file(g->p->base->ctx, &bf, err) < 0)
 			return -1;
 	}
-	if (es__set_watermark(g->p, ES_KIND_PROJECT, g->maxseen[0], err) < 0 ||
-	    es__set_watermark(g->p, ES_KIND_GOAL, g->maxseen[1], err) < 0)
+	/* A quiet pass read no collection: its watermark stays (rules.h). */
+	if ((!g->p->read.by_id[ES_READ_PROJECTS] &&
+	    es__set_watermark(g->p, ES_KIND_PROJECT, g->maxseen[0], err) < 0) ||
+	    (!g->p->read.by_id[ES_READ_GOALS] &&
+	    es__set_watermark(g->p, ES_KIND_GOAL, g->maxseen[1], err) < 0))
 		return -1;
 	return 0;
 }

@@ -236,8 +236,8 @@ es__ents_add_file(struct es__ents *g, struct es_scan_entry *se,
 struct readctx {
 	struct es__ents	*g;
 	enum es_kind	 kind;
-	bson_oid_t	*ids;		/* the trigger's, not seen yet */
-	size_t		 nids;
+	struct es__named *named;	/* the trigger's documents */
+	size_t		 nnamed;
 };
 
 static int
@@ -256,7 +256,7 @@ on_doc(const bson_t *doc, void *ud)
 	if (bson_iter_init_find(&it, doc, "_id") && BSON_ITER_HOLDS_OID(&it)) {
 		bson_oid_copy(bson_iter_oid(&it), &id);
 		bi = find_base_by_id(g, &id);
-		es__changes_seen(c->ids, &c->nids, &id);
+		es__changes_seen(c->named, c->nnamed, &id);
 	}
 	if (es_entity_decode(doc, c->kind, &tmp, &err) < 0) {
 		es_entity_release(&tmp);
@@ -295,23 +295,30 @@ es__ents_gather_docs(struct es__ents *g, struct es_error *err)
 			return -1;
 	for (int k = 0; k < 2; k++) {
 		struct readctx c = { g, kinds[k], NULL, 0 };
-		bson_oid_t *ids;
-		size_t nids;
-		int rc;
+		int rc = 0;
 
-		/* A since-read adds the trigger's documents (world.h). */
+		/*
+		 * A since-read adds the trigger's documents; a quiet one
+		 * (by_id) reads only those (world.h).
+		 */
 		if (since[k] >= 0)
-			c.ids = es__changes_of(p, kinds[k], &c.nids);
-		rc = p->db->find(p->db->ctx, kinds[k], p->o->user_id,
-		    since[k], on_doc, &c, err);
-		ids = c.ids;
-		nids = c.nids;
-		c.ids = NULL;	/* on_doc leaves the array alone now */
-		c.nids = 0;
-		if (rc == 0 && nids > 0)
-			rc = p->db->find_ids(p->db->ctx, kinds[k],
-			    p->o->user_id, ids, nids, on_doc, &c, err);
-		free(ids);
+			c.named = es__changes_of(p, kinds[k], &c.nnamed);
+		if (!p->read.by_id[k == 0 ? ES_READ_PROJECTS : ES_READ_GOALS])
+			rc = p->db->find(p->db->ctx, kinds[k], p->o->user_id,
+			    since[k], on_doc, &c, err);
+		if (rc == 0)
+			rc = es__changes_read(p, kinds[k], c.named, c.nnamed,
+			    on_doc, &c, err);
+		for (size_t i = 0; rc == 0 && i < c.nnamed; i++) {
+			ssize_t bi;
+
+			/* Gone: as a full read sees it (SPEC 4.5). */
+			if (c.named[i].vanished &&
+			    (bi = find_base_by_id(g, &c.named[i].id)) >= 0 &&
+			    !g->ents[bi].has_db)
+				g->ents[bi].db_seen = true;
+		}
+		free(c.named);
 		if (rc < 0)
 			return -1;
 	}

@@ -709,6 +709,8 @@ test_store_cas_many(void **state)
 
 	(void)state;
 	es_itest_begin(&t, "casmany");
+	/* The true filter, which FerretDB runs too (slowly): its costs. */
+	es_store_set_flavor(t.store, ES_STORE_MONGODB);
 	for (int i = 0; i < 3; i++) {
 		char json[128];
 
@@ -865,6 +867,8 @@ test_store_lost_answers(void **state)
 
 	(void)state;
 	es_itest_begin(&t, "lostans");
+	/* The true filter's costs; the lone-_id form's: test_store_cas_lone. */
+	es_store_set_flavor(t.store, ES_STORE_MONGODB);
 	for (int i = 0; i < 3; i++) {
 		char title[16];
 
@@ -945,6 +949,134 @@ test_store_lost_answers(void **state)
 	es_itest_end(&t);
 }
 
+/*
+ * Issue 16 item 2: on FerretDB the compare-and-swap reads the version by
+ * lone _id and updates by lone _id (its true filter scans the collection).
+ * The fixture's server is found to be FerretDB; the commands sent say
+ * which form ran: a stale version costs one read and no update (the true
+ * filter sends the update, then reads); a matching one a read and an
+ * update; an earlier write of ours that landed, a read.
+ */
+static void
+test_store_cas_lone(void **state)
+{
+	struct es_itest t;
+	struct es_store_cas ops[3];
+	enum es_store_cas_status st[3];
+	bson_t upd[3];
+	bson_oid_t id[3];
+	struct es_entity after;
+	struct es_error err;
+	int64_t now = es_itest_now_ms(), v[3];
+	uint64_t rt0;
+	bool matched = true;
+
+	(void)state;
+	es_itest_begin(&t, "caslone");
+	assert_int_equal(es_store_flavor(t.store), ES_STORE_AUTO);
+	if (es_store_ping(t.store, &err) != 0)
+		fail_msg("ping: %s", err.msg);
+	assert_int_equal(es_store_flavor(t.store), ES_STORE_FERRETDB);
+	for (int i = 0; i < 3; i++) {
+		char title[16];
+
+		snprintf(title, sizeof(title), "P%d", i);
+		v[i] = api_project(&t, title, &id[i]);
+		title_update(&upd[i], "Ours", now + i);
+		ops[i].id = id[i];
+		ops[i].expected_updated_at_ms = v[i];
+		ops[i].new_updated_at_ms = now + i;
+		ops[i].update = &upd[i];
+	}
+	/* A stale expected version: LOST, after one read, nothing sent. */
+	rt0 = es_store_round_trips(t.store);
+	if (es_store_update_cas(t.store, ES_KIND_PROJECT, &id[0], "ana",
+	    v[0] - 1, now, &upd[0], &matched, &err) != 0)
+		fail_msg("cas: %s", err.msg);
+	assert_false(matched);
+	assert_int_equal(es_store_round_trips(t.store) - rt0, 1);
+	read_project(&t, &id[0], &after);
+	assert_string_equal(after.title, "P0");
+	es_entity_release(&after);
+	/* Another user's: LOST, untouched. */
+	if (es_store_update_cas(t.store, ES_KIND_PROJECT, &id[0], "bob",
+	    v[0], now, &upd[0], &matched, &err) != 0)
+		fail_msg("cas: %s", err.msg);
+	assert_false(matched);
+	/* The matching version: DONE, a read and an update. */
+	rt0 = es_store_round_trips(t.store);
+	if (es_store_update_cas(t.store, ES_KIND_PROJECT, &id[0], "ana",
+	    v[0], now, &upd[0], &matched, &err) != 0)
+		fail_msg("cas: %s", err.msg);
+	assert_true(matched);
+	assert_int_equal(es_store_round_trips(t.store) - rt0, 2);
+	read_project(&t, &id[0], &after);
+	assert_string_equal(after.title, "Ours");
+	assert_int_equal(after.meta.updated_at, now);
+	es_entity_release(&after);
+	/* The same write again (ours landed): DONE, a read only. */
+	rt0 = es_store_round_trips(t.store);
+	if (es_store_update_cas(t.store, ES_KIND_PROJECT, &id[0], "ana",
+	    v[0], now, &upd[0], &matched, &err) != 0)
+		fail_msg("cas: %s", err.msg);
+	assert_true(matched);
+	assert_int_equal(es_store_round_trips(t.store) - rt0, 1);
+
+	/*
+	 * Many: [0] ours already, [1] stale, [2] fresh: three lone reads
+	 * and one update (of [2] alone).
+	 */
+	ops[1].expected_updated_at_ms = v[1] - 1;
+	rt0 = es_store_round_trips(t.store);
+	if (es_store_update_cas_many(t.store, ES_KIND_PROJECT, "ana", ops, 3,
+	    st, &err) != 0)
+		fail_msg("cas_many: %s", err.msg);
+	assert_int_equal(es_store_round_trips(t.store) - rt0, 3 + 1);
+	assert_int_equal(st[0], ES_STORE_CAS_DONE);
+	assert_int_equal(st[1], ES_STORE_CAS_LOST);
+	assert_int_equal(st[2], ES_STORE_CAS_DONE);
+	read_project(&t, &id[1], &after);
+	assert_string_equal(after.title, "P1");
+	es_entity_release(&after);
+	read_project(&t, &id[2], &after);
+	assert_string_equal(after.title, "Ours");
+	assert_int_equal(after.meta.updated_at, now + 2);
+	es_entity_release(&after);
+
+	/* The update's answer lost: sent again, the read finds ours. */
+	bson_destroy(&upd[1]);
+	title_update(&upd[1], "Ours", now + 1);
+	es__store_lose_replies = 1;
+	if (es_store_update_cas(t.store, ES_KIND_PROJECT, &id[1], "ana",
+	    v[1], now + 1, &upd[1], &matched, &err) != 0)
+		fail_msg("cas: %s", err.msg);
+	assert_int_equal(es__store_lose_replies, 0);
+	assert_true(matched);
+	read_project(&t, &id[1], &after);
+	assert_int_equal(after.meta.updated_at, now + 1);
+	es_entity_release(&after);
+
+	/* Forced to the true filter: a stale version sends the update. */
+	es_store_set_flavor(t.store, ES_STORE_MONGODB);
+	rt0 = es_store_round_trips(t.store);
+	if (es_store_update_cas(t.store, ES_KIND_PROJECT, &id[2], "ana",
+	    v[2], now + 20, &upd[2], &matched, &err) != 0)
+		fail_msg("cas: %s", err.msg);
+	assert_false(matched);
+	assert_int_equal(es_store_round_trips(t.store) - rt0, 2);
+	/* And a first compare-and-swap without a ping asks the server. */
+	es_store_set_flavor(t.store, ES_STORE_AUTO);
+	if (es_store_update_cas(t.store, ES_KIND_PROJECT, &id[2], "ana",
+	    v[2], now + 20, &upd[2], &matched, &err) != 0)
+		fail_msg("cas: %s", err.msg);
+	assert_false(matched);
+	assert_int_equal(es_store_flavor(t.store), ES_STORE_FERRETDB);
+	for (int i = 0; i < 3; i++)
+		bson_destroy(&upd[i]);
+	es__store_lose_replies = 0;
+	es_itest_end(&t);
+}
+
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_store_ping),
 	cmocka_unit_test(test_store_indexes),
@@ -953,6 +1085,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_store_cas),
 	cmocka_unit_test(test_store_cas_many),
 	cmocka_unit_test(test_store_lost_answers),
+	cmocka_unit_test(test_store_cas_lone),
 	cmocka_unit_test(test_store_bad_uri),
 	cmocka_unit_test(test_store_server_stopped),
 };

@@ -13,7 +13,11 @@
  *			  local.oplog.rs exists: read every 500 ms, the
  *			  entries after the last one seen (by ts). The
  *			  oldest entry newer than the last one seen is a
- *			  gap. Tick 500 ms.
+ *			  gap (FerretDB trims the capped collection
+ *			  lazily, every minute by default: a burst is a
+ *			  gap once a trim took unread entries; with none
+ *			  seen yet, as many entries as the cap are one).
+ *			  Tick 500 ms.
  *	ES_SOURCE_POLL	  neither: the daemon polls with the since-query
  *			  (an ordinary pass), its interval from
  *			  es_poll_interval_ms(). es_changes_next() returns
@@ -62,6 +66,12 @@ struct es_change_batch {
 void	es_change_batch_init(struct es_change_batch *b);
 void	es_change_batch_reset(struct es_change_batch *b);	/* frees docs */
 void	es_change_batch_release(struct es_change_batch *b);
+/*
+ * Appends ev, taking its doc (added: the sources and the tests fill
+ * batches one event at a time).
+ */
+void	es_change_batch_push(struct es_change_batch *b,
+	    const struct es_change_event *ev);
 
 enum es_changes_status {
 	ES_CHANGES_NONE,	/* timeout, nothing new */
@@ -78,8 +88,10 @@ struct es_changes;
  * resume token's canonical extended JSON, or NULL: from now; an expired
  * token is a gap), else the OpLog when local.oplog.rs exists and is
  * capped (starting after its newest entry), else poll. NULL with err
- * when the server cannot be reached or refuses us (ES_ECONFIG for a
- * refused password).
+ * when the server cannot be reached (ES_EDB) or refuses us (ES_ECONFIG
+ * for a refused password). A token the server cannot resume from (or
+ * not JSON) opens a stream from now and the first next() is a gap. Logs
+ * the source chosen at info.
  */
 struct es_changes *es_changes_open(const char *uri, const char *database,
 		    const char *user_id, const char *token,
@@ -90,7 +102,12 @@ enum es_source_kind es_changes_kind(const struct es_changes *c);
 /*
  * Waits at most timeout_ms for changes and appends them to out (which
  * the caller resets). An OpLog source reads at most every 500 ms (it
- * sleeps out the rest of its tick, bounded by timeout_ms).
+ * sleeps out the rest of its tick, bounded by timeout_ms); an OpLog that
+ * lost every entry, the last one seen included (dropped), is an error. A
+ * stream returns after each event of ours (the next ones of its batch
+ * come at once); its getMore waits up to 1 s for the server, which may
+ * overrun timeout_ms by as much. On ES_CHANGES_ERROR, out holds nothing
+ * new.
  */
 enum es_changes_status es_changes_next(struct es_changes *c, int timeout_ms,
 		    struct es_change_batch *out, struct es_error *err);
@@ -109,8 +126,18 @@ void		 es_changes_free(struct es_changes *c);
  * one change-stream event into ev. database: the synced database's
  * name. Returns 1 an event of ours (ev filled, ev->doc owned), 0 one to
  * drop (another collection or user, a no-op), -1 malformed (err names
- * the field).
+ * the field), and, from a change stream only, ES_CHANGE_LOST for an event
+ * after which the stream cannot go on: a drop, a rename, dropDatabase or
+ * invalidate (a gap: a full pass and a new stream).
+ *
+ * A delete carries only the _id (both sources): it is kept whatever the
+ * user, deleted true and doc NULL; the caller knows its own ids. An
+ * update whose new document is not in the entry or the event (an OpLog
+ * $set without user_id, a stream's fullDocument missing) is kept with doc
+ * NULL: the caller reads it by _id and checks its user.
  */
+#define ES_CHANGE_LOST	2
+
 int	es_change_from_oplog(const bson_t *entry, const char *database,
 	    const char *user_id, struct es_change_event *ev,
 	    struct es_error *err);

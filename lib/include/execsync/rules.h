@@ -76,6 +76,7 @@ struct es_read_input {
 	unsigned	 full_pass_s;	/* 0: no periodic full read */
 	int64_t		 now_ms;
 	int64_t		 watermark_ms[ES_READ_NCOLL];	/* -1: none */
+	bool		 quiet;		/* es_trigger.db_quiet, not FULL */
 };
 
 struct es_read_mode {
@@ -83,6 +84,12 @@ struct es_read_mode {
 	bool		 full_actions;	/* actions: read all */
 	/* What es_store_find() takes: -1 reads all, else the since value. */
 	int64_t		 since[ES_READ_NCOLL];
+	/*
+	 * Quiet: no read of the collection at all (since[k] unused); only
+	 * the documents the trigger names, by _id, and its watermark stays
+	 * where it is.
+	 */
+	bool		 by_id[ES_READ_NCOLL];
 };
 
 /*
@@ -92,6 +99,17 @@ struct es_read_mode {
  * than full_pass_s, or when either of their watermarks is missing;
  * actions whenever projects and goals are, or their own watermark is
  * missing.
+ *
+ * Quiet (a change source watches the database, es_trigger.db_quiet): the
+ * periodic full read is not due (the daemon runs its own, ES_TRIGGER_FULL)
+ * and a collection that is not read in full is not queried at all
+ * (by_id): the source names what changed. A full read the pass needs for
+ * its own sake (first pass, --resync, --force, opts.full, none on record
+ * or asked for by the last pass, a watermark missing) still happens. A
+ * by_id collection's watermark does not move: the pass saw only what it
+ * was told, so a later since-query must still cover everything after the
+ * last collection read (moving it to now would skip what the source
+ * missed; SPEC 4.1).
  */
 void	es_read_mode(const struct es_read_input *in, struct es_read_mode *out);
 

@@ -58,6 +58,24 @@ void	es_store_free(struct es_store *s);
 int	es_store_ping(struct es_store *s, struct es_error *err);
 
 /*
+ * The server, as far as the compare-and-swap cares (issue 16 item 2):
+ * MongoDB takes the true filter {_id, user_id, updated_at} (atomic, and
+ * cheap with the _id index); FerretDB 1.24 scans its whole collection for
+ * any filter but a lone _id (2.3-3.3 s at 20,000 documents, against
+ * 0.1-0.25 s), so there the compare-and-swap reads the versions by lone
+ * _id, compares them here and updates by lone _id. ES_STORE_AUTO, the
+ * default: es_store_ping() or the store's first compare-and-swap asks the
+ * server (buildInfo carries ferretdbVersion on FerretDB) and keeps the
+ * answer; set it to force a form.
+ */
+enum es_store_flavor { ES_STORE_AUTO = 0, ES_STORE_MONGODB,
+	ES_STORE_FERRETDB };
+
+void	es_store_set_flavor(struct es_store *s, enum es_store_flavor f);
+/* What is set or was detected; ES_STORE_AUTO while unknown. */
+enum es_store_flavor es_store_flavor(const struct es_store *s);
+
+/*
  * Idempotent: {user_id: 1, slug: 1} unique on projects and goals,
  * {user_id: 1, updated_at: 1} on projects, goals and actions, through one
  * createIndexes command per index (five round trips: FerretDB 1.24 cannot
@@ -175,7 +193,8 @@ int	es_store_insert_many(struct es_store *s, enum es_kind kind,
  * chunk, never taken for a lost race. -1 with err when the server refused
  * the write (ES_ECONFLICT for a unique index) or never answered (ES_EDB).
  * FerretDB does not make it atomic against a concurrent writer of the same
- * document (its updates are read-then-write), MongoDB does.
+ * document (its updates are read-then-write), MongoDB does; on FerretDB
+ * (es_store_flavor()) it is a read by lone _id and an update by lone _id.
  */
 int	es_store_update_cas(struct es_store *s, enum es_kind kind,
 	    const bson_oid_t *id, const char *user_id,

@@ -287,7 +287,13 @@ struct es_change {
 	 * costs 0.1-0.25 s on FerretDB at 20,000 documents).
 	 */
 	const bson_t	*doc;
-	bool		 deleted;	/* gone from the collection */
+	/*
+	 * Gone from the collection: the pass takes the document as
+	 * vanished (SPEC 4.5), as a full read would, unless a read of the
+	 * pass returned it. A document read by _id that is not there is
+	 * taken the same way.
+	 */
+	bool		 deleted;
 };
 
 struct es_trigger {
@@ -302,7 +308,12 @@ struct es_trigger {
 	 * touched only for the documents changes names and for the
 	 * entities the pass writes (compare-and-swap on the baseline's
 	 * version; a lost race reads by _id and decides again). Ignored by
-	 * ES_TRIGGER_FULL.
+	 * ES_TRIGGER_FULL. A full read the pass needs for its own sake
+	 * (first pass, --resync, --force, one asked for by an earlier pass,
+	 * a watermark missing) still happens. A collection not read keeps
+	 * its watermark and last_full_pass_ms stays: a later ordinary pass
+	 * reads everything since the last collection read (es_read_mode(),
+	 * rules.h).
 	 */
 	bool			 db_quiet;
 };
