@@ -1,12 +1,9 @@
 /* The daemon's end-to-end harness: see daemon-harness.h. */
 #include "daemon-harness.h"
 
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
-#include <netinet/in.h>
-#include <arpa/inet.h>
 
 #include <errno.h>
 #include <fnmatch.h>
@@ -100,6 +97,9 @@ dt_inotify_restore(struct dt *t)
 	t->inotify_saved = -1;
 }
 
+static int	ferretdb_local(struct dt *t, const char *a1, const char *a2,
+		    bool must);
+
 int
 dt_teardown(void **state)
 {
@@ -127,7 +127,7 @@ dt_teardown(void **state)
 		mongoc_client_destroy(t->mc);
 	/* The world's database is dropped while its server still runs. */
 	if (t->begun) {
-		if (t->server.pid > 0 || t->server_dir == NULL)
+		if (t->server_dir == NULL || t->server_up)
 			w_end(&t->w);
 		else {
 			es_itest_rm_rf(t->w.tmp);
@@ -141,9 +141,7 @@ dt_teardown(void **state)
 		}
 	}
 	if (t->server_dir != NULL) {
-		es_proc_print_tail(&t->server, "ferretdb", 20);
-		es_proc_stop(&t->server, SIGTERM, 10000);
-		es_proc_kill(&t->server);
+		ferretdb_local(t, "--stop", NULL, false);
 		es_itest_rm_rf(t->server_dir);
 		free(t->server_dir);
 	}
@@ -749,167 +747,77 @@ wait_gone(struct dt *t, int i, const char *rel, int64_t timeout_ms)
 
 /* --- a private server ---------------------------------------------------- */
 
-static char *
-ferretdb_bin(void)
-{
-	const char *env = getenv("FERRETDB"), *home = getenv("HOME");
-	const char *gopath = getenv("GOPATH");
-	char *path = getenv("PATH") != NULL ? es_xstrdup(getenv("PATH")) :
-	    es_xstrdup(""), *save = NULL, *cand;
-
-	if (env != NULL && env[0] != '\0') {
-		free(path);
-		return es_xstrdup(env);
-	}
-	for (char *d = strtok_r(path, ":", &save); d != NULL;
-	    d = strtok_r(NULL, ":", &save)) {
-		cand = es_xasprintf("%s/ferretdb", d);
-		if (access(cand, X_OK) == 0) {
-			free(path);
-			return cand;
-		}
-		free(cand);
-	}
-	free(path);
-	cand = es_xasprintf("%s/bin/ferretdb", gopath != NULL ? gopath :
-	    home != NULL ? home : "/");
-	if (access(cand, X_OK) == 0)
-		return cand;
-	free(cand);
-	cand = es_xasprintf("%s/go/bin/ferretdb", home != NULL ? home : "/");
-	if (access(cand, X_OK) == 0)
-		return cand;
-	free(cand);
-	fail_msg("no ferretdb binary (set FERRETDB)");
-	return NULL;
-}
-
-/* A port nobody listens on now (the kernel's pick). */
+/*
+ * contrib/ferretdb-local DIR a1 a2: the project's own way to run a
+ * FerretDB with its OpLog, in the background. Returns its exit status;
+ * must: fail the test unless 0.
+ */
 static int
-free_port(void)
+ferretdb_local(struct dt *t, const char *a1, const char *a2, bool must)
 {
-	struct sockaddr_in a;
-	socklen_t len = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
+	const char *src = getenv("ES_SOURCE_DIR");
+	char *prog, *argv[5];
+	struct es_buf out = ES_BUF_INIT, err = ES_BUF_INIT;
+	int rc;
 
-	memset(&a, 0, sizeof(a));
-	a.sin_family = AF_INET;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd == -1 || bind(fd, (struct sockaddr *)&a, sizeof(a)) == -1 ||
-	    getsockname(fd, (struct sockaddr *)&a, &len) == -1)
-		fail_msg("free port: %s", strerror(errno));
-	port = ntohs(a.sin_port);
-	close(fd);
-	return port;
-}
+	if (src == NULL)
+		fail_msg("ES_SOURCE_DIR is not set (run through ctest)");
+	prog = es_xasprintf("%s/contrib/ferretdb-local", src);
+	argv[0] = prog;
+	argv[1] = t->server_dir;
+	argv[2] = (char *)a1;
+	argv[3] = (char *)a2;
+	argv[4] = NULL;
+	rc = es_itest_run(argv, &out, &err, 60);
+	free(prog);
+	if (rc != 0 && must) {
+		char msg[1024];
 
-static bool
-server_answers(struct dt *t, void *ud, char *why, size_t whysz)
-{
-	mongoc_client_t *c = ud;
-	bson_t cmd = BSON_INITIALIZER, reply;
-	bson_error_t be;
-	bool ok;
-
-	if (!es_proc_running(&t->server))
-		fail_msg("ferretdb exited (status %d)", t->server.status);
-	BSON_APPEND_INT32(&cmd, "ping", 1);
-	ok = mongoc_client_command_simple(c, "admin", &cmd, NULL, &reply, &be);
-	if (!ok)
-		snprintf(why, whysz, "%s", be.message);
-	bson_destroy(&reply);
-	bson_destroy(&cmd);
-	return ok;
-}
-
-/* A capped local.oplog.rs of 100 entries, as the fixture has. */
-static void
-make_oplog(mongoc_client_t *c)
-{
-	mongoc_database_t *local = mongoc_client_get_database(c, "local");
-	mongoc_collection_t *coll;
-	bson_t opts = BSON_INITIALIZER;
-	bson_error_t be;
-
-	BSON_APPEND_BOOL(&opts, "capped", true);
-	BSON_APPEND_INT64(&opts, "size", 1024 * 1024);
-	BSON_APPEND_INT64(&opts, "max", 100);
-	coll = mongoc_database_create_collection(local, "oplog.rs", &opts,
-	    &be);
-	if (coll == NULL)
-		print_message("note: no OpLog on the private server: %s\n",
-		    be.message);
-	else
-		mongoc_collection_destroy(coll);
-	bson_destroy(&opts);
-	mongoc_database_destroy(local);
-}
-
-static void
-server_spawn(struct dt *t, bool first)
-{
-	char *bin = ferretdb_bin(), *log, *sqlite, *listen, *state, *uri;
-	char *argv[12];
-	mongoc_client_t *c;
-	int n = 0;
-
-	log = es_xasprintf("%s/ferretdb.log", t->server_dir);
-	sqlite = es_xasprintf("--sqlite-url=file:%s/data/", t->server_dir);
-	listen = es_xasprintf("--listen-addr=127.0.0.1:%d", t->server_port);
-	state = es_xasprintf("--state-dir=%s", t->server_dir);
-	argv[n++] = bin;
-	argv[n++] = (char *)"--handler=sqlite";
-	argv[n++] = sqlite;
-	argv[n++] = listen;
-	argv[n++] = (char *)"--telemetry=disable";
-	argv[n++] = (char *)"--debug-addr=-";
-	argv[n++] = state;
-	argv[n++] = (char *)"--log-format=text";
-	argv[n++] = (char *)"--log-level=info";
-	argv[n] = NULL;
-	es_proc_start(&t->server, argv, log);
-	uri = es_xasprintf("mongodb://127.0.0.1:%d/?serverSelectionTimeoutMS="
-	    "2000&connectTimeoutMS=2000", t->server_port);
-	if ((c = mongoc_client_new(uri)) == NULL)
-		fail_msg("mongoc_client_new %s", uri);
-	dt_wait(t, "the private ferretdb answers", 30000, 50, server_answers,
-	    c);
-	if (first) {
-		make_oplog(c);
-		setenv("EXECSYNC_TEST_MONGODB_URI", uri, 1);
+		snprintf(msg, sizeof(msg), "ferretdb-local %s: exit %d: %.900s",
+		    a1, rc, err.buf != NULL ? err.buf : "");
+		es_buf_release(&out);
+		es_buf_release(&err);
+		fail_msg("%s", msg);
 	}
-	mongoc_client_destroy(c);
-	free(uri);
-	free(bin);
-	free(log);
-	free(sqlite);
-	free(listen);
-	free(state);
+	es_buf_release(&out);
+	es_buf_release(&err);
+	return rc;
 }
 
 void
 dt_server_start(struct dt *t)
 {
 	bool first = t->server_dir == NULL;
+	char port[16], *s, *p, *uri;
 
-	if (first) {
-		char *data;
-
+	if (first)
 		t->server_dir = es_itest_tmpdir("ferretdb");
-		data = es_xasprintf("%s/data", t->server_dir);
-		if (mkdir(data, 0700) == -1)
-			fail_msg("mkdir %s: %s", data, strerror(errno));
-		free(data);
-		t->server_port = free_port();
-	}
-	server_spawn(t, first);
+	/* The first start takes a free port; a restart the same one. */
+	snprintf(port, sizeof(port), "%d", first ? 0 : t->server_port);
+	ferretdb_local(t, "--port", port, true);
+	t->server_up = true;
+	if (!first)
+		return;
+	p = es_xasprintf("%s/uri", t->server_dir);
+	s = es_read_file(p, NULL);
+	free(p);
+	if (s == NULL || (p = strrchr(s, ':')) == NULL ||
+	    (t->server_port = atoi(p + 1)) <= 0)
+		fail_msg("ferretdb-local wrote no URI with a port: %s",
+		    s != NULL ? s : "(none)");
+	free(s);
+	/* Short timeouts: the outage must show within seconds. */
+	uri = es_xasprintf("mongodb://127.0.0.1:%d/?serverSelectionTimeoutMS="
+	    "2000&connectTimeoutMS=2000", t->server_port);
+	setenv("EXECSYNC_TEST_MONGODB_URI", uri, 1);
+	free(uri);
 }
 
 void
 dt_server_stop(struct dt *t)
 {
-	if (es_proc_stop(&t->server, SIGTERM, 10000) < 0)
-		print_message("note: ferretdb needed SIGKILL\n");
+	ferretdb_local(t, "--stop", NULL, true);
+	t->server_up = false;
 }
 
 /* --- files -------------------------------------------------------------- */

@@ -57,9 +57,9 @@ struct dt {
 	struct es_proc	 other;		/* another process a case starts */
 	mongoc_client_t	*mc;
 	/* A private server (dt_server_start()), or none. */
-	struct es_proc	 server;
 	char		*server_dir;
 	int		 server_port;
+	bool		 server_up;
 	/* fs.inotify.max_queued_events to restore, or -1. */
 	long		 inotify_saved;
 };
@@ -162,9 +162,10 @@ void	wait_gone(struct dt *t, int i, const char *rel, int64_t timeout_ms);
 char	*field_text(const bson_t *doc, const char *field);
 
 /*
- * A private FerretDB on a free port of its own (a case that stops the
- * server): started, its URI put in EXECSYNC_TEST_MONGODB_URI for the
- * world begun after it. Restarted on the same port and data.
+ * A private FerretDB with its OpLog (contrib/ferretdb-local) on a free
+ * port of its own, for a case that stops the server: started, its URI put
+ * in EXECSYNC_TEST_MONGODB_URI for the world begun after it; restarted on
+ * the same port and data; stopped in the teardown.
  */
 void	dt_server_start(struct dt *t);
 void	dt_server_stop(struct dt *t);
