@@ -1046,6 +1046,92 @@ test_root_missing_is_no_delete(void **state)
 	free(away);
 }
 
+/* ---- 20. --once --json handed over; execsync-migrate refused ---- */
+
+/* /status's last_full_pass (malloc'd; "" when none yet). */
+static char *
+last_full_pass(struct dt *t)
+{
+	json_t *st = d_status(t, 0);
+	const char *v = json_string_value(json_object_get(st,
+	    "last_full_pass"));
+	char *r = es_xstrdup(v != NULL ? v : "");
+
+	json_decref(st);
+	return r;
+}
+
+static bool
+full_pass_after(struct dt *t, void *ud, char *why, size_t whysz)
+{
+	char *now = last_full_pass(t);
+	bool ok = strcmp(now, ud) != 0;
+
+	snprintf(why, whysz, "last_full_pass %s", now);
+	free(now);
+	return ok;
+}
+
+static void
+test_held_root_once_json_and_migrate(void **state)
+{
+	struct dt *t = *state;
+	static const char *const once_json[] = { "--once", "--dry-run",
+	    "--json", NULL };
+	struct es_buf out = ES_BUF_INIT, err = ES_BUF_INIT;
+	char *argv[10];
+	char pid[32], *full0;
+	json_t *j;
+	json_error_t je;
+	int rc;
+
+	dt_begin(t, "d_held", NULL);
+	argv[0] = (char *)ES_MIGRATE_BIN;
+	argv[1] = (char *)"--source";
+	argv[2] = t->w.root;
+	argv[3] = (char *)"--mongodb-uri";
+	argv[4] = t->w.t.uri;
+	argv[5] = (char *)"--user-id";
+	argv[6] = (char *)t->w.t.user;
+	argv[7] = (char *)"--database";
+	argv[8] = t->w.t.db;
+	argv[9] = NULL;
+	d_up(t, 0);
+	/* A dry run through the daemon: one JSON object, its plan. */
+	put_alpha(t, 0, "# Alpha\n\nplanned, not done\n");
+	rc = d_run(t, 0, once_json, &out, &err);
+	print_message("--once --dry-run --json: exit %d: %s%s", rc, out.buf,
+	    err.buf);
+	assert_int_equal(rc, 0);
+	assert_true(contains(err.buf, "a daemon holds the folder"));
+	if ((j = json_loadb(out.buf, out.len, 0, &je)) == NULL)
+		fail_msg("not one JSON object (%s): %s", je.text, out.buf);
+	assert_true(json_is_string(json_object_get(j, "version")));
+	assert_true(json_is_array(json_object_get(j, "plan")));
+	json_decref(j);
+	assert_int_equal(strchr(out.buf, '\n') - out.buf + 1, (long)out.len);
+	/* The migration tool keeps off a folder a daemon holds. */
+	es_buf_reset(&out);
+	es_buf_reset(&err);
+	rc = es_itest_run(argv, &out, &err, 60);
+	print_message("execsync-migrate: exit %d: %s", rc, err.buf);
+	assert_int_equal(rc, 75);
+	snprintf(pid, sizeof(pid), "pid %ld", (long)t->d[0].pid);
+	assert_true(contains(err.buf, pid));
+	assert_true(es_proc_running(&t->d[0]));
+	/* SIGUSR1: a full pass now. */
+	wait_doc(t, "projects", "alpha", "content", "planned, not done",
+	    SYNC_MS);
+	d_settle(t, 0, SYNC_MS);
+	full0 = last_full_pass(t);
+	es_proc_signal(&t->d[0], SIGUSR1);
+	es_proc_wait_log(&t->d[0], "SIGUSR1: a full pass", SYNC_MS);
+	dt_wait(t, "a new full pass", SYNC_MS, 20, full_pass_after, full0);
+	free(full0);
+	es_buf_release(&out);
+	es_buf_release(&err);
+}
+
 /* ---- the Prometheus checker itself can fail ---- */
 
 static void
@@ -1122,6 +1208,8 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test_setup_teardown(test_sigterm_exits_clean,
 	    dt_setup, dt_teardown),
 	cmocka_unit_test_setup_teardown(test_root_missing_is_no_delete,
+	    dt_setup, dt_teardown),
+	cmocka_unit_test_setup_teardown(test_held_root_once_json_and_migrate,
 	    dt_setup, dt_teardown),
 	cmocka_unit_test(test_prom_check_catches),
 };
