@@ -79,7 +79,7 @@ struct daemon {
 	uv_async_t		 worker_done, source_ready;
 	uv_signal_t		 sig_term, sig_int, sig_hup, sig_usr1;
 	uv_timer_t		 full_timer, poll_timer, root_timer,
-				 retry_timer;
+				 retry_timer, gone_timer;
 };
 
 static void	kick(struct daemon *d);
@@ -247,6 +247,43 @@ root_wait(struct daemon *d, const struct es_error *why)
 	    ROOT_CHECK_MS);
 }
 
+/*
+ * Whether the root's path no longer names the folder we hold: renamed
+ * away or lazily unmounted, root_fd still reads the old folder, which a
+ * pass would go on syncing. err says so.
+ */
+static bool
+root_moved(struct daemon *d, struct es_error *err)
+{
+	struct stat a, b;
+
+	if (stat(d->cfg.source, &a) < 0) {
+		es_error_set_sys(err, errno, d->cfg.source, "root missing: "
+		    "the folder is gone; nothing synced until it is back");
+		return true;
+	}
+	if (fstat(d->root_fd, &b) < 0 || a.st_dev != b.st_dev ||
+	    a.st_ino != b.st_ino) {
+		es_error_set(err, ES_ECONFIG, d->cfg.source, 0, "root missing: "
+		    "another folder, or none, is at this path now (moved or "
+		    "unmounted); nothing synced until it is back");
+		return true;
+	}
+	return false;
+}
+
+/* Out of the watcher's callback (root_wait() frees the watcher). */
+static void
+on_gone_timer(uv_timer_t *t)
+{
+	struct daemon *d = t->data;
+	struct es_error err;
+
+	if (d->stopping || d->busy || !d->ready || !root_moved(d, &err))
+		return;
+	root_wait(d, &err);
+}
+
 /* --- work waiting for the worker ------------------------------------ */
 
 static void
@@ -272,7 +309,8 @@ take_paths(struct daemon *d, struct es_job *j)
 {
 	size_t n = 0;
 
-	qsort(d->paths, d->npaths, sizeof(*d->paths), cmp_str);
+	if (d->npaths > 1)	/* qsort(NULL, 0, ...) is undefined */
+		qsort(d->paths, d->npaths, sizeof(*d->paths), cmp_str);
 	for (size_t i = 0; i < d->npaths; i++) {
 		if (n > 0 && strcmp(d->paths[n - 1], d->paths[i]) == 0) {
 			free(d->paths[i]);
@@ -386,10 +424,15 @@ next_job(struct daemon *d)
 static void
 kick(struct daemon *d)
 {
+	struct es_error err;
 	struct es_job *j;
 
 	if (d->stopping || d->busy || !d->ready)
 		return;
+	if (root_moved(d, &err)) {
+		uv_timer_start(&d->gone_timer, on_gone_timer, 0, 0);
+		return;
+	}
 	if ((j = next_job(d)) == NULL)
 		return;
 	d->busy = true;
@@ -491,7 +534,11 @@ account(struct daemon *d, struct es_job *j)
 	}
 	set_unhealthy(d, ES_UNHEALTHY_GUARD, r->guard_stopped);
 	set_unhealthy(d, ES_UNHEALTHY_GIT, r->held);
-	d->st.actions = j->counts[0];
+	if (j->counted) {
+		d->st.projects = j->counts[ES_KIND_PROJECT];
+		d->st.goals = j->counts[ES_KIND_GOAL];
+		d->st.actions = j->counts[ES_KIND_ACTION];
+	}
 }
 
 static void
@@ -871,6 +918,36 @@ close_walk(uv_handle_t *h, void *arg)
 		uv_close(h, close_cb);
 }
 
+/*
+ * Another daemon answers on the root's socket: say which process holds
+ * the root, as the lock would have (SPEC §1: a clear message naming it).
+ */
+static void
+name_holder(struct daemon *d, struct es_error *err)
+{
+	struct es_lock *lock = NULL;
+	struct es_error e2;
+	pid_t holder = 0;
+	struct stat st;
+	char *path;
+	int fd;
+
+	/* Only a lock that exists: never make .execsync/ in a folder. */
+	path = es_xasprintf("%s/" ES_LOCK_FILE, d->cfg.source);
+	fd = lstat(path, &st);
+	free(path);
+	if (fd < 0 || (fd = open(d->cfg.source, O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) < 0)
+		return;
+	if (es_lock_take(fd, &lock, &holder, &e2) == ES_LOCK_HELD &&
+	    holder > 0)
+		es_error_set(err, ES_EBUSY, d->cfg.source, 0, "held by another "
+		    "execsync daemon (pid %ld, answering on %s): not starting",
+		    (long)holder, d->socket_path);
+	es_lock_release(lock);
+	close(fd);
+}
+
 static int
 start(struct daemon *d, struct es_error *err)
 {
@@ -894,8 +971,9 @@ start(struct daemon *d, struct es_error *err)
 	uv_timer_init(d->loop, &d->poll_timer);
 	uv_timer_init(d->loop, &d->root_timer);
 	uv_timer_init(d->loop, &d->retry_timer);
+	uv_timer_init(d->loop, &d->gone_timer);
 	d->full_timer.data = d->poll_timer.data = d->root_timer.data =
-	    d->retry_timer.data = d;
+	    d->retry_timer.data = d->gone_timer.data = d;
 
 	/* A second daemon on this root is refused here or by the lock. */
 	if ((d->socket_path = es_http_socket_path(d->cfg.source, true,
@@ -907,8 +985,11 @@ start(struct daemon *d, struct es_error *err)
 	ho.token = d->cfg.status_token;
 	ho.handler = on_http;
 	ho.ud = d;
-	if ((d->http = es_http_new(d->loop, &ho, err)) == NULL)
+	if ((d->http = es_http_new(d->loop, &ho, err)) == NULL) {
+		if (err->code == ES_EBUSY)
+			name_holder(d, err);
 		return -1;
+	}
 	if (es_http_port(d->http) > 0)
 		es_log(ES_LOG_INFO, SUB, "status endpoint: http://%s (port "
 		    "%d), socket %s", d->cfg.status_listen,

@@ -62,6 +62,7 @@ struct es_job {
 	double			 dur_s;
 	bool			 db_down;	/* the server did not answer */
 	size_t			 counts[3];	/* baseline entities by kind */
+	bool			 counted;	/* counts filled */
 	struct es_job		*next;
 };
 

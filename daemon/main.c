@@ -352,6 +352,10 @@ print_status(const char *root, json_t *st)
 	json_t *src = json_object_get(st, "change_source");
 	const char *s;
 
+	/* /status carries "status" and "checks" at its top level. */
+	if (!json_is_object(h))
+		h = st;
+
 	printf("execsyncd for %s\n", root);
 	s = json_string_value(json_object_get(h, "status"));
 	printf("  health:        %s\n", s != NULL ? s : "unknown");

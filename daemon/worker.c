@@ -109,6 +109,16 @@ engine_opts(struct es_worker *w, const struct es_job *j,
 		o->max_delete = j->flags.max_delete;
 }
 
+static int
+count_kind(const struct es_base_entity *e, void *ud)
+{
+	size_t *counts = ud;
+
+	if (e->kind <= ES_KIND_ACTION)
+		counts[e->kind]++;
+	return 0;
+}
+
 static void
 run_job(struct es_worker *w, struct es_job *j)
 {
@@ -149,7 +159,18 @@ run_job(struct es_worker *w, struct es_job *j)
 	j->rc = es_pass_run(&o, &world, &t, &j->r, &j->err);
 	if (j->rc < 0 && j->err.code == ES_EDB)
 		j->db_down = true;
-	(void)es_baseline_count(w->base, NULL, &j->counts[0], &j->err);
+	/*
+	 * The entities by kind for /status, after a pass that read
+	 * everything or changed something (a walk of the baseline's rows,
+	 * their bases left unread).
+	 */
+	if (j->rc >= 0 && (j->kind == ES_TRIGGER_FULL || j->once ||
+	    j->r.to_db + j->r.to_file > 0)) {
+		struct es_error cerr;
+
+		j->counted = es_baseline_each_entity_nobase(w->base,
+		    count_kind, j->counts, &cerr) == 0;
+	}
 out:
 	free(ch);
 	j->dur_s = mono_s() - t0;
