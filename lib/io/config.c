@@ -642,13 +642,16 @@ es_config_finish(struct es_config *c, unsigned need, struct es_error *err)
 	if ((need & ES_CONFIG_NEED_USER) && c->user_id == NULL)
 		return es_error_set(err, ES_ECONFIG, NULL, 0, "no user id: set "
 		    "'user_id' in the config file or pass --user-id");
-	if (c->status_listen == NULL || !es_config_split_listen(
-	    c->status_listen, host, sizeof(host), &port))
+	/* SPEC §1: empty is no TCP listener. */
+	if (c->status_listen != NULL && c->status_listen[0] != '\0' &&
+	    !es_config_split_listen(c->status_listen, host, sizeof(host),
+	    &port))
 		return es_error_set(err, ES_ECONFIG,
 		    es_config_origin(c, "status_listen"), 0, "bad value for "
 		    "'status_listen' (want host:port or [ipv6]:port)");
 	/* SPEC §5: off loopback, /status must need a token. */
-	if (!es_config_host_is_loopback(host) && c->status_token == NULL)
+	if (c->status_listen != NULL && c->status_listen[0] != '\0' &&
+	    !es_config_host_is_loopback(host) && c->status_token == NULL)
 		return es_error_set(err, ES_ECONFIG,
 		    es_config_origin(c, "status_listen"), 0, "status_listen "
 		    "'%s' is not a loopback address: set 'status_token' too",

@@ -480,6 +480,8 @@ test_config_status_listen_empty_is_off_spec_1(void **state)
 	if (load(&c, "status_listen: \"\"\n", &err) != 0)
 		fail_msg("%s", fmt(&err));
 	assert_string_equal(c.status_listen, "");
+	if (es_config_finish(&c, 0, &err) != 0)
+		fail_msg("%s", fmt(&err));
 	es_config_release(&c);
 }
 
