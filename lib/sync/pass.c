@@ -389,6 +389,12 @@ read_mode(struct es__pass *p, struct es_error *err)
 	return 0;
 }
 
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 /*
  * One scan of the folder for both peers: project and goal files to one,
  * action lists to the other. Symbolic links, unreadable folders and files
@@ -413,7 +419,7 @@ scan(struct es__pass *p, struct es__ents *g, struct es__acts *a,
 		    se->info.kind == ES_KIND_GOAL)
 			rc = es__ents_add_file(g, se, err);
 	}
-	p->unread = es_xcalloc(sr.nskipped ? sr.nskipped : 1,
+	p->unread = es_xcalloc(sr.nskipped + p->t->nhold + 1,
 	    sizeof(char *));
 	for (size_t i = 0; i < sr.nskipped; i++) {
 		struct es_error e;
@@ -421,9 +427,13 @@ scan(struct es__pass *p, struct es__ents *g, struct es__acts *a,
 		es_error_set(&e, ES_EUNSAFE, sr.skipped[i].rel, 0, "%s",
 		    sr.skipped[i].reason);
 		es__add_error(p, &e);
-		p->unread[p->nunread++] = sr.skipped[i].rel;	/* sorted */
+		p->unread[p->nunread++] = sr.skipped[i].rel;
 		sr.skipped[i].rel = NULL;
 	}
+	/* A delete the daemon waits to confirm: left alone the same way. */
+	for (size_t i = 0; i < p->t->nhold; i++)
+		p->unread[p->nunread++] = es_xstrdup(p->t->hold[i]);
+	qsort(p->unread, p->nunread, sizeof(*p->unread), cmp_str);
 	p->fs->scan_release(p->fs->ctx, &sr);
 	return rc;
 }

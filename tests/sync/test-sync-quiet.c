@@ -149,6 +149,10 @@ updates(const struct spy *s)
  * One pass of trigger kind k over paths or changes, quiet or not, at the
  * clock s->now (0: the system's); status 0 or the test fails.
  */
+/* The next passes' ES_TRIGGER hold list (test_quiet_hold_delete). */
+static const char *const *hold;
+static size_t nhold;
+
 static void
 pass_at(struct world *w, struct spy *s, enum es_trigger_kind k, bool quiet,
     const char *const *paths, size_t npaths, const struct es_change *ch,
@@ -165,6 +169,8 @@ pass_at(struct world *w, struct spy *s, enum es_trigger_kind k, bool quiet,
 	t.changes = ch;
 	t.nchanges = nch;
 	t.db_quiet = quiet;
+	t.hold = hold;
+	t.nhold = nhold;
 	memset(s, 0, sizeof(*s));
 	s->now = now;
 	rc = engine_pass_world(w, wrap, s, &t, r);
@@ -622,7 +628,58 @@ test_quiet_watermark_later_pass(void **state)
 	w_end(&w);
 }
 
+/*
+ * A delete the daemon holds (world.h, es_trigger.hold: an editor's delete
+ * then create slower than the debounce) is left alone: no soft delete, no
+ * trash; the file written again is an edit of the same document, never a
+ * new "alpha-2".
+ */
+static void
+test_quiet_hold_delete(void **state)
+{
+	struct world w;
+	struct spy s;
+	struct es_engine_result r;
+	const char *paths[] = { ALPHA };
+	char *path, *c;
+	bson_t doc;
+
+	(void)state;
+	w_begin(&w, "q_hold");
+	put(&w, ALPHA, alpha_text);
+	put(&w, BETA, beta_text);
+	assert_int_equal(engine_pass(&w), 0);
+	assert_true(asprintf(&path, "%s/%s", w.root, ALPHA) > 0);
+	assert_int_equal(unlink(path), 0);
+	free(path);
+
+	hold = paths;
+	nhold = 1;
+	quiet_pass(&w, &s, ES_TRIGGER_PATHS, paths, 1, NULL, 0, &r);
+	hold = NULL;
+	nhold = 0;
+	assert_int_equal(updates(&s), 0);
+	assert_int_equal(r.to_db, 0);
+	es_engine_result_release(&r);
+	assert_true(doc_get(&w, "projects", "alpha", &doc));
+	assert_int_equal(es_itest_type(&doc, "deleted_at"), BSON_TYPE_NULL);
+	bson_destroy(&doc);
+
+	put(&w, ALPHA, alpha_text);
+	replace_in(&w, ALPHA, "line one", "line ONE");
+	quiet_pass(&w, &s, ES_TRIGGER_PATHS, paths, 1, NULL, 0, &r);
+	assert_int_equal(s.update_cas, 1);
+	assert_int_equal(s.inserts, 0);
+	es_engine_result_release(&r);
+	c = doc_content(&w, "alpha");
+	assert_non_null(strstr(c, "line ONE"));
+	free(c);
+	assert_int_equal(count_docs(&w, "projects"), 2);
+	w_end(&w);
+}
+
 static const struct CMUnitTest tests[] = {
+	cmocka_unit_test(test_quiet_hold_delete),
 	cmocka_unit_test(test_quiet_paths_project),
 	cmocka_unit_test(test_quiet_paths_action),
 	cmocka_unit_test(test_quiet_changes),

@@ -330,6 +330,15 @@ struct es_trigger {
 	 * rules.h).
 	 */
 	bool			 db_quiet;
+	/*
+	 * Paths the daemon saw deleted a moment ago and waits to confirm
+	 * (an editor's delete then create, slower than the debounce): this
+	 * pass leaves what the baseline has there alone, as for a path the
+	 * scan could not take, instead of deleting it (SPEC 4.5 waits for
+	 * the next pass). Sorted or not; may be NULL.
+	 */
+	const char *const	*hold;
+	size_t			 nhold;
 };
 
 #endif
