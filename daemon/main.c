@@ -170,18 +170,6 @@ reload_config(struct es_config *out, struct es_error *err, void *ud)
 	return configure(ud, out, err);
 }
 
-/* Whether <root>/.execsync/baseline.sqlite exists (never followed). */
-static bool
-have_baseline(const char *root)
-{
-	char *path = es_xasprintf("%s/" ES_BASELINE_FILE, root);
-	struct stat st;
-	bool yes = lstat(path, &st) == 0;
-
-	free(path);
-	return yes;
-}
-
 /*
  * --once on a root a daemon holds: the daemon runs the pass with our
  * flags and sends back what we would have printed and our exit status.
@@ -267,7 +255,7 @@ run_once(const struct cli *c, struct es_config *cfg)
 	 * it plans against an empty one in memory. So does a pass the engine
 	 * will refuse for a folder that is not one (SPEC 4.18).
 	 */
-	if (!have_baseline(cfg->source) && (c->f.dry_run ||
+	if (!es_baseline_exists(cfg->source) && (c->f.dry_run ||
 	    (!c->f.init && !es_engine_root_has_folders(root))))
 		b = es_baseline_open(":memory:", &err);
 	else if ((ls = es_lock_take(root, &lock, &holder, &err)) ==

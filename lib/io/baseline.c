@@ -520,6 +520,17 @@ es_baseline_open(const char *path, struct es_error *err)
 	return baseline_open(path, path, 0, err);
 }
 
+bool
+es_baseline_exists(const char *root)
+{
+	char *path = es_xasprintf("%s/" ES_BASELINE_FILE, root);
+	struct stat st;
+	bool yes = lstat(path, &st) == 0;
+
+	free(path);
+	return yes;
+}
+
 struct es_baseline *
 es_baseline_open_root(const char *root, struct es_error *err)
 {

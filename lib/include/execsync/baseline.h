@@ -70,6 +70,8 @@ struct es_base_entity {
  * or upgrading the schema of) the baseline. root is an absolute path.
  */
 struct es_baseline *es_baseline_open_root(const char *root, struct es_error *err);
+/* Whether <root>/.execsync/baseline.sqlite exists (a link not followed). */
+bool	es_baseline_exists(const char *root);
 /*
  * Create (0700) and open <root>/.execsync/ relative to rootfd, refusing a
  * symbolic link or anything but a folder in its place (ES_EUNSAFE). Returns
