@@ -51,11 +51,18 @@ struct daemon {
 	unsigned		 retry_ms;	/* 0: not backing off */
 	bool			 stopping;
 	int			 exit_status;
+	/* Deletes waiting to be confirmed (daemon-hold.c). */
+	struct es_held {
+		char		*rel;
+		int64_t		 since_ms;
+	}			*held;
+	size_t			 nheld, cheld;
 	/* Handles. */
 	uv_async_t		 worker_done, source_ready;
 	uv_signal_t		 sig_term, sig_int, sig_hup, sig_usr1;
 	uv_timer_t		 full_timer, poll_timer, root_timer,
-				 retry_timer, gone_timer;
+				 retry_timer, gone_timer,
+				 hold_timer;
 };
 
 /* daemon.c */
@@ -63,6 +70,7 @@ int64_t	es__d_now_ms(void);
 void	es__d_kick(struct daemon *d);
 void	es__d_set_unhealthy(struct daemon *d, unsigned bit, bool on);
 void	es__d_remember_error(struct daemon *d, const struct es_error *e);
+void	es__d_add_path(struct daemon *d, const char *rel);
 void	es__d_on_watch(struct es_watch *w, const char *const *rels,
 	    size_t n, unsigned flags, void *ud);
 
@@ -73,6 +81,11 @@ void	es__d_root_wait(struct daemon *d, const struct es_error *why);
 bool	es__d_root_moved(struct daemon *d, struct es_error *err);
 void	es__d_on_gone_timer(uv_timer_t *t);
 void	es__d_name_holder(struct daemon *d, struct es_error *err);
+
+/* daemon-hold.c: deletes held for a moment (an editor's delete, create) */
+void	es__d_hold_seen(struct daemon *d, const char *rel, int64_t now);
+void	es__d_hold_attach(const struct daemon *d, struct es_job *j);
+void	es__d_hold_release(struct daemon *d);
 
 /* daemon-http.c: the status endpoint's answers, --once handed over */
 int	es__d_on_http(const struct es_http_request *req, struct es_buf *body,

@@ -72,8 +72,8 @@ es__d_remember_error(struct daemon *d, const struct es_error *e)
 
 /* --- work waiting for the worker ------------------------------------ */
 
-static void
-add_path(struct daemon *d, const char *rel)
+void
+es__d_add_path(struct daemon *d, const char *rel)
 {
 	if (d->npaths == d->cpaths) {
 		d->cpaths = d->cpaths ? d->cpaths * 2 : 64;
@@ -150,7 +150,7 @@ give_back(struct daemon *d, struct es_job *j)
 		break;
 	}
 	for (size_t i = 0; i < j->npaths; i++)
-		add_path(d, j->paths[i]);
+		es__d_add_path(d, j->paths[i]);
 	if (j->npaths > 0 && d->paths_since_ms == 0)
 		d->paths_since_ms = j->first_event_ms;
 	for (size_t i = 0; i < j->nev; i++)
@@ -204,6 +204,7 @@ next_job(struct daemon *d)
 		j->kind = ES_TRIGGER_ORDINARY;
 		d->need_poll = false;
 	}
+	es__d_hold_attach(d, j);
 	return j;
 }
 
@@ -394,8 +395,10 @@ es__d_on_watch(struct es_watch *w, const char *const *rels, size_t n,
 
 	(void)w;
 	d->st.last_event_ms = now;
-	for (size_t i = 0; i < n; i++)
-		add_path(d, rels[i]);
+	for (size_t i = 0; i < n; i++) {
+		es__d_add_path(d, rels[i]);
+		es__d_hold_seen(d, rels[i], now);
+	}
 	if (n > 0 && d->paths_since_ms == 0)
 		d->paths_since_ms = now;
 	if (flags & ES_WATCH_RESCAN) {
@@ -588,8 +591,10 @@ start(struct daemon *d, struct es_error *err)
 	uv_timer_init(d->loop, &d->root_timer);
 	uv_timer_init(d->loop, &d->retry_timer);
 	uv_timer_init(d->loop, &d->gone_timer);
+	uv_timer_init(d->loop, &d->hold_timer);
 	d->full_timer.data = d->poll_timer.data = d->root_timer.data =
-	    d->retry_timer.data = d->gone_timer.data = d;
+	    d->retry_timer.data = d->gone_timer.data =
+	    d->hold_timer.data = d;
 
 	/* A second daemon on this root is refused here or by the lock. */
 	if ((d->socket_path = es_http_socket_path(d->cfg.source, true,
@@ -676,6 +681,7 @@ es_daemon_run(const struct es_daemon_args *a)
 		free(d.paths[i]);
 	free(d.paths);
 	es_change_batch_release(&d.changes);
+	es__d_hold_release(&d);
 	free(d.socket_path);
 	es_config_release(&d.cfg);
 	if (status == 0)

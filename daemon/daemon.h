@@ -51,6 +51,8 @@ struct es_job {
 	size_t			 npaths;
 	struct es_change_event	*ev;		/* owned (docs too) */
 	size_t			 nev;
+	char			**hold;		/* owned: es_trigger.hold */
+	size_t			 nhold;
 	bool			 once;		/* a handed-over --once */
 	struct es_once_flags	 flags;
 	struct es_http_req	*reply;		/* answer when done, or NULL */

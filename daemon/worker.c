@@ -52,6 +52,9 @@ es_job_free(struct es_job *j)
 		if (j->ev[i].doc != NULL)
 			bson_destroy(j->ev[i].doc);
 	free(j->ev);
+	for (size_t i = 0; i < j->nhold; i++)
+		free(j->hold[i]);
+	free(j->hold);
 	es_engine_result_release(&j->r);
 	free(j);
 }
@@ -144,6 +147,8 @@ run_job(struct es_worker *w, struct es_job *j)
 	t.db_quiet = j->db_quiet;
 	t.paths = (const char *const *)j->paths;
 	t.npaths = j->npaths;
+	t.hold = (const char *const *)j->hold;
+	t.nhold = j->nhold;
 	if (j->nev > 0) {
 		ch = es_xcalloc(j->nev, sizeof(*ch));
 		for (size_t i = 0; i < j->nev; i++) {

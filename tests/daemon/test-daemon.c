@@ -167,7 +167,24 @@ test_api_change_rewrites_file(void **state)
 
 /* ---- 3-5. each editor save pattern is one update ---- */
 
-enum save_kind { SAVE_IN_PLACE, SAVE_RENAME_OVER, SAVE_VIM };
+enum save_kind { SAVE_IN_PLACE, SAVE_RENAME_OVER, SAVE_VIM, SAVE_SLOW };
+
+struct passes_want {
+	double	n;
+};
+
+/* The daemon has run more than w->n passes. */
+static bool
+passes_past(struct dt *t, void *ud, char *why, size_t whysz)
+{
+	struct passes_want *w = ud;
+	json_t *st = d_status(t, 0);
+	double n = json_number_value(json_object_get(st, "passes"));
+
+	json_decref(st);
+	snprintf(why, whysz, "%g passes, want more than %g", n, w->n);
+	return n > w->n;
+}
 
 static void
 save_is_one_update(struct dt *t, enum save_kind k)
@@ -213,6 +230,25 @@ save_is_one_update(struct dt *t, enum save_kind k)
 			fail_msg("unlink %s: %s", tmp, strerror(errno));
 		free(tmp);
 		break;
+	case SAVE_SLOW: {
+		/*
+		 * An editor that deletes, then creates, slower than the
+		 * debounce: a pass runs in between, and must not take the
+		 * save for a delete (a soft delete and an "alpha-2").
+		 */
+		json_t *st = d_status(t, 0);
+		struct passes_want pw;
+
+		pw.n = json_number_value(json_object_get(st, "passes"));
+		json_decref(st);
+		if (unlink(path) == -1)
+			fail_msg("unlink %s: %s", path, strerror(errno));
+		dt_wait(t, "a pass while the file is gone", SYNC_MS, 20,
+		    passes_past, &pw);
+		d_settle(t, 0, SYNC_MS);
+		write_path(path, text, 20);
+		break;
+	}
 	}
 	wait_doc(t, "projects", "alpha", "content", "version two", SYNC_MS);
 	/*
@@ -268,6 +304,39 @@ test_save_vim_backup_is_one_update(void **state)
 
 	dt_begin(t, "d_vim", NULL);
 	save_is_one_update(t, SAVE_VIM);
+}
+
+static void
+test_save_slow_delete_create(void **state)
+{
+	struct dt *t = *state;
+
+	dt_begin(t, "d_slow", NULL);
+	save_is_one_update(t, SAVE_SLOW);
+}
+
+/*
+ * A file really deleted: once the daemon's grace for a delete (an editor
+ * may be about to write it again) is over, the document is soft-deleted
+ * (SPEC 4.5), and only that one.
+ */
+static void
+test_deleted_file_soft_deletes(void **state)
+{
+	struct dt *t = *state;
+	char *path;
+
+	dt_begin(t, "d_delete", NULL);
+	put_alpha(t, 0, "# Alpha\n\nto be deleted\n");
+	d_up(t, 0);
+	wait_doc(t, "projects", "alpha", "content", "to be deleted", SYNC_MS);
+	assert_int_equal(live_count(t, "projects"), SEED_PROJECTS + 1);
+	path = abs_path(t, 0, ALPHA);
+	if (unlink(path) == -1)
+		fail_msg("unlink %s: %s", path, strerror(errno));
+	free(path);
+	wait_live_count(t, "projects", SEED_PROJECTS, SYNC_MS);
+	assert_int_equal(count_docs(&t->w, "projects"), SEED_PROJECTS + 1);
 }
 
 /* ---- 6. a new folder with files inside is picked up ---- */
@@ -1180,6 +1249,10 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test_setup_teardown(test_save_rename_over_is_one_update,
 	    dt_setup, dt_teardown),
 	cmocka_unit_test_setup_teardown(test_save_vim_backup_is_one_update,
+	    dt_setup, dt_teardown),
+	cmocka_unit_test_setup_teardown(test_save_slow_delete_create,
+	    dt_setup, dt_teardown),
+	cmocka_unit_test_setup_teardown(test_deleted_file_soft_deletes,
 	    dt_setup, dt_teardown),
 	cmocka_unit_test_setup_teardown(test_new_folder_is_picked_up,
 	    dt_setup, dt_teardown),
