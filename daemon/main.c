@@ -133,7 +133,9 @@ print_error(const struct es_error *err)
 
 	es_error_format(err, msg, sizeof(msg));
 	es_log_escape(&line, msg, strlen(msg));
-	fprintf(stderr, PROG ": %s\n", line.buf);
+	/* Under journald, an error's priority (sd-daemon(3)), as es_log(). */
+	fprintf(stderr, "%s" PROG ": %s\n", es_log_to_journal() ? "<3>" : "",
+	    line.buf);
 	es_buf_release(&line);
 }
 

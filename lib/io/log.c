@@ -183,6 +183,18 @@ stream_is_journal(FILE *f)
 	    (unsigned long long)st.st_ino == ino;
 }
 
+bool
+es_log_to_journal(void)
+{
+	bool on;
+
+	pthread_mutex_lock(&log_mtx);
+	on = log_journald >= 0 ? log_journald != 0 :
+	    stream_is_journal(log_stream != NULL ? log_stream : stderr);
+	pthread_mutex_unlock(&log_mtx);
+	return on;
+}
+
 static void
 put_escaped(struct es_buf *out, unsigned char c)
 {

@@ -199,10 +199,52 @@ test_programs_take_config_keys(void **state)
 	es_buf_release(&err);
 }
 
+/*
+ * Under journald (JOURNAL_STREAM names stderr), a fatal error before any
+ * logging starts carries the error priority "<3>", as log lines do;
+ * otherwise none.
+ */
+static void
+test_syncd_fatal_error_journald_prefix(void **state)
+{
+	char *dir = es_itest_tmpdir("journal"), *script, *errf;
+	char *argv[] = { (char *)"sh", (char *)"-c", NULL, NULL };
+	FILE *f;
+	char line[512];
+
+	(void)state;
+	errf = es_xasprintf("%s/stderr", dir);
+	script = es_xasprintf("exec 2>'%s'; JOURNAL_STREAM=$(stat -c %%d:%%i "
+	    "'%s') exec '%s' --config '%s/none.yaml'", errf, errf,
+	    ES_SYNCD_BIN, dir);
+	argv[2] = script;
+	assert_int_equal(es_itest_run(argv, NULL, NULL, 30), 2);
+	assert_non_null(f = fopen(errf, "r"));
+	assert_non_null(fgets(line, sizeof(line), f));
+	fclose(f);
+	if (strncmp(line, "<3>execsyncd: ", 14) != 0)
+		fail_msg("want '<3>execsyncd: ...', got '%s'", line);
+	/* Without journald: no prefix. */
+	free(script);
+	script = es_xasprintf("exec 2>'%s'; exec '%s' --config "
+	    "'%s/none.yaml'", errf, ES_SYNCD_BIN, dir);
+	argv[2] = script;
+	assert_int_equal(es_itest_run(argv, NULL, NULL, 30), 2);
+	assert_non_null(f = fopen(errf, "r"));
+	assert_non_null(fgets(line, sizeof(line), f));
+	fclose(f);
+	assert_int_equal(strncmp(line, "execsyncd: ", 11), 0);
+	free(script);
+	free(errf);
+	es_itest_rm_rf(dir);
+	free(dir);
+}
+
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_programs_same_usage_errors),
 	cmocka_unit_test(test_programs_version_and_help),
 	cmocka_unit_test(test_programs_take_config_keys),
+	cmocka_unit_test(test_syncd_fatal_error_journald_prefix),
 };
 
 ES_ITEST_MAIN(tests)

@@ -57,6 +57,12 @@ void	es_log_set_json(bool on);
 void	es_log_set_journald(bool on);
 /* Back to detecting it (the default). */
 void	es_log_set_journald_auto(void);
+/*
+ * Whether lines carry the journald prefix now: a program's own messages
+ * to stderr (a fatal error before logging is set up) start with "<3>"
+ * then, as es_log()'s do.
+ */
+bool	es_log_to_journal(void);
 /* Where lines go; NULL restores stderr. The stream is borrowed. */
 void	es_log_set_stream(FILE *f);
 
