@@ -87,7 +87,8 @@ daemon_start(struct bd *b)
 			dup2(fd, STDERR_FILENO);
 		setenv("MONGOC_DISABLE_SHM", "1", 1);
 		execl(ES_SYNCD_BIN, ES_SYNCD_BIN, "--config", b->cfg,
-		    "--log-level", "warn", (char *)NULL);
+		    "--log-level", getenv("ES_BENCH_LOG_LEVEL") != NULL ?
+		    getenv("ES_BENCH_LOG_LEVEL") : "warn", (char *)NULL);
 		perror(ES_SYNCD_BIN);
 		_exit(127);
 	}
@@ -258,7 +259,11 @@ setup(struct bd *b, const char *uri_arg)
 static void
 teardown(struct bd *b)
 {
+	char *keep[] = { (char *)"cp", b->log, (char *)"/tmp/"
+	    "execsync-bench-daemon.log", NULL };
+
 	daemon_stop(b);
+	run_quiet(keep);	/* the daemon's log outlives the tree */
 	mongoc_collection_destroy(b->projects);
 	mongoc_client_destroy(b->client);
 	drop_db(b->uri, b->db);
@@ -568,10 +573,14 @@ bench_latency(const char *uri_arg)
 	pick_projects(&b, &p);
 	fprintf(stderr, "%d saves\n", SAVES);
 	for (int i = 0; i < SAVES; i++)
-		save[i] = one_save(&b, &p.v[i], i);
+		if ((save[i] = one_save(&b, &p.v[i], i)) > 1000)
+			fprintf(stderr, "save %d: %.0f ms (%s)\n", i, save[i],
+			    p.v[i].path);
 	fprintf(stderr, "%d API changes\n", SAVES);
 	for (int i = 0; i < SAVES; i++)
-		api[i] = one_api_change(&b, &p.v[SAVES + i], i);
+		if ((api[i] = one_api_change(&b, &p.v[SAVES + i], i)) > 1000)
+			fprintf(stderr, "API change %d: %.0f ms (%s)\n", i,
+			    api[i], p.v[SAVES + i].path);
 	daemon_stop(&b);
 	fl_save = DEBOUNCE_MS + save_floor(&b, &p);
 	fl_api = (tick > 0 ? tick : 0) + oplog_read_floor(&b);
