@@ -127,10 +127,22 @@ assert_indexes(struct es_itest *t, const char *coll, bool want_slug)
 			slug = true;
 			assert_true(bson_iter_init_find(&it, ix, "unique"));
 			assert_true(bson_iter_as_bool(&it));
-		} else if (strcmp(name, "user_id_1_updated_at_1") == 0) {
+		} else if (strcmp(name, "user_id_1_updated_at_1__id_1") ==
+		    0) {
+			/* The since-query's order, (updated_at, _id). */
+			bson_iter_t key;
+
 			upd = true;
 			assert_false(bson_iter_init_find(&it, ix, "unique") &&
 			    bson_iter_as_bool(&it));
+			assert_true(bson_iter_init_find(&it, ix, "key") &&
+			    bson_iter_recurse(&it, &key));
+			assert_true(bson_iter_next(&key) && strcmp(
+			    bson_iter_key(&key), "user_id") == 0);
+			assert_true(bson_iter_next(&key) && strcmp(
+			    bson_iter_key(&key), "updated_at") == 0);
+			assert_true(bson_iter_next(&key) && strcmp(
+			    bson_iter_key(&key), "_id") == 0);
 		}
 	}
 	assert_false(mongoc_cursor_error(cur, NULL));
