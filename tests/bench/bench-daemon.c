@@ -198,6 +198,20 @@ ops_to_db(struct bd *b)
 
 /* ---- setup ---- */
 
+/* A failed run (exit) still stops its daemon and its server. */
+static struct bd *running;
+
+static void
+cleanup_at_exit(void)
+{
+	if (running == NULL)
+		return;
+	if (running->daemon > 0)
+		kill(running->daemon, SIGTERM);
+	server_stop(running->fdb);
+	running->fdb = NULL;
+}
+
 static void
 setup(struct bd *b, const char *uri_arg)
 {
@@ -216,6 +230,8 @@ setup(struct bd *b, const char *uri_arg)
 	*strrchr(b->tmp, '/') = '\0';
 	if (server_start(uri_arg, &b->fdb, &b->uri) < 0 || b->uri == NULL)
 		exit(2);
+	running = b;
+	atexit(cleanup_at_exit);
 	if (asprintf(&b->db, "es_bench_daemon_%ld", (long)getpid()) < 0 ||
 	    asprintf(&b->log, "%s/daemon.log", b->tmp) < 0 ||
 	    asprintf(&run, "%s/run", b->tmp) < 0)
@@ -268,6 +284,7 @@ teardown(struct bd *b)
 	mongoc_client_destroy(b->client);
 	drop_db(b->uri, b->db);
 	server_stop(b->fdb);
+	running = NULL;
 	remove_tree(b->tree);
 	free(b->root);
 	free(b->tmp);
