@@ -356,8 +356,15 @@ finish(struct daemon *d, struct es_job *j)
 		    j->kind == ES_TRIGGER_FULL || j->once ? ES_LOG_INFO :
 		    ES_LOG_DEBUG);
 	}
+	/*
+	 * The poll's next turn: its interval from what this poll cost; a
+	 * full pass read everything, and its cost is not a poll's.
+	 */
 	if (j->kind == ES_TRIGGER_ORDINARY && !j->once)
 		arm_poll(d, j->dur_s * 1000.0);
+	else if (j->kind == ES_TRIGGER_FULL && !j->once &&
+	    !uv_is_active((uv_handle_t *)&d->poll_timer))
+		arm_poll(d, 0);
 	if (j->once && j->reply != NULL)
 		es__d_reply_once(d, j);
 	es_job_free(j);

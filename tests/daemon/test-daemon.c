@@ -9,6 +9,8 @@
 #include "daemon-harness.h"
 #include "daemon-wire.h"
 
+#include <mongoc/mongoc.h>
+
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -337,6 +339,61 @@ test_deleted_file_soft_deletes(void **state)
 	free(path);
 	wait_live_count(t, "projects", SEED_PROJECTS, SYNC_MS);
 	assert_int_equal(count_docs(&t->w, "projects"), SEED_PROJECTS + 1);
+}
+
+/*
+ * A server with neither a change stream nor an OpLog: the daemon polls
+ * with the since-query (issue 16 item 3), names the source "poll" with
+ * its interval, and an API change still reaches its file.
+ */
+static bool
+source_is_poll(struct dt *t, void *ud, char *why, size_t whysz)
+{
+	json_t *st = d_status(t, 0), *src = json_object_get(st,
+	    "change_source");
+	const char *kind = json_string_value(json_object_get(src, "kind"));
+	double tick = json_number_value(json_object_get(src, "tick_ms"));
+	bool yes = kind != NULL && strcmp(kind, "poll") == 0 && tick >= 200;
+
+	(void)ud;
+	snprintf(why, whysz, "source %s, tick %g ms", kind ? kind : "none",
+	    tick);
+	json_decref(st);
+	return yes;
+}
+
+static void
+test_poll_source_syncs(void **state)
+{
+	struct dt *t = *state;
+	const char *env = getenv("EXECSYNC_TEST_MONGODB_URI");
+	mongoc_client_t *c;
+	mongoc_collection_t *op;
+	bson_error_t be;
+	bson_t doc;
+
+	if (env != NULL && env[0] != '\0') {
+		print_message("skipped: needs a server of its own "
+		    "(EXECSYNC_TEST_MONGODB_URI is set)\n");
+		skip();
+	}
+	dt_server_start(t);
+	c = mongoc_client_new(getenv("EXECSYNC_TEST_MONGODB_URI"));
+	op = mongoc_client_get_collection(c, "local", "oplog.rs");
+	if (!mongoc_collection_drop(op, &be))
+		fail_msg("drop local.oplog.rs: %s", be.message);
+	mongoc_collection_destroy(op);
+	mongoc_client_destroy(c);
+	dt_begin(t, "d_poll", NULL);
+	d_up(t, 0);
+	dt_wait(t, "the poll source, its interval set", SYNC_MS, 50,
+	    source_is_poll, NULL);
+	assert_true(es_itest_peer(&t->w.t, "update-project",
+	    "{\"slug\":\"base-camp\",\"set\":{\"content\":"
+	    "\"# Base camp\\n\\nfound by a poll\\n\"}}", &doc));
+	bson_destroy(&doc);
+	wait_file(t, 0, "10k-projects/active/home/base-camp.md",
+	    "found by a poll", SYNC_MS);
 }
 
 /* ---- 6. a new folder with files inside is picked up ---- */
@@ -1253,6 +1310,8 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test_setup_teardown(test_save_slow_delete_create,
 	    dt_setup, dt_teardown),
 	cmocka_unit_test_setup_teardown(test_deleted_file_soft_deletes,
+	    dt_setup, dt_teardown),
+	cmocka_unit_test_setup_teardown(test_poll_source_syncs,
 	    dt_setup, dt_teardown),
 	cmocka_unit_test_setup_teardown(test_new_folder_is_picked_up,
 	    dt_setup, dt_teardown),
