@@ -1,15 +1,14 @@
 /*
  * The per-machine baseline on SQLite (SPEC 4.1, 4.17, §6): the "what this
- * machine last synced" column of the decision table.
+ * machine last synced" column of the decision table. This file holds the
+ * statements, the schema, opening, transactions, the page cache, meta,
+ * count and clear; the file and entity rows are baseline-rows.c's, and
+ * baseline-internal.h is what the two share.
  *
  * Every statement is prepared once at open and reused: the baseline is read
  * and written for every file and entity on every pass, so a pass of 22,000
  * puts inside one transaction costs a few tens of milliseconds, not the
  * seconds that re-parsing the SQL each time would.
- *
- * Numbers: SQLite integers are signed 64-bit, so the unsigned 64-bit values
- * (dev, ino, size, fingerprints) are stored bit for bit as int64 and cast
- * back; a fingerprint with its top bit set reads back unchanged.
  *
  * Cost (issue 15): the rows come in their walk order (kind, rel, pos: the
  * pass and migrate put them so), so the table and its place index grow at
@@ -41,6 +40,7 @@
 #include "execsync/error.h"
 #include "execsync/xmalloc.h"
 
+#include "baseline-internal.h"
 #include "state-dir.h"
 
 /* Bump with an upgrade step in schema_setup() when the tables change. */
@@ -64,29 +64,6 @@
 /* A file or entity row's bytes besides its strings and blobs (keys,
  * integers, index entries), for the estimate of what a transaction puts. */
 #define ROW_OVERHEAD		64
-/* .git/info/exclude is a short hand-edited file; refuse to slurp a huge one. */
-
-enum stmt {
-	ST_BEGIN,
-	ST_COMMIT,
-	ST_ROLLBACK,
-	ST_META_GET,
-	ST_META_SET,
-	ST_FILE_PUT,
-	ST_FILE_DEL,
-	ST_FILE_GET,
-	ST_FILE_EACH,
-	ST_ENT_PUT,
-	ST_ENT_DEL,
-	ST_ENT_GET,
-	ST_ENT_EACH,
-	ST_ENT_EACH_NOBASE,
-	ST_ENT_BASE,
-	ST_COUNT_FILES,
-	ST_PAGES,
-	ST_COUNT_ENTS,
-	ST__N
-};
 
 #define FILE_COLS	"rel, dev, ino, size, mtime_ns, ctime_ns, mode, raw_fp"
 #define ENT_COLS	"id, kind, rel, pos, line, doc_updated_at, fp, base"
@@ -161,39 +138,11 @@ static const char schema_v1[] =
     " base BLOB);"
     "CREATE INDEX IF NOT EXISTS entity_place ON entity (kind, rel, pos, id)";
 
-struct es_baseline {
-	sqlite3		*db;
-	char		*path;		/* shown in errors */
-	sqlite3_stmt	*st[ST__N];
-	/* The page cache: its size now, and the bytes the data holds (the
-	 * file at begin plus what the transaction has put since). */
-	unsigned	 cache_kib;
-	uint64_t	 data_bytes;
-	/* Copies of the last es_baseline_get_*() row's bytes. */
-	struct es_buf	 rel, line, base;
-};
-
-static int64_t
-u64_to_i64(uint64_t u)
-{
-	int64_t i;
-
-	memcpy(&i, &u, sizeof(i));
-	return i;
-}
-
-static uint64_t
-i64_to_u64(int64_t i)
-{
-	uint64_t u;
-
-	memcpy(&u, &i, sizeof(u));
-	return u;
-}
 
 /* Fill err from the connection's last error: "<what>: <sqlite message>". */
-static int
-db_error(struct es_baseline *b, struct es_error *err, const char *what)
+int
+es__baseline_db_error(struct es_baseline *b, struct es_error *err,
+    const char *what)
 {
 	int sys = sqlite3_system_errno(b->db);
 
@@ -212,7 +161,7 @@ exec_sql(struct es_baseline *b, const char *sql, const char *what,
     struct es_error *err)
 {
 	if (sqlite3_exec(b->db, sql, NULL, NULL, NULL) != SQLITE_OK)
-		return db_error(b, err, what);
+		return es__baseline_db_error(b, err, what);
 	return 0;
 }
 
@@ -271,8 +220,8 @@ cache_release(struct es_baseline *b)
 }
 
 /* What a row puts, for the cache's estimate. */
-static void
-cache_grow(struct es_baseline *b, size_t bytes)
+void
+es__baseline_cache_grow(struct es_baseline *b, size_t bytes)
 {
 	uint64_t d = b->data_bytes + bytes + ROW_OVERHEAD;
 
@@ -287,8 +236,8 @@ cache_grow(struct es_baseline *b, size_t bytes)
  * a walk (a callback of es_baseline_each_*() walking again), a fresh copy in
  * *tmp for the caller to finalize.
  */
-static sqlite3_stmt *
-stmt_get(struct es_baseline *b, enum stmt idx, sqlite3_stmt **tmp,
+sqlite3_stmt *
+es__baseline_stmt_get(struct es_baseline *b, enum stmt idx, sqlite3_stmt **tmp,
     struct es_error *err)
 {
 	*tmp = NULL;
@@ -296,7 +245,7 @@ stmt_get(struct es_baseline *b, enum stmt idx, sqlite3_stmt **tmp,
 		return b->st[idx];
 	if (sqlite3_prepare_v2(b->db, stmt_sql[idx], -1, tmp, NULL) !=
 	    SQLITE_OK) {
-		db_error(b, err, "cannot prepare statement");
+		es__baseline_db_error(b, err, "cannot prepare statement");
 		sqlite3_finalize(*tmp);
 		*tmp = NULL;
 		return NULL;
@@ -304,8 +253,8 @@ stmt_get(struct es_baseline *b, enum stmt idx, sqlite3_stmt **tmp,
 	return *tmp;
 }
 
-static void
-stmt_done(sqlite3_stmt *s)
+void
+es__baseline_stmt_done(sqlite3_stmt *s)
 {
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
@@ -316,8 +265,8 @@ stmt_done(sqlite3_stmt *s)
  * Binds the one key of a lookup or delete: a text (key or rel) or, when
  * text is NULL, an id. -1 with err filled (what) if SQLite refuses it.
  */
-static int
-bind_key(struct es_baseline *b, sqlite3_stmt *s, const char *text,
+int
+es__baseline_bind_key(struct es_baseline *b, sqlite3_stmt *s, const char *text,
     const bson_oid_t *id, const char *what, struct es_error *err)
 {
 	int rc = text != NULL ?
@@ -325,33 +274,33 @@ bind_key(struct es_baseline *b, sqlite3_stmt *s, const char *text,
 	    sqlite3_bind_blob(s, 1, id->bytes, sizeof(id->bytes),
 	    SQLITE_STATIC);
 
-	return rc == SQLITE_OK ? 0 : db_error(b, err, what);
+	return rc == SQLITE_OK ? 0 : es__baseline_db_error(b, err, what);
 }
 
 /* Steps a lookup once: *row says whether it found one; -1 on an error. */
-static int
-step_one(struct es_baseline *b, sqlite3_stmt *s, bool *row,
+int
+es__baseline_step_one(struct es_baseline *b, sqlite3_stmt *s, bool *row,
     const char *what, struct es_error *err)
 {
 	int rc = sqlite3_step(s);
 
 	*row = rc == SQLITE_ROW;
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 :
-	    db_error(b, err, what);
+	    es__baseline_db_error(b, err, what);
 }
 
-static int
-step_done(struct es_baseline *b, sqlite3_stmt *s, const char *what,
+int
+es__baseline_step_done(struct es_baseline *b, sqlite3_stmt *s, const char *what,
     struct es_error *err)
 {
 	int rc = sqlite3_step(s);
 
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-		db_error(b, err, what);
-		stmt_done(s);
+		es__baseline_db_error(b, err, what);
+		es__baseline_stmt_done(s);
 		return -1;
 	}
-	stmt_done(s);
+	es__baseline_stmt_done(s);
 	return 0;
 }
 
@@ -371,7 +320,7 @@ schema_read(struct es_baseline *b, long *version, struct es_error *err)
 	if (sqlite3_prepare_v2(b->db,
 	    "SELECT value FROM meta WHERE key = 'schema_version'", -1, &s,
 	    NULL) != SQLITE_OK) {
-		db_error(b, err, "cannot read schema version");
+		es__baseline_db_error(b, err, "cannot read schema version");
 		goto out;
 	}
 	rc = sqlite3_step(s);
@@ -380,7 +329,7 @@ schema_read(struct es_baseline *b, long *version, struct es_error *err)
 		goto out;
 	}
 	if (rc != SQLITE_ROW) {
-		db_error(b, err, "cannot read schema version");
+		es__baseline_db_error(b, err, "cannot read schema version");
 		goto out;
 	}
 	v = (const char *)sqlite3_column_text(s, 0);
@@ -464,7 +413,7 @@ baseline_open(const char *path, const char *shown, int flags,
 			es_error_set(err, ES_EIO, shown, 0, "cannot open: "
 			    "out of memory");
 		else
-			db_error(b, err, "cannot open");
+			es__baseline_db_error(b, err, "cannot open");
 		goto fail;
 	}
 	sqlite3_extended_result_codes(b->db, 1);
@@ -500,7 +449,8 @@ baseline_open(const char *path, const char *shown, int flags,
 	for (i = 0; i < ST__N; i++) {
 		if (sqlite3_prepare_v3(b->db, stmt_sql[i], -1,
 		    SQLITE_PREPARE_PERSISTENT, &b->st[i], NULL) != SQLITE_OK) {
-			db_error(b, err, "cannot prepare statement");
+			es__baseline_db_error(b, err,
+			    "cannot prepare statement");
 			goto fail;
 		}
 	}
@@ -572,15 +522,15 @@ db_bytes(struct es_baseline *b)
 
 	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int64(s, 0) > 0)
 		n = (uint64_t)sqlite3_column_int64(s, 0);
-	stmt_done(s);
+	es__baseline_stmt_done(s);
 	return n;
 }
 
 int
 es_baseline_begin(struct es_baseline *b, struct es_error *err)
 {
-	if (step_done(b, b->st[ST_BEGIN], "cannot begin transaction",
-	    err) < 0)
+	if (es__baseline_step_done(b, b->st[ST_BEGIN],
+	    "cannot begin transaction", err) < 0)
 		return -1;
 	/* A pass that rewrites rows touches the indexes of all of them. */
 	cache_fit(b, db_bytes(b));
@@ -590,7 +540,8 @@ es_baseline_begin(struct es_baseline *b, struct es_error *err)
 int
 es_baseline_commit(struct es_baseline *b, struct es_error *err)
 {
-	if (step_done(b, b->st[ST_COMMIT], "cannot commit", err) == 0) {
+	if (es__baseline_step_done(b, b->st[ST_COMMIT], "cannot commit",
+	    err) == 0) {
 		cache_release(b);
 		return 0;
 	}
@@ -606,7 +557,7 @@ es_baseline_rollback(struct es_baseline *b)
 	if (b == NULL || sqlite3_get_autocommit(b->db))
 		return;
 	sqlite3_step(b->st[ST_ROLLBACK]);
-	stmt_done(b->st[ST_ROLLBACK]);
+	es__baseline_stmt_done(b->st[ST_ROLLBACK]);
 	cache_release(b);
 }
 
@@ -621,14 +572,14 @@ es_baseline_get_meta(struct es_baseline *b, const char *key, char **value,
 	int ret = -1;
 
 	*value = NULL;
-	if (bind_key(b, s, key, NULL, what, err) == -1 ||
-	    step_one(b, s, &row, what, err) == -1)
+	if (es__baseline_bind_key(b, s, key, NULL, what, err) == -1 ||
+	    es__baseline_step_one(b, s, &row, what, err) == -1)
 		goto out;
 	if (row && (v = (const char *)sqlite3_column_text(s, 0)) != NULL)
 		*value = es_xstrdup(v);
 	ret = 0;
 out:
-	stmt_done(s);
+	es__baseline_stmt_done(s);
 	return ret;
 }
 
@@ -643,367 +594,11 @@ es_baseline_set_meta(struct es_baseline *b, const char *key,
 		    "meta needs a key and a value");
 	if (sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC) != SQLITE_OK ||
 	    sqlite3_bind_text(s, 2, value, -1, SQLITE_STATIC) != SQLITE_OK) {
-		db_error(b, err, "cannot write meta");
-		stmt_done(s);
+		es__baseline_db_error(b, err, "cannot write meta");
+		es__baseline_stmt_done(s);
 		return -1;
 	}
-	return step_done(b, s, "cannot write meta", err);
-}
-
-int
-es_baseline_put_file(struct es_baseline *b, const struct es_base_file *f,
-    struct es_error *err)
-{
-	sqlite3_stmt *s = b->st[ST_FILE_PUT];
-
-	if (f->rel == NULL || *f->rel == '\0')
-		return es_error_set(err, ES_EIO, b->path, 0,
-		    "file row without a path");
-	if (sqlite3_bind_text(s, 1, f->rel, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 2, u64_to_i64(f->st.dev)) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 3, u64_to_i64(f->st.ino)) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 4, u64_to_i64(f->st.size)) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 5, f->st.mtime_ns) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 6, f->st.ctime_ns) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 7, (sqlite3_int64)f->st.mode) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 8, u64_to_i64(f->raw_fp)) != SQLITE_OK) {
-		db_error(b, err, "cannot write file row");
-		stmt_done(s);
-		return -1;
-	}
-	if (!sqlite3_get_autocommit(b->db))
-		cache_grow(b, strlen(f->rel));
-	return step_done(b, s, "cannot write file row", err);
-}
-
-int
-es_baseline_delete_file(struct es_baseline *b, const char *rel,
-    struct es_error *err)
-{
-	sqlite3_stmt *s = b->st[ST_FILE_DEL];
-
-	if (rel == NULL)
-		return es_error_set(err, ES_EIO, b->path, 0,
-		    "file row without a path");
-	if (bind_key(b, s, rel, NULL, "cannot delete file row", err) == -1) {
-		stmt_done(s);
-		return -1;
-	}
-	return step_done(b, s, "cannot delete file row", err);
-}
-
-/* A blob column that may be NULL: zero-length blobs come back as a NULL
- * pointer from SQLite, so the type tells "absent" from "empty". */
-static const void *
-column_blob_or_null(sqlite3_stmt *s, int col, size_t *len)
-{
-	const void *p;
-
-	if (sqlite3_column_type(s, col) == SQLITE_NULL) {
-		*len = 0;
-		return NULL;
-	}
-	p = sqlite3_column_blob(s, col);
-	*len = (size_t)sqlite3_column_bytes(s, col);
-	return p != NULL ? p : "";
-}
-
-/* Row to struct, pointers into the statement's current row. */
-static int
-file_row(struct es_baseline *b, sqlite3_stmt *s, struct es_base_file *f,
-    struct es_error *err)
-{
-	int64_t mode;
-
-	f->rel = (const char *)sqlite3_column_text(s, 0);
-	mode = sqlite3_column_int64(s, 6);
-	if (f->rel == NULL || mode < 0 || mode > UINT32_MAX)
-		return es_error_set(err, ES_EIO, b->path, 0,
-		    "corrupt file row '%s'", f->rel == NULL ? "" : f->rel);
-	f->st.dev = i64_to_u64(sqlite3_column_int64(s, 1));
-	f->st.ino = i64_to_u64(sqlite3_column_int64(s, 2));
-	f->st.size = i64_to_u64(sqlite3_column_int64(s, 3));
-	f->st.mtime_ns = sqlite3_column_int64(s, 4);
-	f->st.ctime_ns = sqlite3_column_int64(s, 5);
-	f->st.mode = (uint32_t)mode;
-	f->raw_fp = i64_to_u64(sqlite3_column_int64(s, 7));
-	return 0;
-}
-
-static int
-entity_row(struct es_baseline *b, sqlite3_stmt *s, struct es_base_entity *e,
-    struct es_error *err)
-{
-	const void *id;
-	int64_t kind, pos;
-	size_t idlen;
-
-	id = column_blob_or_null(s, 0, &idlen);
-	kind = sqlite3_column_int64(s, 1);
-	e->rel = (const char *)sqlite3_column_text(s, 2);
-	pos = sqlite3_column_int64(s, 3);
-	if (id == NULL || idlen != sizeof(e->id.bytes) || e->rel == NULL ||
-	    kind < ES_KIND_PROJECT || kind > ES_KIND_ACTION ||
-	    pos < 0 || pos > UINT32_MAX)
-		return es_error_set(err, ES_EIO, b->path, 0,
-		    "corrupt entity row in '%s'",
-		    e->rel == NULL ? "" : e->rel);
-	memcpy(e->id.bytes, id, sizeof(e->id.bytes));
-	e->kind = (enum es_kind)kind;
-	e->pos = (uint32_t)pos;
-	e->line = column_blob_or_null(s, 4, &e->line_len);
-	e->doc_updated_at = sqlite3_column_int64(s, 5);
-	e->fp = i64_to_u64(sqlite3_column_int64(s, 6));
-	e->base = column_blob_or_null(s, 7, &e->base_len);
-	return 0;
-}
-
-/* Copy bytes (or NULL) into a buffer of b; returns the kept pointer. */
-static const void *
-keep(struct es_buf *buf, const void *p, size_t len)
-{
-	if (p == NULL)
-		return NULL;
-	es_buf_reset(buf);
-	es_buf_add(buf, p, len);
-	return buf->buf;
-}
-
-int
-es_baseline_get_file(struct es_baseline *b, const char *rel,
-    struct es_base_file *out, bool *found, struct es_error *err)
-{
-	static const char what[] = "cannot read file row";
-	sqlite3_stmt *s = b->st[ST_FILE_GET];
-	int ret = -1;
-
-	*found = false;
-	if (rel == NULL)
-		return es_error_set(err, ES_EIO, b->path, 0,
-		    "file row without a path");
-	if (bind_key(b, s, rel, NULL, what, err) == -1 ||
-	    step_one(b, s, found, what, err) == -1)
-		goto out;
-	if (*found) {
-		if (file_row(b, s, out, err) == -1) {
-			*found = false;
-			goto out;
-		}
-		out->rel = keep(&b->rel, out->rel, strlen(out->rel));
-	}
-	ret = 0;
-out:
-	stmt_done(s);
-	return ret;
-}
-
-int
-es_baseline_put_entity(struct es_baseline *b,
-    const struct es_base_entity *e, struct es_error *err)
-{
-	sqlite3_stmt *s = b->st[ST_ENT_PUT];
-	int rc;
-
-	if (e->rel == NULL || (e->line == NULL && e->line_len > 0) ||
-	    (e->base == NULL && e->base_len > 0) ||
-	    e->kind < ES_KIND_PROJECT || e->kind > ES_KIND_ACTION)
-		return es_error_set(err, ES_EIO, b->path, 0,
-		    "bad entity row for '%s'", e->rel == NULL ? "" : e->rel);
-	rc = sqlite3_bind_blob(s, 1, e->id.bytes, sizeof(e->id.bytes),
-	    SQLITE_STATIC);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int(s, 2, (int)e->kind);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_text(s, 3, e->rel, -1, SQLITE_STATIC);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int64(s, 4, (sqlite3_int64)e->pos);
-	/* NULL pointer binds SQL NULL; a non-NULL empty line stays "". */
-	if (rc == SQLITE_OK && e->line != NULL)
-		rc = sqlite3_bind_blob64(s, 5, e->line,
-		    (sqlite3_uint64)e->line_len, SQLITE_STATIC);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int64(s, 6, e->doc_updated_at);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int64(s, 7, u64_to_i64(e->fp));
-	if (rc == SQLITE_OK && e->base != NULL)
-		rc = sqlite3_bind_blob64(s, 8, e->base,
-		    (sqlite3_uint64)e->base_len, SQLITE_STATIC);
-	if (rc != SQLITE_OK) {
-		db_error(b, err, "cannot write entity row");
-		stmt_done(s);
-		return -1;
-	}
-	if (!sqlite3_get_autocommit(b->db))
-		cache_grow(b, strlen(e->rel) + e->line_len + e->base_len);
-	return step_done(b, s, "cannot write entity row", err);
-}
-
-int
-es_baseline_delete_entity(struct es_baseline *b, const bson_oid_t *id,
-    struct es_error *err)
-{
-	sqlite3_stmt *s = b->st[ST_ENT_DEL];
-
-	if (bind_key(b, s, NULL, id, "cannot delete entity row", err) == -1) {
-		stmt_done(s);
-		return -1;
-	}
-	return step_done(b, s, "cannot delete entity row", err);
-}
-
-int
-es_baseline_get_entity(struct es_baseline *b, const bson_oid_t *id,
-    struct es_base_entity *out, bool *found, struct es_error *err)
-{
-	static const char what[] = "cannot read entity row";
-	sqlite3_stmt *s = b->st[ST_ENT_GET];
-	int ret = -1;
-
-	*found = false;
-	if (bind_key(b, s, NULL, id, what, err) == -1 ||
-	    step_one(b, s, found, what, err) == -1)
-		goto out;
-	if (*found) {
-		if (entity_row(b, s, out, err) == -1) {
-			*found = false;
-			goto out;
-		}
-		out->rel = keep(&b->rel, out->rel, strlen(out->rel));
-		out->line = keep(&b->line, out->line, out->line_len);
-		out->base = keep(&b->base, out->base, out->base_len);
-	}
-	ret = 0;
-out:
-	stmt_done(s);
-	return ret;
-}
-
-/*
- * The one walk over a statement's rows: row() takes each (decoding it and
- * handing it on); a non-zero return stops the walk and is returned.
- */
-static int
-each_row(struct es_baseline *b, enum stmt idx,
-    int (*row)(struct es_baseline *, sqlite3_stmt *, void *,
-    struct es_error *), void *ctx, const char *what, struct es_error *err)
-{
-	sqlite3_stmt *s, *tmp;
-	int rc, ret;
-
-	if ((s = stmt_get(b, idx, &tmp, err)) == NULL)
-		return -1;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-		if ((ret = row(b, s, ctx, err)) != 0)
-			goto out;
-	ret = rc == SQLITE_DONE ? 0 : db_error(b, err, what);
-out:
-	stmt_done(s);
-	sqlite3_finalize(tmp);
-	return ret;
-}
-
-struct file_walk {
-	int	(*cb)(const struct es_base_file *, void *);
-	void	*ud;
-};
-
-static int
-file_step(struct es_baseline *b, sqlite3_stmt *s, void *ctx,
-    struct es_error *err)
-{
-	struct file_walk *w = ctx;
-	struct es_base_file f;
-
-	if (file_row(b, s, &f, err) == -1)
-		return -1;
-	return w->cb(&f, w->ud);
-}
-
-int
-es_baseline_each_file(struct es_baseline *b,
-    int (*cb)(const struct es_base_file *f, void *ud), void *ud,
-    struct es_error *err)
-{
-	struct file_walk w = { cb, ud };
-
-	return each_row(b, ST_FILE_EACH, file_step, &w,
-	    "cannot read file rows", err);
-}
-
-struct entity_walk {
-	int	(*cb)(const struct es_base_entity *, void *);
-	void	*ud;
-};
-
-static int
-entity_step(struct es_baseline *b, sqlite3_stmt *s, void *ctx,
-    struct es_error *err)
-{
-	struct entity_walk *w = ctx;
-	struct es_base_entity e;
-
-	if (entity_row(b, s, &e, err) == -1)
-		return -1;
-	return w->cb(&e, w->ud);
-}
-
-/* The walk of es_baseline_each_entity*(), with or without the base. */
-static int
-each_entity(struct es_baseline *b, enum stmt idx,
-    int (*cb)(const struct es_base_entity *e, void *ud), void *ud,
-    struct es_error *err)
-{
-	struct entity_walk w = { cb, ud };
-
-	return each_row(b, idx, entity_step, &w, "cannot read entity rows",
-	    err);
-}
-
-int
-es_baseline_each_entity(struct es_baseline *b,
-    int (*cb)(const struct es_base_entity *e, void *ud), void *ud,
-    struct es_error *err)
-{
-	return each_entity(b, ST_ENT_EACH, cb, ud, err);
-}
-
-int
-es_baseline_each_entity_nobase(struct es_baseline *b,
-    int (*cb)(const struct es_base_entity *e, void *ud), void *ud,
-    struct es_error *err)
-{
-	return each_entity(b, ST_ENT_EACH_NOBASE, cb, ud, err);
-}
-
-int
-es_baseline_get_base(struct es_baseline *b, const bson_oid_t *id,
-    const uint8_t **base, size_t *base_len, bool *found,
-    struct es_error *err)
-{
-	static const char what[] = "cannot read entity row";
-	sqlite3_stmt *s, *tmp;
-	const void *p;
-	size_t len;
-	int ret = -1;
-
-	*found = false;
-	*base = NULL;
-	*base_len = 0;
-	if ((s = stmt_get(b, ST_ENT_BASE, &tmp, err)) == NULL)
-		return -1;
-	if (bind_key(b, s, NULL, id, what, err) == -1 ||
-	    step_one(b, s, found, what, err) == -1)
-		goto out;
-	if (*found) {
-		p = column_blob_or_null(s, 0, &len);
-		*base = keep(&b->base, p, len);
-		*base_len = len;
-	}
-	ret = 0;
-out:
-	stmt_done(s);
-	sqlite3_finalize(tmp);
-	return ret;
+	return es__baseline_step_done(b, s, "cannot write meta", err);
 }
 
 static int
@@ -1014,13 +609,13 @@ count_rows(struct es_baseline *b, enum stmt idx, size_t *n,
 	int ret = -1;
 
 	if (sqlite3_step(s) != SQLITE_ROW) {
-		db_error(b, err, "cannot count rows");
+		es__baseline_db_error(b, err, "cannot count rows");
 		goto out;
 	}
 	*n = (size_t)sqlite3_column_int64(s, 0);
 	ret = 0;
 out:
-	stmt_done(s);
+	es__baseline_stmt_done(s);
 	return ret;
 }
 

@@ -1,7 +1,8 @@
 /*
  * The decision core for projects and goals (SPEC §4, §6): three versions of
  * one entity in, operations out. plan.h documents every decision; the
- * comments here say how.
+ * comments here say how. The plan's list and its field names are
+ * plan-list.c's.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -17,6 +18,8 @@
 #include "execsync/xmalloc.h"
 
 #include "plan-internal.h"
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Fields that live in the path only, never in a file's bytes (SPEC §2:
  * "the folder comes from the path", "the slug is the file name"). */
@@ -41,96 +44,6 @@ struct planner {
 	struct es_plan		 ops;
 	struct es_error		*err;
 };
-
-static const struct {
-	unsigned	 bit;
-	const char	*name;
-} field_names[] = {
-	{ ES_F_TITLE, "title" },
-	{ ES_F_SLUG, "slug" },
-	{ ES_F_AREA, "area" },
-	{ ES_F_FOLDER, "folder" },
-	{ ES_F_TYPE, "type" },
-	{ ES_F_CREATED, "created" },
-	{ ES_F_STARTED, "started" },
-	{ ES_F_LAST_REVIEWED, "last_reviewed" },
-	{ ES_F_DUE, "due" },
-	{ ES_F_COMPLETED, "completed" },
-	{ ES_F_DESCOPED, "descoped" },
-	{ ES_F_CONTENT, "content" },
-	{ ES_F_EXTRA, "extra" },
-	{ ES_F_TEXT, "text" },
-	{ ES_F_CONTEXT, "context" },
-	{ ES_F_PROJECT, "project_slug" },
-	{ ES_F_STATE, "state" },
-	{ ES_F_DEFER, "defer" },
-	{ ES_F_ACTION_DATE, "action_date" },
-	{ ES_F_PRIORITY, "priority" },
-	{ ES_DOC_F_DELETED, "deleted" },
-};
-
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
-
-const char *
-es__plan_field_name(size_t i, unsigned *bit)
-{
-	if (i >= NELEM(field_names))
-		return NULL;
-	*bit = field_names[i].bit;
-	return field_names[i].name;
-}
-
-void
-es_plan_init(struct es_plan *p)
-{
-	p->ops = NULL;
-	p->n = p->alloc = 0;
-}
-
-static void
-op_release(struct es_op *op)
-{
-	free(op->rel);
-	free(op->rel_from);
-	if (op->value != NULL) {
-		es_entity_release(op->value);
-		free(op->value);
-	}
-	if (op->action != NULL) {
-		es_action_release(op->action);
-		free(op->action);
-	}
-	memset(op, 0, sizeof(*op));
-}
-
-void
-es_plan_release(struct es_plan *p)
-{
-	for (size_t i = 0; i < p->n; i++)
-		op_release(&p->ops[i]);
-	free(p->ops);
-	es_plan_init(p);
-}
-
-/* Moves every op of src to the end of dst; src is left empty. */
-static void
-plan_splice(struct es_plan *dst, struct es_plan *src)
-{
-	if (src->n == 0)
-		return;
-	if (dst->n + src->n > dst->alloc) {
-		size_t want = dst->alloc ? dst->alloc * 2 : 8;
-
-		while (want < dst->n + src->n)
-			want *= 2;
-		dst->ops = es_xreallocarray(dst->ops, want, sizeof(*dst->ops));
-		dst->alloc = want;
-	}
-	memcpy(dst->ops + dst->n, src->ops, src->n * sizeof(*src->ops));
-	dst->n += src->n;
-	free(src->ops);
-	es_plan_init(src);
-}
 
 static struct es_entity *
 entity_dup(const struct es_entity *e)
@@ -179,50 +92,6 @@ op_reason(struct es_op *op, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(op->reason, sizeof(op->reason), fmt, ap);
 	va_end(ap);
-}
-
-void
-es_plan_fields_format(unsigned fields, struct es_buf *out)
-{
-	bool first = true;
-
-	for (size_t i = 0; i < NELEM(field_names); i++) {
-		if ((fields & field_names[i].bit) == 0)
-			continue;
-		if (!first)
-			es_buf_addstr(out, ", ");
-		es_buf_addstr(out, field_names[i].name);
-		first = false;
-	}
-}
-
-/* "title, due" into a small fixed buffer, for reasons. */
-static const char *
-fields_str(unsigned fields, char *buf, size_t size)
-{
-	struct es_buf b = ES_BUF_INIT;
-
-	es_plan_fields_format(fields, &b);
-	snprintf(buf, size, "%s", b.buf);
-	es_buf_release(&b);
-	return buf;
-}
-
-/* "'content', 'due'" for conflict reports. */
-static const char *
-fields_quoted(unsigned fields, char *buf, size_t size)
-{
-	struct es_buf b = ES_BUF_INIT;
-
-	for (size_t i = 0; i < NELEM(field_names); i++) {
-		if ((fields & field_names[i].bit) == 0)
-			continue;
-		es_buf_addf(&b, "%s'%s'", b.len ? ", " : "",
-		    field_names[i].name);
-	}
-	snprintf(buf, size, "%s", b.buf);
-	es_buf_release(&b);
-	return buf;
 }
 
 /*
@@ -675,7 +544,7 @@ plan_identity(struct planner *p)
 	/* No ancestor: every difference is a conflict for the policy. */
 	w = policy_winner(p);
 	snprintf(what, sizeof(what), "no baseline, sides differ on %s",
-	    fields_quoted(d, fs, sizeof(fs)));
+	    es__plan_fields_quoted(d, fs, sizeof(fs)));
 	keep_loser(p, w, what);
 	return settle(p, w == WIN_FILE ? in->file : in->db, what);
 }
@@ -744,8 +613,8 @@ plan_merge(struct planner *p)
 	int rc;
 
 	es_entity_copy(&r, b);
-	for (size_t i = 0; i < NELEM(field_names); i++) {
-		unsigned bit = field_names[i].bit;
+	for (size_t i = 0; i < es__plan_nfields; i++) {
+		unsigned bit = es__plan_fields[i].bit;
 		const char *from;
 
 		if ((bit & ES_PLAN_F_ALL) == 0 || ((fb | db) & bit) == 0)
@@ -769,21 +638,21 @@ plan_merge(struct planner *p)
 			continue;	/* decided below, by the policy */
 		}
 		es_buf_addf(&why, "%s%s (%s)", why.len ? ", " : "",
-		    field_names[i].name, from);
+		    es__plan_fields[i].name, from);
 	}
 	if (conflicts != 0) {
 		char fs[128], what[160];
 
 		w = policy_winner(p);
-		for (size_t i = 0; i < NELEM(field_names); i++)
-			if (conflicts & field_names[i].bit)
+		for (size_t i = 0; i < es__plan_nfields; i++)
+			if (conflicts & es__plan_fields[i].bit)
 				field_take(&r, w == WIN_FILE ? f : d,
-				    field_names[i].bit);
+				    es__plan_fields[i].bit);
 		snprintf(what, sizeof(what), "conflict on %s",
-		    fields_quoted(conflicts, fs, sizeof(fs)));
+		    es__plan_fields_quoted(conflicts, fs, sizeof(fs)));
 		keep_loser(p, w, what);
 		es_buf_addf(&why, "%s%s (conflict: %s)", why.len ? ", " : "",
-		    fields_str(conflicts, fs, sizeof(fs)),
+		    es__plan_fields_str(conflicts, fs, sizeof(fs)),
 		    w == WIN_FILE ? "file" : "database");
 	}
 	{
@@ -847,7 +716,7 @@ plan_with_base(struct planner *p)
 	case SIDE_CHANGED * 3 + SIDE_UNCHANGED:
 		d = es_entity_diff(in->db, in->file);
 		snprintf(why, sizeof(why), "file changed: %s",
-		    fields_str(d, names, sizeof(names)));
+		    es__plan_fields_str(d, names, sizeof(names)));
 		op = doc_op(p, ES_OP_DOC_UPDATE, in->file, d);
 		op_reason(op, "%s", why);
 		if (follow_slug(p, in->file_rel, in->file, &final) == -1)
@@ -857,7 +726,7 @@ plan_with_base(struct planner *p)
 	case SIDE_UNCHANGED * 3 + SIDE_CHANGED:
 		d = es_entity_diff(in->file, in->db);
 		snprintf(why, sizeof(why), "database changed: %s",
-		    fields_str(d, names, sizeof(names)));
+		    es__plan_fields_str(d, names, sizeof(names)));
 		if (to_file(p, in->file_rel, in->file, NULL, NULL, in->db, why,
 		    &final) == -1)
 			goto out;
@@ -886,7 +755,7 @@ plan_with_base(struct planner *p)
 		d = es_entity_diff(in->base, in->db);
 		snprintf(why, sizeof(why), "edit wins over delete (SPEC 4.5): "
 		    "deleted in the folder, database changed %s, file comes "
-		    "back", fields_str(d, names, sizeof(names)));
+		    "back", es__plan_fields_str(d, names, sizeof(names)));
 		if (to_file(p, NULL, NULL, in->base_rel, in->base, in->db, why,
 		    &final) == -1)
 			goto out;
@@ -897,7 +766,7 @@ plan_with_base(struct planner *p)
 		snprintf(why, sizeof(why), "edit wins over delete (SPEC 4.5): "
 		    "%s in the database, file changed %s",
 		    in->db != NULL ? "deleted" : "vanished",
-		    fields_str(d, names, sizeof(names)));
+		    es__plan_fields_str(d, names, sizeof(names)));
 		if (in->db != NULL) {
 			/* The document changed before it was deleted: its
 			 * version is kept too, so no edit is lost (4.2). */
@@ -997,27 +866,7 @@ es_plan_entity(const struct es_plan_input *in, enum es_policy policy,
 	}
 out:
 	if (rc == 0)
-		plan_splice(plan, &p.ops);
+		es__plan_splice(plan, &p.ops);
 	es_plan_release(&p.ops);
 	return rc;
-}
-
-void
-es_plan_count(const struct es_plan *p, enum es_kind k, size_t *deletes,
-    size_t *trashes)
-{
-	size_t nd = 0, nt = 0;
-
-	for (size_t i = 0; i < p->n; i++) {
-		if (p->ops[i].kind != k)
-			continue;
-		if (p->ops[i].op == ES_OP_DOC_DELETE)
-			nd++;
-		else if (p->ops[i].op == ES_OP_FILE_TRASH)
-			nt++;
-	}
-	if (deletes != NULL)
-		*deletes = nd;
-	if (trashes != NULL)
-		*trashes = nt;
 }
