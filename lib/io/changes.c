@@ -266,6 +266,8 @@ oplog_read(struct es_changes *c, struct es_change_batch *out,
 		}
 	}
 	c->cost_ms = mono_since(&t0);
+	es_log(c->cost_ms > 1000 ? ES_LOG_INFO : ES_LOG_DEBUG, SUB, "%s: read "
+	    "%zu entries in %.0f ms", OPLOG_PATH, seen, c->cost_ms);
 	if (mongoc_cursor_error(cur, &be)) {
 		oplog_error(c, err, "find", &be);
 		drop_from(out, n0);
