@@ -748,6 +748,7 @@ bench_idle(const char *uri_arg)
 	printf("change_source: %s\n", status_str(st, "change_source",
 	    "kind"));
 	json_decref(st);
+	printf("source_settle_s: %.1f\n", source_settle(&b));
 	cpu = window_pct(b.daemon, IDLE_S, spid, &srv);
 	printf("idle_cpu_pct: %.2f\n", cpu);
 	printf("idle_rss_mb: %.1f\n", proc_rss_mb(b.daemon));
