@@ -4,7 +4,10 @@
  * When the server cannot be reached it says so and opens again with a
  * capped backoff (1 s doubling to 30 s); every reopen chooses the source
  * again, and a reopen is a gap (events may have been missed: the loop runs
- * a full pass). A poll source has nothing to wait on: the loop polls with
+ * a full pass), except for a change stream resumed from the last resume
+ * token it gave (a token the server cannot resume from is a gap that
+ * es_changes_next() reports itself). The token lives as long as the
+ * daemon: a restart runs the start-up full pass anyway. A poll source has nothing to wait on: the loop polls with
  * ordinary passes, and this thread only sleeps until it is stopped.
  */
 #include <errno.h>
@@ -108,6 +111,7 @@ source_main(void *arg)
 	struct es_change_batch b;
 	unsigned backoff = BACKOFF_MIN_MS;
 	bool opened_before = false;
+	char *token = NULL;		/* the last stream's, to resume */
 
 	es_change_batch_init(&b);
 	while (!stopping(s)) {
@@ -116,7 +120,7 @@ source_main(void *arg)
 		enum es_changes_status st;
 
 		c = es_changes_open(s->cfg.mongodb_uri, s->cfg.database,
-		    s->cfg.user_id, NULL, &err);
+		    s->cfg.user_id, token, &err);
 		if (c == NULL) {
 			es_log_error(&err, ES_LOG_WARN, SUB);
 			publish(s, NULL, false, &err, NULL);
@@ -129,8 +133,12 @@ source_main(void *arg)
 		backoff = BACKOFF_MIN_MS;
 		es_log(ES_LOG_INFO, SUB, "change source: %s",
 		    es_source_kind_name(es_changes_kind(c)));
-		/* Events between the last read and this open are unknown. */
-		b.gap = opened_before;
+		/*
+		 * Events between the last read and this open are unknown,
+		 * unless a stream resumed where the last one stopped.
+		 */
+		b.gap = opened_before && !(token != NULL &&
+		    es_changes_kind(c) == ES_SOURCE_STREAM);
 		opened_before = true;
 		publish(s, c, true, NULL, &b);
 		while (!stopping(s)) {
@@ -150,12 +158,21 @@ source_main(void *arg)
 			}
 			if (st == ES_CHANGES_EVENTS)
 				publish(s, c, true, NULL, &b);
+			if (es_changes_kind(c) == ES_SOURCE_STREAM) {
+				char *t = es_changes_token(c);
+
+				if (t != NULL) {
+					free(token);
+					token = t;
+				}
+			}
 		}
 		es_changes_free(c);
 		if (!stopping(s) && nap(s, backoff))
 			break;
 	}
 	es_change_batch_release(&b);
+	free(token);
 	return NULL;
 }
 
