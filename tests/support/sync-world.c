@@ -208,6 +208,18 @@ doc_get(const struct world *w, const char *coll, const char *slug,
 	return es_itest_peer(&w->t, "get", json, doc);
 }
 
+char *
+doc_content(const struct world *w, const char *slug)
+{
+	bson_t doc;
+	char *s;
+
+	assert_true(doc_get(w, "projects", slug, &doc));
+	s = strdup(es_itest_str(&doc, "content"));
+	bson_destroy(&doc);
+	return s;
+}
+
 void
 peer(const struct world *w, const char *cmd, const char *json)
 {

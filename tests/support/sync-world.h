@@ -42,6 +42,8 @@ void	assert_file_has(const struct world *w, const char *rel,
 	    const char *needle);
 bool	doc_get(const struct world *w, const char *coll, const char *slug,
 	    bson_t *doc);
+/* The content of the project with this slug (malloc'd); fails if none. */
+char	*doc_content(const struct world *w, const char *slug);
 void	peer(const struct world *w, const char *cmd, const char *json);
 void	peer_clock(const struct world *w, int64_t off_ms, const char *cmd,
 	    const char *json);

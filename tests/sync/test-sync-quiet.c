@@ -240,19 +240,6 @@ marks_same(const struct world *w, struct marks *m)
 	free(m->last_full);
 }
 
-/* The content of the project with this slug. */
-static char *
-doc_content(const struct world *w, const char *slug)
-{
-	bson_t doc;
-	char *s;
-
-	assert_true(doc_get(w, "projects", slug, &doc));
-	s = strdup(es_itest_str(&doc, "content"));
-	bson_destroy(&doc);
-	return s;
-}
-
 static void
 project_id(const struct world *w, const char *slug, bson_oid_t *id)
 {

@@ -183,19 +183,6 @@ has_error(const struct es_engine_result *r, const char *needle)
 	return false;
 }
 
-/* The content of the project with this slug. */
-static char *
-doc_content(const struct world *w, const char *slug)
-{
-	bson_t doc;
-	char *s;
-
-	assert_true(doc_get(w, "projects", slug, &doc));
-	s = strdup(es_itest_str(&doc, "content"));
-	bson_destroy(&doc);
-	return s;
-}
-
 /*
  * The engine reaches the folder, the baseline, the database and the clock
  * through the world: the spy sees the scan, the reads, the finds, the
