@@ -13,6 +13,7 @@
  *  - right after a pass, a quiet pass changes nothing (SPEC 4.8); the
  *    watermarks and last_full_pass_ms stay where they were.
  */
+#include "db-spy.h"
 #include "sync-world.h"
 
 #include <stdio.h>
@@ -37,125 +38,23 @@ static const char beta_text[] =
     "---\narea: Work\ntitle: Beta\ntype: standard\ncreated: 2025-01-02\n"
     "---\n# Beta\n\nbeta body\n";
 
-/* The database calls of a pass; the real table's functions do the work. */
-struct spy {
-	struct es_world_db	 real;
-	size_t			 find, find_ids, find_fields, find_one;
-	size_t			 update_cas, update_cas_many, inserts;
-	int64_t			 now;	/* the pass's clock when not 0 */
-	struct es_world_clock	 real_clock;
-};
-
-static struct spy *S;
-
-static int
-spy_find(void *ctx, enum es_kind kind, const char *user, int64_t since,
-    es_store_doc_cb cb, void *ud, struct es_error *err)
-{
-	S->find++;
-	return S->real.find(ctx, kind, user, since, cb, ud, err);
-}
-
-static int
-spy_find_ids(void *ctx, enum es_kind kind, const char *user,
-    const bson_oid_t *ids, size_t n, es_store_doc_cb cb, void *ud,
-    struct es_error *err)
-{
-	S->find_ids++;
-	return S->real.find_ids(ctx, kind, user, ids, n, cb, ud, err);
-}
-
-static int
-spy_find_fields(void *ctx, enum es_kind kind, const char *user,
-    const char *const *fields, es_store_doc_cb cb, void *ud,
-    struct es_error *err)
-{
-	S->find_fields++;
-	return S->real.find_fields(ctx, kind, user, fields, cb, ud, err);
-}
-
-static int
-spy_find_one(void *ctx, enum es_kind kind, const bson_oid_t *id,
-    bson_t *out, bool *found, struct es_error *err)
-{
-	S->find_one++;
-	return S->real.find_one(ctx, kind, id, out, found, err);
-}
-
-static int
-spy_update_cas(void *ctx, enum es_kind kind, const bson_oid_t *id,
-    const char *user, int64_t expected, int64_t new_ua,
-    const bson_t *update, bool *matched, struct es_error *err)
-{
-	S->update_cas++;
-	return S->real.update_cas(ctx, kind, id, user, expected, new_ua,
-	    update, matched, err);
-}
-
-static int
-spy_update_cas_many(void *ctx, enum es_kind kind, const char *user,
-    const struct es_store_cas *ops, size_t n,
-    enum es_store_cas_status *status, struct es_error *err)
-{
-	S->update_cas_many++;
-	return S->real.update_cas_many(ctx, kind, user, ops, n, status, err);
-}
-
-static int
-spy_insert(void *ctx, enum es_kind kind, const bson_t *doc,
-    struct es_error *err)
-{
-	S->inserts++;
-	return S->real.insert(ctx, kind, doc, err);
-}
-
-static int64_t
-spy_now(void *ctx)
-{
-	return S->now != 0 ? S->now : S->real_clock.now_ms(ctx);
-}
-
 static void
 wrap(struct es_world *ew, void *ud)
 {
-	struct spy *s = ud;
-
-	S = s;
-	s->real = ew->db;
-	s->real_clock = ew->clock;
-	ew->clock.now_ms = spy_now;
-	ew->db.find = spy_find;
-	ew->db.find_ids = spy_find_ids;
-	ew->db.find_fields = spy_find_fields;
-	ew->db.find_one = spy_find_one;
-	ew->db.update_cas = spy_update_cas;
-	ew->db.update_cas_many = spy_update_cas_many;
-	ew->db.insert = spy_insert;
+	db_spy_wrap(ew, ud);
 }
 
-static size_t
-finds(const struct spy *s)
-{
-	return s->find + s->find_ids + s->find_fields + s->find_one;
-}
-
-static size_t
-updates(const struct spy *s)
-{
-	return s->update_cas + s->update_cas_many;
-}
+/* The next passes' ES_TRIGGER hold list (test_quiet_hold_delete). */
+static const char *const *hold;
+static size_t nhold;
 
 /*
  * One pass of trigger kind k over paths or changes, quiet or not, at the
  * clock s->now (0: the system's); status 0 or the test fails.
  */
-/* The next passes' ES_TRIGGER hold list (test_quiet_hold_delete). */
-static const char *const *hold;
-static size_t nhold;
-
 static void
-pass_at(struct world *w, struct spy *s, enum es_trigger_kind k, bool quiet,
-    const char *const *paths, size_t npaths, const struct es_change *ch,
+pass_at(struct world *w, struct db_spy *s, enum es_trigger_kind k,
+    bool quiet, const char *const *paths, size_t npaths, const struct es_change *ch,
     size_t nch, struct es_engine_result *r)
 {
 	struct es_trigger t;
@@ -173,8 +72,9 @@ pass_at(struct world *w, struct spy *s, enum es_trigger_kind k, bool quiet,
 	t.nhold = nhold;
 	memset(s, 0, sizeof(*s));
 	s->now = now;
+	s->fixed_clock = now != 0;
 	rc = engine_pass_world(w, wrap, s, &t, r);
-	S = NULL;
+	db_spy_done();
 	if (rc != 0) {
 		for (size_t i = 0; i < r->nerrors; i++)
 			print_message("%s: %s\n", r->errors[i].path,
@@ -186,7 +86,7 @@ pass_at(struct world *w, struct spy *s, enum es_trigger_kind k, bool quiet,
 
 /* A quiet pass at the system's clock. */
 static void
-quiet_pass(struct world *w, struct spy *s, enum es_trigger_kind k,
+quiet_pass(struct world *w, struct db_spy *s, enum es_trigger_kind k,
     const char *const *paths, size_t npaths, const struct es_change *ch,
     size_t nch, struct es_engine_result *r)
 {
@@ -308,7 +208,7 @@ static void
 test_quiet_paths_project(void **state)
 {
 	struct world w;
-	struct spy s;
+	struct db_spy s;
 	struct es_engine_result r;
 	struct marks m;
 	const char *paths[] = { ALPHA };
@@ -323,8 +223,8 @@ test_quiet_paths_project(void **state)
 	marks_get(&w, &m);
 	replace_in(&w, ALPHA, "line one", "line ONE");
 	quiet_pass(&w, &s, ES_TRIGGER_PATHS, paths, 1, NULL, 0, &r);
-	assert_int_equal(finds(&s), 0);
-	assert_int_equal(updates(&s), 1);
+	assert_int_equal(db_spy_finds(&s), 0);
+	assert_int_equal(db_spy_updates(&s), 1);
 	assert_int_equal(s.update_cas, 1);
 	assert_int_equal(s.inserts, 0);
 	assert_false(r.full_read);
@@ -344,7 +244,7 @@ static void
 test_quiet_paths_action(void **state)
 {
 	struct world w;
-	struct spy s;
+	struct db_spy s;
 	struct es_engine_result r;
 	const char *paths[] = { PHONE };
 
@@ -356,8 +256,8 @@ test_quiet_paths_action(void **state)
 	assert_true(action_has(&w, "Call mom", NULL));
 	replace_in(&w, PHONE, "Call mom", "Call mum");
 	quiet_pass(&w, &s, ES_TRIGGER_PATHS, paths, 1, NULL, 0, &r);
-	assert_int_equal(finds(&s), 0);
-	assert_int_equal(updates(&s), 1);
+	assert_int_equal(db_spy_finds(&s), 0);
+	assert_int_equal(db_spy_updates(&s), 1);
 	assert_int_equal(s.inserts, 0);
 	assert_int_equal(r.to_db, 1);
 	es_engine_result_release(&r);
@@ -377,7 +277,7 @@ static void
 test_quiet_changes(void **state)
 {
 	struct world w;
-	struct spy s;
+	struct db_spy s;
 	struct es_engine_result r;
 	struct es_change ch[2];
 	bson_t doc;
@@ -397,8 +297,8 @@ test_quiet_changes(void **state)
 	ch[0].doc = &doc;
 	quiet_pass(&w, &s, ES_TRIGGER_CHANGES, NULL, 0, ch, 1, &r);
 	bson_destroy(&doc);
-	assert_int_equal(finds(&s), 0);
-	assert_int_equal(updates(&s), 0);
+	assert_int_equal(db_spy_finds(&s), 0);
+	assert_int_equal(db_spy_updates(&s), 0);
 	assert_int_equal(r.docs_read, 1);	/* the source's copy */
 	assert_int_equal(r.to_file, 1);
 	es_engine_result_release(&r);
@@ -410,7 +310,7 @@ test_quiet_changes(void **state)
 	ch[0].doc = NULL;
 	quiet_pass(&w, &s, ES_TRIGGER_CHANGES, NULL, 0, ch, 1, &r);
 	assert_int_equal(s.find_one, 1);
-	assert_int_equal(finds(&s), 1);
+	assert_int_equal(db_spy_finds(&s), 1);
 	assert_int_equal(r.to_file, 1);
 	es_engine_result_release(&r);
 	assert_file_has(&w, ALPHA, "title: Alpha Two");
@@ -424,7 +324,7 @@ test_quiet_changes(void **state)
 	project_id(&w, "beta", &ch[1].id);
 	quiet_pass(&w, &s, ES_TRIGGER_CHANGES, NULL, 0, ch, 2, &r);
 	assert_int_equal(s.find_ids, 1);
-	assert_int_equal(finds(&s), 1);
+	assert_int_equal(db_spy_finds(&s), 1);
 	assert_int_equal(r.to_file, 2);
 	es_engine_result_release(&r);
 	assert_file_has(&w, ALPHA, "title: Alpha Three");
@@ -462,7 +362,7 @@ static void
 test_quiet_deleted(void **state)
 {
 	struct world w;
-	struct spy s;
+	struct db_spy s;
 	struct es_engine_result r;
 	struct es_change ch;
 
@@ -480,8 +380,8 @@ test_quiet_deleted(void **state)
 
 	ch.deleted = true;
 	quiet_pass(&w, &s, ES_TRIGGER_CHANGES, NULL, 0, &ch, 1, &r);
-	assert_int_equal(finds(&s), 0);
-	assert_int_equal(updates(&s), 0);
+	assert_int_equal(db_spy_finds(&s), 0);
+	assert_int_equal(db_spy_updates(&s), 0);
 	assert_int_equal(r.applied[ES_OP_FILE_TRASH], 1);
 	es_engine_result_release(&r);
 	assert_false(exists(&w, ALPHA));
@@ -500,7 +400,7 @@ static void
 test_quiet_lost_race(void **state)
 {
 	struct world w;
-	struct spy s;
+	struct db_spy s;
 	struct es_engine_result r;
 	const char *paths[] = { ALPHA };
 	bson_t doc;
@@ -541,7 +441,7 @@ static void
 test_quiet_idempotent(void **state)
 {
 	struct world w;
-	struct spy s;
+	struct db_spy s;
 	struct es_engine_result r;
 	const char *paths[] = { ALPHA, PHONE };
 	char *snap0, *dump0, *snap1, *dump1;
@@ -554,12 +454,12 @@ test_quiet_idempotent(void **state)
 	snap0 = snapshot(&w);
 	dump0 = dump(&w);
 	quiet_pass(&w, &s, ES_TRIGGER_PATHS, paths, 2, NULL, 0, &r);
-	assert_int_equal(finds(&s) + updates(&s) + s.inserts, 0);
+	assert_int_equal(db_spy_finds(&s) + db_spy_updates(&s) + s.inserts, 0);
 	assert_int_equal(r.files_read, 2);
 	assert_int_equal(r.plan.n, 0);
 	es_engine_result_release(&r);
 	quiet_pass(&w, &s, ES_TRIGGER_ORDINARY, NULL, 0, NULL, 0, &r);
-	assert_int_equal(finds(&s) + updates(&s) + s.inserts, 0);
+	assert_int_equal(db_spy_finds(&s) + db_spy_updates(&s) + s.inserts, 0);
 	assert_int_equal(r.plan.n, 0);
 	assert_int_equal(r.round_trips, 0);
 	es_engine_result_release(&r);
@@ -585,7 +485,7 @@ static void
 test_quiet_watermark_later_pass(void **state)
 {
 	struct world w;
-	struct spy s;
+	struct db_spy s;
 	struct es_engine_result r;
 	const char *paths[] = { ALPHA };
 	char *c;
@@ -601,7 +501,7 @@ test_quiet_watermark_later_pass(void **state)
 	memset(&s, 0, sizeof(s));
 	s.now = es_itest_now_ms() + 3600 * 1000;
 	pass_at(&w, &s, ES_TRIGGER_PATHS, true, paths, 1, NULL, 0, &r);
-	assert_int_equal(finds(&s), 0);
+	assert_int_equal(db_spy_finds(&s), 0);
 	es_engine_result_release(&r);
 	assert_file_has(&w, ALPHA, "line ONE");
 	c = get(&w, BETA);
@@ -625,7 +525,7 @@ static void
 test_quiet_hold_delete(void **state)
 {
 	struct world w;
-	struct spy s;
+	struct db_spy s;
 	struct es_engine_result r;
 	const char *paths[] = { ALPHA };
 	char *path, *c;
@@ -645,7 +545,7 @@ test_quiet_hold_delete(void **state)
 	quiet_pass(&w, &s, ES_TRIGGER_PATHS, paths, 1, NULL, 0, &r);
 	hold = NULL;
 	nhold = 0;
-	assert_int_equal(updates(&s), 0);
+	assert_int_equal(db_spy_updates(&s), 0);
 	assert_int_equal(r.to_db, 0);
 	es_engine_result_release(&r);
 	assert_true(doc_get(&w, "projects", "alpha", &doc));

@@ -8,6 +8,7 @@
  *  - ES_TRIGGER_CHANGES reads by _id a document the since-query misses;
  *  - ES_TRIGGER_FULL reads every file and every document.
  */
+#include "db-spy.h"
 #include "sync-world.h"
 
 #include <sys/stat.h>
@@ -43,13 +44,10 @@ static const char alpha_text[] =
  */
 struct spy {
 	struct es_world	 real;
-	size_t		 scans, loads, writes, finds, find_ids, inserts;
-	size_t		 commits, clock_reads;
-	unsigned	 fail_inserts;	/* the next n single inserts fail */
+	struct db_spy	 db;		/* the database and the clock */
+	size_t		 scans, loads, writes, commits;
 	const char	*pin_rel;	/* scan reports pin_st for it */
 	struct es_stat	 pin_st;
-	int64_t		 now;		/* the clock, when set */
-	bool		 fixed_clock;
 };
 
 static struct spy *S;
@@ -99,53 +97,6 @@ spy_commit(void *ctx, struct es_error *err)
 	return s->real.fs.base.commit(ctx, err);
 }
 
-static int
-spy_find(void *ctx, enum es_kind kind, const char *user, int64_t since,
-    es_store_doc_cb cb, void *ud, struct es_error *err)
-{
-	struct spy *s = S;
-
-	s->finds++;
-	return s->real.db.find(ctx, kind, user, since, cb, ud, err);
-}
-
-static int
-spy_find_ids(void *ctx, enum es_kind kind, const char *user,
-    const bson_oid_t *ids, size_t n, es_store_doc_cb cb, void *ud,
-    struct es_error *err)
-{
-	struct spy *s = S;
-
-	s->find_ids++;
-	return s->real.db.find_ids(ctx, kind, user, ids, n, cb, ud,
-	    err);
-}
-
-static int
-spy_insert(void *ctx, enum es_kind kind, const bson_t *doc,
-    struct es_error *err)
-{
-	struct spy *s = S;
-
-	s->inserts++;
-	if (s->fail_inserts > 0) {
-		s->fail_inserts--;
-		return es_error_set(err, ES_EDB, "projects", 0,
-		    "insert: injected fault");
-	}
-	return s->real.db.insert(ctx, kind, doc, err);
-}
-
-static int64_t
-spy_now(void *ctx)
-{
-	struct spy *s = S;
-
-	s->clock_reads++;
-	return s->fixed_clock ? s->now :
-	    s->real.clock.now_ms(ctx);
-}
-
 static void
 wrap(struct es_world *ew, void *ud)
 {
@@ -153,14 +104,11 @@ wrap(struct es_world *ew, void *ud)
 
 	S = s;
 	s->real = *ew;
+	db_spy_wrap(ew, &s->db);
 	ew->fs.scan = spy_scan;
 	ew->fs.load_file = spy_load_file;
 	ew->fs.write = spy_write;
 	ew->fs.base.commit = spy_commit;
-	ew->db.find = spy_find;
-	ew->db.find_ids = spy_find_ids;
-	ew->db.insert = spy_insert;
-	ew->clock.now_ms = spy_now;
 }
 
 
@@ -171,6 +119,7 @@ pass_spied(struct world *w, struct spy *s, const struct es_trigger *t,
 	int rc = engine_pass_world(w, wrap, s, t, r);
 
 	S = NULL;
+	db_spy_done();
 	return rc;
 }
 
@@ -205,21 +154,21 @@ test_seams_clock_and_calls(void **state)
 	w_begin(&w, "w_seams");
 	put(&w, ALPHA, alpha_text);
 	memset(&s, 0, sizeof(s));
-	s.fixed_clock = true;
-	s.now = es_itest_now_ms() + 3600 * 1000;
+	s.db.fixed_clock = true;
+	s.db.now = es_itest_now_ms() + 3600 * 1000;
 	assert_int_equal(pass_spied(&w, &s, NULL, &r), 0);
 	assert_int_equal(s.scans, 1);
 	assert_int_equal(s.loads, 1);
-	assert_int_equal(s.finds, 3);		/* a full read: 3 collections */
-	assert_int_equal(s.find_ids, 0);
-	assert_int_equal(s.inserts, 1);
+	assert_int_equal(s.db.find, 3);		/* a full read: 3 collections */
+	assert_int_equal(s.db.find_ids, 0);
+	assert_int_equal(s.db.inserts, 1);
 	assert_int_equal(s.commits, 1);
-	assert_int_equal(s.clock_reads, 1);	/* read once a pass */
+	assert_int_equal(s.db.clock_reads, 1);	/* read once a pass */
 	assert_true(r.full_read);
 	assert_true(r.round_trips > 0);
 	es_engine_result_release(&r);
 	assert_true(doc_get(&w, "projects", "alpha", &doc));
-	assert_true(es_itest_date(&doc, "updated_at") == s.now);
+	assert_true(es_itest_date(&doc, "updated_at") == s.db.now);
 	bson_destroy(&doc);
 	b = es_baseline_open_root(w.root, &err);
 	assert_non_null(b);
@@ -227,7 +176,7 @@ test_seams_clock_and_calls(void **state)
 	    &err), 0);
 	assert_non_null(wm);
 	snprintf(want, sizeof(want), "%lld",
-	    (long long)es_watermark_next(s.now, s.now));
+	    (long long)es_watermark_next(s.db.now, s.db.now));
 	assert_string_equal(wm, want);
 	free(wm);
 	es_baseline_free(b);
@@ -247,16 +196,16 @@ test_seams_failed_insert(void **state)
 	w_begin(&w, "w_fault");
 	put(&w, ALPHA, alpha_text);
 	memset(&s, 0, sizeof(s));
-	s.fail_inserts = 1;
+	s.db.fail_inserts = 1;
 	assert_int_equal(pass_spied(&w, &s, NULL, &r), 1);
-	assert_int_equal(s.inserts, 1);
+	assert_int_equal(s.db.inserts, 1);
 	assert_int_equal(r.failed, 1);
 	assert_true(has_error(&r, "injected fault"));
 	es_engine_result_release(&r);
 	assert_int_equal(count_docs(&w, "projects"), 0);
 	memset(&s, 0, sizeof(s));
 	assert_int_equal(pass_spied(&w, &s, NULL, &r), 0);
-	assert_int_equal(s.inserts, 1);
+	assert_int_equal(s.db.inserts, 1);
 	assert_int_equal(r.failed, 0);
 	es_engine_result_release(&r);
 	assert_int_equal(count_docs(&w, "projects"), 1);
@@ -425,7 +374,7 @@ test_trigger_changes(void **state)
 	/* beta in the lookback; alpha and the action by _id */
 	assert_int_equal(r.docs_read, 3);
 	/* one lone _id per collection: find_one, never $in (FerretDB) */
-	assert_int_equal(s.find_ids, 0);
+	assert_int_equal(s.db.find_ids, 0);
 	es_engine_result_release(&r);
 	assert_file_has(&w, ALPHA, "title: Alpha API");
 	assert_file_has(&w, PHONE, "- [ ] (C) Call mom");
