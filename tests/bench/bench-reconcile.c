@@ -1,6 +1,6 @@
 /*
  * execsync-bench reconcile: the sync engine's passes after an import, against
- * their floors (issue 5; README "Benchmarks").
+ * their floors (issue 5; BENCHMARKS.md).
  */
 #include <errno.h>
 #include <fcntl.h>
