@@ -16,7 +16,8 @@ if command -v man >/dev/null 2>&1; then
 			-l -Tutf8 -Z "$page" >/dev/null 2>"$tmp/warn" || true
 		[ ! -s "$tmp/warn" ] || { cat "$tmp/warn"; fail "$page: warnings"; }
 	done
-	MANWIDTH=200 man -l "$docs/man/execsync-config.5.gz" 2>/dev/null >"$tmp/config.5"
+	MANWIDTH=200 man -l "$docs/man/execsync-config.5.gz" 2>/dev/null \
+		>"$tmp/config.5"
 	ASAN_OPTIONS=detect_leaks=0 "$syncd" --help |
 		sed -n '/^Configuration keys/,$s/^  \(--[a-z-]*\).*/\1/p' >"$tmp/flags"
 	[ -s "$tmp/flags" ] || fail "no key flags in execsyncd --help"

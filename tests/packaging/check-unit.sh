@@ -12,9 +12,11 @@ for line in Type=notify NotifyAccess=main 'ExecReload=/bin/kill -HUP $MAINPID' \
     Restart=on-failure 'RestartPreventExitStatus=2 3' \
     Environment=MONGOC_DISABLE_SHM=1 NoNewPrivileges=yes \
     WantedBy=default.target; do
-	grep -qxF "$line" "$unit" || { echo "check-unit: no '$line' in $unit"; exit 1; }
+	grep -qxF "$line" "$unit" ||
+		{ echo "check-unit: no '$line' in $unit"; exit 1; }
 done
-grep -q '^WatchdogSec=[1-9]' "$unit" || { echo "check-unit: no WatchdogSec"; exit 1; }
+grep -q '^WatchdogSec=[1-9]' "$unit" ||
+	{ echo "check-unit: no WatchdogSec"; exit 1; }
 command -v systemd-analyze >/dev/null 2>&1 || {
 	echo "check-unit: no systemd-analyze: skipped"; exit 77; }
 tmp=$(mktemp -d)
