@@ -1,7 +1,8 @@
 #!/bin/sh
 # The generated documentation (issue 18 item 4): each man page renders
 # without a warning from man/groff (lintian's check), execsync-config(5)
-# names every key flag the programs' --help lists, and the bash completion
+# names every key flag the programs' --help lists, execsyncd(1) the
+# problem codes, and the bash completion
 # parses and completes options and the values of enumerated keys.
 # usage: check-docs.sh DOCS_DIR EXECSYNCD EXECSYNC_SCAN
 set -eu
@@ -25,6 +26,13 @@ if command -v man >/dev/null 2>&1; then
 		grep -q -- "Flag: $flag\." "$tmp/config.5" ||
 			fail "execsync-config(5) does not name $flag"
 	done <"$tmp/flags"
+	# The problem codes the issue names, in execsyncd(1).
+	man -l "$docs/man/execsyncd.1.gz" 2>/dev/null >"$tmp/execsyncd.1"
+	for code in bad-yaml bad-date unknown-value bad-utf8 nul-byte too-large \
+	    conflict-markers bad-document unsafe-path; do
+		sed -n '/^PROBLEM CODES/,/^[A-Z]/p' "$tmp/execsyncd.1" |
+			grep -qx "       $code" || fail "execsyncd(1) lacks $code"
+	done
 else
 	echo "check-docs: no man: the pages are not rendered"
 fi
