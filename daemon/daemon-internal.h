@@ -62,7 +62,7 @@ struct daemon {
 	uv_signal_t		 sig_term, sig_int, sig_hup, sig_usr1;
 	uv_timer_t		 full_timer, poll_timer, root_timer,
 				 retry_timer, gone_timer,
-				 hold_timer;
+				 hold_timer, watchdog_timer;
 };
 
 /* daemon.c */

@@ -17,6 +17,16 @@
  * source reconnects): nothing is lost (SPEC 4.13). The root is checked
  * before anything is synced (SPEC 4.15, 4.18) and again every few seconds
  * while it is missing; the daemon stays up, unhealthy, meanwhile.
+ *
+ * Under systemd (Type=notify, packaging/execsyncd.service) it says how it
+ * is through sd_notify(3), which does nothing elsewhere: READY=1 once the
+ * status endpoint listens and the start-up pass is queued (not done: that
+ * pass may wait for the server, and the daemon is up meanwhile), STATUS=
+ * when its health changes, RELOADING=1 and READY=1 around a SIGHUP,
+ * STOPPING=1 on SIGTERM, and WATCHDOG=1 from a timer of the loop every
+ * WATCHDOG_USEC/2, so a loop that stops turning gets restarted. An
+ * unreachable server or a missing root does not stop the pings: the daemon
+ * waits those out itself (SPEC 4.13, 4.18).
  */
 #include <sys/stat.h>
 
@@ -31,6 +41,7 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <systemd/sd-daemon.h>
 
 #include "execsync/baseline.h"
 #include "execsync/cli.h"
@@ -49,13 +60,71 @@ es__d_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* --- systemd (sd_notify(3)) ------------------------------------------ */
+
+/*
+ * STATUS=, as `systemctl status` shows it: "syncing ROOT", or "degraded:"
+ * and the failing checks of /healthz. prefix: more lines before it.
+ */
+static void
+notify_status(const struct daemon *d, const char *prefix)
+{
+	struct es_buf body = ES_BUF_INIT, why = ES_BUF_INIT;
+	json_t *h, *checks, *c;
+	size_t i;
+
+	if (d->st.unhealthy == 0)
+		es_buf_addf(&why, "syncing %s", d->cfg.source);
+	else {
+		es_buf_addstr(&why, "degraded (execsyncd --status):");
+		es_status_healthz(&d->st, false, &body);
+		h = json_loads(body.buf != NULL ? body.buf : "", 0, NULL);
+		checks = json_object_get(h, "checks");
+		json_array_foreach(checks, i, c)
+			es_buf_addf(&why, "%s %s", i > 0 ? "," : "",
+			    json_string_value(c) != NULL ?
+			    json_string_value(c) : "?");
+		json_decref(h);
+	}
+	sd_notifyf(0, "%sSTATUS=%s", prefix, why.buf);
+	es_buf_release(&why);
+	es_buf_release(&body);
+}
+
+static void
+on_watchdog_timer(uv_timer_t *t)
+{
+	(void)t;
+	/* The loop turns: it ran this timer. */
+	sd_notify(0, "WATCHDOG=1");
+}
+
+/* The watchdog's pings, when the service manager asks for them. */
+static void
+start_watchdog(struct daemon *d)
+{
+	uint64_t usec = 0;
+	uint64_t ms;
+
+	if (sd_watchdog_enabled(0, &usec) <= 0 || usec == 0)
+		return;
+	ms = usec / 2000 > 0 ? usec / 2000 : 1;
+	uv_timer_start(&d->watchdog_timer, on_watchdog_timer, 0, ms);
+	es_log(ES_LOG_DEBUG, SUB, "systemd watchdog: a ping every %llu ms",
+	    (unsigned long long)ms);
+}
+
 void
 es__d_set_unhealthy(struct daemon *d, unsigned bit, bool on)
 {
+	unsigned was = d->st.unhealthy;
+
 	if (on)
 		d->st.unhealthy |= bit;
 	else
 		d->st.unhealthy &= ~bit;
+	if (d->st.unhealthy != was && !d->stopping)
+		notify_status(d, "");
 }
 
 /* Remembers an error for /status and counts it. */
@@ -480,6 +549,8 @@ stop(struct daemon *d)
 		return;
 	es_log(ES_LOG_INFO, SUB, "stopping%s", d->busy ? " after the pass "
 	    "in flight" : "");
+	sd_notifyf(0, "STOPPING=1\nSTATUS=stopping%s", d->busy ?
+	    " after the pass in flight" : "");
 	d->stopping = true;
 	if (!d->busy)
 		uv_stop(d->loop);
@@ -537,6 +608,18 @@ reload(struct daemon *d)
 	es_log(ES_LOG_INFO, SUB, "SIGHUP: configuration reloaded");
 }
 
+/* RELOADING=1 with the time of the request (Type=notify-reload wants it). */
+static void
+notify_reloading(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu",
+	    (unsigned long long)ts.tv_sec * 1000000 +
+	    (unsigned long long)ts.tv_nsec / 1000);
+}
+
 static void
 on_signal(uv_signal_t *s, int signum)
 {
@@ -548,7 +631,9 @@ on_signal(uv_signal_t *s, int signum)
 		stop(d);
 		break;
 	case SIGHUP:
+		notify_reloading();
 		reload(d);
+		notify_status(d, "READY=1\n");
 		break;
 	case SIGUSR1:
 		es_log(ES_LOG_INFO, SUB, "SIGUSR1: a full pass");
@@ -599,9 +684,10 @@ start(struct daemon *d, struct es_error *err)
 	uv_timer_init(d->loop, &d->retry_timer);
 	uv_timer_init(d->loop, &d->gone_timer);
 	uv_timer_init(d->loop, &d->hold_timer);
+	uv_timer_init(d->loop, &d->watchdog_timer);
 	d->full_timer.data = d->poll_timer.data = d->root_timer.data =
 	    d->retry_timer.data = d->gone_timer.data =
-	    d->hold_timer.data = d;
+	    d->hold_timer.data = d->watchdog_timer.data = d;
 
 	/* A second daemon on this root is refused here or by the lock. */
 	if ((d->socket_path = es_http_socket_path(d->cfg.source, true,
@@ -664,12 +750,19 @@ es_daemon_run(const struct es_daemon_args *a)
 	d.loop = &loop;
 	es_error_clear(&err);
 	if (start(&d, &err) < 0) {
+		char msg[PATH_MAX + 600];
+
 		es_log_error(&err, ES_LOG_ERROR, SUB);
 		status = err.code == ES_EBUSY ? 75 : 2;
+		sd_notifyf(0, "STATUS=%s", es_error_format(&err, msg,
+		    sizeof(msg)));
 	} else {
 		es_log(ES_LOG_INFO, SUB, "watching %s (pid %ld)",
 		    d.cfg.source, (long)getpid());
 		es__d_kick(&d);
+		/* Listening, the start-up pass queued. */
+		notify_status(&d, "READY=1\n");
+		start_watchdog(&d);
 		uv_run(&loop, UV_RUN_DEFAULT);
 	}
 	/* Stopping: the worker finished its pass (or had none). */
