@@ -35,7 +35,8 @@ es__d_reply_once(struct daemon *d, struct es_job *j)
 
 	(void)d;
 	if (j->rc < 0) {
-		status = j->err.code == ES_EBUSY || j->db_down ? 75 : 2;
+		status = j->db_down ? ES_EXIT_TEMP :
+		    es_exit_status(j->err.code);
 		error = es_error_format(&j->err, msg, sizeof(msg));
 	} else
 		status = es_engine_status(&j->r);

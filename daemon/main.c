@@ -316,7 +316,7 @@ run_once(const struct cli *c, struct es_config *cfg)
 	    ES_LOG_INFO);
 	goto out;
 fail:
-	status = err.code == ES_EBUSY ? 75 : 2;
+	status = es_exit_status(err.code);
 	error = es_error_format(&err, msg, sizeof(msg));
 	print_error(&err);
 out:
@@ -373,30 +373,42 @@ ask_status(const struct cli *c, const struct es_config *cfg)
 	struct es_error err;
 	json_error_t je;
 	json_t *st = NULL;
-	char *path;
+	char *path, msg[PATH_MAX + 600];
 	int http = 0, status = 0;
 
 	if ((path = es_http_socket_path(cfg->source, false, &err)) == NULL ||
 	    es_http_unix_request(path, "GET", "/status", NULL, 5000, &http,
 	    &answer, &err) < 0) {
 		if (path != NULL)
-			es_error_set(&err, ES_EIO, cfg->source, 0, "no daemon "
-			    "answers for this folder (socket %s)", path);
+			es_error_set(&err, ES_EBUSY, cfg->source, 0, "no "
+			    "daemon answers for this folder (socket %s)", path);
 		print_error(&err);
-		status = 75;
+		status = ES_EXIT_TEMP;
+		if (c->json)
+			es_cli_json_error(status, es_error_format(&err, msg,
+			    sizeof(msg)));
 		goto out;
 	}
 	if (http != 200 || (st = json_loadb(answer.buf, answer.len, 0,
-	    &je)) == NULL) {
-		fprintf(stderr, PROG ": the daemon answered HTTP %d\n", http);
-		status = 2;
+	    &je)) == NULL || !json_is_object(st)) {
+		snprintf(msg, sizeof(msg), "the daemon answered HTTP %d",
+		    http);
+		fprintf(stderr, PROG ": %s\n", msg);
+		status = ES_EXIT_TEMP;
+		if (c->json)
+			es_cli_json_error(status, msg);
 		goto out;
 	}
-	if (c->json)
-		printf("%.*s%s", (int)answer.len, answer.buf,
-		    answer.len > 0 && answer.buf[answer.len - 1] == '\n' ? "" :
-		    "\n");
-	else
+	if (c->json) {
+		char *s;
+
+		json_object_set_new(st, "version",
+		    json_string(es_cli_version()));
+		json_object_set_new(st, "exit_status", json_integer(0));
+		s = json_dumps(st, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		printf("%s\n", s != NULL ? s : "{}");
+		free(s);
+	} else
 		print_status(cfg->source, st);
 out:
 	json_decref(st);

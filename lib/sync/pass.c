@@ -166,8 +166,14 @@ es_engine_result_release(struct es_engine_result *r)
 int
 es_engine_status(const struct es_engine_result *r)
 {
-	return r->held || r->guard_stopped || r->failed > 0 ||
-	    r->conflicts > 0 || r->lost_races > 0 || r->nerrors > 0;
+	if (r->guard_stopped)
+		return ES_EXIT_GUARD;
+	if (r->held)
+		return ES_EXIT_TEMP;
+	if (r->failed > 0 || r->conflicts > 0 || r->lost_races > 0 ||
+	    r->nerrors > 0)
+		return ES_EXIT_ITEMS;
+	return ES_EXIT_OK;
 }
 
 bool
