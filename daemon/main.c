@@ -5,11 +5,12 @@
  * daemon holds the root, hands the pass to that daemon over its socket and
  * prints its answer as its own; --status asks the root's daemon how it is.
  *
- * Exit status: 0 clean; 1 some items failed, conflicts happened, the
- * deletion guard stopped the pass or a git operation held it; 2 usage,
- * configuration or connection error, a wrong folder or identity; 75
- * another process holds the root's lock (lock.h), or (--status) no daemon
- * answers.
+ * Exit status (SPEC §1, enum es_exit in error.h): 0 clean; 1 some items
+ * failed or conflicted; 2 usage or configuration error (a missing folder,
+ * a refused password), a wrong folder or identity; 3 the deletion guard
+ * stopped the pass; 75 temporary: the database unreachable, a git
+ * operation held the pass, another process holds the root's lock
+ * (lock.h), or (--status) no daemon answers.
  */
 #include <sys/stat.h>
 
@@ -86,11 +87,13 @@ static const struct es_cli_spec spec = {
 	    "--source or an unmounted disk). --max-delete 100 lets a mass\n"
 	    "deletion through the deletion guard.\n",
 	.epilog =
-	    "Exit status: 0 clean, 1 items failed, conflicts, the deletion\n"
-	    "guard or a git operation held the pass, 2 usage, configuration\n"
-	    "or connection error, a wrong folder or identity, 75 another\n"
-	    "execsync process holds the folder (try again later), or, for\n"
-	    "--status, no daemon answers.\n",
+	    "Exit status: 0 clean, 1 items failed or conflicted, 2 usage or\n"
+	    "configuration error (a refused password included), a wrong\n"
+	    "folder or identity, 3 the deletion guard stopped the pass\n"
+	    "(see --max-delete), 75 try again later: the database is\n"
+	    "unreachable, a git operation runs in the folder, another\n"
+	    "execsync process holds it, or, for --status, no daemon\n"
+	    "answers.\n",
 	.opts = opts,
 	.nopts = sizeof(opts) / sizeof(opts[0]),
 };
@@ -374,8 +377,20 @@ ask_status(const struct cli *c, const struct es_config *cfg)
 	json_error_t je;
 	json_t *st = NULL;
 	char *path, msg[PATH_MAX + 600];
-	int http = 0, status = 0;
+	int fd, http = 0, status = 0;
 
+	/* A missing folder is a configuration error, not "no daemon". */
+	if ((fd = open(cfg->source, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		es_error_set_sys(&err, errno, cfg->source, "cannot open the "
+		    "folder");
+		print_error(&err);
+		status = ES_EXIT_CONFIG;
+		if (c->json)
+			es_cli_json_error(status, es_error_format(&err, msg,
+			    sizeof(msg)));
+		return status;
+	}
+	close(fd);
 	if ((path = es_http_socket_path(cfg->source, false, &err)) == NULL ||
 	    es_http_unix_request(path, "GET", "/status", NULL, 5000, &http,
 	    &answer, &err) < 0) {
