@@ -104,6 +104,7 @@ once_request(struct daemon *d, const struct es_http_request *req,
 	j = es_xcalloc(1, sizeof(*j));
 	j->once = true;
 	j->flags.dry_run = json_flag(o, "dry_run");
+	j->flags.verbose = json_flag(o, "verbose");
 	j->flags.force = json_flag(o, "force");
 	j->flags.resync = json_flag(o, "resync");
 	j->flags.init = json_flag(o, "init");

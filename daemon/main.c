@@ -58,12 +58,15 @@ static const struct es_cli_opt opts[] = {
 	{ "--full", NULL, "read every document, not only recent ones" },
 	{ "--json", NULL, "print the plan, the result or the status as one "
 	    "JSON object" },
+	{ "--verbose", NULL, "a dry run also lists the baseline's "
+	    "bookkeeping (baseline, forget)" },
 	{ "--log-level", "L", "error, warn, info (default) or debug" },
 };
 
 static const struct es_cli_spec spec = {
 	.prog = PROG,
-	.usage = "[--once [--dry-run] [--force] [--resync] [--init] [--full]]\n"
+	.usage = "[--once [--dry-run [--verbose]] [--force] [--resync] [--init]\n"
+	    "           [--full]]\n"
 	    "           [--status] [--json] [--log-level L] [--config FILE]\n"
 	    "           [options]",
 	.about =
@@ -117,6 +120,7 @@ parse_args(int argc, char **argv, struct cli *c)
 	c->f.resync = es_cli_flag(&spec, &c->args, "--resync");
 	c->f.init = es_cli_flag(&spec, &c->args, "--init");
 	c->f.full = es_cli_flag(&spec, &c->args, "--full");
+	c->f.verbose = es_cli_flag(&spec, &c->args, "--verbose");
 	c->json = c->f.json = es_cli_flag(&spec, &c->args, "--json");
 	c->log_level = es_cli_opt(&spec, &c->args, "--log-level");
 	if (c->once && c->status)
@@ -193,9 +197,10 @@ hand_over(const struct cli *c, const struct es_config *cfg)
 
 	if ((path = es_http_socket_path(cfg->source, false, &err)) == NULL)
 		return -1;
-	req = json_pack("{s:b, s:b, s:b, s:b, s:b, s:b}", "dry_run",
+	req = json_pack("{s:b, s:b, s:b, s:b, s:b, s:b, s:b}", "dry_run",
 	    c->f.dry_run, "force", c->f.force, "resync", c->f.resync, "init",
-	    c->f.init, "full", c->f.full, "json", c->f.json);
+	    c->f.init, "full", c->f.full, "json", c->f.json, "verbose",
+	    c->f.verbose);
 	if (es_config_origin(cfg, "max_delete") != NULL)
 		json_object_set_new(req, "max_delete",
 		    json_integer(cfg->max_delete));

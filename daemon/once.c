@@ -85,12 +85,18 @@ es_once_output(const struct es_once_flags *f,
 		output_json(f, r, status, error, out);
 		return;
 	}
-	if (f->dry_run)
+	if (f->dry_run) {
 		for (size_t i = 0; i < r->plan.n; i++) {
+			/* Bookkeeping is noise to a person: --verbose. */
+			if (!f->verbose &&
+			    es_op_is_bookkeeping(r->plan.ops[i].op))
+				continue;
 			es_buf_reset(&line);
 			es_op_describe(&r->plan.ops[i], &line);
 			es_buf_addf(out, "%s\n", line.buf);
 		}
+		es_plan_summary(&r->plan, f->verbose, out);
+	}
 	es_buf_release(&line);
 }
 

@@ -593,6 +593,8 @@ es_pass_run(const struct es_engine_opts *o, const struct es_world *w,
 		goto out;
 	}
 	if (o->dry_run) {
+		/* Its counts say what the pass would do (issue 18). */
+		es_plan_tally(&r->plan, r->applied, &r->to_db, &r->to_file);
 		rc = 0;
 		goto out;
 	}
