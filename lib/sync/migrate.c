@@ -171,7 +171,7 @@ load(struct mig *m, struct es_error *err)
 		struct es_error e;
 		int k = kind_index_of_rel(t->skipped[i].rel);
 
-		es_error_set(&e, ES_EUNSAFE, t->skipped[i].rel, 0, "%s",
+		es_problem_set(&e, ES_PROB_UNSAFE_PATH, t->skipped[i].rel, 0, "%s",
 		    t->skipped[i].reason);
 		es__mig_add_problem(m->r, &e);
 		if (k >= 0)

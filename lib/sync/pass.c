@@ -430,7 +430,7 @@ scan(struct es__pass *p, struct es__ents *g, struct es__acts *a,
 	for (size_t i = 0; i < sr.nskipped; i++) {
 		struct es_error e;
 
-		es_error_set(&e, ES_EUNSAFE, sr.skipped[i].rel, 0, "%s",
+		es_problem_set(&e, ES_PROB_UNSAFE_PATH, sr.skipped[i].rel, 0, "%s",
 		    sr.skipped[i].reason);
 		es__add_error(p, &e);
 		p->unread[p->nunread++] = sr.skipped[i].rel;

@@ -414,6 +414,100 @@ test_exit_config_file_source_and_mode(void **state)
 	world_end(&w);
 }
 
+/* Writes root/rel holding len bytes of data (folders made as needed). */
+static void
+put_file(const struct world *w, const char *rel, const char *data,
+    size_t len)
+{
+	char *path = es_xasprintf("%s/%s", w->root, rel), *slash;
+	FILE *f;
+
+	for (slash = strchr(path + strlen(w->root) + 1, '/'); slash != NULL;
+	    slash = strchr(slash + 1, '/')) {
+		*slash = '\0';
+		if (mkdir(path, 0755) != 0 && errno != EEXIST)
+			fail_msg("mkdir %s: %s", path, strerror(errno));
+		*slash = '/';
+	}
+	if ((f = fopen(path, "w")) == NULL)
+		fail_msg("%s: %s", path, strerror(errno));
+	fwrite(data, 1, len, f);
+	fclose(f);
+	free(path);
+}
+
+/* The code of the problem whose path ends in rel; fails when none. */
+static const char *
+problem_code(const json_t *arr, const char *rel, json_int_t line)
+{
+	size_t i;
+	json_t *e;
+
+	json_array_foreach(arr, i, e) {
+		const char *p = json_string_value(json_object_get(e, "path"));
+
+		if (p == NULL || strlen(p) < strlen(rel) ||
+		    strcmp(p + strlen(p) - strlen(rel), rel) != 0)
+			continue;
+		assert_true(json_is_string(json_object_get(e, "reason")));
+		if (json_integer_value(json_object_get(e, "line")) != line)
+			fail_msg("%s: line %lld, want %lld (%s)", rel,
+			    (long long)json_integer_value(json_object_get(e,
+			    "line")), (long long)line, json_string_value(
+			    json_object_get(e, "message")));
+		return json_string_value(json_object_get(e, "code"));
+	}
+	fail_msg("no problem for %s", rel);
+	return NULL;
+}
+
+/*
+ * One problem shape in every program: path, line, code, reason; code a
+ * word of the one list (error.c). execsync-scan and execsync-migrate
+ * --dry-run (which connects: the fixture's server) on the same files.
+ */
+static void
+test_exit_problem_codes(void **state)
+{
+	static const char nul[] = "---\ntitle: N\n---\nbody\0x\n";
+	static const char date[] = "---\ntitle: D\ndue: 2025-13-01\n---\n";
+	static const char yaml[] = "---\ntitle: [x\n---\n";
+	static const char type[] = "---\ntitle: T\ntype: odd\n---\n";
+	struct world w;
+	char *uri = es_itest_uri(), *db = es_itest_dbname("xprob");
+	const char *args[] = { "--dry-run", "--source", NULL, "--mongodb-uri",
+	    uri, "--user-id", "u", "--database", db, NULL };
+	json_t *o;
+
+	(void)state;
+	world_begin(&w, "xprob");
+	put_file(&w, "10k-projects/active/a/date.md", date, strlen(date));
+	put_file(&w, "10k-projects/active/a/nul.md", nul, sizeof(nul) - 1);
+	put_file(&w, "10k-projects/active/a/yaml.md", yaml, strlen(yaml));
+	put_file(&w, "10k-projects/active/a/type.md", type, strlen(type));
+	o = run(&w, SCAN, NULL, w.root, 1, NULL);
+	assert_string_equal(problem_code(json_object_get(o, "errors"),
+	    "date.md", 3), "bad-date");
+	assert_string_equal(problem_code(json_object_get(o, "errors"),
+	    "nul.md", 4), "nul-byte");
+	assert_string_equal(problem_code(json_object_get(o, "errors"),
+	    "type.md", 3), "unknown-value");
+	assert_string_equal(problem_code(json_object_get(o, "errors"),
+	    "yaml.md", 2), "bad-yaml");
+	json_decref(o);
+	args[2] = w.root;
+	o = run(&w, MIGRATE, NULL, NULL, 1, args);
+	assert_string_equal(problem_code(json_object_get(o, "problems"),
+	    "date.md", 3), "bad-date");
+	assert_string_equal(problem_code(json_object_get(o, "problems"),
+	    "nul.md", 4), "nul-byte");
+	json_decref(o);
+	es_itest_drop_db(uri, db);
+	free(db);
+	free(uri);
+	world_end(&w);
+}
+
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_exit_bad_flag),
 	cmocka_unit_test(test_exit_bad_config),
@@ -423,6 +517,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_exit_refused_password),
 	cmocka_unit_test(test_exit_uri_wording),
 	cmocka_unit_test(test_exit_config_file_source_and_mode),
+	cmocka_unit_test(test_exit_problem_codes),
 };
 
 ES_ITEST_MAIN(tests)
