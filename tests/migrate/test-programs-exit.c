@@ -414,6 +414,43 @@ test_exit_config_file_source_and_mode(void **state)
 	world_end(&w);
 }
 
+/*
+ * A git operation in progress is temporary (SPEC 4.16): 75 from
+ * execsync-migrate (before connecting) and from execsyncd --once (the
+ * pass held); the deletion guard's 3 is checked by tests/sync/test-sync.c.
+ */
+static void
+test_exit_git_hold(void **state)
+{
+	struct world w;
+	char *uri = es_itest_uri(), *db = es_itest_dbname("xgit"), *git;
+	const char *args[] = { "--source", NULL, "--mongodb-uri", uri,
+	    "--user-id", "u", "--database", db, NULL };
+	json_t *o;
+	FILE *f;
+
+	(void)state;
+	world_begin(&w, "xgit");
+	git = es_xasprintf("%s/.git", w.root);
+	assert_int_equal(mkdir(git, 0755), 0);
+	free(git);
+	git = es_xasprintf("%s/.git/index.lock", w.root);
+	assert_non_null(f = fopen(git, "w"));
+	fclose(f);
+	args[1] = w.root;
+	o = run(&w, MIGRATE, NULL, NULL, 75, args);
+	assert_true(says(&w, o, "git operation in progress"));
+	json_decref(o);
+	o = run(&w, ONCE, NULL, NULL, 75, args);
+	assert_true(says(&w, o, "git operation in progress"));
+	json_decref(o);
+	free(git);
+	es_itest_drop_db(uri, db);
+	free(db);
+	free(uri);
+	world_end(&w);
+}
+
 /* Writes root/rel holding len bytes of data (folders made as needed). */
 static void
 put_file(const struct world *w, const char *rel, const char *data,
@@ -518,6 +555,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_exit_uri_wording),
 	cmocka_unit_test(test_exit_config_file_source_and_mode),
 	cmocka_unit_test(test_exit_problem_codes),
+	cmocka_unit_test(test_exit_git_hold),
 };
 
 ES_ITEST_MAIN(tests)
