@@ -212,10 +212,16 @@ hand_over(const struct cli *c, const struct es_config *cfg)
 	if (http != 200 || (ans = json_loadb(answer.buf, answer.len, 0,
 	    &je)) == NULL || !json_is_integer(json_object_get(ans,
 	    "exit_status"))) {
-		fprintf(stderr, PROG ": the daemon of %s answered HTTP %d: "
-		    "%.200s\n", cfg->source, http, answer.buf != NULL ?
+		char msg[PATH_MAX + 300];
+
+		snprintf(msg, sizeof(msg), "the daemon of %s answered HTTP "
+		    "%d: %.200s", cfg->source, http, answer.buf != NULL ?
 		    answer.buf : "");
-		status = 2;
+		fprintf(stderr, PROG ": %s\n", msg);
+		/* Its daemon is busy or restarting: try again later. */
+		status = ES_EXIT_TEMP;
+		if (c->json)
+			es_cli_json_error(status, msg);
 		goto out;
 	}
 	es_log(ES_LOG_INFO, "sync", "%s: a daemon holds the folder: the "
