@@ -4,7 +4,7 @@
  * skipped (symlinks, unreadable folders) and every problem as
  * `path:line: reason`. Exit status: 0 clean, 1 some items have problems
  * or were skipped (es_tree_nproblems(): the judgement execsync-migrate
- * makes), 2 usage or the folder cannot be read.
+ * makes), 2 usage, configuration, or the folder cannot be read (SPEC §1).
  *
  *   execsync-scan [--json] [--config FILE] [--max-file-size SIZE]
  *       [--ignore GLOB]... DIR
@@ -60,13 +60,15 @@ static const struct es_cli_spec spec = {
 };
 
 static void __attribute__((noreturn))
-fatal(const struct es_error *err)
+fatal(const struct es_error *err, bool json)
 {
 	char msg[PATH_MAX + 600];
 
 	fprintf(stderr, "execsync-scan: %s\n",
 	    es_error_format(err, msg, sizeof(msg)));
-	exit(2);
+	if (json)
+		es_cli_json_error(es_exit_status(err->code), msg);
+	exit(es_exit_status(err->code));
 }
 
 /*
@@ -115,7 +117,7 @@ print_human(const char *dir, const struct es_tree *t)
 }
 
 static void
-print_json(const char *dir, const struct es_tree *t)
+print_json(const char *dir, const struct es_tree *t, int status)
 {
 	json_t *o = json_object(), *errs = json_array(), *skips = json_array();
 	char *s;
@@ -123,14 +125,13 @@ print_json(const char *dir, const struct es_tree *t)
 	for (size_t i = 0; i < t->nerrors; i++) {
 		const struct es_error *e = &t->errors[i];
 
-		json_array_append_new(errs, json_pack("{s:s, s:i, s:s, s:s}",
-		    "path", e->path, "line", (int)e->line,
-		    "code", es_errcode_name(e->code), "message", e->msg));
+		json_array_append_new(errs, es_cli_problem_json(e));
 	}
 	for (size_t i = 0; i < t->nskipped; i++)
 		json_array_append_new(skips, json_pack("{s:s, s:s}",
 		    "path", t->skipped[i].rel, "reason",
 		    t->skipped[i].reason));
+	json_object_set_new(o, "version", json_string(es_cli_version()));
 	json_object_set_new(o, "source", json_string(dir));
 	json_object_set_new(o, "files", json_integer((json_int_t)t->nfiles));
 	json_object_set_new(o, "bytes", json_integer((json_int_t)t->bytes));
@@ -143,7 +144,9 @@ print_json(const char *dir, const struct es_tree *t)
 	    json_integer((json_int_t)t->nactions));
 	json_object_set_new(o, "skipped", skips);
 	json_object_set_new(o, "errors", errs);
-	s = json_dumps(o, JSON_COMPACT);
+	json_object_set_new(o, "exit_status", json_integer(status));
+	json_object_set_new(o, "error", json_null());
+	s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	puts(s);
 	free(s);
 	json_decref(o);
@@ -166,25 +169,25 @@ main(int argc, char **argv)
 	es_config_init(&cfg);
 	if (cli.config != NULL &&
 	    es_config_load_file(&cfg, cli.config, true, &err) < 0)
-		fatal(&err);
+		fatal(&err, json);
 	if (es_cli_apply(&cli, &cfg, &err) < 0)
-		fatal(&err);
+		fatal(&err, json);
 	opts.ignore = (const char *const *)cfg.ignore;
 	opts.max_file_size = (size_t)cfg.max_file_size;
 	if ((dir = realpath(cli.args[0], NULL)) == NULL ||
 	    (root = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
-		fprintf(stderr, "execsync-scan: %s: %s\n", cli.args[0],
-		    strerror(errno));
-		return 2;
+		es_error_set_sys(&err, errno, cli.args[0], "cannot open the "
+		    "folder");
+		fatal(&err, json);
 	}
 	es_cli_release(&cli);
 	if (es_tree_load(root, &opts, &t, &err) < 0)
-		fatal(&err);
+		fatal(&err, json);
+	rc = es_tree_nproblems(&t) ? ES_EXIT_ITEMS : ES_EXIT_OK;
 	if (json)
-		print_json(dir, &t);
+		print_json(dir, &t, rc);
 	else
 		print_human(dir, &t);
-	rc = es_tree_nproblems(&t) ? 1 : 0;
 	es_tree_release(&t);
 	es_config_release(&cfg);
 	close(root);

@@ -35,7 +35,8 @@ es__d_reply_once(struct daemon *d, struct es_job *j)
 
 	(void)d;
 	if (j->rc < 0) {
-		status = j->err.code == ES_EBUSY || j->db_down ? 75 : 2;
+		status = j->db_down ? ES_EXIT_TEMP :
+		    es_exit_status(j->err.code);
 		error = es_error_format(&j->err, msg, sizeof(msg));
 	} else
 		status = es_engine_status(&j->r);
@@ -103,6 +104,7 @@ once_request(struct daemon *d, const struct es_http_request *req,
 	j = es_xcalloc(1, sizeof(*j));
 	j->once = true;
 	j->flags.dry_run = json_flag(o, "dry_run");
+	j->flags.verbose = json_flag(o, "verbose");
 	j->flags.force = json_flag(o, "force");
 	j->flags.resync = json_flag(o, "resync");
 	j->flags.init = json_flag(o, "init");

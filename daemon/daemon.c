@@ -131,11 +131,16 @@ es__d_set_unhealthy(struct daemon *d, unsigned bit, bool on)
 void
 es__d_remember_error(struct daemon *d, const struct es_error *e)
 {
+	struct es_status_item *it;
 	char msg[PATH_MAX + 600];
 
 	es_error_format(e, msg, sizeof(msg));
 	es_status_remember(d->st.errors_recent, &d->st.nerrors_recent,
 	    es__d_now_ms(), e->path, msg);
+	it = &d->st.errors_recent[(d->st.nerrors_recent - 1) %
+	    ES_STATUS_RECENT];
+	it->line = e->line;
+	it->code = es_problem_name(es_problem_of(e));
 	d->st.errors++;
 }
 

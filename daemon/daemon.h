@@ -39,6 +39,7 @@
 /* What a one-shot pass was asked for (execsyncd --once, or handed over). */
 struct es_once_flags {
 	bool		 dry_run, force, resync, init, full, json;
+	bool		 verbose;	/* a dry run lists bookkeeping too */
 	bool		 max_delete_set;
 	unsigned	 max_delete;
 };

@@ -5,11 +5,12 @@
  * daemon holds the root, hands the pass to that daemon over its socket and
  * prints its answer as its own; --status asks the root's daemon how it is.
  *
- * Exit status: 0 clean; 1 some items failed, conflicts happened, the
- * deletion guard stopped the pass or a git operation held it; 2 usage,
- * configuration or connection error, a wrong folder or identity; 75
- * another process holds the root's lock (lock.h), or (--status) no daemon
- * answers.
+ * Exit status (SPEC §1, enum es_exit in error.h): 0 clean; 1 some items
+ * failed or conflicted; 2 usage or configuration error (a missing folder,
+ * a refused password), a wrong folder or identity; 3 the deletion guard
+ * stopped the pass; 75 temporary: the database unreachable, a git
+ * operation held the pass, another process holds the root's lock
+ * (lock.h), or (--status) no daemon answers.
  */
 #include <sys/stat.h>
 
@@ -57,12 +58,15 @@ static const struct es_cli_opt opts[] = {
 	{ "--full", NULL, "read every document, not only recent ones" },
 	{ "--json", NULL, "print the plan, the result or the status as one "
 	    "JSON object" },
+	{ "--verbose", NULL, "a dry run also lists the baseline's "
+	    "bookkeeping (baseline, forget)" },
 	{ "--log-level", "L", "error, warn, info (default) or debug" },
 };
 
 static const struct es_cli_spec spec = {
 	.prog = PROG,
-	.usage = "[--once [--dry-run] [--force] [--resync] [--init] [--full]]\n"
+	.usage = "[--once [--dry-run [--verbose]] [--force] [--resync] [--init]\n"
+	    "           [--full]]\n"
 	    "           [--status] [--json] [--log-level L] [--config FILE]\n"
 	    "           [options]",
 	.about =
@@ -86,11 +90,13 @@ static const struct es_cli_spec spec = {
 	    "--source or an unmounted disk). --max-delete 100 lets a mass\n"
 	    "deletion through the deletion guard.\n",
 	.epilog =
-	    "Exit status: 0 clean, 1 items failed, conflicts, the deletion\n"
-	    "guard or a git operation held the pass, 2 usage, configuration\n"
-	    "or connection error, a wrong folder or identity, 75 another\n"
-	    "execsync process holds the folder (try again later), or, for\n"
-	    "--status, no daemon answers.\n",
+	    "Exit status: 0 clean, 1 items failed or conflicted, 2 usage or\n"
+	    "configuration error (a refused password included), a wrong\n"
+	    "folder or identity, 3 the deletion guard stopped the pass\n"
+	    "(see --max-delete), 75 try again later: the database is\n"
+	    "unreachable, a git operation runs in the folder, another\n"
+	    "execsync process holds it, or, for --status, no daemon\n"
+	    "answers.\n",
 	.opts = opts,
 	.nopts = sizeof(opts) / sizeof(opts[0]),
 };
@@ -114,6 +120,7 @@ parse_args(int argc, char **argv, struct cli *c)
 	c->f.resync = es_cli_flag(&spec, &c->args, "--resync");
 	c->f.init = es_cli_flag(&spec, &c->args, "--init");
 	c->f.full = es_cli_flag(&spec, &c->args, "--full");
+	c->f.verbose = es_cli_flag(&spec, &c->args, "--verbose");
 	c->json = c->f.json = es_cli_flag(&spec, &c->args, "--json");
 	c->log_level = es_cli_opt(&spec, &c->args, "--log-level");
 	if (c->once && c->status)
@@ -190,9 +197,10 @@ hand_over(const struct cli *c, const struct es_config *cfg)
 
 	if ((path = es_http_socket_path(cfg->source, false, &err)) == NULL)
 		return -1;
-	req = json_pack("{s:b, s:b, s:b, s:b, s:b, s:b}", "dry_run",
+	req = json_pack("{s:b, s:b, s:b, s:b, s:b, s:b, s:b}", "dry_run",
 	    c->f.dry_run, "force", c->f.force, "resync", c->f.resync, "init",
-	    c->f.init, "full", c->f.full, "json", c->f.json);
+	    c->f.init, "full", c->f.full, "json", c->f.json, "verbose",
+	    c->f.verbose);
 	if (es_config_origin(cfg, "max_delete") != NULL)
 		json_object_set_new(req, "max_delete",
 		    json_integer(cfg->max_delete));
@@ -204,10 +212,16 @@ hand_over(const struct cli *c, const struct es_config *cfg)
 	if (http != 200 || (ans = json_loadb(answer.buf, answer.len, 0,
 	    &je)) == NULL || !json_is_integer(json_object_get(ans,
 	    "exit_status"))) {
-		fprintf(stderr, PROG ": the daemon of %s answered HTTP %d: "
-		    "%.200s\n", cfg->source, http, answer.buf != NULL ?
+		char msg[PATH_MAX + 300];
+
+		snprintf(msg, sizeof(msg), "the daemon of %s answered HTTP "
+		    "%d: %.200s", cfg->source, http, answer.buf != NULL ?
 		    answer.buf : "");
-		status = 2;
+		fprintf(stderr, PROG ": %s\n", msg);
+		/* Its daemon is busy or restarting: try again later. */
+		status = ES_EXIT_TEMP;
+		if (c->json)
+			es_cli_json_error(status, msg);
 		goto out;
 	}
 	es_log(ES_LOG_INFO, "sync", "%s: a daemon holds the folder: the "
@@ -316,7 +330,7 @@ run_once(const struct cli *c, struct es_config *cfg)
 	    ES_LOG_INFO);
 	goto out;
 fail:
-	status = err.code == ES_EBUSY ? 75 : 2;
+	status = es_exit_status(err.code);
 	error = es_error_format(&err, msg, sizeof(msg));
 	print_error(&err);
 out:
@@ -373,30 +387,54 @@ ask_status(const struct cli *c, const struct es_config *cfg)
 	struct es_error err;
 	json_error_t je;
 	json_t *st = NULL;
-	char *path;
-	int http = 0, status = 0;
+	char *path, msg[PATH_MAX + 600];
+	int fd, http = 0, status = 0;
 
+	/* A missing folder is a configuration error, not "no daemon". */
+	if ((fd = open(cfg->source, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		es_error_set_sys(&err, errno, cfg->source, "cannot open the "
+		    "folder");
+		print_error(&err);
+		status = ES_EXIT_CONFIG;
+		if (c->json)
+			es_cli_json_error(status, es_error_format(&err, msg,
+			    sizeof(msg)));
+		return status;
+	}
+	close(fd);
 	if ((path = es_http_socket_path(cfg->source, false, &err)) == NULL ||
 	    es_http_unix_request(path, "GET", "/status", NULL, 5000, &http,
 	    &answer, &err) < 0) {
 		if (path != NULL)
-			es_error_set(&err, ES_EIO, cfg->source, 0, "no daemon "
-			    "answers for this folder (socket %s)", path);
+			es_error_set(&err, ES_EBUSY, cfg->source, 0, "no "
+			    "daemon answers for this folder (socket %s)", path);
 		print_error(&err);
-		status = 75;
+		status = ES_EXIT_TEMP;
+		if (c->json)
+			es_cli_json_error(status, es_error_format(&err, msg,
+			    sizeof(msg)));
 		goto out;
 	}
 	if (http != 200 || (st = json_loadb(answer.buf, answer.len, 0,
-	    &je)) == NULL) {
-		fprintf(stderr, PROG ": the daemon answered HTTP %d\n", http);
-		status = 2;
+	    &je)) == NULL || !json_is_object(st)) {
+		snprintf(msg, sizeof(msg), "the daemon answered HTTP %d",
+		    http);
+		fprintf(stderr, PROG ": %s\n", msg);
+		status = ES_EXIT_TEMP;
+		if (c->json)
+			es_cli_json_error(status, msg);
 		goto out;
 	}
-	if (c->json)
-		printf("%.*s%s", (int)answer.len, answer.buf,
-		    answer.len > 0 && answer.buf[answer.len - 1] == '\n' ? "" :
-		    "\n");
-	else
+	if (c->json) {
+		char *s;
+
+		json_object_set_new(st, "version",
+		    json_string(es_cli_version()));
+		json_object_set_new(st, "exit_status", json_integer(0));
+		s = json_dumps(st, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		printf("%s\n", s != NULL ? s : "{}");
+		free(s);
+	} else
 		print_status(cfg->source, st);
 out:
 	json_decref(st);

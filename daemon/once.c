@@ -20,15 +20,8 @@ errors_json(const struct es_engine_result *r)
 {
 	json_t *a = json_array();
 
-	for (size_t i = 0; i < r->nerrors; i++) {
-		char msg[PATH_MAX + 600];
-		const struct es_error *e = &r->errors[i];
-
-		json_array_append_new(a, json_pack("{s:s, s:I, s:s, s:s}",
-		    "path", e->path, "line", (json_int_t)e->line,
-		    "reason", e->msg,
-		    "message", es_error_format(e, msg, sizeof(msg))));
-	}
+	for (size_t i = 0; i < r->nerrors; i++)
+		json_array_append_new(a, es_cli_problem_json(&r->errors[i]));
 	return a;
 }
 
@@ -92,12 +85,18 @@ es_once_output(const struct es_once_flags *f,
 		output_json(f, r, status, error, out);
 		return;
 	}
-	if (f->dry_run)
+	if (f->dry_run) {
 		for (size_t i = 0; i < r->plan.n; i++) {
+			/* Bookkeeping is noise to a person: --verbose. */
+			if (!f->verbose &&
+			    es_op_is_bookkeeping(r->plan.ops[i].op))
+				continue;
 			es_buf_reset(&line);
 			es_op_describe(&r->plan.ops[i], &line);
 			es_buf_addf(out, "%s\n", line.buf);
 		}
+		es_plan_summary(&r->plan, f->verbose, out);
+	}
 	es_buf_release(&line);
 }
 

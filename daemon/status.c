@@ -38,6 +38,8 @@ es_status_remember(struct es_status_item *ring, size_t *n, int64_t at_ms,
 	snprintf(it->path, sizeof(it->path), "%s", path != NULL ? path : "");
 	snprintf(it->reason, sizeof(it->reason), "%s",
 	    reason != NULL ? reason : "");
+	it->line = 0;
+	it->code = NULL;
 	(*n)++;
 }
 
@@ -152,6 +154,13 @@ ring_of(const struct es_status_item *ring, size_t n, bool privileged)
 		json_object_set_new(o, "at", jtime(it->at_ms));
 		if (privileged) {
 			json_object_set_new(o, "path", jstr(it->path));
+			/* A problem's shape (issue 18): path, line, code. */
+			if (it->code != NULL) {
+				json_object_set_new(o, "line",
+				    json_integer(it->line));
+				json_object_set_new(o, "code",
+				    json_string(it->code));
+			}
 			json_object_set_new(o, "reason", jstr(it->reason));
 		}
 		json_array_append_new(a, o);

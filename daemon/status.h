@@ -35,6 +35,8 @@ struct es_status_item {
 	int64_t		 at_ms;
 	char		 path[256];	/* relative path or _id */
 	char		 reason[256];
+	unsigned	 line;		/* 0: none */
+	const char	*code;		/* es_problem_name(), or NULL */
 };
 
 /* Propagation latency histogram bucket bounds, in seconds. */

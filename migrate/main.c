@@ -7,10 +7,11 @@
  *       [--database NAME] [--config FILE] [--dry-run] [--json]
  *       [--batch-size N] [--ignore GLOB]... [--max-file-size SIZE]
  *
- * Exit status: 0 everything imported or already present; 1 some items
- * failed (bad files or lines, refused documents); 2 usage, configuration
- * or connection error, or a folder synced already (one line on stderr,
- * credentials redacted).
+ * Exit status (SPEC §1, enum es_exit): 0 everything imported or already
+ * present; 1 some items failed (bad files or lines, refused documents); 2
+ * usage or configuration error (a missing folder, a refused password), or
+ * a folder synced already (one line on stderr, credentials redacted); 75
+ * the database unreachable or the folder held by another process.
  */
 #include <errno.h>
 #include <limits.h>
@@ -64,8 +65,10 @@ static const struct es_cli_spec spec = {
 	    "projects and goals by slug, actions by list and text.\n",
 	.epilog =
 	    "Exit status: 0 all imported or already present, 1 some items\n"
-	    "failed, 2 usage, configuration or connection error, or a\n"
-	    "folder synced already (nothing done).\n",
+	    "failed, 2 usage or configuration error (a refused password\n"
+	    "included) or a folder synced already (nothing done), 75 the\n"
+	    "database unreachable or the folder held by another execsync\n"
+	    "process (try again later).\n",
 	.opts = opts,
 	.nopts = sizeof(opts) / sizeof(opts[0]),
 };
@@ -114,12 +117,14 @@ parse_args(int argc, char **argv, struct cli *c)
 }
 
 static void
-fatal_config(const struct es_error *err)
+fatal_config(const struct cli *c, const struct es_error *err)
 {
 	char msg[PATH_MAX + 600];
 
 	fprintf(stderr, PROG ": %s\n", es_error_format(err, msg, sizeof(msg)));
-	exit(2);
+	if (c->json)
+		es_cli_json_error(es_exit_status(err->code), msg);
+	exit(es_exit_status(err->code));
 }
 
 /* The configuration: file, environment, flags (SPEC §1). */
@@ -132,18 +137,18 @@ configure(const struct cli *c, struct es_config *cfg)
 	es_config_init(cfg);
 	if (c->args.config != NULL) {
 		if (es_config_load_file(cfg, c->args.config, true, &err) < 0)
-			fatal_config(&err);
+			fatal_config(c, &err);
 	} else if (es_config_default_path(&path) != NULL &&
 	    es_config_load_file(cfg, path.buf, false, &err) < 0)
-		fatal_config(&err);
+		fatal_config(c, &err);
 	es_buf_release(&path);
 	if (es_config_apply_env(cfg, &err) < 0)
-		fatal_config(&err);
+		fatal_config(c, &err);
 	if (es_cli_apply(&c->args, cfg, &err) < 0)
-		fatal_config(&err);
+		fatal_config(c, &err);
 	if (es_config_finish(cfg, ES_CONFIG_NEED_SOURCE | ES_CONFIG_NEED_URI |
 	    ES_CONFIG_NEED_USER, &err) < 0)
-		fatal_config(&err);
+		fatal_config(c, &err);
 }
 
 static void
@@ -250,14 +255,10 @@ print_json(const struct es_config *cfg, const struct es_migrate_result *r,
 	char *uri = es_uri_redact(cfg->mongodb_uri), *s;
 
 	for (size_t i = 0; i < r->nproblems; i++) {
-		const struct es_error *e = &r->problems[i];
-		char msg[PATH_MAX + 600];
-
-		json_array_append_new(probs, json_pack("{s:s, s:I, s:s, s:s, "
-		    "s:s}", "path", e->path, "line", (json_int_t)e->line,
-		    "code", es_errcode_name(e->code), "reason", e->msg,
-		    "message", es_error_format(e, msg, sizeof(msg))));
+		json_array_append_new(probs,
+		    es_cli_problem_json(&r->problems[i]));
 	}
+	json_object_set_new(o, "version", json_string(es_cli_version()));
 	json_object_set_new(o, "source", json_string(cfg->source));
 	json_object_set_new(o, "uri", json_string(uri));
 	json_object_set_new(o, "database", json_string(cfg->database));
@@ -351,7 +352,7 @@ main(int argc, char **argv)
 	if (rc < 0) {
 		es_error_format(&err, msg, sizeof(msg));
 		error = msg;
-		status = err.code == ES_EBUSY ? 75 : 2;
+		status = es_exit_status(err.code);
 	} else
 		status = tot.failed > 0 || r.nproblems > 0 ? 1 : 0;
 

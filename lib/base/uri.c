@@ -401,3 +401,44 @@ es_uri_redact_message(const char *msg, const char *uri)
 	es_buf_release(&pass1);
 	return es_buf_detach(&out, NULL);
 }
+
+/*
+ * The user information of a mongodb:// or mongodb+srv:// URI: what comes
+ * before the last '@' ahead of the options ('?'). Sets *len; NULL when
+ * there is none.
+ */
+static const char *
+userinfo(const char *uri, size_t *len)
+{
+	const char *s, *end, *at = NULL;
+
+	if (uri == NULL || (s = strstr(uri, "://")) == NULL)
+		return NULL;
+	s += 3;
+	end = s + strcspn(s, "?");
+	for (const char *p = s; p < end; p++)
+		if (*p == '@')
+			at = p;
+	if (at == NULL)
+		return NULL;
+	*len = (size_t)(at - s);
+	return s;
+}
+
+bool
+es_uri_has_password(const char *uri)
+{
+	size_t len;
+	const char *u = userinfo(uri, &len);
+
+	return u != NULL && memchr(u, ':', len) != NULL;
+}
+
+bool
+es_uri_userinfo_has_at(const char *uri)
+{
+	size_t len;
+	const char *u = userinfo(uri, &len);
+
+	return u != NULL && memchr(u, '@', len) != NULL;
+}

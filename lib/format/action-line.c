@@ -318,11 +318,11 @@ scan_line(const char *s, size_t len, struct scan *sc, struct es_error *err)
 			es_date_t *slot = due ? &sc->due : &sc->defer;
 
 			if (*slot != ES_DATE_NONE)
-				return es_error_set(err, ES_EPARSE, NULL, 0,
+				return es_problem_set(err, ES_PROB_BAD_ACTION, NULL, 0,
 				    "more than one '%s' token",
 				    due ? "due:" : "defer:");
 			if (!es_date_parse(w + n, wl - n, slot))
-				return es_error_set(err, ES_EPARSE, NULL, 0,
+				return es_problem_set(err, ES_PROB_BAD_DATE, NULL, 0,
 				    "bad date '%.*s' in '%s'",
 				    quote_len(wl - n), w + n,
 				    due ? "due:" : "defer:");
@@ -336,7 +336,7 @@ scan_line(const char *s, size_t len, struct scan *sc, struct es_error *err)
 			 * no "@.." (SPEC §4.11), the rules of the database's
 			 * contexts, so what is read can be synced back. */
 			if (!context_ok(w, wl))
-				return es_error_set(err, ES_EPARSE, NULL, 0,
+				return es_problem_set(err, ES_PROB_BAD_ACTION, NULL, 0,
 				    "bad context '%.*s'", quote_len(wl), w);
 			sc->ctx_off = off;
 			sc->ctx_len = wl;
@@ -356,14 +356,14 @@ scan_line(const char *s, size_t len, struct scan *sc, struct es_error *err)
 		}
 	}
 	if (r == -1)
-		return es_error_set(err, ES_EPARSE, NULL, 0,
+		return es_problem_set(err, ES_PROB_BAD_ACTION, NULL, 0,
 		    "control character 0x%02x in action line",
 		    (unsigned char)s[off]);
 	sc->text[sc->text_len] = '\0';
 	if (header)
 		sc->i_header = sc->nw ? sc->nw - 1 : 0;
 	if (sc->text_len == 0)
-		return es_error_set(err, ES_EPARSE, NULL, 0,
+		return es_problem_set(err, ES_PROB_BAD_ACTION, NULL, 0,
 		    "action has no text");
 	return 1;
 }
@@ -458,33 +458,33 @@ render_check(const struct es_action *a, enum es_list_kind list,
 	enum es_state want = es_list_state(list);
 
 	if (t == NULL || t[0] == '\0')
-		return es_error_set(err, ES_EPARSE, NULL, 0,
+		return es_problem_set(err, ES_PROB_BAD_ACTION, NULL, 0,
 		    "action has no text");
 	len = strlen(t);
 	for (size_t i = 0; i < len; i++) {
 		if (is_ctl((unsigned char)t[i]))
-			return es_error_set(err, ES_EPARSE, NULL, 0,
+			return es_problem_set(err, ES_PROB_BAD_ACTION, NULL, 0,
 			    "control character 0x%02x in action text",
 			    (unsigned char)t[i]);
 	}
 	if (t[0] == ' ' || t[len - 1] == ' ' || strstr(t, "  ") != NULL)
-		return es_error_set(err, ES_EPARSE, NULL, 0,
+		return es_problem_set(err, ES_PROB_BAD_ACTION, NULL, 0,
 		    "action text '%.*s' has leading, trailing or repeated "
 		    "spaces", quote_len(len), t);
 	while (next_word(t, len, &pos, &off, &wl) == 1) {
 		w = t + off;
 		if (date_token(w, wl) != 0)
-			return es_error_set(err, ES_EPARSE, NULL, 0,
+			return es_problem_set(err, ES_PROB_BAD_ACTION, NULL, 0,
 			    "text word '%.*s' would read as a token",
 			    quote_len(wl), w);
 	}
 	if (a->context == NULL && (w = text_word_with(t, '@', &wl)) != NULL)
-		return es_error_set(err, ES_EPARSE, NULL, 0,
+		return es_problem_set(err, ES_PROB_BAD_ACTION, NULL, 0,
 		    "text word '%.*s' would read as a context",
 		    quote_len(wl), w);
 	if (a->project_slug == NULL &&
 	    (w = text_word_with(t, '+', &wl)) != NULL)
-		return es_error_set(err, ES_EPARSE, NULL, 0,
+		return es_problem_set(err, ES_PROB_BAD_ACTION, NULL, 0,
 		    "text word '%.*s' would read as a project",
 		    quote_len(wl), w);
 
@@ -493,10 +493,10 @@ render_check(const struct es_action *a, enum es_list_kind list,
 		size_t n = strlen(c);
 
 		if (!es_context_is_valid(c))
-			return es_error_set(err, ES_EPARSE, NULL, 0,
+			return es_problem_set(err, ES_PROB_BAD_ACTION, NULL, 0,
 			    "bad context '%.*s'", quote_len(n), c);
 	} else if (list == ES_LIST_CONTEXT && list_context != NULL)
-		return es_error_set(err, ES_EPARSE, NULL, 0,
+		return es_problem_set(err, ES_PROB_BAD_ACTION, NULL, 0,
 		    "action has no context but its list gives it '%s'",
 		    list_context);
 	if (a->project_slug != NULL) {
@@ -507,27 +507,27 @@ render_check(const struct es_action *a, enum es_list_kind list,
 		for (size_t i = 0; i < n && !bad; i++)
 			bad = p[i] == ' ' || is_ctl((unsigned char)p[i]);
 		if (bad)
-			return es_error_set(err, ES_EPARSE, NULL, 0,
+			return es_problem_set(err, ES_PROB_BAD_ACTION, NULL, 0,
 			    "bad project slug '%.*s'", quote_len(n), p);
 	}
 	if (a->priority != 0 && (a->priority < 'A' || a->priority > 'Z'))
-		return es_error_set(err, ES_EPARSE, NULL, 0,
+		return es_problem_set(err, ES_PROB_UNKNOWN_VALUE, NULL, 0,
 		    "bad priority %d", a->priority);
 	if (!date_ok(a->due) || !date_ok(a->defer) ||
 	    !date_ok(a->action_date) || !date_ok(a->completed))
-		return es_error_set(err, ES_EPARSE, NULL, 0,
+		return es_problem_set(err, ES_PROB_BAD_DATE, NULL, 0,
 		    "date out of range 0001-9999");
 	if (a->state != want && a->state != ES_STATE_COMPLETED)
-		return es_error_set(err, ES_EPARSE, NULL, 0,
+		return es_problem_set(err, ES_PROB_UNKNOWN_VALUE, NULL, 0,
 		    "state '%s' does not fit a list of state '%s'",
 		    state_name(a->state), state_name(want));
 	if (a->completed != ES_DATE_NONE && a->state != ES_STATE_COMPLETED)
-		return es_error_set(err, ES_EPARSE, NULL, 0,
+		return es_problem_set(err, ES_PROB_BAD_ACTION, NULL, 0,
 		    "completion date on an action in state '%s'",
 		    state_name(a->state));
 	if (a->state == ES_STATE_COMPLETED && a->completed == ES_DATE_NONE &&
 	    a->action_date != ES_DATE_NONE)
-		return es_error_set(err, ES_EPARSE, NULL, 0,
+		return es_problem_set(err, ES_PROB_BAD_ACTION, NULL, 0,
 		    "completed action with a creation date but no completion "
 		    "date");
 	return 0;
@@ -680,7 +680,7 @@ es_action_line_render(const struct es_action *a, enum es_list_kind list,
 			goto out;
 		}
 	}
-	es_error_set(err, ES_EPARSE, NULL, 0,
+	es_problem_set(err, ES_PROB_BAD_ACTION, NULL, 0,
 	    "action text '%.*s' cannot be written as a line that reads back "
 	    "the same", quote_len(strlen(a->text)), a->text);
 out:

@@ -34,6 +34,7 @@ struct act {
 struct err_rec {
 	unsigned	 line;
 	char		*msg;
+	enum es_problem	 problem;	/* the line's problem code */
 	struct es_error	*full;		/* built on first request */
 };
 
@@ -133,14 +134,15 @@ act_slot(struct es_action_list *l)
 }
 
 static void
-add_error(struct es_action_list *l, unsigned line, const char *msg)
+add_error(struct es_action_list *l, unsigned line, const struct es_error *err)
 {
 	if (l->nerrs == l->aerrs) {
 		l->aerrs = l->aerrs ? l->aerrs * 2 : 8;
 		l->errs = es_xreallocarray(l->errs, l->aerrs, sizeof(*l->errs));
 	}
 	l->errs[l->nerrs].line = line;
-	l->errs[l->nerrs].msg = es_xstrdup(msg);
+	l->errs[l->nerrs].msg = es_xstrdup(err->msg);
+	l->errs[l->nerrs].problem = es_problem_of(err);
 	l->errs[l->nerrs].full = NULL;
 	l->nerrs++;
 }
@@ -179,7 +181,7 @@ es_action_list_parse(const char *data, size_t len, const char *rel,
 			ac->line = i;
 			l->nacts++;
 		} else if (r == -1)
-			add_error(l, (unsigned)(i + 1), err.msg);
+			add_error(l, (unsigned)(i + 1), &err);
 	}
 	return l;
 }
@@ -256,7 +258,7 @@ es_action_list_error(const struct es_action_list *l, size_t i)
 	e = &l->errs[i];
 	if (e->full == NULL) {
 		e->full = es_xmalloc(sizeof(*e->full));
-		es_error_set(e->full, ES_EPARSE, l->rel, e->line, "%s",
+		es_problem_set(e->full, e->problem, l->rel, e->line, "%s",
 		    e->msg);
 	}
 	return e->full;

@@ -219,20 +219,20 @@ es_content_check(const char *data, size_t len, size_t max_size,
 	long long c;
 
 	if (len > max_size)
-		return es_error_set(err, ES_ELIMIT, rel, 0,
+		return es_problem_set(err, ES_PROB_TOO_LARGE, rel, 0,
 		    "file is %zu bytes, over the %zu-byte limit", len,
 		    max_size);
 	if (len == 0)
 		return 0;
 	off = text_fault((const uint8_t *)data, len, 1, &what);
 	if (what == FAULT_NUL)
-		return es_error_set(err, ES_EPARSE, rel, line_of(data, off),
+		return es_problem_set(err, ES_PROB_NUL_BYTE, rel, line_of(data, off),
 		    "NUL byte");
 	if (what == FAULT_UTF8)
-		return es_error_set(err, ES_EPARSE, rel, line_of(data, off),
+		return es_problem_set(err, ES_PROB_BAD_UTF8, rel, line_of(data, off),
 		    "invalid UTF-8");
 	if ((c = conflict_at(data, len)) >= 0)
-		return es_error_set(err, ES_EPARSE, rel,
+		return es_problem_set(err, ES_PROB_CONFLICT_MARKERS, rel,
 		    line_of(data, (size_t)c),
 		    "unresolved git conflict marker '<<<<<<<'");
 	return 0;

@@ -122,7 +122,7 @@ read_known(const struct es_frontmatter_key *fk, enum kk k, struct kval *v,
 	v->d = ES_DATE_NONE;
 	v->st = KV_BAD;
 	if (n->kind != ES_YAML_SCALAR) {
-		es_error_set(err, ES_EPARSE, rel, n->line ? n->line : fk->line,
+		es_problem_set(err, ES_PROB_BAD_VALUE, rel, n->line ? n->line : fk->line,
 		    "'%s' must be a single value, not a list or mapping",
 		    knames[k]);
 		return v->st;
@@ -145,7 +145,7 @@ read_known(const struct es_frontmatter_key *fk, enum kk k, struct kval *v,
 		}
 		if (!es_ptype_parse(n->str, n->len, &v->t)) {
 			es_error_shown(n->str, n->len, buf, sizeof(buf));
-			es_error_set(err, ES_EPARSE, rel, n->line,
+			es_problem_set(err, ES_PROB_UNKNOWN_VALUE, rel, n->line,
 			    "unknown type '%s' (want standard, coordination, "
 			    "habit or goal)", buf);
 			return v->st;
@@ -158,7 +158,7 @@ read_known(const struct es_frontmatter_key *fk, enum kk k, struct kval *v,
 		}
 		if (!es_date_parse(n->str, n->len, &v->d)) {
 			es_error_shown(n->str, n->len, buf, sizeof(buf));
-			es_error_set(err, ES_EPARSE, rel, n->line,
+			es_problem_set(err, ES_PROB_BAD_DATE, rel, n->line,
 			    "bad date '%s' for '%s'", buf, knames[k]);
 			return v->st;
 		}
@@ -209,7 +209,7 @@ es_entity_file_parse(const char *data, size_t len, const char *rel,
 		if (kind == ES_KIND_GOAL)
 			rc = 1;
 		else
-			es_error_set(err, ES_EPARSE, rel, 0,
+			es_problem_set(err, ES_PROB_MISSING_FIELD, rel, 0,
 			    "missing 'title'");
 		goto out;
 	}
@@ -234,7 +234,7 @@ es_entity_file_parse(const char *data, size_t len, const char *rel,
 		switch (k) {
 		case K_TITLE:
 			if (v.st == KV_ABSENT) {
-				es_error_set(err, ES_EPARSE, rel, fk->line,
+				es_problem_set(err, ES_PROB_MISSING_FIELD, rel, fk->line,
 				    "missing 'title'");
 				goto out;
 			}
@@ -254,7 +254,7 @@ es_entity_file_parse(const char *data, size_t len, const char *rel,
 		}
 	}
 	if (e.title == NULL) {
-		es_error_set(err, ES_EPARSE, rel, 0, "missing 'title'");
+		es_problem_set(err, ES_PROB_MISSING_FIELD, rel, 0, "missing 'title'");
 		goto out;
 	}
 	if (kind == ES_KIND_PROJECT && e.area == NULL && area_dir != NULL)
@@ -389,10 +389,10 @@ check_string(const char *s, uint32_t len, const char *where,
     struct es_error *err)
 {
 	if (memchr(s, '\0', len) != NULL)
-		return es_error_set(err, ES_EPARSE, NULL, 0,
+		return es_problem_set(err, ES_PROB_NUL_BYTE, NULL, 0,
 		    "NUL byte in %s", where);
 	if (!bson_utf8_validate(s, len, false))
-		return es_error_set(err, ES_EPARSE, NULL, 0,
+		return es_problem_set(err, ES_PROB_BAD_UTF8, NULL, 0,
 		    "invalid UTF-8 in %s", where);
 	return 0;
 }
@@ -418,7 +418,7 @@ check_value(const bson_iter_t *it, bool in_array, struct es_buf *where,
 	case BSON_TYPE_ARRAY:
 	case BSON_TYPE_DOCUMENT:
 		if (in_array && BSON_ITER_HOLDS_ARRAY(it)) {
-			es_error_set(err, ES_EPARSE, NULL, 0,
+			es_problem_set(err, ES_PROB_BAD_YAML, NULL, 0,
 			    "nested lists are not supported in %s",
 			    where->buf);
 			goto out;
@@ -435,7 +435,7 @@ check_value(const bson_iter_t *it, bool in_array, struct es_buf *where,
 			es_buf_add(where, k, klen);
 			if (BSON_ITER_HOLDS_DOCUMENT(it) &&
 			    !es_yaml_value_key_ok(k, klen, &why)) {
-				es_error_set(err, ES_EPARSE, NULL, 0,
+				es_problem_set(err, ES_PROB_BAD_VALUE, NULL, 0,
 				    "key %s %s", where->buf, why);
 				goto out;
 			}
@@ -471,7 +471,7 @@ es_entity_file_check(const struct es_entity *e, struct es_error *err)
 
 	es_buf_init(&where, 64);
 	if (e->title == NULL) {
-		es_error_set(err, ES_EPARSE, NULL, 0, "missing 'title'");
+		es_problem_set(err, ES_PROB_MISSING_FIELD, NULL, 0, "missing 'title'");
 		goto out;
 	}
 	if (check_string(e->title, (uint32_t)strlen(e->title), "title",
@@ -489,14 +489,14 @@ es_entity_file_check(const struct es_entity *e, struct es_error *err)
 
 		where_of(k, klen, w, sizeof(w));
 		if (!es_yaml_value_key_ok(k, klen, &why)) {
-			es_error_set(err, ES_EPARSE, NULL, 0, "key %s %s", w,
+			es_problem_set(err, ES_PROB_BAD_VALUE, NULL, 0, "key %s %s", w,
 			    why);
 			goto out;
 		}
 		if (check_string(k, (uint32_t)klen, w, err) == -1)
 			goto out;
 		if (known(e->kind, k, klen) != K_NONE) {
-			es_error_set(err, ES_EPARSE, NULL, 0,
+			es_problem_set(err, ES_PROB_BAD_VALUE, NULL, 0,
 			    "key %s has the name of a field", w);
 			goto out;
 		}

@@ -132,10 +132,10 @@ yaml_fail(struct pctx *c)
 	else
 		b = mark_byte(c, &p->problem_mark);
 	if (p->context)
-		return es_error_set(c->err, ES_EPARSE, c->rel,
+		return es_problem_set(c->err, ES_PROB_BAD_YAML, c->rel,
 		    es__fm_file_line(line_of(c, b)), "bad YAML: %s %s",
 		    p->context, problem);
-	return es_error_set(c->err, ES_EPARSE, c->rel,
+	return es_problem_set(c->err, ES_PROB_BAD_YAML, c->rel,
 	    es__fm_file_line(line_of(c, b)), "bad YAML: %s", problem);
 }
 
@@ -159,7 +159,7 @@ check_props(struct pctx *c, const yaml_char_t *anchor, const yaml_char_t *tag,
 	char buf[64];
 
 	if (anchor != NULL)
-		return es_error_set(c->err, ES_EPARSE, c->rel, mark_line(c, m),
+		return es_problem_set(c->err, ES_PROB_BAD_YAML, c->rel, mark_line(c, m),
 		    "YAML aliases are not supported");
 	if (t == NULL || (scalar && strcmp(t, TAG_STR) == 0))
 		return 0;
@@ -169,7 +169,7 @@ check_props(struct pctx *c, const yaml_char_t *anchor, const yaml_char_t *tag,
 		es_error_shown(t, strlen(t), buf + 2, sizeof(buf) - 2);
 	} else
 		es_error_shown(t, strlen(t), buf, sizeof(buf));
-	return es_error_set(c->err, ES_EPARSE, c->rel, mark_line(c, m),
+	return es_problem_set(c->err, ES_PROB_BAD_YAML, c->rel, mark_line(c, m),
 	    "unsupported tag '%s' (only !!str)", buf);
 }
 
@@ -232,12 +232,12 @@ parse_key(struct pctx *c, yaml_event_t *ev, char **key, size_t *klen,
 
 	*line = mark_line(c, &ev->start_mark);
 	if (ev->type == YAML_ALIAS_EVENT) {
-		es_error_set(c->err, ES_EPARSE, c->rel, *line,
+		es_problem_set(c->err, ES_PROB_BAD_YAML, c->rel, *line,
 		    "YAML aliases are not supported");
 		goto out;
 	}
 	if (ev->type != YAML_SCALAR_EVENT) {
-		es_error_set(c->err, ES_EPARSE, c->rel, *line,
+		es_problem_set(c->err, ES_PROB_BAD_YAML, c->rel, *line,
 		    "a key must be text, not a list or a mapping");
 		goto out;
 	}
@@ -247,13 +247,13 @@ parse_key(struct pctx *c, yaml_event_t *ev, char **key, size_t *klen,
 	v = (const char *)ev->data.scalar.value;
 	n = ev->data.scalar.length;
 	if (memchr(v, '\0', n) != NULL) {
-		es_error_set(c->err, ES_EPARSE, c->rel, *line,
+		es_problem_set(c->err, ES_PROB_NUL_BYTE, c->rel, *line,
 		    "NUL byte in key");
 		goto out;
 	}
 	if (n > ES_YAML_KEY_MAX) {
 		es_error_shown(v, n, buf, sizeof(buf));
-		es_error_set(c->err, ES_EPARSE, c->rel, *line,
+		es_problem_set(c->err, ES_PROB_BAD_YAML, c->rel, *line,
 		    "key too long '%s'", buf);
 		goto out;
 	}
@@ -273,7 +273,7 @@ dup_key(struct pctx *c, const char *key, size_t klen, unsigned line)
 	char buf[64];
 
 	es_error_shown(key, klen, buf, sizeof(buf));
-	return es_error_set(c->err, ES_EPARSE, c->rel, line,
+	return es_problem_set(c->err, ES_PROB_BAD_YAML, c->rel, line,
 	    "duplicate key '%s'", buf);
 }
 
@@ -364,7 +364,7 @@ parse_node(struct pctx *c, yaml_event_t *ev, struct es_yaml_value *v,
 	v->line = mark_line(c, &ev->start_mark);
 	switch (ev->type) {
 	case YAML_ALIAS_EVENT:
-		es_error_set(c->err, ES_EPARSE, c->rel, v->line,
+		es_problem_set(c->err, ES_PROB_BAD_YAML, c->rel, v->line,
 		    "YAML aliases are not supported");
 		goto out;
 	case YAML_SCALAR_EVENT:
@@ -373,7 +373,7 @@ parse_node(struct pctx *c, yaml_event_t *ev, struct es_yaml_value *v,
 			goto out;
 		if (memchr(ev->data.scalar.value, '\0',
 		    ev->data.scalar.length) != NULL) {
-			es_error_set(c->err, ES_EPARSE, c->rel, v->line,
+			es_problem_set(c->err, ES_PROB_NUL_BYTE, c->rel, v->line,
 			    "NUL byte in value");
 			goto out;
 		}
@@ -393,7 +393,7 @@ parse_node(struct pctx *c, yaml_event_t *ev, struct es_yaml_value *v,
 		    &ev->start_mark, false) == -1)
 			goto out;
 		if (depth >= DEPTH_MAX) {
-			es_error_set(c->err, ES_EPARSE, c->rel, v->line,
+			es_problem_set(c->err, ES_PROB_BAD_YAML, c->rel, v->line,
 			    "values nested too deep");
 			goto out;
 		}
@@ -433,7 +433,7 @@ parse_node(struct pctx *c, yaml_event_t *ev, struct es_yaml_value *v,
 		}
 		break;
 	default:
-		es_error_set(c->err, ES_EPARSE, c->rel, v->line,
+		es_problem_set(c->err, ES_PROB_BAD_YAML, c->rel, v->line,
 		    "bad YAML: unexpected event");
 		goto out;
 	}
@@ -505,7 +505,7 @@ read_keys(struct pctx *c, size_t lower)
 			char buf[64];
 
 			es_error_shown(k->name, k->name_len, buf, sizeof(buf));
-			return es_error_set(c->err, ES_EPARSE, c->rel, k->line,
+			return es_problem_set(c->err, ES_PROB_BAD_YAML, c->rel, k->line,
 			    "bad YAML: key '%s' on the line of the previous "
 			    "value", buf);
 		}
@@ -586,13 +586,13 @@ es__fm_parse_yaml(struct es_frontmatter *fm, const char *text, size_t len,
 		    (*u == 0xc2 && left >= 2 && u[1] == 0x85) ||
 		    (*u == 0xe2 && left >= 3 && u[1] == 0x80 &&
 		    (u[2] == 0xa8 || u[2] == 0xa9)))
-			return es_error_set(err, ES_EPARSE, rel,
+			return es_problem_set(err, ES_PROB_BAD_UTF8, rel,
 			    es__fm_file_line(line_of(&c, i)),
 			    "line break other than LF or CRLF (a lone CR, NEL, "
 			    "LS or PS)");
 	}
 	if (!yaml_parser_initialize(&c.parser))
-		return es_error_set(err, ES_EPARSE, rel, 0,
+		return es_problem_set(err, ES_PROB_BAD_YAML, rel, 0,
 		    "bad YAML: out of memory");
 	yaml_parser_set_encoding(&c.parser, YAML_UTF8_ENCODING);
 	yaml_parser_set_input_string(&c.parser, (const unsigned char *)text,
@@ -631,7 +631,7 @@ es__fm_parse_yaml(struct es_frontmatter *fm, const char *text, size_t len,
 		if (parse_keys(&c, lower) == -1)
 			goto out;
 	} else {
-		es_error_set(err, ES_EPARSE, rel, mark_line(&c, &ev.start_mark),
+		es_problem_set(err, ES_PROB_BAD_FRONTMATTER, rel, mark_line(&c, &ev.start_mark),
 		    "frontmatter is not a block mapping of keys");
 		yaml_event_delete(&ev);
 		goto out;
@@ -647,7 +647,7 @@ es__fm_parse_yaml(struct es_frontmatter *fm, const char *text, size_t len,
 	if (next_event(&c, &ev) == -1)
 		goto out;
 	if (ev.type != YAML_STREAM_END_EVENT) {
-		es_error_set(err, ES_EPARSE, rel, mark_line(&c, &ev.start_mark),
+		es_problem_set(err, ES_PROB_BAD_FRONTMATTER, rel, mark_line(&c, &ev.start_mark),
 		    "frontmatter holds more than one YAML document");
 		yaml_event_delete(&ev);
 		goto out;

@@ -166,7 +166,7 @@ es_frontmatter_parse(const char *data, size_t len, const char *rel,
 		fm->body_len = len - sp.start;
 		return fm;
 	case ES_FM_UNCLOSED:
-		es_error_set(err, ES_EPARSE, rel, 1,
+		es_problem_set(err, ES_PROB_BAD_FRONTMATTER, rel, 1,
 		    "frontmatter is not closed");
 		goto fail;
 	case ES_FM_CLOSED:
@@ -198,7 +198,7 @@ es_frontmatter_parse(const char *data, size_t len, const char *rel,
 		 * column: the line is then indented by one invisible
 		 * character, which no edit could match. */
 		if (e - q >= 3 && memcmp(text + q, "\xef\xbb\xbf", 3) == 0) {
-			es_error_set(err, ES_EPARSE, rel,
+			es_problem_set(err, ES_PROB_BAD_UTF8, rel,
 			    es__fm_file_line(fm->nlines - 1),
 			    "byte order mark at the start of a line");
 			goto fail;

@@ -286,14 +286,14 @@ es_layout_entity_path(const struct es_entity *e, struct es_buf *out,
 
 	/* SPEC 4.11: validate every component before building anything. */
 	if (!es_slug_is_safe(e->slug)) {
-		es_error_set(err, ES_EUNSAFE, NULL, 0, "unsafe slug '%s'",
+		es_problem_set(err, ES_PROB_UNSAFE_PATH, NULL, 0, "unsafe slug '%s'",
 		    slug);
 		goto out;
 	}
 	switch (e->kind) {
 	case ES_KIND_PROJECT:
 		if (fname == NULL) {
-			es_error_set(err, ES_EPARSE, NULL, 0,
+			es_problem_set(err, ES_PROB_BAD_DOCUMENT, NULL, 0,
 			    "no folder for project '%s'", slug);
 			goto out;
 		}
@@ -306,7 +306,7 @@ es_layout_entity_path(const struct es_entity *e, struct es_buf *out,
 	case ES_KIND_GOAL:
 		if (e->folder != ES_FOLDER_ACTIVE &&
 		    e->folder != ES_FOLDER_INCUBATOR) {
-			es_error_set(err, ES_EPARSE, NULL, 0,
+			es_problem_set(err, ES_PROB_UNKNOWN_VALUE, NULL, 0,
 			    "bad folder '%s' for goal '%s'",
 			    fname ? fname : "", slug);
 			goto out;
@@ -315,7 +315,7 @@ es_layout_entity_path(const struct es_entity *e, struct es_buf *out,
 		es_buf_addf(out, "%s/%s/%s.md", ES_DIR_GOALS, fname, slug);
 		break;
 	default:
-		es_error_set(err, ES_EPARSE, NULL, 0,
+		es_problem_set(err, ES_PROB_BAD_DOCUMENT, NULL, 0,
 		    "'%s' is not a project or goal", slug);
 		goto out;
 	}
@@ -336,7 +336,7 @@ es_layout_list_path(enum es_list_kind list, const char *context,
 		if (context == NULL)
 			context = "@inbox";
 		if (!es_context_is_valid(context))
-			return es_error_set(err, ES_EUNSAFE, NULL, 0,
+			return es_problem_set(err, ES_PROB_UNSAFE_PATH, NULL, 0,
 			    "unsafe context '%s'", context);
 		es_buf_reset(out);
 		es_buf_addf(out, "%s/contexts/%s.md", ES_DIR_ACTIONS, context);
@@ -354,7 +354,7 @@ es_layout_list_path(enum es_list_kind list, const char *context,
 		name = "completed.md";
 		break;
 	default:
-		return es_error_set(err, ES_EPARSE, NULL, 0, "no action list");
+		return es_problem_set(err, ES_PROB_BAD_DOCUMENT, NULL, 0, "no action list");
 	}
 	es_buf_reset(out);
 	es_buf_addf(out, "%s/%s", ES_DIR_ACTIONS, name);
@@ -384,7 +384,7 @@ es_layout_action_path(const struct es_action *a, struct es_buf *out,
 		list = ES_LIST_COMPLETED;
 		break;
 	default:
-		return es_error_set(err, ES_EPARSE, NULL, 0,
+		return es_problem_set(err, ES_PROB_BAD_DOCUMENT, NULL, 0,
 		    "action has no state");
 	}
 	return es_layout_list_path(list, a->context, out, err);

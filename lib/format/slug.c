@@ -281,7 +281,7 @@ es_area_dirname(const char *area, struct es_error *err)
 		}
 	}
 	if (slug == NULL)
-		es_error_set(err, ES_EUNSAFE, NULL, 0, "unsafe area '%s'",
+		es_problem_set(err, ES_PROB_UNSAFE_PATH, NULL, 0, "unsafe area '%s'",
 		    area);
 	return slug;
 }

@@ -237,12 +237,12 @@ to_bson(const struct es_yaml_value *v, bson_t *doc, const char *key,
 
 	if (check_key && !es_yaml_value_key_ok(key, klen, &why)) {
 		es_error_shown(key, klen, shown, sizeof(shown));
-		return es_error_set(err, ES_EPARSE, rel,
+		return es_problem_set(err, ES_PROB_BAD_VALUE, rel,
 		    v->key_line ? v->key_line : v->line,
 		    "key '%s' %s (MongoDB cannot store it)", shown, why);
 	}
 	if (depth > DEPTH_MAX)
-		return es_error_set(err, ES_EPARSE, rel, v->line,
+		return es_problem_set(err, ES_PROB_BAD_YAML, rel, v->line,
 		    "values nested too deep");
 	switch (v->kind) {
 	case ES_YAML_SCALAR:
@@ -264,7 +264,7 @@ to_bson(const struct es_yaml_value *v, bson_t *doc, const char *key,
 			if (!isfinite(sc.d)) {
 				es_error_shown(v->str, v->len, shown,
 				    sizeof(shown));
-				return es_error_set(err, ES_EPARSE, rel,
+				return es_problem_set(err, ES_PROB_BAD_VALUE, rel,
 				    v->line, "number out of range '%s'",
 				    shown);
 			}
@@ -279,7 +279,7 @@ to_bson(const struct es_yaml_value *v, bson_t *doc, const char *key,
 	case ES_YAML_SEQUENCE:
 		/* FerretDB cannot store arrays of arrays (NOTES-deps §2). */
 		if (in_seq)
-			return es_error_set(err, ES_EPARSE, rel, v->line,
+			return es_problem_set(err, ES_PROB_BAD_YAML, rel, v->line,
 			    "nested lists are not supported");
 		if (!bson_append_array_begin(doc, key, (int)klen, &child))
 			break;
@@ -313,11 +313,11 @@ to_bson(const struct es_yaml_value *v, bson_t *doc, const char *key,
 		ok = bson_append_document_end(doc, &child);
 		break;
 	default:
-		return es_error_set(err, ES_EPARSE, rel, v->line,
+		return es_problem_set(err, ES_PROB_BAD_YAML, rel, v->line,
 		    "unknown YAML node");
 	}
 	if (!ok) {
-		es_error_set(err, ES_ELIMIT, rel, v->line, "value too large");
+		es_problem_set(err, ES_PROB_TOO_LARGE, rel, v->line, "value too large");
 		goto out;
 	}
 	rc = 0;
@@ -583,7 +583,7 @@ render_datetime(int64_t ms, enum es_yaml_ctx ctx, const char *where,
 	char buf[40];
 
 	if (ms < lo || ms >= hi)
-		return es_error_set(err, ES_EPARSE, NULL, 0,
+		return es_problem_set(err, ES_PROB_BAD_DATE, NULL, 0,
 		    "date out of range in %s", where);
 	day = es_date_from_ms(ms);
 	rem = ms - es_date_to_ms(day);
@@ -606,10 +606,10 @@ es_yaml_value_recurse(const bson_iter_t *it, int depth, const char *where,
     bson_iter_t *child, struct es_error *err)
 {
 	if (depth >= DEPTH_MAX)
-		return es_error_set(err, ES_EPARSE, NULL, 0,
+		return es_problem_set(err, ES_PROB_BAD_YAML, NULL, 0,
 		    "nesting too deep in %s", where);
 	if (!bson_iter_recurse(it, child))
-		return es_error_set(err, ES_EPARSE, NULL, 0,
+		return es_problem_set(err, ES_PROB_BAD_DOCUMENT, NULL, 0,
 		    "corrupt document in %s", where);
 	return 0;
 }
@@ -642,7 +642,7 @@ render_bson(const bson_iter_t *it, enum es_yaml_ctx ctx, struct es_buf *where,
 	case BSON_TYPE_DOUBLE:
 		d = bson_iter_double(it);
 		if (!isfinite(d)) {
-			es_error_set(err, ES_EPARSE, NULL, 0,
+			es_problem_set(err, ES_PROB_BAD_VALUE, NULL, 0,
 			    "infinite or NaN number in %s", where->buf);
 			goto out;
 		}
@@ -685,7 +685,7 @@ render_bson(const bson_iter_t *it, enum es_yaml_ctx ctx, struct es_buf *where,
 		es_buf_addch(out, BSON_ITER_HOLDS_ARRAY(it) ? ']' : '}');
 		break;
 	default:
-		es_error_set(err, ES_EPARSE, NULL, 0,
+		es_problem_set(err, ES_PROB_BAD_VALUE, NULL, 0,
 		    "unsupported value type in %s", where->buf);
 		goto out;
 	}

@@ -6,10 +6,13 @@
  */
 #include <sys/types.h>
 
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <jansson.h>
 
 #include "execsync/buf.h"
 #include "execsync/cli.h"
@@ -369,18 +372,52 @@ es_cli_version(void)
 	return ES_VERSION;
 }
 
+json_t *
+es_cli_problem_json(const struct es_error *e)
+{
+	char msg[PATH_MAX + 600];
+
+	return json_pack("{s:s, s:I, s:s, s:s, s:s}", "path", e->path,
+	    "line", (json_int_t)e->line, "code",
+	    es_problem_name(es_problem_of(e)), "reason", e->msg, "message",
+	    es_error_format(e, msg, sizeof(msg)));
+}
+
+/* Whether argv asks for --json: usage errors answer in JSON then too. */
+static bool want_json;
+
+void
+es_cli_json_error(int status, const char *msg)
+{
+	json_t *o;
+	char *s;
+
+	o = json_pack("{s:s, s:i, s:s}", "version", es_cli_version(),
+	    "exit_status", status, "error", msg != NULL ? msg : "");
+	s = o != NULL ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) :
+	    NULL;
+	if (s != NULL)
+		printf("%s\n", s);
+	fflush(stdout);
+	free(s);
+	json_decref(o);
+}
+
 void
 es_cli_usage_error(const struct es_cli_spec *spec, const char *fmt, ...)
 {
 	va_list ap;
+	char msg[1024];
 
-	fprintf(stderr, "%s: ", spec->prog);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\nusage: %s %s\nTry '%s --help' for more "
-	    "information.\n", spec->prog, spec->usage, spec->prog);
-	exit(2);
+	fprintf(stderr, "%s: %s\nusage: %s %s\nTry '%s --help' for more "
+	    "information.\n", spec->prog, msg, spec->prog, spec->usage,
+	    spec->prog);
+	if (want_json)
+		es_cli_json_error(ES_EXIT_CONFIG, msg);
+	exit(ES_EXIT_CONFIG);
 }
 
 void
@@ -390,6 +427,9 @@ es_cli_main(const struct es_cli_spec *spec, int argc, char **argv,
 	struct es_buf b = ES_BUF_INIT;
 	struct es_error err;
 
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--json") == 0)
+			want_json = true;
 	if (es_cli_parse(spec, argc, argv, out, &err) != 0)
 		es_cli_usage_error(spec, "%s", err.msg);
 	if (out->help) {

@@ -23,6 +23,8 @@
 #include "execsync/buf.h"
 #include "execsync/config.h"
 #include "execsync/error.h"
+#include "execsync/log.h"
+#include "execsync/uri.h"
 #include "execsync/xmalloc.h"
 
 #include "config-internal.h"
@@ -421,6 +423,41 @@ out:
 	return rc;
 }
 
+/* Whether key's value came from the file path (origin "path:line"). */
+static bool
+from_file(const struct es_config *c, const char *key, const char *path)
+{
+	const char *o = es_config_origin(c, key);
+	size_t n = strlen(path);
+
+	return o != NULL && strncmp(o, path, n) == 0 && o[n] == ':';
+}
+
+/*
+ * What a file's values mean beyond themselves (issue 18): a relative
+ * source is relative to the file's folder, not to where the program
+ * runs; a file holding a password that others may read gets a warning.
+ */
+static void
+after_file(struct es_config *c, const char *path, mode_t mode)
+{
+	const char *slash;
+	char *abs;
+
+	if (from_file(c, "mongodb_uri", path) && (mode & 077) != 0 &&
+	    es_uri_has_password(c->mongodb_uri))
+		es_log(ES_LOG_WARN, "config", "%s: holds a password and other "
+		    "users may read it (mode %03o): chmod 600 %s", path,
+		    (unsigned)(mode & 0777), path);
+	if (!from_file(c, "source", path) || c->source == NULL ||
+	    c->source[0] == '/' || c->source[0] == '~' ||
+	    (slash = strrchr(path, '/')) == NULL)
+		return;
+	abs = es_xasprintf("%.*s/%s", (int)(slash - path), path, c->source);
+	free(c->source);
+	c->source = abs;
+}
+
 int
 es_config_load_file(struct es_config *c, const char *path, bool explicit,
     struct es_error *err)
@@ -455,7 +492,8 @@ es_config_load_file(struct es_config *c, const char *path, bool explicit,
 		    "is larger than %d bytes", ES_CONFIG_FILE_MAX);
 		goto out;
 	}
-	rc = es_config_load_buffer(c, b.buf, b.len, path, err);
+	if ((rc = es_config_load_buffer(c, b.buf, b.len, path, err)) == 0)
+		after_file(c, path, st.st_mode);
 out:
 	close(fd);
 	es_buf_release(&b);

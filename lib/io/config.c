@@ -288,6 +288,11 @@ es__config_parse_value(const struct kdef *k, const char *v, struct kval *out,
 			goto bad;
 		if (strpbrk(v, " ") != NULL || has_ctl(v))
 			goto bad;
+		/* libmongoc would take the host from the first '@'. */
+		if (es_uri_userinfo_has_at(v))
+			return es_error_set(err, ES_ECONFIG, path, line,
+			    "bad value for '%s': an '@' in the user name or "
+			    "password must be percent-encoded as %%40", name);
 		break;
 	case K_DBNAME:
 		if (len > 63 || strpbrk(v, "/\\. \"$") != NULL || has_ctl(v))

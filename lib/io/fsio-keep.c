@@ -41,7 +41,7 @@ numbered(char *out, size_t size, const char *base, unsigned n,
 	else
 		w = snprintf(out, size, "%s.%u", base, n);
 	if (w < 0 || (size_t)w >= size)
-		return es_error_set(err, ES_ELIMIT, rel, 0,
+		return es_problem_set(err, ES_PROB_TOO_LARGE, rel, 0,
 		    "name too long for a kept copy");
 	return 0;
 }
@@ -61,7 +61,7 @@ place_numbered(int fdf, const char *from, int fdt, const char *stem,
 
 	for (n = 0;; n++) {
 		if (n > COPY_MAX)
-			return es_error_set(err, ES_ELIMIT, rel, 0,
+			return es_problem_set(err, ES_PROB_TOO_LARGE, rel, 0,
 			    "more than %d copies in %s", COPY_MAX, where);
 		if (numbered(name, NAME_MAX + 1, stem, n, rel, err) == -1)
 			return -1;
@@ -148,7 +148,7 @@ es__fsio_keep(int root_fd, const char *rel, const char *side, int64_t now_ms,
 	}
 	w = snprintf(stem, sizeof(stem), "%s.%s.%s", base, stamp, side);
 	if (w < 0 || (size_t)w >= sizeof(stem)) {
-		es_error_set(err, ES_ELIMIT, rel, 0,
+		es_problem_set(err, ES_PROB_TOO_LARGE, rel, 0,
 		    "name too long for a kept copy");
 		goto out;
 	}
@@ -209,7 +209,7 @@ read_at(int dfd, const char *base, const char *rel, struct es_buf *out,
 		if (e == ENOENT)
 			return 0;
 		if (e == ELOOP)
-			return es_error_set(err, ES_EUNSAFE, rel, 0,
+			return es_problem_set(err, ES_PROB_SYMLINK, rel, 0,
 			    ES__FSIO_SYMLINK_FMT, rel);
 		return es_error_set_sys(err, e, rel, "cannot open");
 	}
@@ -236,7 +236,7 @@ read_at(int dfd, const char *base, const char *rel, struct es_buf *out,
 	rc = 0;
 	goto out;
 toobig:
-	es_error_set(err, ES_ELIMIT, rel, 0, "file is over the %zu-byte "
+	es_problem_set(err, ES_PROB_TOO_LARGE, rel, 0, "file is over the %zu-byte "
 	    "limit for appending", APPEND_MAX);
 out:
 	close(fd);

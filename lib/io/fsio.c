@@ -264,7 +264,7 @@ es__fsio_safe(const char *rel)
 int
 es__fsio_unsafe(struct es_error *err, const char *rel)
 {
-	return es_error_set(err, ES_EUNSAFE, rel, 0, "unsafe path");
+	return es_problem_set(err, ES_PROB_UNSAFE_PATH, rel, 0, "unsafe path");
 }
 
 /*
@@ -315,7 +315,7 @@ again:
 			}
 			e = es__nofollow_errno(dfd, p, e);
 			if (e == ELOOP) {
-				es_error_set(err, ES_EUNSAFE, rel, 0,
+				es_problem_set(err, ES_PROB_SYMLINK, rel, 0,
 				    ES__FSIO_SYMLINK_FMT, dir);
 				if (err != NULL)
 					err->sys = e;
@@ -356,7 +356,7 @@ es__fsio_open_parent(int root_fd, const char *rel, bool create,
 	int e;
 
 	if (strlen(rel) >= sizeof(dir))
-		return es_error_set(err, ES_ELIMIT, rel, 0, "path too long");
+		return es_problem_set(err, ES_PROB_TOO_LARGE, rel, 0, "path too long");
 	if ((slash = strrchr(rel, '/')) == NULL) {
 		*base = rel;
 		fd = openat(root_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -377,7 +377,7 @@ es__fsio_open_parent(int root_fd, const char *rel, bool create,
 			return (int)fd;
 		e = errno;
 		if (e == EXDEV)
-			return es_error_set(err, ES_EUNSAFE, rel, 0,
+			return es_problem_set(err, ES_PROB_UNSAFE_PATH, rel, 0,
 			    "path leaves the root");
 		/*
 		 * Anything else goes to the walk: ENOSYS (kernel before
@@ -406,7 +406,7 @@ target_stat(int dfd, const char *base, const char *rel, struct stat *sb,
 		return es_error_set_sys(err, e, rel, "cannot stat");
 	}
 	if (S_ISLNK(sb->st_mode))
-		return es_error_set(err, ES_EUNSAFE, rel, 0,
+		return es_problem_set(err, ES_PROB_SYMLINK, rel, 0,
 		    ES__FSIO_SYMLINK_FMT, rel);
 	if (!S_ISREG(sb->st_mode))
 		return es_error_set(err, ES_EIO, rel, 0, "not a regular file");

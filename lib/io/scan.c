@@ -411,13 +411,13 @@ open_error(struct es_error *err, const char *rel, int e)
 	int rc;
 
 	if (e == ELOOP) {
-		rc = es_error_set(err, ES_EUNSAFE, rel, 0, SYMLINK_REASON);
+		rc = es_problem_set(err, ES_PROB_SYMLINK, rel, 0, SYMLINK_REASON);
 		if (err)
 			err->sys = e;
 		return rc;
 	}
 	if (e == EXDEV)
-		return es_error_set(err, ES_EUNSAFE, rel, 0,
+		return es_problem_set(err, ES_PROB_UNSAFE_PATH, rel, 0,
 		    "path leaves the root");
 	return es_error_set_sys(err, e, rel, "cannot open");
 }
@@ -491,7 +491,7 @@ es_scan_read(int root_fd, const char *rel, size_t max_size,
 
 	es_buf_reset(out);
 	if (!es__rel_is_plain(rel)) {
-		es_error_set(err, ES_EUNSAFE, rel, 0, "unsafe path");
+		es_problem_set(err, ES_PROB_UNSAFE_PATH, rel, 0, "unsafe path");
 		goto out;
 	}
 	/* O_NONBLOCK: a FIFO in a file's place must not hang the pass. */
@@ -513,7 +513,7 @@ es_scan_read(int root_fd, const char *rel, size_t max_size,
 	}
 	/* SPEC 4.10: refuse before reading a byte. */
 	if ((uint64_t)sb.st_size > max_size) {
-		es_error_set(err, ES_ELIMIT, rel, 0,
+		es_problem_set(err, ES_PROB_TOO_LARGE, rel, 0,
 		    "file is %llu bytes, over the %zu-byte limit",
 		    (unsigned long long)sb.st_size, max_size);
 		goto out;
@@ -526,7 +526,7 @@ es_scan_read(int root_fd, const char *rel, size_t max_size,
 		goto out;
 	}
 	if (r == 1) {
-		es_error_set(err, ES_ELIMIT, rel, 0, "file grew over the "
+		es_problem_set(err, ES_PROB_TOO_LARGE, rel, 0, "file grew over the "
 		    "%zu-byte limit while being read", max_size);
 		goto out;
 	}
@@ -551,7 +551,7 @@ es_scan_stat(int root_fd, const char *rel, struct es_stat *st,
 	int dfd = root_fd, e, rc = -1;
 
 	if (!es__rel_is_plain(rel))
-		return es_error_set(err, ES_EUNSAFE, rel, 0, "unsafe path");
+		return es_problem_set(err, ES_PROB_UNSAFE_PATH, rel, 0, "unsafe path");
 	if ((slash = strrchr(rel, '/')) != NULL) {
 		size_t n = (size_t)(slash - rel);
 
@@ -577,7 +577,7 @@ es_scan_stat(int root_fd, const char *rel, struct es_stat *st,
 	if (st != NULL)
 		es__stat_fill(st, &sb);
 	if (S_ISLNK(sb.st_mode))
-		es_error_set(err, ES_EUNSAFE, rel, 0, SYMLINK_REASON);
+		es_problem_set(err, ES_PROB_SYMLINK, rel, 0, SYMLINK_REASON);
 	else if (!S_ISREG(sb.st_mode))
 		es_error_set(err, ES_EIO, rel, 0, "not a regular file");
 	else

@@ -34,12 +34,12 @@ struct es_store {
  */
 int	es__store_detect(struct es_store *s, bson_error_t *be);
 
-/* Fills err from be, path "<db>/<coll>": ES_ECONFLICT for a duplicate
- * key, else ES_EDB; the message redacted. Returns -1. */
+/* Fills err from be, path "<db>/<coll>", code es__store_errcode(be)
+ * (a refused login says so); the message redacted. Returns -1. */
 int	es__store_error(struct es_store *s, struct es_error *err,
 	    const char *coll, const char *what, const bson_error_t *be);
-/* The errcode of be: es__store_error's, and ES_ECONFIG for a refused
- * login (store.c says why es__store_error does not). */
+/* The one mapping of a libmongoc error to an errcode: ES_ECONFLICT a
+ * duplicate key, ES_ECONFIG a refused login, else ES_EDB. */
 enum es_errcode es__store_errcode(const bson_error_t *be);
 /* Fills err with code, path, "what: msg", msg redacted of uri and made
  * one line. Returns -1. */

@@ -78,11 +78,12 @@ is_dup_key(const bson_error_t *be)
 }
 
 /*
- * ES_ECONFLICT a duplicate key, ES_ECONFIG a refused login (libmongoc's
- * own authentication error, or the server's AuthenticationFailed, 18:
- * SPEC §1, exit 2), else ES_EDB. The change sources use it; the store's
- * own errors (es__store_error) still say ES_EDB for a refused login, as
- * tests/integration/test-store.c expects.
+ * The one mapping of a libmongoc error to an es_errcode (SPEC §1):
+ * ES_ECONFLICT a duplicate key; ES_ECONFIG a refused login (libmongoc's
+ * own authentication error, MONGOC_ERROR_CLIENT /
+ * MONGOC_ERROR_CLIENT_AUTHENTICATE, or the server's AuthenticationFailed,
+ * 18): a configuration error, exit 2, that retrying cannot fix; else
+ * ES_EDB (unreachable or refused by the server: exit 75).
  */
 enum es_errcode
 es__store_errcode(const bson_error_t *be)
@@ -101,14 +102,22 @@ int
 es__store_error(struct es_store *s, struct es_error *err, const char *coll,
     const char *what, const bson_error_t *be)
 {
-	char path[256];
+	char path[256], why[300];
+	enum es_errcode code = es__store_errcode(be);
 
 	if (coll != NULL)
 		snprintf(path, sizeof(path), "%s/%s", s->db, coll);
 	else
 		snprintf(path, sizeof(path), "%s", s->db);
-	return es__db_error(err, is_dup_key(be) ? ES_ECONFLICT : ES_EDB,
-	    s->uri, path, what, be->message);
+	if (code == ES_ECONFIG) {
+		/* Not "cannot reach the server": it answered, and said no. */
+		snprintf(why, sizeof(why), "%s: the server refused the user "
+		    "name or password of mongodb_uri%s", what,
+		    es_uri_userinfo_has_at(s->uri) ? " (an '@' in the "
+		    "password must be percent-encoded as %40)" : "");
+		what = why;
+	}
+	return es__db_error(err, code, s->uri, path, what, be->message);
 }
 
 static void
@@ -127,6 +136,26 @@ set_default_timeout(mongoc_uri_t *uri, const char *key, unsigned ms)
 		    ms > INT32_MAX ? INT32_MAX : (int32_t)ms);
 }
 
+/*
+ * A URI libmongoc would not take. A mongodb+srv host whose SRV or TXT
+ * record cannot be looked up is a DNS failure (maybe no network yet:
+ * temporary), not a bad URI; an '@' in the password gets a hint.
+ */
+static void
+open_error(struct es_error *err, const char *uri_str, const bson_error_t *be)
+{
+	if (be->domain == MONGOC_ERROR_STREAM &&
+	    be->code == MONGOC_ERROR_STREAM_NAME_RESOLUTION) {
+		es__db_error(err, ES_EDB, uri_str, NULL, "cannot look up the "
+		    "mongodb+srv host in DNS", be->message);
+		return;
+	}
+	es__db_error(err, ES_ECONFIG, uri_str, NULL,
+	    es_uri_userinfo_has_at(uri_str) ? "bad mongodb uri (an '@' in "
+	    "the user name or password must be percent-encoded as %40)" :
+	    "bad mongodb uri", be->message);
+}
+
 struct es_store *
 es_store_open(const char *uri_str, const char *database, unsigned timeout_ms,
     struct es_error *err)
@@ -143,8 +172,7 @@ es_store_open(const char *uri_str, const char *database, unsigned timeout_ms,
 	}
 	uri = mongoc_uri_new_with_error(uri_str, &be);
 	if (uri == NULL) {
-		es__db_error(err, ES_ECONFIG, uri_str, NULL, "bad mongodb uri",
-		    be.message);
+		open_error(err, uri_str, &be);
 		goto out;
 	}
 	set_default_timeout(uri, MONGOC_URI_SERVERSELECTIONTIMEOUTMS,
@@ -163,8 +191,7 @@ es_store_open(const char *uri_str, const char *database, unsigned timeout_ms,
 	s->db = es_xstrdup(database);
 	s->client = mongoc_client_new_from_uri_with_error(uri, &be);
 	if (s->client == NULL) {
-		es__db_error(err, ES_ECONFIG, uri_str, NULL, "bad mongodb uri",
-		    be.message);
+		open_error(err, uri_str, &be);
 		es_store_free(s);
 		s = NULL;
 		goto out;

@@ -118,7 +118,7 @@ static int
 bad(struct es_error *err, const char *path, const char *field,
     const char *what)
 {
-	return es_error_set(err, ES_EPARSE, path, 0, "field '%s': %s", field,
+	return es_problem_set(err, ES_PROB_BAD_DOCUMENT, path, 0, "field '%s': %s", field,
 	    what);
 }
 

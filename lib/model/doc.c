@@ -317,7 +317,7 @@ dec_fail(struct dec *d, const char *field, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	return es_error_set(d->err, ES_EPARSE, d->path, 0, "field '%s': %s",
+	return es_problem_set(d->err, ES_PROB_BAD_DOCUMENT, d->path, 0, "field '%s': %s",
 	    field, what);
 }
 
@@ -615,11 +615,11 @@ dec_head(struct dec *d, const bson_t *doc, const char *coll,
 	d->err = err;
 	snprintf(d->path, sizeof(d->path), "%s/?", coll);
 	if (!bson_validate(doc, BSON_VALIDATE_NONE, &off))
-		return es_error_set(err, ES_EPARSE, d->path, 0,
+		return es_problem_set(err, ES_PROB_BAD_DOCUMENT, d->path, 0,
 		    "corrupt document (at byte %zu)", off);
 	d->seen = 0;
 	if (!bson_iter_init(&it, doc))
-		return es_error_set(err, ES_EPARSE, d->path, 0,
+		return es_problem_set(err, ES_PROB_BAD_DOCUMENT, d->path, 0,
 		    "corrupt document");
 	while (bson_iter_next(&it)) {
 		int f = field_of(bson_iter_key(&it), bson_iter_key_len(&it));

@@ -396,7 +396,7 @@ check_render(const struct es_action_decision *d, const char *cur,
 	else
 		return 0;
 	if (rel == NULL || es_layout_classify(rel, NULL, &info) != 1)
-		return es_error_set(err, ES_EUNSAFE, rel ? rel : "", 0,
+		return es_problem_set(err, ES_PROB_UNSAFE_PATH, rel ? rel : "", 0,
 		    "not an action list");
 	rc = es_action_line_render(&d->value, info.list, info.context[0] ?
 	    info.context : NULL, ES_LINE_CHECKLIST, &line, err);

@@ -190,3 +190,92 @@ es_plan_json(const struct es_plan *p)
 	}
 	return a;
 }
+
+bool
+es_op_is_bookkeeping(enum es_op_kind k)
+{
+	return k == ES_OP_BASELINE_PUT || k == ES_OP_BASELINE_FORGET;
+}
+
+void
+es_plan_tally(const struct es_plan *p, size_t *applied, size_t *to_db,
+    size_t *to_file)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		const struct es_op *op = &p->ops[i];
+
+		if ((size_t)op->op <= ES_OP_REPORT)
+			applied[op->op]++;
+		if (op->dir == ES_DIR_TO_DB)
+			(*to_db)++;
+		else if (op->dir == ES_DIR_TO_FILE)
+			(*to_file)++;
+	}
+}
+
+static const char *
+kind_plural(enum es_kind k, size_t n)
+{
+	switch (k) {
+	case ES_KIND_PROJECT:
+		return n == 1 ? "project" : "projects";
+	case ES_KIND_GOAL:
+		return n == 1 ? "goal" : "goals";
+	case ES_KIND_ACTION:
+		return n == 1 ? "action" : "actions";
+	}
+	return "?";
+}
+
+void
+es_plan_summary(const struct es_plan *p, bool verbose, struct es_buf *out)
+{
+	static const enum es_direction dirs[] = { ES_DIR_TO_DB,
+	    ES_DIR_TO_FILE, ES_DIR_NONE };
+	static const enum es_kind kinds[] = { ES_KIND_PROJECT, ES_KIND_GOAL,
+	    ES_KIND_ACTION };
+	size_t books = 0;
+
+	for (size_t i = 0; i < p->n; i++)
+		if (es_op_is_bookkeeping(p->ops[i].op))
+			books++;
+	/* Nothing to do prints nothing, as the plan's lines are none. */
+	if (p->n == books && (books == 0 || !verbose))
+		return;
+	es_buf_addf(out, "would change: %zu operation%s\n", p->n - books,
+	    p->n - books == 1 ? "" : "s");
+	for (size_t d = 0; d < NELEM(dirs); d++)
+		for (int k = 0; k <= ES_OP_REPORT; k++) {
+			size_t n[3] = { 0, 0, 0 };
+			bool any = false, first = true;
+
+			if (es_op_is_bookkeeping((enum es_op_kind)k))
+				continue;
+			for (size_t i = 0; i < p->n; i++) {
+				const struct es_op *op = &p->ops[i];
+
+				if (op->dir != dirs[d] || (int)op->op != k)
+					continue;
+				for (size_t j = 0; j < NELEM(kinds); j++)
+					if (op->kind == kinds[j]) {
+						n[j]++;
+						any = true;
+					}
+			}
+			if (!any)
+				continue;
+			es_buf_addf(out, "  %-8s %-17s", es_direction_name(
+			    dirs[d]), es_op_kind_name((enum es_op_kind)k));
+			for (size_t j = 0; j < NELEM(kinds); j++) {
+				if (n[j] == 0)
+					continue;
+				es_buf_addf(out, "%s%zu %s", first ? " " : ", ",
+				    n[j], kind_plural(kinds[j], n[j]));
+				first = false;
+			}
+			es_buf_addch(out, '\n');
+		}
+	if (books > 0)
+		es_buf_addf(out, "  %-26s %zu%s\n", "bookkeeping", books,
+		    verbose ? "" : " (listed with --verbose)");
+}

@@ -250,7 +250,7 @@ move_target(struct planner *p, const char *cur, const struct es_entity *from,
 		return 0;
 	}
 	if ((d & ES_F_SLUG) && !es_slug_is_safe(to->slug)) {
-		es_error_set(p->err, ES_EUNSAFE, NULL, 0, "unsafe slug '%s'",
+		es_problem_set(p->err, ES_PROB_UNSAFE_PATH, NULL, 0, "unsafe slug '%s'",
 		    to->slug ? to->slug : "");
 		return fail_here(p);
 	}
@@ -259,7 +259,7 @@ move_target(struct planner *p, const char *cur, const struct es_entity *from,
 	    to->folder != ES_FOLDER_INCUBATOR))) {
 		const char *f = es_folder_name(to->folder);
 
-		es_error_set(p->err, ES_EPARSE, NULL, 0,
+		es_problem_set(p->err, ES_PROB_UNKNOWN_VALUE, NULL, 0,
 		    "bad folder '%s' for %s '%s'", f ? f : "",
 		    k == ES_KIND_GOAL ? "goal" : "project",
 		    to->slug ? to->slug : "");

@@ -19,10 +19,15 @@ es__mig_connect(struct mig *m, struct es_error *err)
 	m->store = es_store_open(m->o->uri, m->o->database, timeout, err);
 	if (m->store == NULL)
 		return -1;
-	/* One clear failure before anything else when the server is away. */
+	/*
+	 * One clear failure before anything else when the server is away;
+	 * a refused password (ES_ECONFIG) says so itself (store.c).
+	 */
 	if (es_store_ping(m->store, err) < 0) {
 		struct es_error e = *err;
 
+		if (e.code != ES_EDB)
+			return -1;
 		return es_error_set(err, ES_EDB, e.path, 0, "cannot reach the "
 		    "server: %s", e.msg);
 	}

@@ -26,6 +26,7 @@
 #include "execsync/baseline.h"
 #include "execsync/buf.h"
 #include "execsync/content.h"
+#include "execsync/gitstate.h"
 #include "execsync/layout.h"
 #include "execsync/lock.h"
 #include "execsync/migrate.h"
@@ -171,7 +172,7 @@ load(struct mig *m, struct es_error *err)
 		struct es_error e;
 		int k = kind_index_of_rel(t->skipped[i].rel);
 
-		es_error_set(&e, ES_EUNSAFE, t->skipped[i].rel, 0, "%s",
+		es_problem_set(&e, ES_PROB_UNSAFE_PATH, t->skipped[i].rel, 0, "%s",
 		    t->skipped[i].reason);
 		es__mig_add_problem(m->r, &e);
 		if (k >= 0)
@@ -247,6 +248,8 @@ static int
 start(struct mig *m, const struct es_migrate_opts *o,
     struct es_migrate_result *r, bool check, struct es_error *err)
 {
+	const char *busy = NULL;
+
 	memset(m, 0, sizeof(*m));
 	memset(r, 0, sizeof(*r));
 	m->o = o;
@@ -265,6 +268,11 @@ start(struct mig *m, const struct es_migrate_opts *o,
 		    "no user id given");
 	if (open_source(o->source, &m->root, err) < 0)
 		return -1;
+	/* A half-done checkout is no state to import: try later (75). */
+	if (check && es_git_busy(m->root, &busy))
+		return es_error_set(err, ES_EBUSY, o->source, 0, "held: git "
+		    "operation in progress (%s), nothing imported: try again "
+		    "when it is done", busy);
 	if (check && !o->dry_run && take_lock(m, err) < 0)
 		return -1;
 	if (check && es__mig_check_baseline(m, err) < 0)

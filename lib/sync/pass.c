@@ -166,8 +166,14 @@ es_engine_result_release(struct es_engine_result *r)
 int
 es_engine_status(const struct es_engine_result *r)
 {
-	return r->held || r->guard_stopped || r->failed > 0 ||
-	    r->conflicts > 0 || r->lost_races > 0 || r->nerrors > 0;
+	if (r->guard_stopped)
+		return ES_EXIT_GUARD;
+	if (r->held)
+		return ES_EXIT_TEMP;
+	if (r->failed > 0 || r->conflicts > 0 || r->lost_races > 0 ||
+	    r->nerrors > 0)
+		return ES_EXIT_ITEMS;
+	return ES_EXIT_OK;
 }
 
 bool
@@ -424,7 +430,7 @@ scan(struct es__pass *p, struct es__ents *g, struct es__acts *a,
 	for (size_t i = 0; i < sr.nskipped; i++) {
 		struct es_error e;
 
-		es_error_set(&e, ES_EUNSAFE, sr.skipped[i].rel, 0, "%s",
+		es_problem_set(&e, ES_PROB_UNSAFE_PATH, sr.skipped[i].rel, 0, "%s",
 		    sr.skipped[i].reason);
 		es__add_error(p, &e);
 		p->unread[p->nunread++] = sr.skipped[i].rel;
@@ -587,6 +593,8 @@ es_pass_run(const struct es_engine_opts *o, const struct es_world *w,
 		goto out;
 	}
 	if (o->dry_run) {
+		/* Its counts say what the pass would do (issue 18). */
+		es_plan_tally(&r->plan, r->applied, &r->to_db, &r->to_file);
 		rc = 0;
 		goto out;
 	}

@@ -379,7 +379,7 @@ apply_line_op(struct es__acts *a, size_t ti, const struct es_op *op,
 		/* FALLTHROUGH */
 	case ES_OP_FILE_MOVE:
 		if ((to = es__acts_list_get(a, op->rel)) < 0)
-			return es_error_set(err, ES_EUNSAFE, op->rel, 0,
+			return es_problem_set(err, ES_PROB_UNSAFE_PATH, op->rel, 0,
 			    "not an action list");
 		if (owner_append(a, (size_t)to, ti, op->action, err) < 0)
 			return -1;

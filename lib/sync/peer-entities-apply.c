@@ -84,7 +84,7 @@ apply_write(struct es__ents *g, struct ent *e, struct es_op *op,
 	}
 	/* Never write a file the next pass would refuse to read. */
 	if (out.len > es__max_size(g->p)) {
-		es_error_set(err, ES_ELIMIT, op->rel, 0, "the file would be "
+		es_problem_set(err, ES_PROB_NOT_WRITTEN, op->rel, 0, "the file would be "
 		    "%zu bytes, over max_file_size (%zu): not written (shorten "
 		    "the document in the app)", out.len, es__max_size(g->p));
 		goto out;
@@ -172,7 +172,7 @@ apply_baseline_put(struct es__ents *g, struct ent *e, struct es_op *op,
 		v.meta.has_id = true;
 	}
 	if (!v.meta.has_id) {
-		es_error_set(err, ES_EPARSE, op->rel, 0,
+		es_problem_set(err, ES_PROB_BAD_DOCUMENT, op->rel, 0,
 		    "no document id for the baseline");
 		goto out;
 	}

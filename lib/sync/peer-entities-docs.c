@@ -425,7 +425,7 @@ es__eng_apply_doc_update(struct es__ents *g, struct ent *e, struct es_op *op,
 	int rc;
 
 	if (!v->meta.has_id)
-		return es_error_set(err, ES_EPARSE, op->rel, 0,
+		return es_problem_set(err, ES_PROB_BAD_DOCUMENT, op->rel, 0,
 		    "no document id to update");
 	switch (cas_batched(g, op)) {
 	case CAS_DONE:

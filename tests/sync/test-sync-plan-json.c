@@ -293,6 +293,14 @@ dry_then_real(struct world *w)
 	print_message("plan: %s\n", p2);
 	free(p1);
 	free(p2);
+	/* A dry run counts what it would do: the real run's counts. */
+	if (!json_equal(json_object_get(j1, "applied"), json_object_get(j2,
+	    "applied")) || json_integer_value(json_object_get(j1, "to_db")) !=
+	    json_integer_value(json_object_get(j2, "to_db")) ||
+	    json_integer_value(json_object_get(j1, "to_file")) !=
+	    json_integer_value(json_object_get(j2, "to_file")))
+		fail_msg("the dry run's counts are not the real run's:\n%s\n%s",
+		    w->out.buf, json_dumps(j1, JSON_COMPACT));
 	plan = json_incref(json_object_get(j2, "plan"));
 	check_shape(plan);
 	s1 = snapshot(w);
@@ -375,6 +383,51 @@ test_plan_json_first_pass(void **state)
 	assert_int_equal(plan_count(plan, "action", "insert"), 4);
 	assert_int_equal(plan_count(plan, "action", "write"), 1);
 	json_decref(plan);
+	w_end(&w);
+}
+
+/*
+ * Without --json a dry run prints its plan a line an op, the baseline's
+ * bookkeeping only with --verbose, and ends with a summary per direction,
+ * op and kind; its log line counts what it would do (issue 18).
+ */
+static void
+test_plan_text_summary(void **state)
+{
+	const char *dry[] = { "--dry-run", NULL };
+	const char *verbose[] = { "--dry-run", "--verbose", NULL };
+	struct world w;
+	char *quiet;
+
+	(void)state;
+	w_begin(&w, "pj_text");
+	put(&w, ALPHA, alpha_text);
+	put(&w, GOAL, "---\ntitle: Run Far\ntype: goal\n---\nkeep going\n");
+	put(&w, MACBOOK, macbook_text);
+	peer(&w, "create-project", "{\"title\":\"From The API\","
+	    "\"area\":\"Side\",\"content\":\"api body\\n\"}");
+	assert_int_equal(syncd(&w, dry), 0);
+	quiet = es_xstrdup(w.out.buf);
+	print_message("%s", quiet);
+	if (strstr(quiet, "file->db insert project " ALPHA) == NULL ||
+	    strstr(quiet, "would change: 7 operations\n") == NULL ||
+	    strstr(quiet, "  file->db insert            1 project, 1 goal, "
+	    "4 actions\n") == NULL ||
+	    strstr(quiet, "  db->file write             1 project\n") ==
+	    NULL)
+		fail_msg("no plan or summary:\n%s", quiet);
+	assert_null(strstr(quiet, "\n- baseline"));
+	assert_null(strstr(quiet, "\n- forget"));
+	/* The log says what it would do, not "0 to the database". */
+	if (strstr(w.err.buf, "dry run: ") == NULL ||
+	    strstr(w.err.buf, " 6 to the database, 1 to files, 6 inserted")
+	    == NULL)
+		fail_msg("log: %s", w.err.buf);
+	assert_int_equal(syncd(&w, verbose), 0);
+	if (strstr(quiet, "bookkeeping") != NULL &&
+	    strstr(w.out.buf, "\n- baseline") == NULL)
+		fail_msg("--verbose: no bookkeeping lines:\n%s", w.out.buf);
+	free(quiet);
 	w_end(&w);
 }
 
@@ -538,6 +591,7 @@ test_plan_json_conflicts(void **state)
 
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_plan_json_first_pass),
+	cmocka_unit_test(test_plan_text_summary),
 	cmocka_unit_test(test_plan_json_entities_file_side),
 	cmocka_unit_test(test_plan_json_entities_db_side),
 	cmocka_unit_test(test_plan_json_actions_file_side),

@@ -32,6 +32,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "execsync/buf.h"
 #include "execsync/config.h"
 #include "execsync/error.h"
@@ -116,9 +118,26 @@ const char *es_cli_version(void);
 void	es_cli_main(const struct es_cli_spec *spec, int argc, char **argv,
 	    struct es_cli *out);
 
-/* "<prog>: <message>", the usage line, "Try '<prog> --help'."; exit 2. */
+/*
+ * "<prog>: <message>", the usage line, "Try '<prog> --help'."; exit 2.
+ * When argv (given to es_cli_main()) holds --json, also the JSON line of
+ * es_cli_json_error() on stdout.
+ */
 void	es_cli_usage_error(const struct es_cli_spec *spec, const char *fmt,
 	    ...) __attribute__((noreturn, format(printf, 2, 3)));
+
+/*
+ * The one JSON line on stdout of a run that stopped before its work (a
+ * usage or configuration error): {"version", "exit_status", "error"}.
+ */
+void	es_cli_json_error(int status, const char *msg);
+
+/*
+ * One problem (a skipped item) as every program's --json shows it:
+ * {"path", "line", "code" (es_problem_name()), "reason", "message" (the
+ * whole "path:line: reason")}.
+ */
+json_t	*es_cli_problem_json(const struct es_error *e);
 
 /*
  * Optimal string alignment distance of a[0..al) and b[0..bl), for "did

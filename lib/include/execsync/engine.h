@@ -121,7 +121,11 @@ int	es_pass_run(const struct es_engine_opts *o, const struct es_world *w,
  */
 bool	es_engine_root_has_folders(int root_fd);
 
-/* The exit status of a pass that returned 0: 0 clean, 1 otherwise. */
+/*
+ * The exit status of a pass that returned 0 (SPEC §1, enum es_exit): 3 the
+ * deletion guard stopped it, 75 a git operation held it, 1 items failed,
+ * conflicted or lost a race, else 0.
+ */
 int	es_engine_status(const struct es_engine_result *r);
 
 #endif

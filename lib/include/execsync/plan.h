@@ -288,6 +288,33 @@ void	es_op_describe(const struct es_op *op, struct es_buf *out);
 json_t	*es_op_json(const struct es_op *op);
 json_t	*es_plan_json(const struct es_plan *p);
 
+/* Whether an op only keeps the baseline (baseline, forget): shown in a
+ * dry run with --verbose only. */
+bool	es_op_is_bookkeeping(enum es_op_kind k);
+
+/*
+ * What a plan would do, counted as a pass counts what it applied: ops by
+ * kind into applied (ES_OP_REPORT + 1 counters, added to), and the ops
+ * with a direction into *to_db and *to_file. For a dry run's counts.
+ */
+void	es_plan_tally(const struct es_plan *p, size_t *applied,
+	    size_t *to_db, size_t *to_file);
+
+/*
+ * The short summary that ends a dry run (as rclone's stats do): one line
+ * per direction and operation with its count per entity kind, then the
+ * bookkeeping ops in one line, appended to out:
+ *	would change: 10 operations
+ *	  file->db insert   2 projects, 5 actions
+ *	  db->file write    1 goal
+ *	  bookkeeping       2 (shown with --verbose)
+ * Nothing when there is nothing to show: an empty plan, or (without
+ * verbose) one of bookkeeping only, so a settled folder's dry run prints
+ * nothing at all.
+ */
+void	es_plan_summary(const struct es_plan *p, bool verbose,
+	    struct es_buf *out);
+
 /* Stable names for logs and JSON: "insert", "update", ..., "file->db". */
 const char *es_op_kind_name(enum es_op_kind k);
 const char *es_direction_name(enum es_direction d);

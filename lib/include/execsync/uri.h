@@ -21,6 +21,8 @@
 #ifndef EXECSYNC_URI_H
 #define EXECSYNC_URI_H
 
+#include <stdbool.h>
+
 /*
  * A copy of uri safe to show, each secret replaced by "***":
  *	mongodb://u:s3cr%40t@h:1/db?authSource=admin
@@ -39,5 +41,13 @@ char	*es_uri_redact(const char *uri);
  * otherwise the result is malloc'd and the caller's to free().
  */
 char	*es_uri_redact_message(const char *msg, const char *uri);
+
+/* Whether uri's user information holds a password ("user:pw@host"). */
+bool	es_uri_has_password(const char *uri);
+/*
+ * Whether an '@' is left unencoded in uri's user name or password (it
+ * must be %40): for a hint beside libmongoc's error.
+ */
+bool	es_uri_userinfo_has_at(const char *uri);
 
 #endif
