@@ -144,49 +144,6 @@ print_keys(void)
 	}
 }
 
-/*
- * The problem codes (SPEC §1, issue 18): from the table of error.c
- * (es_problem_name(), es_problem_meaning()) when the library has it (the
- * build defines ES_HAVE_PROBLEM_TABLE), else this copy of that table as
- * the cli branch of issue 18 wrote it, until both are merged. Remove the
- * copy then.
- */
-#ifndef ES_HAVE_PROBLEM_TABLE
-static const char *const problem_copy[][2] = {
-	{ "bad-yaml", "the frontmatter is not valid YAML, or uses a YAML "
-	    "feature execsync does not read (aliases, tags, nested lists)" },
-	{ "bad-date", "a date that is not YYYY-MM-DD, or out of range" },
-	{ "unknown-value", "a value outside its list (a project type, a "
-	    "state, a priority)" },
-	{ "bad-utf8", "the file is not valid UTF-8" },
-	{ "nul-byte", "a NUL byte in a file, a key or a value" },
-	{ "too-large", "a file over max_file_size, a value or a name over "
-	    "its limit" },
-	{ "conflict-markers", "unresolved git conflict markers (<<<<<<<, "
-	    "=======, >>>>>>>)" },
-	{ "bad-document", "a database document with a missing or mistyped "
-	    "field" },
-	{ "unsafe-path", "a path or name (slug, area, context) that would "
-	    "leave the root" },
-	{ "symlink", "a symbolic link, never followed" },
-	{ "missing-field", "a required field is missing (a file's title)" },
-	{ "bad-action", "an action line that does not read (no text, a bad "
-	    "context, project or token)" },
-	{ "bad-frontmatter", "the frontmatter is not closed or not a mapping "
-	    "of keys" },
-	{ "bad-value", "a value of the wrong shape (a list where one value "
-	    "is wanted, a number out of range)" },
-	{ "not-written", "a file that would be written over a limit: left as "
-	    "it is" },
-	{ "slug-taken", "the slug is taken by another file of the "
-	    "collection" },
-	{ "io", "a system call failed on this item (permissions, disk)" },
-	{ "database", "the database refused this item's write" },
-	{ "conflict", "both sides changed the item: resolved by the conflict "
-	    "policy, the losing version kept" },
-	{ "other", "any other problem with one item" },
-};
-#endif
 
 static void
 print_problem(const char *name, const char *meaning)
@@ -199,19 +156,13 @@ print_problem(const char *name, const char *meaning)
 	printf(".\n\n");
 }
 
-/* The problem codes, each with its meaning. */
+/* The problem codes of error.c's table, each with its meaning. */
 static void
 print_problems(void)
 {
-#ifdef ES_HAVE_PROBLEM_TABLE
 	for (int i = ES_PROB_NONE + 1; i < ES_PROB_COUNT; i++)
 		print_problem(es_problem_name((enum es_problem)i),
 		    es_problem_meaning((enum es_problem)i));
-#else
-	for (size_t i = 0; i < sizeof(problem_copy) / sizeof(problem_copy[0]);
-	    i++)
-		print_problem(problem_copy[i][0], problem_copy[i][1]);
-#endif
 }
 
 static char *
