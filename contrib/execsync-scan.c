@@ -32,7 +32,8 @@
  * Only the keys that change what a scan sees: a flag such as --mongodb-uri
  * would do nothing here, so it is refused as unknown rather than ignored.
  */
-static const char *const scan_keys[] = { "max_file_size", "ignore", NULL };
+static const char *const scan_keys[] = { "max_file_size", "ignore",
+    "log_format", NULL };
 
 static const struct es_cli_opt scan_opts[] = {
 	{ "--json", NULL, "print the result as one JSON object" },
@@ -46,8 +47,8 @@ static const struct es_cli_spec spec = {
 	    "Shows what execsync sees in DIR without changing it or any\n"
 	    "database: projects, goals, action lists and actions, what was\n"
 	    "skipped and every problem as path:line: reason. --config reads\n"
-	    "max_file_size and ignore from that file (the default file is\n"
-	    "not read).\n",
+	    "max_file_size, ignore and log_format from that file (the\n"
+	    "default file is not read).\n",
 	.epilog =
 	    "Exit status: 0 clean, 1 some items have problems or were\n"
 	    "skipped, 2 usage or the folder cannot be read.\n",
@@ -172,6 +173,7 @@ main(int argc, char **argv)
 		fatal(&err, json);
 	if (es_cli_apply(&cli, &cfg, &err) < 0)
 		fatal(&err, json);
+	es_log_set_json(cfg.log_json);
 	opts.ignore = (const char *const *)cfg.ignore;
 	opts.max_file_size = (size_t)cfg.max_file_size;
 	if ((dir = realpath(cli.args[0], NULL)) == NULL ||

@@ -600,6 +600,7 @@ reload(struct daemon *d)
 	}
 	es_config_release(&d->cfg);
 	d->cfg = nc;
+	es_log_set_json(d->cfg.log_json);
 	d->st.root = d->cfg.source;
 	d->st.database = d->cfg.database;
 	if (d->worker != NULL)

@@ -475,6 +475,7 @@ main(int argc, char **argv)
 		return 2;
 	}
 	es_log_set_level(lvl);
+	es_log_set_json(cfg.log_json);
 	es_log_set_secret_uri(cfg.mongodb_uri);
 	es_log_set_journald_auto();
 	es_store_global_init();

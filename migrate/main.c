@@ -327,7 +327,7 @@ main(int argc, char **argv)
 	configure(&c, &cfg);
 	es_cli_release(&c.args);
 	es_log_set_level(ES_LOG_INFO);
-	es_log_set_json(c.json);
+	es_log_set_json(c.json || cfg.log_json);
 	es_log_set_secret_uri(cfg.mongodb_uri);
 	es_store_global_init();
 	es_log_mongoc_handler_install();

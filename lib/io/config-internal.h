@@ -26,6 +26,7 @@ enum ktype {
 	K_SIZE,		/* bytes with an optional binary unit */
 	K_CONFLICT,	/* newest, file, database */
 	K_LIST,		/* ignore patterns */
+	K_LOGFMT,	/* text, json */
 };
 
 struct kdef {

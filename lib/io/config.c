@@ -77,6 +77,9 @@ static const struct kdef keys[ES_CONFIG_NKEYS] = {
 	    "glob pattern, relative to the root, of files to leave alone "
 	    "(repeatable)" },
 	    K_LIST, F(ignore), 0, 0, "a list of glob patterns" },
+	{ { "log_format", "--log-format", "FORMAT", "text",
+	    "log lines on stderr: text, or json (one object a line)" },
+	    K_LOGFMT, F(log_json), 0, 0, "text or json" },
 };
 
 const struct kdef *
@@ -340,6 +343,16 @@ es__config_parse_value(const struct kdef *k, const char *v, struct kval *out,
 			    "bad value '%s' for '%s' (want 1 byte to 1 GiB)",
 			    es__config_shown(k, v, show, sizeof(show)), name);
 		return 0;
+	case K_LOGFMT:
+		if (strcmp(v, "text") == 0)
+			out->n = 0;
+		else if (strcmp(v, "json") == 0)
+			out->n = 1;
+		else
+			return es_error_set(err, ES_ECONFIG, path, line,
+			    "'%s' must be one of text, json (got '%s')", name,
+			    es__config_shown(k, v, show, sizeof(show)));
+		return 0;
 	case K_CONFLICT:
 		if (strcmp(v, "newest") == 0)
 			out->n = ES_POLICY_NEWEST;
@@ -428,6 +441,9 @@ es__config_store(struct es_config *c, size_t idx, struct kval *v,
 	case K_CONFLICT:
 		*(enum es_policy *)(base + k->off) =
 		    (enum es_policy)v->n;
+		break;
+	case K_LOGFMT:
+		*(bool *)(base + k->off) = v->n != 0;
 		break;
 	case K_LIST:
 		if (!append) {

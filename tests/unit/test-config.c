@@ -52,6 +52,7 @@ test_config_defaults_spec_1(void **state)
 	assert_int_equal(c.conflict, ES_POLICY_NEWEST);
 	assert_int_equal(c.max_delete, 50);
 	assert_int_equal(c.max_file_size, 8 * 1024 * 1024);
+	assert_false(c.log_json);
 	/* The programs' fallback when no configuration is given: the same. */
 	assert_int_equal(c.max_file_size, ES_CONTENT_MAX_DEFAULT);
 	assert_int_equal(c.nignore, 0);
@@ -82,7 +83,8 @@ test_config_full_file(void **state)
 	    "max_file_size: 512 KiB\n"
 	    "ignore:\n"
 	    "  - '*.tmp'\n"
-	    "  - drafts/**\n";
+	    "  - drafts/**\n"
+	    "log_format: json\n";
 	struct es_config c;
 	struct es_error err;
 
@@ -103,6 +105,7 @@ test_config_full_file(void **state)
 	assert_int_equal(c.conflict, ES_POLICY_DATABASE);
 	assert_int_equal(c.max_delete, 100);
 	assert_int_equal(c.max_file_size, 512 * 1024);
+	assert_true(c.log_json);
 	assert_int_equal(c.nignore, 2);
 	assert_string_equal(c.ignore[0], "*.tmp");
 	assert_string_equal(c.ignore[1], "drafts/**");
@@ -168,6 +171,8 @@ test_config_bad_values_spec_1(void **state)
 		    "newest, file, database (got 'latest')" },
 		{ "conflict: Newest\n", "t.yaml:1: 'conflict' must be one of "
 		    "newest, file, database (got 'Newest')" },
+		{ "log_format: yaml\n", "t.yaml:1: 'log_format' must be one "
+		    "of text, json (got 'yaml')" },
 		{ "database: exec.system\n", "t.yaml:1: bad value 'exec.system' "
 		    "for 'database' (want a database name of at most 63 bytes "
 		    "without / \\ . \" $, space or control characters)" },

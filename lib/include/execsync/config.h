@@ -27,6 +27,7 @@
  *	max_delete	percent 0..100, default 50 (SPEC §4.15)
  *	max_file_size	1 byte .. 1 GiB, default 8 MiB
  *	ignore		list of glob patterns relative to the root
+ *	log_format	text (default) or json: one object a line (log.h)
  *
  * Whole numbers are decimal digits only: no sign, no leading zero (YAML 1.1
  * reads 010 as octal), no "1_000", no trailing junk. Sizes are a whole
@@ -58,7 +59,7 @@
 #include "execsync/policy.h"
 
 /* Number of keys in the table (the size of es_config.origin). */
-#define ES_CONFIG_NKEYS		13
+#define ES_CONFIG_NKEYS		14
 
 /* Largest max_file_size accepted: files are read whole into memory. */
 #define ES_CONFIG_MAX_FILE_SIZE_LIMIT	(UINT64_C(1) << 30)
@@ -87,6 +88,7 @@ struct es_config {
 	uint64_t	 max_file_size;
 	char		**ignore;	/* ignore[nignore] == NULL */
 	size_t		 nignore;
+	bool		 log_json;	/* log_format: json */
 	/*
 	 * Where each value came from, by key table index: NULL for the
 	 * default, else "config.yaml:7", "--poll-ms",
