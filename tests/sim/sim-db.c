@@ -375,6 +375,11 @@ db_find_fields(void *ctx, enum es_kind kind, const char *user_id,
 
 	if (!sim_db__reachable(mc, sim_db__cname(kind), "find", err))
 		return -1;
+	for (i = 0; fields != NULL && fields[i] != NULL; i++)
+		if (strchr(fields[i], '.') != NULL)
+			return sim_db__error(err, ES_EDB, sim_db__cname(kind),
+			    "find", "sim-db: a projection of a dotted path is "
+			    "not implemented");
 	v = coll_snapshot(k, true);
 	for (i = 0; i < k->n; i++)
 		if (sim_db__user_is(v[i], user_id))
@@ -428,18 +433,20 @@ db_insert(void *ctx, enum es_kind kind, const bson_t *doc,
     struct es_error *err)
 {
 	struct sim_db_mach *mc = SIM_DB_MACH(ctx);
+	const char *cn = sim_db__cname(kind);
 	char why[256];
 	int r;
 
-	if (!sim_db__survive(mc, sim_db__cname(kind), "insert", err) ||
-	    !sim_db__reachable(mc, sim_db__cname(kind), "insert", err))
+	if (!sim_db__survive(mc, cn, "insert", err) ||
+	    !sim_db__reachable(mc, cn, "insert", err))
 		return -1;
+	/* libmongoc's check, before anything is sent. */
+	if (sim_db_doc_check(doc, false, why, sizeof(why)) != 0)
+		return sim_db__error(err, ES_EDB, cn, "insert", why);
 	mc->trips++;
-	r = put_new(mc->db, kind, doc, why, sizeof(why));
-	if (r == PUT_OK)
+	if ((r = put_new(mc->db, kind, doc, why, sizeof(why))) == PUT_OK)
 		return 0;
-	return sim_db__error(err, r == PUT_DUP ? ES_ECONFLICT : ES_EDB,
-	    sim_db__cname(kind),
+	return sim_db__error(err, r == PUT_DUP ? ES_ECONFLICT : ES_EDB, cn,
 	    "insert", why);
 }
 
@@ -454,6 +461,9 @@ db_insert_conflict(void *ctx, const bson_t *doc, struct es_error *err)
 	if (!sim_db__survive(mc, ES_STORE_CONFLICTS, "insert", err) ||
 	    !sim_db__reachable(mc, ES_STORE_CONFLICTS, "insert", err))
 		return -1;
+	if (sim_db_doc_check(doc, false, why, sizeof(why)) != 0)
+		return sim_db__error(err, ES_EDB, ES_STORE_CONFLICTS, "insert",
+		    why);
 	mc->trips++;
 	if (sim_db_doc_check(doc, db->ferretdb, why, sizeof(why)) != 0)
 		return sim_db__error(err, ES_EDB, ES_STORE_CONFLICTS, "insert",
@@ -483,35 +493,45 @@ db_insert_many(void *ctx, enum es_kind kind, const bson_t *const *docs,
     size_t n, size_t batch, int *status, struct es_error *err)
 {
 	struct sim_db_mach *mc = SIM_DB_MACH(ctx);
+	const char *cn = sim_db__cname(kind);
 	bool first_error = true, first_doc = true;
 	size_t start = 0, size;
 	char why[256];
 
 	for (size_t i = 0; i < n; i++)
 		status[i] = -2;
-	if (!sim_db__survive(mc, sim_db__cname(kind), "insert", err) ||
-	    !sim_db__reachable(mc, sim_db__cname(kind), "insert", err))
+	if (!sim_db__survive(mc, cn, "insert", err) ||
+	    !sim_db__reachable(mc, cn, "insert", err))
 		return -1;
 	if (batch == 0)
 		batch = SIM_DB_INSERT_BATCH;
 	size = batch;
 	while (start < n) {
-		size_t end = start + size < n ? start + size : n;
-		bool sent = false;
+		size_t end = start + size < n ? start + size : n, nsent = 0;
 
+		/* libmongoc checks each document before sending the chunk. */
+		for (size_t i = start; i < end; i++)
+			if (sim_db_doc_check(docs[i], false, why,
+			    sizeof(why)) == 0)
+				nsent++;
+			else {
+				status[i] = -1;
+				if (first_error)
+					sim_db__error(err, ES_EDB, cn,
+					    "insert", why);
+				first_error = false;
+			}
+		/* One insert command per chunk with something to send. */
+		if (nsent > 0)
+			mc->trips++;
 		for (size_t i = start; i < end; i++) {
 			int r;
 
-			if (!sent) {
-				/* One insert command per chunk. */
-				mc->trips++;
-				sent = true;
-			}
-			if (!first_doc && !sim_db__survive(mc,
-			    sim_db__cname(kind), "insert",
+			if (status[i] == -1)
+				continue;
+			if (!first_doc && !sim_db__survive(mc, cn, "insert",
 			    err)) {
-				/* The process died midway: the rest never
-				 * landed (their status is moot). */
+				/* Died midway: the rest never landed. */
 				for (; i < n; i++)
 					status[i] = -2;
 				return -1;
@@ -520,15 +540,12 @@ db_insert_many(void *ctx, enum es_kind kind, const bson_t *const *docs,
 			r = put_new(mc->db, kind, docs[i], why, sizeof(why));
 			status[i] = r == PUT_OK ? 0 : r == PUT_DUP ? 1 : -1;
 			if (status[i] == -1 && first_error) {
-				sim_db__error(err, ES_EDB,
-				    sim_db__cname(kind), "insert",
-				    why);
+				sim_db__error(err, ES_EDB, cn, "insert", why);
 				first_error = false;
 			}
 		}
 		size = es_store_chunk_next(end - start, 0,
-		    SIM_DB_CHUNK_TARGET_MS,
-		    batch);
+		    SIM_DB_CHUNK_TARGET_MS, batch);
 		start = end;
 	}
 	return 0;
@@ -657,9 +674,8 @@ sim_db_api_replace(struct sim_db *db, enum es_kind kind, const bson_t *doc,
 		return -1;
 	if (!doc_oid(doc, &id))
 		return sim_db__error(err, ES_EDB, sim_db__cname(kind),
-		    "api replace",
-		    "sim-db: a document without an ObjectId _id is not "
-		    "simulated");
+		    "api replace", "sim-db: a document without an ObjectId "
+		    "_id is not simulated");
 	if ((c = sim_db__get(db, kind, &id)) == NULL) {
 		bson_oid_to_string(&id, hex);
 		return es_error_set(err, ES_EDB, "sim", 0, "api replace: no "
