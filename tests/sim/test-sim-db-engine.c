@@ -197,7 +197,8 @@ test_sim_db_engine_passes(void **state)
 		sim_db_set_ferretdb(e.db, f == 1);
 		ep_put(&e, "10k-projects/active/work/alpha.md",
 		    "---\narea: Work\ntitle: Alpha\n---\nalpha body\n");
-		ep_put(&e, "00k-next-actions/contexts/@home.md", "- [ ] Buy milk\n");
+		ep_put(&e, "00k-next-actions/contexts/@home.md",
+		    "- [ ] Buy milk\n");
 		/* First pass: both into the database. */
 		assert_true(ep_pass(&e, ES_TRIGGER_ORDINARY) > 0);
 		assert_string_equal(ep_project(&e, "title", NULL), "Alpha");
@@ -208,8 +209,8 @@ test_sim_db_engine_passes(void **state)
 		/* The API retitles: the file follows. */
 		ep_project(&e, "title", "Alpha Prime");
 		assert_true(ep_pass(&e, ES_TRIGGER_ORDINARY) > 0);
-		assert_non_null(strstr(ep_get(&e,
-		    "10k-projects/active/work/alpha.md"), "title: Alpha Prime"));
+		assert_non_null(strstr(ep_get(&e, "10k-projects/active/work/"
+		    "alpha.md"), "title: Alpha Prime"));
 		assert_int_equal(ep_pass(&e, ES_TRIGGER_FULL), 0);
 		/* The file's body changes: a compare-and-swap update. */
 		ep_put(&e, "10k-projects/active/work/alpha.md",
