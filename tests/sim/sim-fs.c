@@ -928,7 +928,8 @@ sim_fs_events(struct sim_fs *fs, char ***paths, size_t *n)
 {
 	size_t k = 0;
 
-	qsort(fs->ev, fs->nev, sizeof(*fs->ev), cmp_str);
+	if (fs->nev > 1)
+		qsort(fs->ev, fs->nev, sizeof(*fs->ev), cmp_str);
 	for (size_t i = 0; i < fs->nev; i++) {
 		if (k > 0 && strcmp(fs->ev[k - 1], fs->ev[i]) == 0)
 			free(fs->ev[i]);

@@ -617,8 +617,9 @@ test_sim_base_transactions(void **state)
 #define HAVE_SIM_DB	1
 
 struct doc_count {
-	size_t	 n;
-	bool	 alpha;
+	size_t		 n;
+	bool		 alpha;
+	bson_oid_t	 id;
 };
 
 static int
@@ -628,6 +629,8 @@ doc_cb(const bson_t *doc, void *ud)
 	bson_iter_t it;
 
 	c->n++;
+	if (bson_iter_init_find(&it, doc, "_id") && BSON_ITER_HOLDS_OID(&it))
+		bson_oid_copy(bson_iter_oid(&it), &c->id);
 	if (bson_iter_init_find(&it, doc, "title") &&
 	    BSON_ITER_HOLDS_UTF8(&it) &&
 	    strcmp(bson_iter_utf8(&it, NULL), "Alpha") == 0)
@@ -651,13 +654,17 @@ test_sim_env_smoke_pass(void **state)
 	struct sim_env_opts eo = { 1, START, false };
 	struct es_engine_opts o;
 	struct es_engine_result r;
-	struct doc_count c = { 0, false };
+	struct doc_count c;
+	struct es_buf buf = ES_BUF_INIT;
+	bson_t doc, edit;
+	bson_iter_t it;
 	struct timespec t0;
 	struct es_error err;
 	struct sim_env env;
 	int rc;
 
 	(void)state;
+	memset(&c, 0, sizeof(c));
 	assert_int_equal(sim_env_new(&eo, &env, &err), 0);
 	assert_int_equal(env.ops->write_file(env.ctx, 0, ALPHA, alpha_text,
 	    strlen(alpha_text), SIM_SAVE_RENAME_OVER, &err), 0);
@@ -685,8 +692,112 @@ test_sim_env_smoke_pass(void **state)
 	printf("# no-op pass: %.3f ms\n", ms_since(&t0));
 	assert_int_equal(r.to_db + r.to_file, 0);
 	es_engine_result_release(&r);
+	/* The API edits the content: a pass writes the file. */
+	assert_int_equal(env.ops->api_get(env.ctx, ES_KIND_PROJECT, &c.id,
+	    &doc, &err), 1);
+	bson_init(&edit);
+	assert_true(bson_iter_init(&it, &doc));
+	while (bson_iter_next(&it))
+		if (strcmp(bson_iter_key(&it), "content") != 0 &&
+		    strcmp(bson_iter_key(&it), "updated_at") != 0)
+			assert_true(bson_append_iter(&edit, NULL, -1, &it));
+	BSON_APPEND_UTF8(&edit, "content", "# Alpha\n\nline two\n");
+	BSON_APPEND_DATE_TIME(&edit, "updated_at",
+	    env.ops->db_now_ms(env.ctx));
+	assert_int_equal(env.ops->api_replace(env.ctx, ES_KIND_PROJECT, &edit,
+	    &err), 0);
+	bson_destroy(&doc);
+	bson_destroy(&edit);
+	env.ops->advance(env.ctx, 1000);
+	es_engine_result_init(&r);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(env.ops->pass(env.ctx, 0, &o, NULL, &r, &err), 0);
+	printf("# pass writing a file: %.3f ms\n", ms_since(&t0));
+	assert_int_equal(r.to_file, 1);
+	assert_int_equal(r.nerrors, 0);
+	es_engine_result_release(&r);
+	assert_int_equal(env.ops->read_file(env.ctx, 0, ALPHA, &buf, &err), 1);
+	es_buf_addch(&buf, '\0');
+	assert_non_null(strstr(buf.buf, "line two"));
+	assert_null(strstr(buf.buf, "line one"));
+	es_buf_release(&buf);
 	assert_null(env.ops->violation(env.ctx));
 	sim_env_free(&env);
+}
+
+static int
+tmp_count_cb(const char *rel, const void *buf, size_t len, void *ud)
+{
+	(void)buf;
+	(void)len;
+	if (strstr(rel, ".execsync-") != NULL)
+		(*(size_t *)ud)++;
+	return 0;
+}
+
+/*
+ * A pass that crashes at its n-th mutating call, for every n up to past
+ * the pass's last: the crash is reported, a later pass finishes the work
+ * (one document, the file as the user wrote it), and the only trace is
+ * at most a hidden temporary file.
+ */
+static void
+test_sim_env_crash_then_recover(void **state)
+{
+	struct sim_env_opts eo = { 1, START, false };
+	struct es_engine_opts o;
+	struct es_engine_result r;
+	struct es_buf buf = ES_BUF_INIT;
+	struct es_error err;
+	struct sim_env env;
+	bool seen_clean = false;
+
+	(void)state;
+	memset(&o, 0, sizeof(o));
+	o.policy = ES_POLICY_NEWEST;
+	o.max_delete = 50;
+	for (unsigned n = 1; n <= 12 && !seen_clean; n++) {
+		struct doc_count c;
+		size_t tmps = 0;
+
+		memset(&c, 0, sizeof(c));
+		assert_int_equal(sim_env_new(&eo, &env, &err), 0);
+		assert_int_equal(env.ops->write_file(env.ctx, 0, ALPHA,
+		    alpha_text, strlen(alpha_text), SIM_SAVE_IN_PLACE, &err),
+		    0);
+		env.ops->advance(env.ctx, 1000);
+		env.ops->faults->crash_at(env.ctx, 0, n);
+		es_engine_result_init(&r);
+		(void)env.ops->pass(env.ctx, 0, &o, NULL, &r, &err);
+		es_engine_result_release(&r);
+		seen_clean = !env.ops->faults->crashed(env.ctx, 0);
+		env.ops->advance(env.ctx, 1000);
+		es_engine_result_init(&r);
+		assert_int_equal(env.ops->pass(env.ctx, 0, &o, NULL, &r, &err),
+		    0);
+		assert_false(env.ops->faults->crashed(env.ctx, 0));
+		assert_int_equal(r.nerrors, 0);
+		es_engine_result_release(&r);
+		es_engine_result_init(&r);
+		assert_int_equal(env.ops->pass(env.ctx, 0, &o, NULL, &r, &err),
+		    0);
+		assert_int_equal(r.to_db + r.to_file, 0);
+		es_engine_result_release(&r);
+		assert_int_equal(env.ops->api_each(env.ctx, ES_KIND_PROJECT,
+		    doc_cb, &c, &err), 0);
+		assert_int_equal(c.n, 1);
+		assert_int_equal(env.ops->read_file(env.ctx, 0, ALPHA, &buf,
+		    &err), 1);
+		es_buf_addch(&buf, '\0');
+		assert_string_equal(buf.buf, alpha_text);
+		assert_int_equal(env.ops->each_file(env.ctx, 0, tmp_count_cb,
+		    &tmps, &err), 0);
+		assert_true(tmps <= 1);
+		assert_null(env.ops->violation(env.ctx));
+		sim_env_free(&env);
+	}
+	assert_true(seen_clean);	/* n went past the pass's last call */
+	es_buf_release(&buf);
 }
 #endif
 
@@ -703,6 +814,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_sim_base_transactions),
 #ifdef HAVE_SIM_DB
 	cmocka_unit_test(test_sim_env_smoke_pass),
+	cmocka_unit_test(test_sim_env_crash_then_recover),
 #endif
 };
 
