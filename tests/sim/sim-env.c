@@ -293,7 +293,8 @@ sim_env_new(const struct sim_env_opts *o, struct sim_env *out,
 	for (int i = 0; i < e->nmachines; i++) {
 		struct machine *mc = &e->m[i];
 
-		snprintf(mc->root, sizeof(mc->root), "/sim/m%u", (unsigned)i & 1);
+		snprintf(mc->root, sizeof(mc->root), "/sim/m%u",
+		    (unsigned)i & 1);
 		mc->fs = sim_fs_new(&e->fs_clock, &mc->crash);
 		sim_fs_world(mc->fs, &mc->w.fs);
 		sim_db_world(e->db, i, &mc->crash, &mc->w.db);

@@ -24,7 +24,7 @@
 #include "execsync/layout.h"
 #include "execsync/xmalloc.h"
 
-#include "sim-internal.h"
+#include "sim-fs.h"
 
 #define SIM_DEV		42
 #define SIM_UMASK	022
@@ -36,32 +36,6 @@
 #define APPEND_MAX	((size_t)64 << 20)
 
 bool sim_plant_inplace_write;
-
-enum node_type { N_FILE, N_DIR, N_LINK };
-
-struct node {
-	char		*rel;
-	enum node_type	 type;
-	char		*data;		/* files: bytes; links: the target */
-	size_t		 len;
-	uint32_t	 perm;
-	uint64_t	 ino;
-	int64_t		 mtime_ns, ctime_ns;
-};
-
-struct sim_fs {
-	const int64_t		*clock_ms;
-	struct sim_crash	*crash;
-	struct sim_base		*base;
-	struct node		*v;
-	size_t			 n, cap;
-	uint64_t		 next_ino, nalloc, tick, tmpseq;
-	uint64_t		*freed;
-	size_t			 nfreed, freecap;
-	char			**ev;
-	size_t			 nev, evcap;
-	char			 violation[512];
-};
 
 /* ---- crash points ---- */
 
@@ -90,8 +64,8 @@ crashed(struct sim_fs *fs, const char *rel, struct es_error *err)
 
 /* ---- nodes ---- */
 
-static ssize_t
-find(const struct sim_fs *fs, const char *rel)
+ssize_t
+sim__fs_find(const struct sim_fs *fs, const char *rel)
 {
 	for (size_t i = 0; i < fs->n; i++)
 		if (strcmp(fs->v[i].rel, rel) == 0)
@@ -146,8 +120,8 @@ free_ino(struct sim_fs *fs, uint64_t ino)
 	fs->freed[fs->nfreed++] = ino;
 }
 
-static struct node *
-add_node(struct sim_fs *fs, const char *rel, enum node_type type)
+struct node *
+sim__fs_add(struct sim_fs *fs, const char *rel, enum node_type type)
 {
 	struct node *nd;
 
@@ -166,8 +140,8 @@ add_node(struct sim_fs *fs, const char *rel, enum node_type type)
 }
 
 /* Removes v[i] (its inode freed); pointers into v are invalid after. */
-static void
-del_node(struct sim_fs *fs, size_t i)
+void
+sim__fs_del(struct sim_fs *fs, size_t i)
 {
 	free_ino(fs, fs->v[i].ino);
 	free(fs->v[i].rel);
@@ -175,8 +149,9 @@ del_node(struct sim_fs *fs, size_t i)
 	fs->v[i] = fs->v[--fs->n];
 }
 
-static void
-set_data(struct sim_fs *fs, struct node *nd, const void *buf, size_t len)
+void
+sim__fs_set_data(struct sim_fs *fs, struct node *nd, const void *buf,
+    size_t len)
 {
 	free(nd->data);
 	nd->data = es_xmemdup(buf, len);
@@ -202,8 +177,8 @@ fill_stat(const struct node *nd, struct es_stat *st)
 /* ---- paths ---- */
 
 /* Relative, '/'-separated plain names: no "", ".", ".." component. */
-static bool
-rel_plain(const char *rel)
+bool
+sim__rel_plain(const char *rel)
 {
 	const char *p = rel, *s;
 	size_t n;
@@ -253,7 +228,7 @@ static int
 engine_path(struct sim_fs *fs, const char *op, const char *rel, bool mut,
     struct es_error *err)
 {
-	if (!rel_plain(rel) || (mut && rel_in_git(rel))) {
+	if (!sim__rel_plain(rel) || (mut && rel_in_git(rel))) {
 		violate(fs, "engine %s with an unsafe path '%s'", op,
 		    rel ? rel : "(null)");
 		return es_error_set(err, ES_EUNSAFE, rel ? rel : "", 0,
@@ -296,27 +271,29 @@ mkdirs(struct sim_fs *fs, const char *rel)
 			continue;
 		char *dir = es_xmemdup(rel, (size_t)(s - rel));
 
-		add_node(fs, dir, N_DIR);
+		sim__fs_add(fs, dir, N_DIR);
 		free(dir);
 	}
 }
 
 /* Walk, then make the folders: the parent of a file about to be made. */
-static int
-parent_ready(struct sim_fs *fs, const char *rel, struct es_error *err)
+int
+sim__fs_parent_ready(struct sim_fs *fs, const char *rel,
+    struct es_error *err)
 {
 	int r;
 
 	if ((r = walk(fs, rel, err)) < 0)
 		return -1;
 	if (r == 1)
-		return es_error_set_sys(err, ENOTDIR, rel, "cannot open folder");
+		return es_error_set_sys(err, ENOTDIR, rel,
+		    "cannot open folder");
 	mkdirs(fs, rel);
 	return 0;
 }
 
-static const char *
-base_of(const char *rel)
+const char *
+sim__fs_base_of(const char *rel)
 {
 	const char *s = strrchr(rel, '/');
 
@@ -329,7 +306,7 @@ tmp_rel(struct sim_fs *fs, const char *rel)
 {
 	static const char set[] = "abcdefghijklmnopqrstuvwxyz"
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-	const char *b = base_of(rel);
+	const char *b = sim__fs_base_of(rel);
 	char tail[7];
 	uint64_t v = ++fs->tmpseq * 0x9e3779b97f4a7c15ull;
 
@@ -473,7 +450,7 @@ open_read(struct sim_fs *fs, const char *rel, struct es_stat *st,
 
 	if ((r = walk(fs, rel, err)) < 0)
 		return -1;
-	if (r == 1 || (i = find(fs, rel)) < 0) {
+	if (r == 1 || (i = sim__fs_find(fs, rel)) < 0) {
 		es_error_set_sys(err, r == 1 ? ENOTDIR : ENOENT, rel,
 		    "cannot open");
 		return -1;
@@ -527,7 +504,7 @@ fs_stat(void *ctx, const char *rel, struct es_stat *st, struct es_error *err)
 		return -1;
 	if ((r = walk(fs, rel, err)) < 0)
 		return -1;
-	if (r == 1 || (i = find(fs, rel)) < 0)
+	if (r == 1 || (i = sim__fs_find(fs, rel)) < 0)
 		return 0;
 	fill_stat(&fs->v[i], st);
 	if (fs->v[i].type == N_LINK)
@@ -578,16 +555,16 @@ stat_matches(const struct node *nd, const struct es_stat *want)
 }
 
 /* rel's node renamed to to (rel's old node at to, if any, is replaced). */
-static void
-rename_node(struct sim_fs *fs, size_t from, const char *to)
+void
+sim__fs_rename(struct sim_fs *fs, size_t from, const char *to)
 {
-	ssize_t j = find(fs, to);
+	ssize_t j = sim__fs_find(fs, to);
 
 	free(fs->v[from].rel);
 	fs->v[from].rel = es_xstrdup(to);
 	fs->v[from].ctime_ns = now_ns(fs);
 	if (j >= 0)
-		del_node(fs, (size_t)j);
+		sim__fs_del(fs, (size_t)j);
 }
 
 /*
@@ -608,9 +585,9 @@ write_at(struct sim_fs *fs, const char *rel, const void *buf, size_t len,
 
 	if (crashed(fs, rel, err))
 		return -1;
-	if (parent_ready(fs, rel, err) < 0)
+	if (sim__fs_parent_ready(fs, rel, err) < 0)
 		return -1;
-	i = find(fs, rel);
+	i = sim__fs_find(fs, rel);
 	if (i >= 0 && fs->v[i].type == N_LINK)
 		return es_error_set(err, ES_EUNSAFE, rel, 0,
 		    "'%s' is a symbolic link, not followed", rel);
@@ -630,27 +607,27 @@ write_at(struct sim_fs *fs, const char *rel, const void *buf, size_t len,
 	if (sim_plant_inplace_write) {
 		size_t half = len / 2;
 
-		nd = i >= 0 ? &fs->v[i] : add_node(fs, rel, N_FILE);
+		nd = i >= 0 ? &fs->v[i] : sim__fs_add(fs, rel, N_FILE);
 		nd->perm = perm;
-		set_data(fs, nd, buf, half);
+		sim__fs_set_data(fs, nd, buf, half);
 		if (crashed(fs, rel, err))
 			return -1;
-		set_data(fs, nd, buf, len);
+		sim__fs_set_data(fs, nd, buf, len);
 		fill_stat(nd, st_out);
 		return 0;
 	}
 	tmp = tmp_rel(fs, rel);
-	nd = add_node(fs, tmp, N_FILE);
+	nd = sim__fs_add(fs, tmp, N_FILE);
 	nd->perm = perm;
-	set_data(fs, nd, buf, len);
+	sim__fs_set_data(fs, nd, buf, len);
 	t = (ssize_t)fs->n - 1;
 	if (crashed(fs, rel, err)) {
 		free(tmp);
 		return -1;	/* the temporary file stays */
 	}
-	rename_node(fs, (size_t)t, rel);
+	sim__fs_rename(fs, (size_t)t, rel);
 	free(tmp);
-	if ((i = find(fs, rel)) >= 0)
+	if ((i = sim__fs_find(fs, rel)) >= 0)
 		fill_stat(&fs->v[i], st_out);
 	return 0;
 }
@@ -691,14 +668,14 @@ fs_move(void *ctx, const char *from, const char *to, struct es_error *err)
 			snprintf(err->path, sizeof(err->path), "%s", to);
 		return -1;
 	}
-	if (strcmp(from, to) == 0 || find(fs, to) >= 0) {
+	if (strcmp(from, to) == 0 || sim__fs_find(fs, to) >= 0) {
 		violate(fs, "engine move of '%s' onto the existing '%s'",
 		    from, to);
 		return es_error_set(err, ES_ECONFLICT, to, 0, EXISTS_MSG);
 	}
-	if (parent_ready(fs, to, err) < 0)
+	if (sim__fs_parent_ready(fs, to, err) < 0)
 		return -1;
-	rename_node(fs, (size_t)i, to);
+	sim__fs_rename(fs, (size_t)i, to);
 	return 0;
 }
 
@@ -710,7 +687,7 @@ numbered(struct sim_fs *fs, const char *stem, const char *rel,
 	for (unsigned n = 0; n <= COPY_MAX; n++) {
 		char *p = n ? es_xasprintf("%s.%u", stem, n) : es_xstrdup(stem);
 
-		if (find(fs, p) < 0)
+		if (sim__fs_find(fs, p) < 0)
 			return p;
 		free(p);
 	}
@@ -734,7 +711,7 @@ fs_trash(void *ctx, const char *rel, struct es_buf *trash_rel,
 	if ((i = move_source(fs, rel, err)) < 0)
 		return -1;
 	stem = es_xasprintf("%s/%s", ES_FSIO_TRASH_DIR, rel);
-	if (parent_ready(fs, stem, err) < 0) {
+	if (sim__fs_parent_ready(fs, stem, err) < 0) {
 		free(stem);
 		return -1;
 	}
@@ -742,8 +719,8 @@ fs_trash(void *ctx, const char *rel, struct es_buf *trash_rel,
 	free(stem);
 	if (dst == NULL)
 		return -1;
-	i = find(fs, rel);	/* parent_ready() may have moved v */
-	rename_node(fs, (size_t)i, dst);
+	i = sim__fs_find(fs, rel);
+	sim__fs_rename(fs, (size_t)i, dst);
 	if (trash_rel != NULL) {
 		es_buf_reset(trash_rel);
 		es_buf_addstr(trash_rel, dst);
@@ -780,14 +757,14 @@ fs_conflict_copy(void *ctx, const char *rel, const char *side,
 		return -1;
 	stem = es_xasprintf("%s/%s.%s.%s", ES_FSIO_CONFLICT_DIR, rel, stamp,
 	    side);
-	if (parent_ready(fs, stem, err) < 0) {
+	if (sim__fs_parent_ready(fs, stem, err) < 0) {
 		free(stem);
 		return -1;
 	}
 	tmp = tmp_rel(fs, stem);
-	nd = add_node(fs, tmp, N_FILE);
+	nd = sim__fs_add(fs, tmp, N_FILE);
 	nd->perm = ES_FSIO_MODE_NEW & ~SIM_UMASK;
-	set_data(fs, nd, buf, len);
+	sim__fs_set_data(fs, nd, buf, len);
 	if (crashed(fs, rel, err)) {
 		free(stem);
 		free(tmp);
@@ -796,9 +773,9 @@ fs_conflict_copy(void *ctx, const char *rel, const char *side,
 	dst = numbered(fs, stem, rel, ES_FSIO_CONFLICT_DIR, err);
 	free(stem);
 	if (dst != NULL)
-		rename_node(fs, (size_t)find(fs, tmp), dst);
+		sim__fs_rename(fs, (size_t)sim__fs_find(fs, tmp), dst);
 	else
-		del_node(fs, (size_t)find(fs, tmp));
+		sim__fs_del(fs, (size_t)sim__fs_find(fs, tmp));
 	free(tmp);
 	if (dst == NULL)
 		return -1;
@@ -826,7 +803,7 @@ fs_append(void *ctx, const char *rel, const void *buf, size_t len,
 	if (walk(fs, rel, err) < 0)
 		return -1;
 	memset(&expect, 0, sizeof(expect));
-	if ((i = find(fs, rel)) >= 0) {
+	if ((i = sim__fs_find(fs, rel)) >= 0) {
 		if (fs->v[i].type == N_LINK)
 			return es_error_set(err, ES_EUNSAFE, rel, 0,
 			    "'%s' is a symbolic link, not followed", rel);
@@ -859,7 +836,8 @@ fs_root(void *ctx, bool *has_folders, struct es_error *err)
 	(void)err;
 	*has_folders = false;
 	for (size_t k = 0; k < sizeof(dirs) / sizeof(dirs[0]); k++)
-		if ((i = find(fs, dirs[k])) >= 0 && fs->v[i].type == N_DIR)
+		if ((i = sim__fs_find(fs, dirs[k])) >= 0 &&
+		    fs->v[i].type == N_DIR)
 			*has_folders = true;
 	return 0;
 }
@@ -876,11 +854,11 @@ fs_git_busy(void *ctx, const char **what)
 
 	if (what)
 		*what = NULL;
-	if ((g = find(fs, ".git")) < 0 || fs->v[g].type != N_DIR)
+	if ((g = sim__fs_find(fs, ".git")) < 0 || fs->v[g].type != N_DIR)
 		return false;
 	for (size_t k = 0; k < sizeof(markers) / sizeof(markers[0]); k++) {
 		snprintf(path, sizeof(path), ".git/%s", markers[k]);
-		if (find(fs, path) >= 0) {
+		if (sim__fs_find(fs, path) >= 0) {
 			if (what)
 				*what = markers[k];
 			return true;
@@ -903,235 +881,4 @@ sim_fs_world(struct sim_fs *fs, struct es_world_fs *out)
 	*out = t;
 	out->ctx = fs;
 	sim_base_table(fs->base, &out->base);
-}
-
-/* ---- the user's side ---- */
-
-static void
-event(struct sim_fs *fs, const char *rel)
-{
-	if (fs->nev == fs->evcap) {
-		fs->evcap = fs->evcap ? fs->evcap * 2 : 16;
-		fs->ev = es_xreallocarray(fs->ev, fs->evcap, sizeof(*fs->ev));
-	}
-	fs->ev[fs->nev++] = es_xstrdup(rel);
-}
-
-static int
-cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-int
-sim_fs_events(struct sim_fs *fs, char ***paths, size_t *n)
-{
-	size_t k = 0;
-
-	if (fs->nev > 1)
-		qsort(fs->ev, fs->nev, sizeof(*fs->ev), cmp_str);
-	for (size_t i = 0; i < fs->nev; i++) {
-		if (k > 0 && strcmp(fs->ev[k - 1], fs->ev[i]) == 0)
-			free(fs->ev[i]);
-		else
-			fs->ev[k++] = fs->ev[i];
-	}
-	*paths = fs->ev;
-	*n = k;
-	fs->ev = NULL;
-	fs->nev = fs->evcap = 0;
-	return 0;
-}
-
-static int
-user_path(struct sim_fs *fs, const char *rel, struct es_error *err)
-{
-	if (!rel_plain(rel))
-		return es_error_set(err, ES_EUNSAFE, rel ? rel : "", 0,
-		    "unsafe path");
-	return parent_ready(fs, rel, err);
-}
-
-/* A user's file at rel: -1 (err) when something else is there. */
-static ssize_t
-user_file(struct sim_fs *fs, const char *rel, struct es_error *err)
-{
-	ssize_t i = find(fs, rel);
-
-	if (i >= 0 && fs->v[i].type != N_FILE) {
-		es_error_set(err, ES_EIO, rel, 0, "not a regular file");
-		return -2;
-	}
-	return i;
-}
-
-/* open(O_CREAT | O_TRUNC), write. */
-static void
-put_in_place(struct sim_fs *fs, const char *rel, const void *buf,
-    size_t len)
-{
-	ssize_t i = find(fs, rel);
-	struct node *nd = i >= 0 ? &fs->v[i] : add_node(fs, rel, N_FILE);
-
-	set_data(fs, nd, buf, len);
-	event(fs, rel);
-}
-
-int
-sim_fs_user_write(struct sim_fs *fs, const char *rel, const void *buf,
-    size_t len, enum sim_save how, struct es_error *err)
-{
-	ssize_t i;
-	uint32_t perm;
-	char *side;
-
-	if (user_path(fs, rel, err) < 0 ||
-	    (i = user_file(fs, rel, err)) == -2)
-		return -1;
-	perm = i >= 0 ? fs->v[i].perm : 0644;
-	switch (how) {
-	case SIM_SAVE_RENAME_OVER:
-		side = es_xasprintf("%.*s.%s.swp", (int)(base_of(rel) - rel),
-		    rel, base_of(rel));
-		if (user_file(fs, side, err) == -2) {
-			free(side);
-			return -1;
-		}
-		put_in_place(fs, side, buf, len);
-		i = find(fs, side);
-		fs->v[i].perm = perm;
-		rename_node(fs, (size_t)i, rel);
-		event(fs, rel);
-		free(side);
-		return 0;
-	case SIM_SAVE_VIM_BACKUP:
-		if (i < 0)
-			break;
-		side = es_xasprintf("%s~", rel);
-		if (user_file(fs, side, err) == -2) {
-			free(side);
-			return -1;
-		}
-		rename_node(fs, (size_t)i, side);
-		event(fs, side);
-		put_in_place(fs, rel, buf, len);
-		fs->v[find(fs, rel)].perm = perm;
-		del_node(fs, (size_t)find(fs, side));
-		free(side);
-		return 0;
-	case SIM_SAVE_DELETE_CREATE:
-		if (i >= 0)
-			del_node(fs, (size_t)i);
-		put_in_place(fs, rel, buf, len);
-		fs->v[find(fs, rel)].perm = perm;
-		return 0;
-	default:
-		break;
-	}
-	put_in_place(fs, rel, buf, len);
-	return 0;
-}
-
-int
-sim_fs_user_read(struct sim_fs *fs, const char *rel, struct es_buf *out,
-    struct es_error *err)
-{
-	ssize_t i;
-
-	es_buf_reset(out);
-	if (!rel_plain(rel))
-		return es_error_set(err, ES_EUNSAFE, rel ? rel : "", 0,
-		    "unsafe path");
-	if ((i = user_file(fs, rel, err)) == -2)
-		return -1;
-	if (i < 0)
-		return 0;
-	es_buf_add(out, fs->v[i].data, fs->v[i].len);
-	return 1;
-}
-
-int
-sim_fs_user_remove(struct sim_fs *fs, const char *rel, struct es_error *err)
-{
-	ssize_t i;
-
-	if (!rel_plain(rel))
-		return es_error_set(err, ES_EUNSAFE, rel ? rel : "", 0,
-		    "unsafe path");
-	if ((i = find(fs, rel)) < 0)
-		return es_error_set_sys(err, ENOENT, rel, "cannot remove");
-	if (fs->v[i].type == N_DIR)
-		return es_error_set_sys(err, EISDIR, rel, "cannot remove");
-	del_node(fs, (size_t)i);
-	event(fs, rel);
-	return 0;
-}
-
-int
-sim_fs_user_rename(struct sim_fs *fs, const char *from, const char *to,
-    struct es_error *err)
-{
-	ssize_t i, j;
-
-	if (!rel_plain(from))
-		return es_error_set(err, ES_EUNSAFE, from ? from : "", 0,
-		    "unsafe path");
-	if (user_path(fs, to, err) < 0)
-		return -1;
-	if ((i = find(fs, from)) < 0)
-		return es_error_set_sys(err, ENOENT, from, "cannot rename");
-	if (fs->v[i].type == N_DIR ||
-	    ((j = find(fs, to)) >= 0 && fs->v[j].type == N_DIR))
-		return es_error_set_sys(err, EISDIR, to, "cannot rename");
-	if (strcmp(from, to) == 0)
-		return 0;
-	rename_node(fs, (size_t)i, to);
-	event(fs, from);
-	event(fs, to);
-	return 0;
-}
-
-int
-sim_fs_user_symlink(struct sim_fs *fs, const char *rel, const char *target,
-    struct es_error *err)
-{
-	struct node *nd;
-
-	if (user_path(fs, rel, err) < 0)
-		return -1;
-	if (find(fs, rel) >= 0)
-		return es_error_set_sys(err, EEXIST, rel, "cannot link");
-	nd = add_node(fs, rel, N_LINK);
-	nd->data = es_xstrdup(target);
-	nd->len = strlen(target);
-	event(fs, rel);
-	return 0;
-}
-
-static int
-cmp_node_ptr(const void *a, const void *b)
-{
-	return strcmp((*(const struct node *const *)a)->rel,
-	    (*(const struct node *const *)b)->rel);
-}
-
-int
-sim_fs_each(struct sim_fs *fs, sim_file_cb cb, void *ud,
-    struct es_error *err)
-{
-	const struct node **v;
-	size_t n = 0;
-	int rc = 0;
-
-	(void)err;
-	v = es_xcalloc(fs->n + 1, sizeof(*v));
-	for (size_t i = 0; i < fs->n; i++)
-		if (fs->v[i].type == N_FILE)
-			v[n++] = &fs->v[i];
-	qsort(v, n, sizeof(*v), cmp_node_ptr);
-	for (size_t i = 0; i < n && rc == 0; i++)
-		rc = cb(v[i]->rel, v[i]->data ? v[i]->data : "", v[i]->len,
-		    ud);
-	free(v);
-	return rc;
 }
