@@ -23,7 +23,7 @@
 
 /* One update_cas_many call in progress. */
 struct casrun {
-	struct sim_db_mach		*mc;
+	struct sim_db_mach	*mc;
 	enum es_kind		 kind;
 	const char		*user_id;
 	bool			 first_write;	/* the call's own tick */
@@ -55,7 +55,8 @@ race(struct sim_db *db, enum es_kind kind, const bson_oid_t *id)
 	cb(ud, kind, id);
 }
 
-enum { CW_OK, CW_NOMATCH, CW_REFUSED, CW_CRASH };
+/* CW_STOP: the process died, or the simulation lacks something (err). */
+enum { CW_OK, CW_NOMATCH, CW_REFUSED, CW_STOP };
 
 /*
  * One update of the bulk: to the document with this id (a lone _id: any
@@ -73,12 +74,18 @@ cas_write(struct casrun *r, const bson_oid_t *id, const bson_t *update,
 
 	if (!r->first_write && !sim_db__survive(r->mc,
 	    sim_db__cname(r->kind), "update", err))
-		return CW_CRASH;
+		return CW_STOP;
 	r->first_write = false;
 	if ((c = sim_db__get(db, r->kind, id)) == NULL)
 		return CW_NOMATCH;
 	next = bson_new();
 	rc = sim_db_update_apply(c->doc, update, next, why, sizeof(why));
+	if (rc < 0) {
+		bson_destroy(next);
+		sim_db__error(err, ES_EDB, sim_db__cname(r->kind), "update",
+		    why);
+		return CW_STOP;
+	}
 	if (rc == 0 && sim_db_doc_check(next, db->ferretdb, why,
 	    sizeof(why)) != 0)
 		rc = 1;
@@ -93,8 +100,7 @@ cas_write(struct casrun *r, const bson_oid_t *id, const bson_t *update,
 		if (!r->refused) {
 			r->refused = true;
 			sim_db__error(&r->refusal, rc == 2 ? ES_ECONFLICT :
-			    ES_EDB,
-			    sim_db__cname(r->kind), "update", why);
+			    ES_EDB, sim_db__cname(r->kind), "update", why);
 		}
 		return CW_REFUSED;
 	}
@@ -120,7 +126,7 @@ cas_confirm(struct casrun *r, const struct es_store_cas *ops,
 /*
  * cas_chunk(), MongoDB's form: one bulk of updates filtered on {_id,
  * user_id, updated_at: expected}, then a read by _id unless all matched.
- * -1: crashed (err filled).
+ * -1: a CW_STOP (err filled).
  */
 static int
 cas_chunk_atomic(struct casrun *r, const struct es_store_cas *ops, size_t m,
@@ -140,7 +146,7 @@ cas_chunk_atomic(struct casrun *r, const struct es_store_cas *ops, size_t m,
 		    || ops[k].expected_updated_at_ms < 0)
 			continue;
 		w = cas_write(r, &ops[k].id, ops[k].update, err);
-		if (w == CW_CRASH)
+		if (w == CW_STOP)
 			return -1;
 		if (w == CW_REFUSED)
 			refused = true;
@@ -158,9 +164,9 @@ cas_chunk_atomic(struct casrun *r, const struct es_store_cas *ops, size_t m,
 
 /*
  * cas_chunk_lone(), FerretDB's form: the versions read by lone _id (or
- * one $in read past SIM_DB_CAS_LONE_MAX), compared here, the documents still at
- * the expected version updated by lone _id. The race hook falls between
- * the read and the update. -1: crashed (err filled).
+ * by one $in past SIM_DB_CAS_LONE_MAX), compared here, the documents
+ * still at the expected version updated by lone _id. The race hook
+ * falls between the read and the update. -1: a CW_STOP (err filled).
  */
 static int
 cas_chunk_lone(struct casrun *r, const struct es_store_cas *ops, size_t m,
@@ -192,7 +198,7 @@ cas_chunk_lone(struct casrun *r, const struct es_store_cas *ops, size_t m,
 		size_t k = sent[j];
 		int w = cas_write(r, &ops[k].id, ops[k].update, err);
 
-		if (w == CW_CRASH) {
+		if (w == CW_STOP) {
 			for (size_t i = 0; i < m; i++)
 				status[i] = ES_STORE_CAS_UNKNOWN;
 			free(sent);

@@ -685,6 +685,37 @@ test_sim_db_unsupported_operator_refused(void **state)
 	assert_string_equal(field(db, ES_KIND_PROJECT, 1, "updated_at"),
 	    "100");
 	bson_destroy(u);
+	/* A path through an array: not simulated, so not answered. */
+	u = bson_new();
+	BSON_APPEND_DOCUMENT_BEGIN(u, "$set", &body);
+	BSON_APPEND_UTF8(&body, "title.0", "x");
+	BSON_APPEND_DATE_TIME(&body, "updated_at", 200);
+	bson_append_document_end(u, &body);
+	{
+		bson_t *d = bson_new(), arr;
+
+		BSON_APPEND_OID(d, "_id", &id);
+		BSON_APPEND_UTF8(d, "user_id", SIM_USER);
+		BSON_APPEND_UTF8(d, "slug", "p");
+		BSON_APPEND_ARRAY_BEGIN(d, "title", &arr);
+		BSON_APPEND_UTF8(&arr, "0", "a");
+		bson_append_array_end(d, &arr);
+		BSON_APPEND_DATE_TIME(d, "updated_at", 100);
+		assert_int_equal(sim_db_api_replace(db, ES_KIND_PROJECT, d,
+		    &err), 0);
+		bson_destroy(d);
+	}
+	for (int f = 0; f < 2; f++) {
+		sim_db_set_ferretdb(db, f == 1);
+		assert_int_equal(w.update_cas_many(w.ctx, ES_KIND_PROJECT,
+		    SIM_USER, &(struct es_store_cas){ id, 100, 200, u }, 1,
+		    &st, &err), -1);
+		assert_int_equal(st, ES_STORE_CAS_UNKNOWN);
+		assert_non_null(strstr(err.msg, "not implemented"));
+	}
+	assert_string_equal(field(db, ES_KIND_PROJECT, 1, "updated_at"),
+	    "100");
+	bson_destroy(u);
 	sim_db_free(db);
 }
 
