@@ -16,6 +16,11 @@
  * ferretdb (sim_db_set_ferretdb) plays FerretDB 1.24, the twin's server:
  * the read-compare-update form of the compare-and-swap, its document
  * limits, and its unique index that ignores a missing key. Off, MongoDB.
+ * Checked against FerretDB 1.24 with the Node driver (2026-12-06): full
+ * reads in insertion order, kept across updates and replacements; $set
+ * appends new fields in path order; $gt on a date and the CAS filter
+ * skip a numeric updated_at; documents without a slug (or with null) do
+ * not collide; a key with '.' is refused; the refusals' messages.
  *
  * Outage (sim_db_set_down): the workstation is cut off, the server is up:
  * every call of the engine's table fails with ES_EDB and sends nothing,
