@@ -169,6 +169,14 @@ test_sim_db_since_order_boundary(void **state)
 	assert_int_equal(w.find(w.ctx, ES_KIND_PROJECT, SIM_USER, -1, see,
 	    &v, &err), 0);
 	assert_string_equal(v.s, "e300,d200,a100,b200,c-int");
+	/* A replacement keeps a document's place (FerretDB's rowid). */
+	d = mkdoc(5, SIM_USER, "e", "e400", 400);
+	assert_int_equal(sim_db_api_replace(db, ES_KIND_PROJECT, d, &err), 0);
+	bson_destroy(d);
+	memset(&v, 0, sizeof(v));
+	assert_int_equal(w.find(w.ctx, ES_KIND_PROJECT, SIM_USER, -1, see,
+	    &v, &err), 0);
+	assert_string_equal(v.s, "e400,d200,a100,b200,c-int");
 	/* cb non-zero stops, and the call still returns 0. */
 	memset(&v, 0, sizeof(v));
 	v.stop_after = 2;
