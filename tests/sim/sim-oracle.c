@@ -70,7 +70,8 @@ sim_oracle_tokens(struct sim_oracle *o, const char *p, size_t len)
 			break;
 		for (k = 1; k <= 6 && is_digit(w[k]); k++)
 			id = id * 10 + (uint32_t)(w[k] - '0');
-		if (k == 7 && w[7] == 'w') {
+		/* "-w000123w" is a slug's (proj-w000123w): not a token */
+		if (k == 7 && w[7] == 'w' && (w == p || w[-1] != '-')) {
 			if (o->nids == o->idsalloc) {
 				o->idsalloc = o->idsalloc ? o->idsalloc * 2 :
 				    64;

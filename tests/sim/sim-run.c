@@ -564,7 +564,20 @@ sim_run(const struct sim_history *h, struct sim_env *env,
 	es_buf_init(&r.b3, 4096);
 	if (r.ops->faults != NULL)
 		r.ops->faults->cas_ferretdb(env->ctx, r.o->cas_ferretdb);
-	for (size_t i = 0; i < h->n && !out->failed; i++) {
+	/* an execution-system folder: its three top folders, with a README */
+	for (int m = 0; m < r.ops->nmachines && rc == 0; m++)
+		for (int k = 0; k < 3 && rc == 0; k++) {
+			static const char *const readme[3] = {
+				"00k-next-actions/README.md",
+				"10k-projects/README.md",
+				"30k-goals/README.md",
+			};
+			static const char text[] = "Not synced.\n";
+
+			rc = r.ops->write_file(env->ctx, m, readme[k], text,
+			    sizeof(text) - 1, SIM_SAVE_IN_PLACE, err);
+		}
+	for (size_t i = 0; rc == 0 && i < h->n && !out->failed; i++) {
 		const char *v;
 
 		r.step = i;

@@ -303,14 +303,14 @@ file_create(struct sim_run *r, const struct sim_step *s, uint32_t a,
 		snprintf(rel, sizeof(rel), ES_DIR_PROJECTS "/%s/%s/%s.md",
 		    pfolders[(b >> 2) % 2], area_dirs[b % 3], slug);
 		es_buf_addf(&r->b1, "---\narea: %s\ntitle: %s\ntype: "
-		    "standard\ncreated: %s\n---\n# %s\n\nWhy: it matters.\n"
-		    "Next: a first step.\nLater: the rest.\n", areas[b % 3],
-		    title, date, title);
+		    "standard\ncreated: %s\n---\n# The project\n\nWhy: it "
+		    "matters.\nNext: a first step.\nLater: the rest.\n",
+		    areas[b % 3], title, date);
 	} else {
 		snprintf(rel, sizeof(rel), ES_DIR_GOALS "/%s/%s.md",
 		    (b >> 2) % 3 == 0 ? "incubator" : "active", slug);
-		es_buf_addf(&r->b1, "---\ntitle: %s\ncreated: %s\n---\n# %s\n"
-		    "\nA goal worth having.\n", title, date, title);
+		es_buf_addf(&r->b1, "---\ntitle: %s\ncreated: %s\n---\n# The "
+		    "goal\n\nA goal worth having.\n", title, date);
 	}
 	free(slug);
 	rc = write_rel(r, s->m, rel, &r->b1, save_of(s, k), err);
@@ -391,6 +391,7 @@ file_edit_body(struct sim_run *r, const struct sim_step *s, long f,
 {
 	char tok[SIM_TOKEN_LEN + 1], line[64];
 	size_t fm0, fm1, body;
+	unsigned op;
 	int rc;
 
 	if (f < 0)
@@ -402,12 +403,16 @@ file_edit_body(struct sim_run *r, const struct sim_step *s, long f,
 		return rc;
 	if (!fm_bounds(r->b1.buf, r->b1.len, &fm0, &fm1, &body))
 		return 0;
-	sim_oracle_new(&r->orc, r->step, r->files[f].kind, 0, "file: body line",
-	    tok);
-	snprintf(line, sizeof(line), "%s %s.", (s->b + k) % 2 ? "Edit" : "Note",
-	    tok);
-	edit_lines(r->b1.buf, r->b1.len, body, k > 0 ? 2 : s->b % 4,
-	    s->c + k * 7, line, &r->b2);
+	op = k > 0 ? 2 : s->b % 4;
+	line[0] = '\0';
+	if (op != 3) {
+		/* a deleted line carries no token: nothing to find */
+		sim_oracle_new(&r->orc, r->step, r->files[f].kind, 0,
+		    "file: body line", tok);
+		snprintf(line, sizeof(line), "%s %s.", (s->b + k) % 2 ?
+		    "Edit" : "Note", tok);
+	}
+	edit_lines(r->b1.buf, r->b1.len, body, op, s->c + k * 7, line, &r->b2);
 	if ((rc = write_rel(r, s->m, r->files[f].rel, &r->b2, save_of(s, k),
 	    err)) < 0)
 		return rc;
@@ -1017,7 +1022,8 @@ api_create(struct sim_run *r, const struct sim_step *s, uint32_t a,
 	sim_oracle_new(&r->orc, r->step, kind, SIM_TOK_API, project ?
 	    "api: project title" : "api: goal title", tok);
 	snprintf(title, sizeof(title), "%s %s", project ? "Plan" : "Aim", tok);
-	snprintf(content, sizeof(content), "# %s\n\nFrom the API.\n", title);
+	snprintf(content, sizeof(content), "# From the API\n\nCreated "
+	    "there.\n");
 	slug = api_slug(r, kind, title, NULL);
 	new_oid(r, &id);
 	bson_init(&doc);

@@ -256,6 +256,155 @@ test_plan_changes(void **state)
 	free(p.ops);
 }
 
+/* ---- histories on the simulated env ---- */
+
+static int
+dump_file(const char *rel, const void *buf, size_t len, void *ud)
+{
+	print_error("---- m%d %s\n%.*s", *(int *)ud, rel, (int)len,
+	    (const char *)buf);
+	return 0;
+}
+
+static int
+dump_doc(const bson_t *doc, void *ud)
+{
+	char *j = bson_as_relaxed_extended_json(doc, NULL);
+
+	print_error("---- %s %s\n", (const char *)ud, j);
+	bson_free(j);
+	return 0;
+}
+
+static void
+dump_env(struct sim_env *env)
+{
+	static const char *const names[3] = { "project", "goal", "action" };
+	struct es_error err;
+
+	for (int m = 0; m < env->ops->nmachines; m++)
+		env->ops->each_file(env->ctx, m, dump_file, &m, &err);
+	for (int k = 0; k < 3; k++)
+		env->ops->api_each(env->ctx, (enum es_kind)k, dump_doc,
+		    (void *)names[k], &err);
+	env->ops->conflicts_each(env->ctx, dump_doc, "conflict", &err);
+}
+
+static int
+run_one(const struct sim_history *h, int nm, bool ferret,
+    struct sim_outcome *out)
+{
+	struct sim_env_opts eo = { nm, 1765000000000LL, ferret };
+	struct sim_run_opts ro = { ferret, NULL, NULL };
+	struct sim_env env;
+	struct es_error err;
+	int rc;
+
+	assert_int_equal(sim_env_new(&eo, &env, &err), 0);
+	rc = sim_run(h, &env, &ro, out, &err);
+	if (rc < 0)
+		print_error("env failed: %s: %s\n", err.path, err.msg);
+	if (out->failed && getenv("SIM_HIST_DUMP") != NULL)
+		dump_env(&env);
+	sim_env_free(&env);
+	return rc;
+}
+
+static void
+print_history(const struct sim_history *h, const struct sim_outcome *out)
+{
+	struct es_buf b = ES_BUF_INIT;
+
+	for (size_t i = 0; i < h->n; i++) {
+		es_buf_reset(&b);
+		sim_step_describe(&h->steps[i], &b);
+		print_error("  %2zu %s%s\n", i, b.buf, i == out->step ?
+		    "   <--" : "");
+	}
+	es_buf_release(&b);
+}
+
+static unsigned long
+env_ulong(const char *name, unsigned long dflt)
+{
+	const char *v = getenv(name);
+
+	return v != NULL && *v ? strtoul(v, NULL, 10) : dflt;
+}
+
+static void
+test_random_histories(void **state)
+{
+	unsigned long n = env_ulong("SIM_HIST_N", 200);
+	unsigned long first = env_ulong("SIM_HIST_SEED", 1);
+	size_t steps = env_ulong("SIM_HIST_STEPS", 50), failures = 0;
+	size_t passes = 0, trips = 0, conflicts = 0, window = 0;
+	struct timespec t0, t1;
+	double s;
+
+	(void)state;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (unsigned long seed = first; seed < first + n; seed++) {
+		struct sim_gen_opts go = { steps, true, 1 + (int)(seed % 2) };
+		struct sim_history h;
+		struct sim_outcome out;
+
+		sim_gen(seed, &go, &h);
+		assert_int_equal(run_one(&h, go.nmachines, seed % 4 == 3,
+		    &out), 0);
+		passes += out.passes;
+		trips += out.guard_trips;
+		conflicts += out.conflicts;
+		window += out.ferretdb_window;
+		if (out.failed) {
+			if (failures++ < 3) {
+				print_error("seed %lu (%d machines): step %zu: "
+				    "%s\n", seed, go.nmachines, out.step,
+				    out.why);
+				if (getenv("SIM_HIST_VERBOSE") != NULL)
+					print_history(&h, &out);
+			}
+		}
+		sim_history_free(&h);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec -
+	    t0.tv_nsec) / 1e9;
+	print_message("histories: %lu\nsteps: %zu\nfailures: %zu\n"
+	    "ferretdb_window: %zu\npasses: %zu\nguard_trips: %zu\n"
+	    "conflicts: %zu\nhistories_per_s: %.0f\n", n, steps, failures,
+	    window, passes, trips, conflicts, (double)n / s);
+	assert_int_equal(failures, 0);
+}
+
+/* A hand-built history on one machine; the outcome. */
+static void
+run_steps(const struct sim_step *steps, size_t n, int nm,
+    struct sim_outcome *out)
+{
+	struct sim_history h = { 7, (struct sim_step *)steps, n };
+
+	assert_int_equal(run_one(&h, nm, false, out), 0);
+	if (out->failed)
+		print_error("step %zu: %s\n", out->step, out->why);
+}
+
+static void
+test_scratch(void **state)
+{
+	static const struct sim_step steps[] = {
+		{ SIM_FILE_CREATE, 0, 1, 0, 0 },
+		{ SIM_PASS_FULL, 0, 0, 0, 0 },
+		{ SIM_API_RETITLE, 0, 0, 0, 0 },
+		{ SIM_FILE_EDIT_BODY, 0, 0, 3, 0 },
+	};
+	struct sim_outcome out;
+
+	(void)state;
+	run_steps(steps, sizeof(steps) / sizeof(steps[0]), 1, &out);
+	assert_false(out.failed);
+}
+
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_gen_is_deterministic),
 	cmocka_unit_test(test_gen_mix),
@@ -264,6 +413,8 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_oracle_scan_doc_skips_slug),
 	cmocka_unit_test(test_guard_rule),
 	cmocka_unit_test(test_plan_changes),
+	cmocka_unit_test(test_random_histories),
+	cmocka_unit_test(test_scratch),
 };
 
 ES_TEST_MAIN(tests)
