@@ -2,6 +2,7 @@
  * The history layer of the simulation (issue 17): the generator, the
  * oracle, the invariants, and histories run on the simulated env.
  */
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -357,7 +358,7 @@ test_random_histories(void **state)
 		conflicts += out.conflicts;
 		window += out.ferretdb_window;
 		if (out.failed) {
-			if (failures++ < 3) {
+			if (failures++ < 3 || getenv("SIM_HIST_ALL") != NULL) {
 				print_error("seed %lu (%d machines): step %zu: "
 				    "%s\n", seed, go.nmachines, out.step,
 				    out.why);
@@ -393,16 +394,70 @@ static void
 test_scratch(void **state)
 {
 	static const struct sim_step steps[] = {
-		{ SIM_FILE_CREATE, 0, 1, 0, 0 },
-		{ SIM_PASS_FULL, 0, 0, 0, 0 },
-		{ SIM_API_RETITLE, 0, 0, 0, 0 },
-		{ SIM_FILE_EDIT_BODY, 0, 0, 3, 0 },
+		{ SIM_API_CREATE, 0, 116182340, 2006112009, 446053070 },
+		{ SIM_PASS_CHANGES, 0, 0, 0, 0 },
+		{ SIM_FILE_EDIT_BODY, 0, 878797455, 17973877, 427994591 },
+		{ SIM_CAS_RACE, 0, 0, 0, 0 },
+		{ SIM_PASS_CHANGES, 0, 0, 0, 0 },
 	};
 	struct sim_outcome out;
 
 	(void)state;
 	run_steps(steps, sizeof(steps) / sizeof(steps[0]), 1, &out);
 	assert_false(out.failed);
+}
+
+/*
+ * SIM_HIST_SHRINK=<seed> [SIM_HIST_MACHINES=n]: a greedy shrink of that
+ * seed's history (one step at a time, while it still fails), printed.
+ * For reading failures; the driver's sim_shrink() is the real one.
+ */
+static void
+test_shrink_seed(void **state)
+{
+	const char *v = getenv("SIM_HIST_SHRINK");
+	struct sim_gen_opts go = { 50, true, 1 };
+	struct sim_history h;
+	struct sim_outcome out;
+	uint64_t seed;
+	bool again = true;
+
+	(void)state;
+	if (v == NULL)
+		skip();
+	seed = strtoull(v, NULL, 10);
+	go.nmachines = (int)env_ulong("SIM_HIST_MACHINES", 1 + seed % 2);
+	go.steps = env_ulong("SIM_HIST_STEPS", 50);
+	sim_gen(seed, &go, &h);
+	assert_int_equal(run_one(&h, go.nmachines, seed % 4 == 3, &out), 0);
+	if (!out.failed)
+		skip();
+	while (again) {
+		again = false;
+		for (size_t i = h.n; i-- > 0;) {
+			struct sim_step cut = h.steps[i];
+
+			memmove(&h.steps[i], &h.steps[i + 1], (h.n - i - 1) *
+			    sizeof(*h.steps));
+			h.n--;
+			assert_int_equal(run_one(&h, go.nmachines, seed % 4 == 3,
+			    &out), 0);
+			if (out.failed) {
+				again = true;
+				continue;
+			}
+			memmove(&h.steps[i + 1], &h.steps[i], (h.n - i) *
+			    sizeof(*h.steps));
+			h.steps[i] = cut;
+			h.n++;
+		}
+	}
+	setenv("SIM_HIST_DUMP", "1", 1);
+	assert_int_equal(run_one(&h, go.nmachines, seed % 4 == 3, &out), 0);
+	print_error("seed %" PRIu64 " shrunk to %zu steps: step %zu: %s\n",
+	    seed, h.n, out.step, out.why);
+	print_history(&h, &out);
+	sim_history_free(&h);
 }
 
 static const struct CMUnitTest tests[] = {
@@ -415,6 +470,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_plan_changes),
 	cmocka_unit_test(test_random_histories),
 	cmocka_unit_test(test_scratch),
+	cmocka_unit_test(test_shrink_seed),
 };
 
 ES_TEST_MAIN(tests)
