@@ -83,14 +83,21 @@ sim_list_files(struct sim_run *r, int m, struct es_error *err)
 	return r->ops->each_file(r->env->ctx, m, list_file_cb, r, err);
 }
 
+static bool
+list_doc_live(const bson_t *doc)
+{
+	bson_iter_t it;
+
+	return !(bson_iter_init_find(&it, doc, "deleted") &&
+	    BSON_ITER_HOLDS_BOOL(&it) && bson_iter_bool(&it));
+}
+
 static int
 list_doc_cb(const bson_t *doc, void *ud)
 {
 	struct sim_run *r = ud;
-	bson_iter_t it;
 
-	if (bson_iter_init_find(&it, doc, "deleted") &&
-	    BSON_ITER_HOLDS_BOOL(&it) && bson_iter_bool(&it))
+	if (!list_doc_live(doc))
 		return 0;
 	if (r->ndocs == r->docsalloc) {
 		r->docsalloc = r->docsalloc ? r->docsalloc * 2 : 32;
@@ -1411,6 +1418,11 @@ sim_api_race_edit(struct sim_run *r, enum es_kind kind, const bson_oid_t *id,
 
 	if ((rc = r->ops->api_get(r->env->ctx, kind, id, &old, err)) <= 0)
 		return rc < 0 ? api_failed(r, tok0, err) : 0;
+	if (!list_doc_live(&old)) {
+		/* the app edits no deleted document */
+		bson_destroy(&old);
+		return 0;
+	}
 	sim_oracle_new(&r->orc, r->step, kind, SIM_TOK_API | SIM_TOK_RACE,
 	    kind == ES_KIND_ACTION ? "api: action text, in a CAS race" :
 	    "api: content line, in a CAS race", tok);
