@@ -313,11 +313,17 @@ file_create(struct sim_run *r, const struct sim_step *s, uint32_t a,
 		    "standard\ncreated: %s\n---\n# The project\n\nWhy: it "
 		    "matters.\nNext: a first step.\nLater: the rest.\n",
 		    areas[b % 3], title, date);
+		/* one in four from the bare template, the rest made their own */
+		if ((b >> 4) % 4 != 0)
+			es_buf_addf(&r->b1, "Draft %u of %s.\n", (b >> 6) %
+			    1000, area_dirs[(b >> 2) % 3]);
 	} else {
 		snprintf(rel, sizeof(rel), ES_DIR_GOALS "/%s/%s.md",
 		    (b >> 2) % 3 == 0 ? "incubator" : "active", slug);
 		es_buf_addf(&r->b1, "---\ntitle: %s\ncreated: %s\n---\n# The "
 		    "goal\n\nA goal worth having.\n", title, date);
+		if ((b >> 4) % 4 != 0)
+			es_buf_addf(&r->b1, "Since %u.\n", (b >> 6) % 1000);
 	}
 	free(slug);
 	rc = write_rel(r, s->m, rel, &r->b1, save_of(s, k), err);
@@ -1029,8 +1035,12 @@ api_create(struct sim_run *r, const struct sim_step *s, uint32_t a,
 	sim_oracle_new(&r->orc, r->step, kind, SIM_TOK_API, project ?
 	    "api: project title" : "api: goal title", tok);
 	snprintf(title, sizeof(title), "%s %s", project ? "Plan" : "Aim", tok);
-	snprintf(content, sizeof(content), "# From the API\n\nCreated "
-	    "there.\n");
+	if ((s->c >> 4) % 4 == 0)
+		snprintf(content, sizeof(content), "# From the API\n\nCreated "
+		    "there.\n");
+	else
+		snprintf(content, sizeof(content), "# From the API\n\nCreated "
+		    "there, number %u.\n", (s->c >> 6) % 1000);
 	slug = api_slug(r, kind, title, NULL);
 	new_oid(r, &id);
 	bson_init(&doc);
