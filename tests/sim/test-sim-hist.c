@@ -390,19 +390,32 @@ run_steps(const struct sim_step *steps, size_t n, int nm,
 		print_error("step %zu: %s\n", out->step, out->why);
 }
 
+/*
+ * Regression (seed 4216, shrunk): a goal's content edited through the API
+ * and in the file, the file's edit newer: the document's version must be
+ * kept in sync_conflicts before the document is overwritten. The pass
+ * wrote its compare-and-swaps in bulk first, and crashed at the keep's
+ * insert: the API's edit was gone.
+ */
 static void
-test_scratch(void **state)
+test_regression_keep_doc_before_overwrite(void **state)
 {
 	static const struct sim_step steps[] = {
-		{ SIM_ACTION_ADD, 0, 2043534679, 178555850, 1250293342 },
-		{ SIM_API_CREATE, 0, 2074546952, 353861795, 1719833420 },
-		{ SIM_API_CREATE, 0, 710584778, 1497956397, 225029354 },
-		{ SIM_PASS_CHANGES, 0, 2042800352, 1897357899, 1626630799 },
-		{ SIM_API_CREATE, 0, 2028504508, 367945321, 1192920975 },
-		{ SIM_CRASH, 0, 12, 0, 0 },
-		{ SIM_FILE_DELETE, 0, 457658943, 1378489272, 1169732265 },
-		{ SIM_PASS_PATHS, 0, 1963264649, 1499700507, 508907309 },
-		{ SIM_FILE_EDIT_FIELD, 0, 1061454940, 1164159904, 914094686 },
+		{ SIM_FILE_CREATE, 0, 1551590591, 259184471, 1974567894 },
+		{ SIM_FILE_CREATE, 0, 484671273, 105875684, 311674119 },
+		{ SIM_FILE_CREATE, 0, 44408633, 2045944666, 1311844728 },
+		{ SIM_FILE_CREATE, 0, 1380484439, 17279511, 1400781067 },
+		{ SIM_FILE_CREATE, 0, 809872418, 1692913134, 1347855136 },
+		{ SIM_FILE_CREATE, 0, 1614200250, 1797778979, 755195457 },
+		{ SIM_FILE_CREATE, 0, 67349767, 434672676, 1120883485 },
+		{ SIM_PASS_FULL, 0, 72605128, 1593288053, 275101749 },
+		{ SIM_API_EDIT_CONTENT, 0, 52349897, 1161079964, 1780749175 },
+		{ SIM_CRASH, 0, 6, 0, 0 },
+		{ SIM_FILE_MOVE, 0, 137264338, 1592795297, 1452672272 },
+		{ SIM_FILE_CREATE, 0, 1921814624, 645534065, 638991063 },
+		{ SIM_FILE_EDIT_BODY, 0, 1289773230, 1904522522, 1260425160 },
+		{ SIM_FILE_EDIT_FIELD, 0, 1657123711, 1306264582, 1340421824 },
+		{ SIM_PASS_FULL, 0, 509061107, 349919466, 840956016 },
 	};
 	struct sim_outcome out;
 
@@ -473,7 +486,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_guard_rule),
 	cmocka_unit_test(test_plan_changes),
 	cmocka_unit_test(test_random_histories),
-	cmocka_unit_test(test_scratch),
+	cmocka_unit_test(test_regression_keep_doc_before_overwrite),
 	cmocka_unit_test(test_shrink_seed),
 };
 
