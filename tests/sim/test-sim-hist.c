@@ -424,6 +424,27 @@ test_regression_keep_doc_before_overwrite(void **state)
 	assert_false(out.failed);
 }
 
+static void
+test_scratch(void **state)
+{
+	static const struct sim_step steps[] = {
+		{ SIM_FILE_CREATE, 1, 704226030, 101208290, 112495622 },
+		{ SIM_PASS_ORDINARY, 1, 1859804691, 130353543, 13722692 },
+		{ SIM_PASS_FULL, 0, 332776852, 2076667661, 774662224 },
+		{ SIM_FILE_DELETE, 0, 139578920, 204294023, 1697655174 },
+		{ SIM_CRASH, 1, 29, 0, 0 },
+		{ SIM_FILE_EDIT_BODY, 1, 1481468266, 1803962117, 1627690995 },
+		{ SIM_PASS_ORDINARY, 0, 1373084138, 301848548, 1572662384 },
+		{ SIM_DRY_RUN, 1, 1553699455, 1877806888, 31143706 },
+		{ SIM_PASS_CHANGES, 1, 381715937, 654981981, 393714213 },
+	};
+	struct sim_outcome out;
+
+	(void)state;
+	run_steps(steps, sizeof(steps) / sizeof(steps[0]), 2, &out);
+	assert_false(out.failed);
+}
+
 /*
  * SIM_HIST_SHRINK=<seed> [SIM_HIST_MACHINES=n]: a greedy shrink of that
  * seed's history (one step at a time, while it still fails), printed.
@@ -488,6 +509,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_random_histories),
 	cmocka_unit_test(test_regression_keep_doc_before_overwrite),
 	cmocka_unit_test(test_shrink_seed),
+	cmocka_unit_test(test_scratch),
 };
 
 ES_TEST_MAIN(tests)
