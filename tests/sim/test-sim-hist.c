@@ -424,6 +424,35 @@ test_regression_keep_doc_before_overwrite(void **state)
 	assert_false(out.failed);
 }
 
+/*
+ * Regression (seed 2498, shrunk): an action completed through the API
+ * while a pass crashed between its two list writes (the line left
+ * @waiting.md, completed.md not written yet). The next pass took the
+ * missing line for the user's delete and paired the line the user added
+ * meanwhile as an edit of it: the action's text was lost.
+ */
+static void
+test_regression_move_line_crash(void **state)
+{
+	static const struct sim_step steps[] = {
+		{ SIM_FILE_CREATE, 0, 43485847, 1354199189, 222553388 },
+		{ SIM_ACTION_ADD, 0, 485943712, 1637229974, 1788311960 },
+		{ SIM_API_CREATE, 0, 700759672, 923870875, 1838005462 },
+		{ SIM_PASS_PATHS, 0, 1724835411, 299322085, 501141552 },
+		{ SIM_GIT_CHECKOUT, 0, 738089785, 1852752792, 219427590 },
+		{ SIM_CRASH, 0, 13, 0, 0 },
+		{ SIM_API_ACTION_COMPLETE, 0, 313985236, 677294545, 389974011 },
+		{ SIM_API_CREATE, 0, 1675176900, 299394482, 1251764297 },
+		{ SIM_PASS_PATHS, 0, 312320196, 1894477464, 101717863 },
+		{ SIM_ACTION_ADD, 0, 2066686272, 474878663, 139703646 },
+	};
+	struct sim_outcome out;
+
+	(void)state;
+	run_steps(steps, sizeof(steps) / sizeof(steps[0]), 1, &out);
+	assert_false(out.failed);
+}
+
 /* Any subsequence of a history is a history: it runs on a fresh env. */
 static void
 test_subsequences_run(void **state)
@@ -770,6 +799,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_plan_changes),
 	cmocka_unit_test(test_random_histories),
 	cmocka_unit_test(test_regression_keep_doc_before_overwrite),
+	cmocka_unit_test(test_regression_move_line_crash),
 	cmocka_unit_test(test_subsequences_run),
 	cmocka_unit_test(test_oracle_catches_lost_edit),
 	cmocka_unit_test(test_guard_check),
