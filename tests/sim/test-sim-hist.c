@@ -749,6 +749,7 @@ test_shrink_seed(void **state)
 	struct sim_history h;
 	struct sim_outcome out;
 	uint64_t seed;
+	char kind[32];
 	bool again = true;
 
 	(void)state;
@@ -761,6 +762,8 @@ test_shrink_seed(void **state)
 	assert_int_equal(run_one(&h, go.nmachines, seed % 4 == 3, &out), 0);
 	if (!out.failed)
 		skip();
+	/* the same failure: its first words */
+	snprintf(kind, sizeof(kind), "%.24s", out.why);
 	while (again) {
 		again = false;
 		for (size_t i = h.n; i-- > 0;) {
@@ -771,7 +774,8 @@ test_shrink_seed(void **state)
 			h.n--;
 			assert_int_equal(run_one(&h, go.nmachines, seed % 4 == 3,
 			    &out), 0);
-			if (out.failed) {
+			if (out.failed && strncmp(out.why, kind,
+			    strlen(kind)) == 0) {
 				again = true;
 				continue;
 			}
