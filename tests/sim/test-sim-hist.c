@@ -453,6 +453,38 @@ test_regression_move_line_crash(void **state)
 	assert_false(out.failed);
 }
 
+/* The same history on two simulated envs means the same; an edit does not. */
+static void
+test_env_same(void **state)
+{
+	struct sim_gen_opts go = { 30, false, 2 };
+	struct sim_env_opts eo = { 2, 1765000000000LL, false };
+	struct sim_env x, y;
+	struct sim_history h;
+	struct sim_outcome out;
+	struct es_error err;
+	char why[512];
+	static const char body[] = "---\ntitle: Odd one\n---\nbody\n";
+
+	(void)state;
+	sim_gen(5, &go, &h);
+	assert_int_equal(sim_env_new(&eo, &x, &err), 0);
+	assert_int_equal(sim_env_new(&eo, &y, &err), 0);
+	assert_int_equal(sim_run(&h, &x, NULL, &out, &err), 0);
+	assert_int_equal(sim_run(&h, &y, NULL, &out, &err), 0);
+	if (!sim_env_same(&x, &y, why, sizeof(why)))
+		fail_msg("%s", why);
+	assert_int_equal(y.ops->write_file(y.ctx, 1,
+	    "30k-goals/active/odd-one.md", body, sizeof(body) - 1,
+	    SIM_SAVE_IN_PLACE, &err), 0);
+	assert_false(sim_env_same(&x, &y, why, sizeof(why)));
+	assert_non_null(strstr(why, "machine 1"));
+	assert_non_null(strstr(why, "odd-one"));
+	sim_env_free(&x);
+	sim_env_free(&y);
+	sim_history_free(&h);
+}
+
 /* Any subsequence of a history is a history: it runs on a fresh env. */
 static void
 test_subsequences_run(void **state)
@@ -804,6 +836,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_random_histories),
 	cmocka_unit_test(test_regression_keep_doc_before_overwrite),
 	cmocka_unit_test(test_regression_move_line_crash),
+	cmocka_unit_test(test_env_same),
 	cmocka_unit_test(test_subsequences_run),
 	cmocka_unit_test(test_oracle_catches_lost_edit),
 	cmocka_unit_test(test_guard_check),
