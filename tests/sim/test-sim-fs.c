@@ -617,10 +617,6 @@ test_sim_base_transactions(void **state)
 
 /* ---- the env: one pass of the real engine ---- */
 
-/* Until sim-db.c lands (branch simdb), the env does not link. */
-#if __has_include("sim-db.h")
-#define HAVE_SIM_DB	1
-
 struct doc_count {
 	size_t		 n;
 	bool		 alpha;
@@ -892,7 +888,6 @@ test_sim_env_two_machines_edits(void **state)
 	es_buf_release(&buf);
 	sim_env_free(&env);
 }
-#endif
 
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_sim_fs_cas_refuses_changed),
@@ -905,11 +900,9 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_sim_fs_read_checks_and_keep),
 	cmocka_unit_test(test_sim_fs_git_busy),
 	cmocka_unit_test(test_sim_base_transactions),
-#ifdef HAVE_SIM_DB
 	cmocka_unit_test(test_sim_env_smoke_pass),
 	cmocka_unit_test(test_sim_env_crash_then_recover),
 	cmocka_unit_test(test_sim_env_two_machines_edits),
-#endif
 };
 
 ES_TEST_MAIN(tests)
