@@ -5,8 +5,11 @@
  */
 #include "es-test.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "execsync/world.h"
 
 #include "sim-db.h"
 #include "sim-internal.h"
@@ -414,6 +417,67 @@ test_sim_db_cas_ours_landed_and_trips(void **state)
 	}
 }
 
+/* update_cas_many in chunks, counted as store-write.c sends them. */
+static void
+test_sim_db_cas_many_chunks_trips(void **state)
+{
+	enum { N = 40 };
+
+	(void)state;
+	for (int f = 0; f < 2; f++) {
+		struct sim_db *db = sim_db_new(&db_clock);
+		struct es_world_db w;
+		struct es_error err;
+		struct es_store_cas ops[N];
+		enum es_store_cas_status st[N];
+		bson_t *u = set_title("new", 200);
+		uint64_t t0;
+
+		sim_db_world(db, 0, NULL, &w);
+		sim_db_set_ferretdb(db, f == 1);
+		for (unsigned i = 0; i < N; i++) {
+			char slug[8];
+
+			snprintf(slug, sizeof(slug), "s%u", i);
+			/* #7 moved on meanwhile, #35 is not there at all. */
+			if (i != 35)
+				api_put(db, ES_KIND_GOAL, i + 1, SIM_USER,
+				    slug, "old", i == 7 ? 150 : 100);
+			ops[i].id = oid(i + 1);
+			ops[i].expected_updated_at_ms = 100;
+			ops[i].new_updated_at_ms = 200;
+			ops[i].update = u;
+		}
+		t0 = w.round_trips(w.ctx);
+		assert_int_equal(w.update_cas_many(w.ctx, ES_KIND_GOAL,
+		    SIM_USER, ops, N, st, &err), 0);
+		for (unsigned i = 0; i < N; i++)
+			assert_int_equal(st[i], i == 7 || i == 35 ?
+			    ES_STORE_CAS_LOST : ES_STORE_CAS_DONE);
+		/*
+		 * Chunks of 32 and 8. Atomic: an update each, and a read by
+		 * _id after each that matched fewer (2 + 2). FerretDB: the
+		 * 32 read by one $in, the 8 by lone _id, an update each,
+		 * all sent ones matched (1 + 1 + 8 + 1).
+		 */
+		assert_int_equal(w.round_trips(w.ctx) - t0, f == 0 ? 4 : 11);
+		assert_string_equal(field(db, ES_KIND_GOAL, 8, "title"), "old");
+		assert_string_equal(field(db, ES_KIND_GOAL, 40, "title"),
+		    "new");
+		/* Again: all landed already (ours) or lost, nothing sent
+		 * but the reads. */
+		t0 = w.round_trips(w.ctx);
+		assert_int_equal(w.update_cas_many(w.ctx, ES_KIND_GOAL,
+		    SIM_USER, ops, N, st, &err), 0);
+		for (unsigned i = 0; i < N; i++)
+			assert_int_equal(st[i], i == 7 || i == 35 ?
+			    ES_STORE_CAS_LOST : ES_STORE_CAS_DONE);
+		assert_int_equal(w.round_trips(w.ctx) - t0, f == 0 ? 4 : 9);
+		bson_destroy(u);
+		sim_db_free(db);
+	}
+}
+
 static void
 test_sim_db_insert_many_statuses(void **state)
 {
@@ -682,6 +746,37 @@ test_sim_db_unsupported_operator_refused(void **state)
 	assert_string_equal(field(db, ES_KIND_PROJECT, 1, "updated_at"),
 	    "100");
 	bson_destroy(u);
+	/* A path through an array: not simulated, so not answered. */
+	u = bson_new();
+	BSON_APPEND_DOCUMENT_BEGIN(u, "$set", &body);
+	BSON_APPEND_UTF8(&body, "title.0", "x");
+	BSON_APPEND_DATE_TIME(&body, "updated_at", 200);
+	bson_append_document_end(u, &body);
+	{
+		bson_t *d = bson_new(), arr;
+
+		BSON_APPEND_OID(d, "_id", &id);
+		BSON_APPEND_UTF8(d, "user_id", SIM_USER);
+		BSON_APPEND_UTF8(d, "slug", "p");
+		BSON_APPEND_ARRAY_BEGIN(d, "title", &arr);
+		BSON_APPEND_UTF8(&arr, "0", "a");
+		bson_append_array_end(d, &arr);
+		BSON_APPEND_DATE_TIME(d, "updated_at", 100);
+		assert_int_equal(sim_db_api_replace(db, ES_KIND_PROJECT, d,
+		    &err), 0);
+		bson_destroy(d);
+	}
+	for (int f = 0; f < 2; f++) {
+		sim_db_set_ferretdb(db, f == 1);
+		assert_int_equal(w.update_cas_many(w.ctx, ES_KIND_PROJECT,
+		    SIM_USER, &(struct es_store_cas){ id, 100, 200, u }, 1,
+		    &st, &err), -1);
+		assert_int_equal(st, ES_STORE_CAS_UNKNOWN);
+		assert_non_null(strstr(err.msg, "not implemented"));
+	}
+	assert_string_equal(field(db, ES_KIND_PROJECT, 1, "updated_at"),
+	    "100");
+	bson_destroy(u);
 	sim_db_free(db);
 }
 
@@ -781,12 +876,14 @@ test_sim_db_outage(void **state)
 	sim_db_free(db);
 }
 
+
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_sim_db_since_order_boundary),
 	cmocka_unit_test(test_sim_db_other_user_invisible),
 	cmocka_unit_test(test_sim_db_unique_slug),
 	cmocka_unit_test(test_sim_db_cas_race_atomic_vs_ferretdb),
 	cmocka_unit_test(test_sim_db_cas_ours_landed_and_trips),
+	cmocka_unit_test(test_sim_db_cas_many_chunks_trips),
 	cmocka_unit_test(test_sim_db_insert_many_statuses),
 	cmocka_unit_test(test_sim_db_crash_mid_cas_many),
 	cmocka_unit_test(test_sim_db_crash_mid_insert_many),
