@@ -128,11 +128,23 @@ struct sim_run {
 	struct es_buf		 b1, b2, b3;
 };
 
-/* ---- the user's steps (sim-oracle.c) ---- */
+/* ---- the user's steps (sim-user.c: files; sim-api.c: the API) ---- */
 
 /* 0 done (or nothing to act on), -1 the env failed (err). */
 int	sim_user_step(struct sim_run *r, const struct sim_step *s,
 	    struct es_error *err);
+int	sim_api_step(struct sim_run *r, const struct sim_step *s,
+	    struct es_error *err);
+extern const char *const sim_areas[3];	/* "Home", "Work", "Learning" */
+/* Whether doc is not soft-deleted. */
+bool	sim_doc_live(const bson_t *doc);
+/*
+ * The text of lines [from, len) of p edited: op 0-1 replace line k, 2
+ * insert before line k, 3 delete line k (k modulo the count); new is the
+ * line (no LF). Into out.
+ */
+void	sim_edit_lines(const char *p, size_t len, size_t from, unsigned op,
+	    uint32_t k, const char *new, struct es_buf *out);
 /* The API edit a CAS race plays on the raced document. */
 int	sim_api_race_edit(struct sim_run *r, enum es_kind kind,
 	    const bson_oid_t *id, struct es_error *err);
