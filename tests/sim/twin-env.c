@@ -323,7 +323,7 @@ twin_each_file(void *ctx, int mi, sim_file_cb cb, void *ud,
 	struct es_buf b = ES_BUF_INIT;
 	int rc = walk(tw->m[mi].fd, "", &l, err);
 
-	if (rc == 0)
+	if (rc == 0 && l.n > 0)
 		qsort(l.rel, l.n, sizeof(*l.rel), cmp_str);
 	for (size_t i = 0; rc == 0 && i < l.n; i++) {
 		es_buf_reset(&b);
