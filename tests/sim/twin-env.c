@@ -19,8 +19,10 @@
  *	changes	a full compare against a snapshot of (kind, _id,
  *		updated_at) per machine: every writer's writes since the last
  *		call, whatever the clocks did (a since-query on updated_at
- *		would miss a write whose clock lags); doc NULL (the pass
- *		reads it by _id), deleted only for a document gone
+ *		would miss a write whose clock lags), one event per document
+ *		with its copy as read now (the caller frees them as the
+ *		simulation's: bson_destroy() each doc, free() the array);
+ *		deleted only for a document gone
  *	events	the paths the twin's user side wrote, renamed or removed
  *
  * Clocks are the twin's numbers (start_ms, advanced by advance()), never
@@ -57,6 +59,7 @@ struct snap {
 	int		 kind;
 	bson_oid_t	 id;
 	int64_t		 updated_at;
+	bson_t		*doc;	/* while changes() compares, else NULL */
 };
 
 struct tmachine {
@@ -164,6 +167,7 @@ twin_write(void *ctx, int mi, const char *rel, const void *buf, size_t len,
 		sibling(rel, ".", ".swp", tmp, sizeof(tmp));
 		if (put_bytes(m->fd, tmp, buf, len, O_TRUNC, err) < 0)
 			return -1;
+		event(m, tmp);
 		if (renameat(m->fd, tmp, m->fd, rel) < 0)
 			return es_error_set_sys(err, errno, rel, "rename");
 		break;
@@ -172,6 +176,8 @@ twin_write(void *ctx, int mi, const char *rel, const void *buf, size_t len,
 		rc = renameat(m->fd, rel, m->fd, tmp);
 		if (rc < 0 && errno != ENOENT)
 			return es_error_set_sys(err, errno, rel, "rename");
+		if (rc == 0)
+			event(m, tmp);
 		if (put_bytes(m->fd, rel, buf, len, O_EXCL, err) < 0)
 			return -1;
 		if (rc == 0 && unlinkat(m->fd, tmp, 0) < 0)
@@ -236,6 +242,8 @@ twin_rename(void *ctx, int mi, const char *from, const char *to,
 	struct twin *tw = ctx;
 	struct tmachine *m = &tw->m[mi];
 
+	if (strcmp(from, to) == 0)
+		return 0;
 	if (mkparents(m->fd, to, err) < 0)
 		return -1;
 	if (renameat(m->fd, from, m->fd, to) < 0)
@@ -576,6 +584,7 @@ snap_add(const bson_t *doc, void *ud)
 	if (bson_iter_init_find(&it, doc, "updated_at") &&
 	    BSON_ITER_HOLDS_DATE_TIME(&it))
 		s.updated_at = bson_iter_date_time(&it);
+	s.doc = bson_copy(doc);
 	if (f->n == f->alloc) {
 		f->alloc = f->alloc ? 2 * f->alloc : 32;
 		f->s = es_xreallocarray(f->s, f->alloc, sizeof(*f->s));
@@ -594,6 +603,12 @@ snap_cmp(const struct snap *a, const struct snap *b)
 }
 
 static int
+snap_qcmp(const void *a, const void *b)
+{
+	return snap_cmp(a, b);
+}
+
+static int
 twin_changes(void *ctx, int mi, struct es_change **out, size_t *n,
     struct es_error *err)
 {
@@ -608,10 +623,14 @@ twin_changes(void *ctx, int mi, struct es_change **out, size_t *n,
 	for (size_t k = 0; k < 3; k++) {
 		f.kind = (int)kinds[k];
 		if (twin_api_each(ctx, kinds[k], snap_add, &f, err) < 0) {
+			for (j = 0; j < f.n; j++)
+				bson_destroy(f.s[j].doc);
 			free(f.s);
 			return -1;
 		}
 	}
+	if (f.n > 1)
+		qsort(f.s, f.n, sizeof(*f.s), snap_qcmp);
 	c = es_xcalloc(f.n + m->nsnap + 1, sizeof(*c));
 	while (i < m->nsnap || j < f.n) {
 		int d = i == m->nsnap ? 1 : j == f.n ? -1 :
@@ -622,18 +641,24 @@ twin_changes(void *ctx, int mi, struct es_change **out, size_t *n,
 			c[nc].id = m->snap[i].id;
 			c[nc++].deleted = true;
 			i++;
-		} else if (d > 0) {	/* new */
+		} else if (d > 0 ||	/* new, or written since */
+		    m->snap[i].updated_at != f.s[j].updated_at) {
 			c[nc].kind = (enum es_kind)f.s[j].kind;
-			c[nc++].id = f.s[j].id;
+			c[nc].id = f.s[j].id;
+			c[nc++].doc = f.s[j].doc;
+			f.s[j].doc = NULL;
+			if (d == 0)
+				i++;
 			j++;
 		} else {
-			if (m->snap[i].updated_at != f.s[j].updated_at) {
-				c[nc].kind = (enum es_kind)f.s[j].kind;
-				c[nc++].id = f.s[j].id;
-			}
 			i++;
 			j++;
 		}
+	}
+	for (j = 0; j < f.n; j++) {
+		if (f.s[j].doc != NULL)
+			bson_destroy(f.s[j].doc);
+		f.s[j].doc = NULL;
 	}
 	free(m->snap);
 	m->snap = f.s;
