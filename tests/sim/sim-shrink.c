@@ -6,10 +6,14 @@
  *
  *	1. chunks: halves, quarters, ... of the steps, each removed when the
  *	   rest still fails (ddmin's complement step);
- *	2. single steps, from the last, until a whole round removes none;
+ *	2. single steps, from the last, until a whole round removes none,
+ *	   then every pair of steps when at most 24 are left;
  *	3. arguments toward 0: a, b, c of each step tried at 0, 1, 2, 3
  *	   (they are read modulo small counts: small values are "the first
- *	   entity", "the first field"); then step 2 once more.
+ *	   entity", "the first field");
+ *
+ * and again from 1 while a round removed or simplified anything (a
+ * simpler argument can make a step, or a chunk, unnecessary).
  *
  * "Still fails" keeps the invariant family: the outcome's why up to its
  * first ':' (sim_why_family()), so a shrink never slides from the bug
@@ -25,6 +29,8 @@
 #include "execsync/xmalloc.h"
 
 #include "sim-drive.h"
+
+#define SIM_SHRINK_PAIRS_MAX	24
 
 struct shrink {
 	const struct sim_history	*h;
@@ -111,6 +117,39 @@ singles(struct shrink *s, struct sim_pick *cur, size_t *n,
 	}
 }
 
+/*
+ * Every pair of steps (not only the aligned chunks of 2): two steps that
+ * only matter together, such as a crash and the pass it crashes. Only on
+ * short lists (n^2 / 2 runs).
+ */
+static bool
+pairs(struct shrink *s, struct sim_pick *cur, size_t *n,
+    struct sim_pick *cand)
+{
+	bool any = false;
+
+	if (*n > SIM_SHRINK_PAIRS_MAX)
+		return false;
+	for (size_t i = 0; i + 1 < *n && s->runs < s->max; i++) {
+		for (size_t j = *n - 1; j > i && s->runs < s->max; j--) {
+			size_t m = 0;
+
+			for (size_t k = 0; k < *n; k++)
+				if (k != i && k != j)
+					cand[m++] = cur[k];
+			if (still_fails(s, cand, m)) {
+				memcpy(cur, cand, m * sizeof(*cur));
+				*n = m;
+				any = true;
+				j = *n;	/* the list changed: from its end */
+				if (i + 1 >= *n)
+					break;
+			}
+		}
+	}
+	return any;
+}
+
 /* Arguments toward 0; returns whether any changed. */
 static bool
 simplify(struct shrink *s, struct sim_pick *cur, size_t n)
@@ -170,11 +209,13 @@ sim_shrink_picks(const struct sim_history *h, sim_fails_fn fails, void *ud,
 	cand = es_xcalloc(h->n ? h->n : 1, sizeof(*cand));
 	for (size_t k = 0; k < n; k++)
 		cur[k].i = k;
-	if (n > 1)
-		remove_chunks(&s, cur, &n, cand, n / 2);
-	singles(&s, cur, &n, cand);
-	if (simplify(&s, cur, n))
+	/* Rounds until one changes nothing (or the effort is spent). */
+	for (bool changed = true; changed && s.runs < s.max;) {
+		changed = n > 1 && remove_chunks(&s, cur, &n, cand, n / 2);
 		singles(&s, cur, &n, cand);
+		changed = pairs(&s, cur, &n, cand) || changed;
+		changed = simplify(&s, cur, n) || changed;
+	}
 	free(cand);
 	free(s.scratch.steps);
 	*out = cur;
