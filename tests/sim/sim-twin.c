@@ -225,9 +225,12 @@ show(FILE *f, const struct lockstep *ls, uint64_t seed, bool final)
 	fprintf(f, "DISAGREE seed %" PRIu64 " %s %zu: %s\n", seed,
 	    final ? "after the final checks, steps" : "step", ls->step,
 	    ls->why);
-	if (!final && ls->step < ls->h->n) {
-		sim_step_describe(&ls->h->steps[ls->step], &b);
-		fprintf(f, "  step: %s\n", b.buf);
+	fprintf(f, "  history:\n");
+	for (size_t i = 0; i < ls->h->n && (final || i <= ls->step); i++) {
+		es_buf_reset(&b);
+		sim_step_describe(&ls->h->steps[i], &b);
+		fprintf(f, "  %3zu. %s%s\n", i + 1, b.buf, !final &&
+		    i == ls->step ? "   <- here" : "");
 	}
 	oplist_print(f, "twin", &ls->tw_ops);
 	oplist_print(f, "sim", &ls->sim_ops);

@@ -10,7 +10,8 @@
  *	store	es_store_open() on the fixture's server, one fresh database
  *		per env (dropped by twin_env_free()), its indexes made
  *	passes	es_pass_run() in es_world_real_init()'s world with
- *		es_world_clock_fixed() on the twin's workstation clock
+ *		es_world_clock_fixed() on the twin's workstation clock; the
+ *		pass's writes stamped with that clock too (twin_pass())
  *	user	real file calls for each enum sim_save pattern; after each
  *		write the file's mtime is set to the twin's workstation clock
  *		(utimensat), so "newest wins" sees the simulation's times
@@ -545,6 +546,55 @@ twin_advance(void *ctx, int64_t ms)
 	tw->db_ms += ms;
 }
 
+/*
+ * The pass's own writes get the twin's clock as mtime too, as the
+ * simulated folder's do (a kernel would stamp the system's time, and a
+ * file the engine wrote then the user moved would look newer than every
+ * database write of the simulated clock). The real write and append are
+ * wrapped: stamp, then the stat data the engine records are the stamped
+ * file's. One pass at a time: the wrapped world is this file's.
+ */
+static struct {
+	struct es_world_fs	 real;
+	int			 fd;
+	int64_t			 now;
+} stamp_pass;
+
+static int
+stamp(const char *rel, struct es_error *err)
+{
+	struct timespec ts[2];
+
+	ts[0].tv_sec = ts[1].tv_sec = stamp_pass.now / 1000;
+	ts[0].tv_nsec = ts[1].tv_nsec = (long)(stamp_pass.now % 1000) *
+	    1000000;
+	if (utimensat(stamp_pass.fd, rel, ts, AT_SYMLINK_NOFOLLOW) < 0)
+		return es_error_set_sys(err, errno, rel, "utimensat");
+	return 0;
+}
+
+static int
+stamped_write(void *ctx, const char *rel, const void *buf, size_t len,
+    mode_t mode_if_new, const struct es_stat *expect, const es_fp_t *fp,
+    struct es_stat *st_out, struct es_error *err)
+{
+	if (stamp_pass.real.write(ctx, rel, buf, len, mode_if_new, expect, fp,
+	    st_out, err) < 0 || stamp(rel, err) < 0)
+		return -1;
+	if (st_out != NULL && stamp_pass.real.stat(ctx, rel, st_out, err) != 1)
+		return es_error_set(err, ES_EIO, rel, 0, "gone after write");
+	return 0;
+}
+
+static int
+stamped_append(void *ctx, const char *rel, const void *buf, size_t len,
+    struct es_error *err)
+{
+	if (stamp_pass.real.append(ctx, rel, buf, len, err) < 0)
+		return -1;
+	return stamp(rel, err);
+}
+
 static int
 twin_pass(void *ctx, int mi, const struct es_engine_opts *o,
     const struct es_trigger *t, struct es_engine_result *r,
@@ -561,6 +611,11 @@ twin_pass(void *ctx, int mi, const struct es_engine_opts *o,
 	oo.user_id = SIM_USER;
 	es_world_real_init(&w, m->fd, m->b, m->store);
 	es_world_clock_fixed(&w, &now);
+	stamp_pass.real = w.fs;
+	stamp_pass.fd = m->fd;
+	stamp_pass.now = now;
+	w.fs.write = stamped_write;
+	w.fs.append = stamped_append;
 	return es_pass_run(&oo, &w, t, r, err);
 }
 
