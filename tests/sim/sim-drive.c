@@ -6,8 +6,9 @@
  *
  * Workers: --jobs J processes (fork), worker j runs the seeds S + i with
  * i % J == j and writes its tally and its first failures (at most
- * SIM_FAILS_KEPT, then it stops) through a pipe; the parent sums them,
- * shrinks the first SIM_SHRINK_SHOWN failures and prints the figures.
+ * SIM_FAILS_KEPT, then it stops, unless --keep-going) through a pipe; the
+ * parent sums them, shrinks the first SIM_SHRINK_SHOWN failures and
+ * prints the figures.
  */
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -39,6 +40,7 @@ sim_drive_usage(FILE *f)
 	    "[--seed-base S]\n"
 	    "           [--cas alternate|atomic|ferretdb | --ferretdb-cas] "
 	    "[--regressions FILE]\n"
+	    "           [--keep-going]\n"
 	    "       execsync-sim --seed N [--steps M] [--steps-list LIST|FILE] "
 	    "[--verbose] [--cas ...]\n"
 	    "       execsync-sim --regressions FILE\n"
@@ -175,6 +177,8 @@ range:
 			a->cas = SIM_CAS_FERRETDB;
 		else if (strcmp(s, "--verbose") == 0 || strcmp(s, "-v") == 0)
 			a->verbose = true;
+		else if (strcmp(s, "--keep-going") == 0)
+			a->keep_going = true;
 		else if (strcmp(s, "--twin") == 0)
 			twin = true;
 		else {
@@ -721,13 +725,13 @@ worker(const struct sim_drive_args *a, unsigned j, unsigned jobs, int fd)
 		struct sim_outcome o;
 		uint64_t seed = a->seed_base + i;
 
-		if (t.nfails == SIM_FAILS_KEPT)
+		if (t.nfails == SIM_FAILS_KEPT && !a->keep_going)
 			break;
 		run_seed(seed, a->steps, a->cas, NULL, 0, NULL, NULL, &h, &o,
 		    msg, sizeof(msg));
 		tally_add(&t, &h, &o);
 		sim_history_free(&h);
-		if (o.failed) {
+		if (o.failed && t.nfails < SIM_FAILS_KEPT) {
 			f[t.nfails].seed = seed;
 			f[t.nfails].step = o.step;
 			memcpy(f[t.nfails].why, o.why, sizeof(o.why));
@@ -947,6 +951,9 @@ run_budget(const struct sim_drive_args *a)
 		    0, &o, k < SIM_SHRINK_SHOWN);
 	}
 	free(fails);
+	if (t.histories < a->histories && !bad)
+		printf("stopped after the first failures of each worker "
+		    "(--keep-going runs all %zu)\n", a->histories);
 	if (a->regressions != NULL)
 		printf("regressions: %" PRIu64 "\nregression_failures: %"
 		    PRIu64 "\n", reg.histories, reg.failures);

@@ -49,6 +49,7 @@ struct sim_drive_args {
 	bool			 has_seed;
 	enum sim_cas_mode	 cas;
 	bool			 verbose;
+	bool			 keep_going;	/* past the first failures */
 	const char		*steps_list;	/* borrowed from argv */
 	const char		*regressions;	/* borrowed from argv */
 };

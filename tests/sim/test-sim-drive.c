@@ -51,7 +51,9 @@ test_parse_budget(void **state)
 	assert_int_equal(a.seed_base, 7);
 	assert_int_equal(a.cas, SIM_CAS_ALTERNATE);
 	assert_int_equal(parse(&a, NULL, msg, "--histories", "5",
-	    "--ferretdb-cas", "--regressions", "r.txt", NULL), 0);
+	    "--ferretdb-cas", "--regressions", "r.txt", "--keep-going",
+	    NULL), 0);
+	assert_true(a.keep_going);
 	assert_int_equal(a.cas, SIM_CAS_FERRETDB);
 	assert_string_equal(a.regressions, "r.txt");
 	assert_int_equal(a.steps, SIM_DRIVE_STEPS);
