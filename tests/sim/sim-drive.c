@@ -53,8 +53,8 @@ sim_drive_usage(FILE *f)
 	    "arguments optionally replaced: \"3,7/0/1/0,12\".\n");
 }
 
-static int
-parse_u64(const char *s, uint64_t *out)
+int
+sim_drive_parse_u64(const char *s, uint64_t *out)
 {
 	unsigned long long v;
 	char *end;
@@ -115,7 +115,7 @@ sim_drive_parse(int argc, char **argv, const char *env_histories,
 				snprintf(msg, msgsize, "%s needs a value", s);
 				return -1;
 			}
-			if (parse_u64(v, &n) < 0) {
+			if (sim_drive_parse_u64(v, &n) < 0) {
 				snprintf(msg, msgsize, "%s: bad number '%s'",
 				    num_opts[k], v);
 				return -1;
@@ -229,7 +229,7 @@ range:
 	}
 	a->mode = SIM_MODE_BUDGET;
 	if (has_hist && env_histories != NULL && env_histories[0] != '\0') {
-		if (parse_u64(env_histories, &n) < 0 || n == 0 ||
+		if (sim_drive_parse_u64(env_histories, &n) < 0 || n == 0 ||
 		    n > SIZE_MAX / 2) {
 			snprintf(msg, msgsize, "EXECSYNC_SIM_HISTORIES: bad "
 			    "number '%s'", env_histories);
@@ -344,36 +344,6 @@ sim_picks_apply(const struct sim_history *h, const struct sim_pick *p,
 	return 0;
 }
 
-/* A step list given as a file: its text without # comments and blanks. */
-static char *
-picks_text(const char *arg, char *msg, size_t msgsize)
-{
-	struct es_buf b = ES_BUF_INIT, t = ES_BUF_INIT;
-	bool comment = false;
-	FILE *f;
-	int c;
-
-	if (strspn(arg, "0123456789,/") == strlen(arg))
-		return es_xstrdup(arg);
-	if ((f = fopen(arg, "r")) == NULL) {
-		snprintf(msg, msgsize, "%s: %s", arg, strerror(errno));
-		return NULL;
-	}
-	while ((c = fgetc(f)) != EOF)
-		es_buf_addch(&b, c);
-	fclose(f);
-	for (size_t i = 0; i < b.len; i++) {
-		if (b.buf[i] == '#')
-			comment = true;
-		else if (b.buf[i] == '\n')
-			comment = false;
-		if (!comment && !isspace((unsigned char)b.buf[i]))
-			es_buf_addch(&t, b.buf[i]);
-	}
-	es_buf_release(&b);
-	return es_buf_detach(&t, NULL);
-}
-
 /* ---- one history ---- */
 
 void
@@ -414,8 +384,8 @@ sim_drive_run(const struct sim_history *h, const struct sim_env_opts *eo,
 }
 
 /* An env that failed is a failure of the history too. */
-static void
-env_failed(struct sim_outcome *o, const struct es_error *err)
+void
+sim_drive_env_failed(struct sim_outcome *o, const struct es_error *err)
 {
 	char m[PATH_MAX + 600];
 
@@ -428,8 +398,8 @@ env_failed(struct sim_outcome *o, const struct es_error *err)
  * The history of seed (steps long), picked by p[0..np) when p is not
  * NULL, run on a fresh env. 0, or -1 when the step list does not fit.
  */
-static int
-run_seed(uint64_t seed, size_t steps, enum sim_cas_mode cas,
+int
+sim_drive_run_seed(uint64_t seed, size_t steps, enum sim_cas_mode cas,
     const struct sim_pick *p, size_t np, sim_step_cb cb, void *ud,
     struct sim_history *hout, struct sim_outcome *o, char *msg,
     size_t msgsize)
@@ -450,7 +420,7 @@ run_seed(uint64_t seed, size_t steps, enum sim_cas_mode cas,
 		h = hp;
 	}
 	if (sim_drive_run(&h, &eo, cb, ud, o, &err) < 0)
-		env_failed(o, &err);
+		sim_drive_env_failed(o, &err);
 	if (hout != NULL)
 		*hout = h;
 	else
@@ -458,238 +428,7 @@ run_seed(uint64_t seed, size_t steps, enum sim_cas_mode cas,
 	return 0;
 }
 
-/* ---- reports ---- */
-
-static const char *
-cas_flag(enum sim_cas_mode cas)
-{
-	switch (cas) {
-	case SIM_CAS_ATOMIC:
-		return " --cas atomic";
-	case SIM_CAS_FERRETDB:
-		return " --ferretdb-cas";
-	case SIM_CAS_ALTERNATE:
-	default:
-		return "";
-	}
-}
-
-/* Numbered steps, with their index in the seed's history. */
-static void
-print_steps(FILE *f, const struct sim_history *h, const struct sim_pick *p)
-{
-	struct es_buf b = ES_BUF_INIT;
-
-	for (size_t i = 0; i < h->n; i++) {
-		es_buf_reset(&b);
-		sim_step_describe(&h->steps[i], &b);
-		fprintf(f, "  %3zu. [#%zu] %s\n", i + 1, p ? p[i].i : i,
-		    b.buf);
-	}
-	es_buf_release(&b);
-}
-
-/* p (picks of a history picked by base) in terms of the seed's history. */
-static void
-picks_compose(const struct sim_pick *base, struct sim_pick *p, size_t n)
-{
-	for (size_t k = 0; k < n; k++) {
-		const struct sim_pick *b = &base[p[k].i];
-
-		if (!p[k].args && b->args) {
-			p[k].args = true;
-			p[k].a = b->a;
-			p[k].b = b->b;
-			p[k].c = b->c;
-		}
-		p[k].i = b->i;
-	}
-}
-
-/*
- * A failure: seed, why, and with shrink the shrunk history with its
- * replay command (and the line for regressions.txt).
- */
-static void
-report_failure(FILE *f, uint64_t seed, size_t steps, enum sim_cas_mode cas,
-    const struct sim_pick *p0, size_t np0, const struct sim_outcome *o,
-    bool shrink)
-{
-	struct sim_gen_opts go;
-	struct sim_env_opts eo;
-	struct sim_history h, hs;
-	struct sim_outcome so;
-	struct sim_pick *ps = NULL;
-	struct es_buf list = ES_BUF_INIT;
-	struct es_error err;
-	size_t nps = 0, runs = 0;
-	char msg[256];
-
-	sim_drive_opts_for(seed, steps, cas, true, &go, &eo);
-	fprintf(f, "FAIL seed %" PRIu64 " (%s CAS, %d machine%s): step %zu: "
-	    "%s\n", seed, eo.cas_ferretdb ? "FerretDB's" : "atomic",
-	    eo.nmachines, eo.nmachines > 1 ? "s" : "", o->step, o->why);
-	if (p0 != NULL)
-		sim_picks_format(p0, np0, &list);
-	if (!shrink) {
-		fprintf(f, "  replay: execsync-sim --seed %" PRIu64
-		    " --steps %zu%s%s%s\n", seed, steps, cas_flag(cas),
-		    list.len ? " --steps-list " : "", list.buf);
-		es_buf_release(&list);
-		return;
-	}
-	sim_gen(seed, &go, &h);
-	if (p0 != NULL) {
-		struct sim_history hp;
-
-		if (sim_picks_apply(&h, p0, np0, &hp, msg, sizeof(msg)) < 0) {
-			fprintf(f, "  %s\n", msg);
-			sim_history_free(&h);
-			es_buf_release(&list);
-			return;
-		}
-		sim_history_free(&h);
-		h = hp;
-	}
-	if (sim_shrink_ex(&h, &eo, &hs, &ps, &nps, &runs, &so, &err) < 0) {
-		fprintf(f, "  shrink: %s\n", err.msg);
-		sim_history_free(&h);
-		es_buf_release(&list);
-		return;
-	}
-	if (p0 != NULL)
-		picks_compose(p0, ps, nps);
-	es_buf_reset(&list);
-	sim_picks_format(ps, nps, &list);
-	fprintf(f, "  shrunk: %zu -> %zu steps (%zu runs): step %zu: %s\n",
-	    h.n, hs.n, runs, so.step, so.why);
-	print_steps(f, &hs, ps);
-	fprintf(f, "  replay: execsync-sim --seed %" PRIu64 " --steps %zu%s "
-	    "--steps-list %s\n", seed, steps, cas_flag(cas), list.buf);
-	fprintf(f, "  regression line: %" PRIu64 " %zu %s\n", seed, steps,
-	    list.buf);
-	free(ps);
-	sim_history_free(&hs);
-	sim_history_free(&h);
-	es_buf_release(&list);
-}
-
-/* ---- replay ---- */
-
-struct replay {
-	const struct sim_history	*h;
-	const struct sim_pick		*p;
-	bool				 verbose;
-	size_t				 next;	/* steps printed */
-};
-
-/* Steps up to upto; fail: the failing step (tagged, and the rest). */
-static void
-replay_print_to(struct replay *r, size_t upto, const struct sim_outcome *fail)
-{
-	struct es_buf b = ES_BUF_INIT;
-
-	for (; r->next < upto && r->next < r->h->n; r->next++) {
-		const char *tag = "";
-
-		if (fail != NULL && fail->failed)
-			tag = r->next == fail->step ? "   <- fails here" :
-			    r->next > fail->step ? "   (not run)" : "";
-		es_buf_reset(&b);
-		sim_step_describe(&r->h->steps[r->next], &b);
-		printf("%3zu. [#%zu] %s%s\n", r->next + 1,
-		    r->p ? r->p[r->next].i : r->next, b.buf, tag);
-	}
-	es_buf_release(&b);
-}
-
-static int
-replay_step(size_t i, const struct sim_step *s, const struct es_plan *plan,
-    void *ud)
-{
-	struct replay *r = ud;
-	struct es_buf b = ES_BUF_INIT;
-
-	(void)s;
-	replay_print_to(r, i + 1, NULL);
-	if (r->verbose && plan != NULL) {
-		for (size_t k = 0; k < plan->n; k++) {
-			es_buf_reset(&b);
-			es_op_describe(&plan->ops[k], &b);
-			printf("       op %s\n", b.buf);
-		}
-		if (plan->n == 0)
-			printf("       (no op)\n");
-	}
-	es_buf_release(&b);
-	return 0;
-}
-
-static void
-print_outcome(const struct sim_outcome *o)
-{
-	printf("passes: %zu\nguard_trips: %zu\nconflicts: %zu\n"
-	    "ferretdb_window: %zu\n", o->passes, o->guard_trips, o->conflicts,
-	    o->ferretdb_window);
-	if (o->failed)
-		printf("result: FAIL at step %zu: %s\n", o->step, o->why);
-	else
-		printf("result: ok\n");
-}
-
-static int
-replay(const struct sim_drive_args *a)
-{
-	struct sim_gen_opts go;
-	struct sim_env_opts eo;
-	struct sim_history h, hp;
-	struct sim_pick *p = NULL;
-	struct sim_outcome o;
-	struct replay r;
-	struct es_error err;
-	size_t np = 0;
-	char msg[256], *text;
-
-	sim_drive_opts_for(a->seed, a->steps, a->cas, true, &go, &eo);
-	sim_gen(a->seed, &go, &h);
-	if (a->steps_list != NULL) {
-		if ((text = picks_text(a->steps_list, msg, sizeof(msg))) ==
-		    NULL || sim_picks_parse(text, &p, &np, msg,
-		    sizeof(msg)) < 0 || sim_picks_apply(&h, p, np, &hp, msg,
-		    sizeof(msg)) < 0) {
-			fprintf(stderr, "execsync-sim: %s\n", msg);
-			free(text);
-			free(p);
-			sim_history_free(&h);
-			return 2;
-		}
-		free(text);
-		sim_history_free(&h);
-		h = hp;
-	}
-	printf("seed %" PRIu64 ": %zu steps, %s CAS, %d machine%s\n", a->seed,
-	    h.n, eo.cas_ferretdb ? "FerretDB's" : "atomic", eo.nmachines,
-	    eo.nmachines > 1 ? "s" : "");
-	memset(&r, 0, sizeof(r));
-	r.h = &h;
-	r.p = p;
-	r.verbose = a->verbose;
-	if (sim_drive_run(&h, &eo, replay_step, &r, &o, &err) < 0)
-		env_failed(&o, &err);
-	replay_print_to(&r, h.n, &o);
-	print_outcome(&o);
-	free(p);
-	sim_history_free(&h);
-	return o.failed ? 1 : 0;
-}
-
 /* ---- the budget ---- */
-
-struct tally {
-	uint64_t	 histories, steps, failures, window;
-	uint64_t	 passes, guard_trips, conflicts;
-	uint64_t	 nfails;	/* records that follow */
-};
 
 struct failrec {
 	uint64_t	 seed;
@@ -698,24 +437,10 @@ struct failrec {
 };
 
 static void
-tally_add(struct tally *t, const struct sim_history *h,
-    const struct sim_outcome *o)
-{
-	t->histories++;
-	t->steps += h->n;
-	t->window += o->ferretdb_window;
-	t->passes += o->passes;
-	t->guard_trips += o->guard_trips;
-	t->conflicts += o->conflicts;
-	if (o->failed)
-		t->failures++;
-}
-
-static void
 worker(const struct sim_drive_args *a, unsigned j, unsigned jobs, int fd)
 {
 	struct failrec f[SIM_FAILS_KEPT];
-	struct tally t;
+	struct sim_tally t;
 	char msg[256];
 
 	memset(&t, 0, sizeof(t));
@@ -727,9 +452,9 @@ worker(const struct sim_drive_args *a, unsigned j, unsigned jobs, int fd)
 
 		if (t.nfails == SIM_FAILS_KEPT && !a->keep_going)
 			break;
-		run_seed(seed, a->steps, a->cas, NULL, 0, NULL, NULL, &h, &o,
+		sim_drive_run_seed(seed, a->steps, a->cas, NULL, 0, NULL, NULL, &h, &o,
 		    msg, sizeof(msg));
-		tally_add(&t, &h, &o);
+		sim_tally_add(&t, &h, &o);
 		sim_history_free(&h);
 		if (o.failed && t.nfails < SIM_FAILS_KEPT) {
 			f[t.nfails].seed = seed;
@@ -763,7 +488,7 @@ mono_s(void)
 
 /* Runs the workers; t summed, *fails (malloc'd) their failures. */
 static int
-budget(const struct sim_drive_args *a, unsigned jobs, struct tally *t,
+budget(const struct sim_drive_args *a, unsigned jobs, struct sim_tally *t,
     struct failrec **fails)
 {
 	pid_t pid[1024];
@@ -797,7 +522,7 @@ budget(const struct sim_drive_args *a, unsigned jobs, struct tally *t,
 	}
 	for (unsigned j = 0; j < jobs; j++) {
 		struct es_buf b = ES_BUF_INIT;
-		struct tally w;
+		struct sim_tally w;
 		int st;
 
 		if (es_buf_read_fd(&b, fds[j], 1 << 20) != 0 ||
@@ -844,74 +569,6 @@ budget(const struct sim_drive_args *a, unsigned jobs, struct tally *t,
 	return rc;
 }
 
-/* ---- regressions ---- */
-
-/* Runs every line of path; failures reported (not shrunk: they are). */
-static int
-regressions(const struct sim_drive_args *a, struct tally *t)
-{
-	FILE *f = fopen(a->regressions, "r");
-	char line[8192], msg[256];
-	unsigned lineno = 0;
-
-	memset(t, 0, sizeof(*t));
-	if (f == NULL) {
-		fprintf(stderr, "execsync-sim: %s: %s\n", a->regressions,
-		    strerror(errno));
-		return -1;
-	}
-	while (fgets(line, sizeof(line), f) != NULL) {
-		char *tok[4], *save = NULL, *c;
-		struct sim_pick *p = NULL;
-		struct sim_history h;
-		struct sim_outcome o;
-		uint64_t seed, steps = a->steps;
-		size_t np = 0, nt = 0;
-
-		lineno++;
-		if ((c = strchr(line, '#')) != NULL)
-			*c = '\0';
-		for (c = strtok_r(line, " \t\r\n", &save); c != NULL && nt < 4;
-		    c = strtok_r(NULL, " \t\r\n", &save))
-			tok[nt++] = c;
-		if (nt == 0)
-			continue;
-		if (nt > 3 || parse_u64(tok[0], &seed) < 0 ||
-		    (nt > 1 && (parse_u64(tok[1], &steps) < 0 || steps == 0 ||
-		    steps > 100000))) {
-			fprintf(stderr, "%s:%u: bad line (want: seed [steps] "
-			    "[step-list])\n", a->regressions, lineno);
-			fclose(f);
-			return -1;
-		}
-		if (nt == 3 && sim_picks_parse(tok[2], &p, &np, msg,
-		    sizeof(msg)) < 0) {
-			fprintf(stderr, "%s:%u: %s\n", a->regressions, lineno,
-			    msg);
-			fclose(f);
-			return -1;
-		}
-		if (run_seed(seed, steps, a->cas, nt == 3 ? p : NULL, np,
-		    NULL, NULL, &h, &o, msg, sizeof(msg)) < 0) {
-			fprintf(stderr, "%s:%u: %s\n", a->regressions, lineno,
-			    msg);
-			free(p);
-			fclose(f);
-			return -1;
-		}
-		tally_add(t, &h, &o);
-		if (o.failed) {
-			printf("regression %s:%u:\n", a->regressions, lineno);
-			report_failure(stdout, seed, steps, a->cas,
-			    nt == 3 ? p : NULL, np, &o, false);
-		}
-		sim_history_free(&h);
-		free(p);
-	}
-	fclose(f);
-	return 0;
-}
-
 static unsigned
 online_cpus(void)
 {
@@ -923,7 +580,7 @@ online_cpus(void)
 static int
 run_budget(const struct sim_drive_args *a)
 {
-	struct tally reg, t;
+	struct sim_tally reg, t;
 	struct failrec *fails = NULL;
 	unsigned jobs = a->jobs ? a->jobs : online_cpus();
 	double t0 = mono_s(), el;
@@ -931,7 +588,7 @@ run_budget(const struct sim_drive_args *a)
 
 	memset(&t, 0, sizeof(t));
 	memset(&reg, 0, sizeof(reg));
-	if (a->regressions != NULL && regressions(a, &reg) < 0)
+	if (a->regressions != NULL && sim_drive_regressions(a, &reg) < 0)
 		return 2;
 	if (a->histories > 0) {
 		if (jobs > a->histories)
@@ -947,7 +604,7 @@ run_budget(const struct sim_drive_args *a)
 		o.failed = true;
 		o.step = fails[k].step;
 		memcpy(o.why, fails[k].why, sizeof(o.why));
-		report_failure(stdout, fails[k].seed, a->steps, a->cas, NULL,
+		sim_drive_report(stdout, fails[k].seed, a->steps, a->cas, NULL,
 		    0, &o, k < SIM_SHRINK_SHOWN);
 	}
 	free(fails);
@@ -999,7 +656,7 @@ sim_drive_main(int argc, char **argv)
 		es_log_set_stream(devnull);
 	switch (a.mode) {
 	case SIM_MODE_REPLAY:
-		rc = replay(&a);
+		rc = sim_drive_replay(&a);
 		break;
 	case SIM_MODE_TWIN:
 		rc = sim_twin_main(&a);

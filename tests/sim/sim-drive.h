@@ -112,6 +112,42 @@ int	sim_drive_run(const struct sim_history *h,
 	    const struct sim_env_opts *eo, sim_step_cb cb, void *ud,
 	    struct sim_outcome *out, struct es_error *err);
 
+/* ---- sim-drive.c, sim-replay.c: runs and their reports ---- */
+
+/* What a set of histories did (summed over workers). */
+struct sim_tally {
+	uint64_t	 histories, steps, failures, window;
+	uint64_t	 passes, guard_trips, conflicts;
+	uint64_t	 nfails;	/* records that follow */
+};
+
+void	sim_tally_add(struct sim_tally *t, const struct sim_history *h,
+	    const struct sim_outcome *o);
+int	sim_drive_parse_u64(const char *s, uint64_t *out);
+/* An env that failed is a failure of the history too. */
+void	sim_drive_env_failed(struct sim_outcome *o, const struct es_error *err);
+/*
+ * The history of seed (steps long), picked by p[0..np) when p is not
+ * NULL, run on a fresh env; *hout (may be NULL) gets it. 0, or -1 (msg)
+ * when the step list does not fit.
+ */
+int	sim_drive_run_seed(uint64_t seed, size_t steps, enum sim_cas_mode cas,
+	    const struct sim_pick *p, size_t np, sim_step_cb cb, void *ud,
+	    struct sim_history *hout, struct sim_outcome *o, char *msg,
+	    size_t msgsize);
+/*
+ * A failure: seed, why, and with shrink the shrunk history, its replay
+ * command and its line for regressions.txt.
+ */
+void	sim_drive_report(FILE *f, uint64_t seed, size_t steps,
+	    enum sim_cas_mode cas, const struct sim_pick *p0, size_t np0,
+	    const struct sim_outcome *o, bool shrink);
+/* --seed: exit status. */
+int	sim_drive_replay(const struct sim_drive_args *a);
+/* --regressions: every line run, failures reported; -1 a bad file. */
+int	sim_drive_regressions(const struct sim_drive_args *a,
+	    struct sim_tally *t);
+
 int	sim_drive_main(int argc, char **argv);
 /* --twin (sim-twin.c): exit status 0, 1 (a disagreement) or 2. */
 int	sim_twin_main(const struct sim_drive_args *a);
