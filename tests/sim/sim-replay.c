@@ -78,6 +78,17 @@ cas_flag(enum sim_cas_mode cas)
 	}
 }
 
+/* Where a history of n steps failed, for people (steps from 1). */
+static const char *
+where(const struct sim_outcome *o, size_t n, char *buf, size_t size)
+{
+	if (o->step >= n)
+		snprintf(buf, size, "in the final checks");
+	else
+		snprintf(buf, size, "at step %zu", o->step + 1);
+	return buf;
+}
+
 /* Numbered steps, with their index in the seed's history. */
 static void
 print_steps(FILE *f, const struct sim_history *h, const struct sim_pick *p)
@@ -130,9 +141,10 @@ sim_drive_report(FILE *f, uint64_t seed, size_t steps, enum sim_cas_mode cas,
 	char msg[256];
 
 	sim_drive_opts_for(seed, steps, cas, true, &go, &eo);
-	fprintf(f, "FAIL seed %" PRIu64 " (%s CAS, %d machine%s): step %zu: "
-	    "%s\n", seed, eo.cas_ferretdb ? "FerretDB's" : "atomic",
-	    eo.nmachines, eo.nmachines > 1 ? "s" : "", o->step, o->why);
+	fprintf(f, "FAIL seed %" PRIu64 " (%s CAS, %d machine%s): %s: %s\n",
+	    seed, eo.cas_ferretdb ? "FerretDB's" : "atomic", eo.nmachines,
+	    eo.nmachines > 1 ? "s" : "", where(o, p0 ? np0 : steps, msg,
+	    sizeof(msg)), o->why);
 	if (p0 != NULL)
 		sim_picks_format(p0, np0, &list);
 	if (!shrink) {
@@ -165,8 +177,8 @@ sim_drive_report(FILE *f, uint64_t seed, size_t steps, enum sim_cas_mode cas,
 		picks_compose(p0, ps, nps);
 	es_buf_reset(&list);
 	sim_picks_format(ps, nps, &list);
-	fprintf(f, "  shrunk: %zu -> %zu steps (%zu runs): step %zu: %s\n",
-	    h.n, hs.n, runs, so.step, so.why);
+	fprintf(f, "  shrunk: %zu -> %zu steps (%zu runs): %s: %s\n",
+	    h.n, hs.n, runs, where(&so, hs.n, msg, sizeof(msg)), so.why);
 	print_steps(f, &hs, ps);
 	fprintf(f, "  replay: execsync-sim --seed %" PRIu64 " --steps %zu%s "
 	    "--steps-list %s\n", seed, steps, cas_flag(cas), list.buf);
