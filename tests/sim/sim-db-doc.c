@@ -310,7 +310,8 @@ sim_db_update_apply(const bson_t *src, const bson_t *update, bson_t *out,
 	if (collect_paths(src, update, &v, &n, why, whysz) != 0)
 		return 1;
 	/* MongoDB 5+ takes the paths in lexicographic order. */
-	qsort(v, n, sizeof(*v), upath_cmp);
+	if (n > 1)
+		qsort(v, n, sizeof(*v), upath_cmp);
 	for (size_t i = 0; i + 1 < n; i++)
 		/* Sorted: a conflict is between neighbours. */
 		if (path_covers(v[i].path, v[i + 1].path)) {

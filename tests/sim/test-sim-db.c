@@ -5,8 +5,11 @@
  */
 #include "es-test.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "execsync/world.h"
 
 #include "sim-db.h"
 #include "sim-internal.h"
@@ -780,6 +783,7 @@ test_sim_db_outage(void **state)
 	bson_destroy(u);
 	sim_db_free(db);
 }
+
 
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_sim_db_since_order_boundary),

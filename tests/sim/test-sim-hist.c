@@ -390,20 +390,58 @@ run_steps(const struct sim_step *steps, size_t n, int nm,
 		print_error("step %zu: %s\n", out->step, out->why);
 }
 
+/*
+ * Regression (seed 4216, shrunk): a goal's content edited through the API
+ * and in the file, the file's edit newer: the document's version must be
+ * kept in sync_conflicts before the document is overwritten. The pass
+ * wrote its compare-and-swaps in bulk first, and crashed at the keep's
+ * insert: the API's edit was gone.
+ */
 static void
-test_scratch(void **state)
+test_regression_keep_doc_before_overwrite(void **state)
 {
 	static const struct sim_step steps[] = {
-		{ SIM_API_CREATE, 0, 116182340, 2006112009, 446053070 },
-		{ SIM_PASS_CHANGES, 0, 0, 0, 0 },
-		{ SIM_FILE_EDIT_BODY, 0, 878797455, 17973877, 427994591 },
-		{ SIM_CAS_RACE, 0, 0, 0, 0 },
-		{ SIM_PASS_CHANGES, 0, 0, 0, 0 },
+		{ SIM_FILE_CREATE, 0, 1551590591, 259184471, 1974567894 },
+		{ SIM_FILE_CREATE, 0, 484671273, 105875684, 311674119 },
+		{ SIM_FILE_CREATE, 0, 44408633, 2045944666, 1311844728 },
+		{ SIM_FILE_CREATE, 0, 1380484439, 17279511, 1400781067 },
+		{ SIM_FILE_CREATE, 0, 809872418, 1692913134, 1347855136 },
+		{ SIM_FILE_CREATE, 0, 1614200250, 1797778979, 755195457 },
+		{ SIM_FILE_CREATE, 0, 67349767, 434672676, 1120883485 },
+		{ SIM_PASS_FULL, 0, 72605128, 1593288053, 275101749 },
+		{ SIM_API_EDIT_CONTENT, 0, 52349897, 1161079964, 1780749175 },
+		{ SIM_CRASH, 0, 6, 0, 0 },
+		{ SIM_FILE_MOVE, 0, 137264338, 1592795297, 1452672272 },
+		{ SIM_FILE_CREATE, 0, 1921814624, 645534065, 638991063 },
+		{ SIM_FILE_EDIT_BODY, 0, 1289773230, 1904522522, 1260425160 },
+		{ SIM_FILE_EDIT_FIELD, 0, 1657123711, 1306264582, 1340421824 },
+		{ SIM_PASS_FULL, 0, 509061107, 349919466, 840956016 },
 	};
 	struct sim_outcome out;
 
 	(void)state;
 	run_steps(steps, sizeof(steps) / sizeof(steps[0]), 1, &out);
+	assert_false(out.failed);
+}
+
+static void
+test_scratch(void **state)
+{
+	static const struct sim_step steps[] = {
+		{ SIM_FILE_CREATE, 1, 704226030, 101208290, 112495622 },
+		{ SIM_PASS_ORDINARY, 1, 1859804691, 130353543, 13722692 },
+		{ SIM_PASS_FULL, 0, 332776852, 2076667661, 774662224 },
+		{ SIM_FILE_DELETE, 0, 139578920, 204294023, 1697655174 },
+		{ SIM_CRASH, 1, 29, 0, 0 },
+		{ SIM_FILE_EDIT_BODY, 1, 1481468266, 1803962117, 1627690995 },
+		{ SIM_PASS_ORDINARY, 0, 1373084138, 301848548, 1572662384 },
+		{ SIM_DRY_RUN, 1, 1553699455, 1877806888, 31143706 },
+		{ SIM_PASS_CHANGES, 1, 381715937, 654981981, 393714213 },
+	};
+	struct sim_outcome out;
+
+	(void)state;
+	run_steps(steps, sizeof(steps) / sizeof(steps[0]), 2, &out);
 	assert_false(out.failed);
 }
 
@@ -469,8 +507,9 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_guard_rule),
 	cmocka_unit_test(test_plan_changes),
 	cmocka_unit_test(test_random_histories),
-	cmocka_unit_test(test_scratch),
+	cmocka_unit_test(test_regression_keep_doc_before_overwrite),
 	cmocka_unit_test(test_shrink_seed),
+	cmocka_unit_test(test_scratch),
 };
 
 ES_TEST_MAIN(tests)
