@@ -622,7 +622,7 @@ run_budget(const struct sim_drive_args *a)
 	printf("passes: %" PRIu64 "\n", t.passes + reg.passes);
 	printf("guard_trips: %" PRIu64 "\n", t.guard_trips + reg.guard_trips);
 	printf("conflicts: %" PRIu64 "\n", t.conflicts + reg.conflicts);
-	printf("jobs: %u\n", jobs);
+	printf("jobs: %u\n", a->histories > 0 ? jobs : 0);
 	printf("elapsed_s: %.2f\n", el);
 	printf("histories_per_s: %.1f\n",
 	    el > 0 ? (double)(t.histories + reg.histories) / el : 0.0);
