@@ -89,19 +89,13 @@ void	sim_oracle_tokens(struct sim_oracle *o, const char *p, size_t len);
 
 /* ---- the run (sim-run.c) ---- */
 
-/* A set of ObjectIds (a machine's baseline, as the oracle mirrors it). */
-struct sim_idset {
-	bson_oid_t	*v;
-	size_t		 n, alloc;
-};
-
 struct sim_mach {
 	bool		 need_full;	/* after a crash or lost events */
 	bool		 max100;	/* after the deletion guard tripped */
 	bool		 lose;		/* the next paths pass loses events */
 	bool		 crash_armed;
-	bool		 unsure;	/* the baseline mirror is unsure */
-	struct sim_idset base[3];	/* by enum es_kind */
+	bool		 unsure;	/* base[] unknown (items skipped) */
+	size_t		 base[3];	/* baseline rows, by enum es_kind */
 };
 
 /* A synced file of one machine, as a step sees it. */
