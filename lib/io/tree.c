@@ -21,8 +21,6 @@ es_tree_load_file(int root_fd, const struct es_tree_opts *opts,
     struct es_tree_file *f, struct es_buf *buf, struct es_tree *t)
 {
 	struct es_error err;
-	const char *ctx;
-	int r;
 
 	f->status = ES_TREE_FAILED;
 	f->list = NULL;
@@ -34,12 +32,23 @@ es_tree_load_file(int root_fd, const struct es_tree_opts *opts,
 		add_error(t, &err);
 		return;
 	}
-	f->raw_fp = es_fp_bytes(buf->buf, buf->len);
+	es_tree_file_parse(f, buf->buf, buf->len, t);
+}
+
+void
+es_tree_file_parse(struct es_tree_file *f, const char *data, size_t len,
+    struct es_tree *t)
+{
+	struct es_error err;
+	const char *ctx;
+	int r;
+
+	f->raw_fp = es_fp_bytes(data, len);
 	if (t)
-		t->bytes += buf->len;
+		t->bytes += len;
 	if (f->info.kind == ES_KIND_ACTION) {
 		ctx = f->info.context[0] ? f->info.context : NULL;
-		f->list = es_action_list_parse(buf->buf, buf->len, f->rel,
+		f->list = es_action_list_parse(data, len, f->rel,
 		    f->info.list, ctx);
 		for (size_t i = 0; i < es_action_list_nerrors(f->list); i++)
 			add_error(t, es_action_list_error(f->list, i));
@@ -50,7 +59,7 @@ es_tree_load_file(int root_fd, const struct es_tree_opts *opts,
 		}
 		return;
 	}
-	r = es_entity_file_parse(buf->buf, buf->len, f->rel, f->info.kind,
+	r = es_entity_file_parse(data, len, f->rel, f->info.kind,
 	    f->info.folder, f->info.slug,
 	    f->info.kind == ES_KIND_PROJECT ? f->info.area_dir : NULL,
 	    &f->entity, &err);

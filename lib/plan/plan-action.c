@@ -308,6 +308,14 @@ es_plan_action(const struct es_action_plan_input *in, enum es_policy policy,
 		else if (dchg & bit)
 			field_take(&d->value, db, bit);
 	}
+	/*
+	 * A state and its completion date go together: the side whose state
+	 * wins brings its date (an action waiting on one side and completed
+	 * on the other must not come out waiting with a completion date,
+	 * which no list can hold).
+	 */
+	if ((d->conflicts & ES_F_STATE) && ((fchg ^ dchg) & ES_F_COMPLETED))
+		d->conflicts |= ES_F_COMPLETED;
 	if (d->conflicts != 0) {
 		const struct es_action *w;
 

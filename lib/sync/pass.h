@@ -283,6 +283,7 @@ struct alist {
 	size_t			*owner;		/* act per action line */
 	size_t			 nowner;
 	size_t			 ngone;		/* lines marked GONE */
+	bool			 lost;		/* a line left it this pass */
 	bool			 dirty, failed, broken;
 };
 

@@ -315,6 +315,7 @@ owner_remove(struct alist *l, size_t pos)
 {
 	l->owner[pos] = GONE;
 	l->ngone++;
+	l->lost = true;
 	l->dirty = true;
 }
 
@@ -534,18 +535,13 @@ es__acts_apply(struct es__acts *a, struct es_error *err)
 	(void)err;
 	apply_docs(a);
 	apply_lines(a);
-	for (size_t i = 0; i < a->nlists; i++) {
-		struct alist *l = &a->lists[i];
-		struct es_error e;
-
-		if (l->l == NULL || !l->dirty)
-			continue;
-		es_error_clear(&e);
-		if (write_list(a, l, &e) < 0) {
-			es__add_failure(a->p, &e);
-			l->failed = true;
-		}
-	}
+	/*
+	 * Where lines go before where they leave (issue 17): the lines kept
+	 * (trash, conflicts) first, then the lists that only gain lines,
+	 * then those that lose some. A crash between two writes then leaves
+	 * a line twice, never nowhere: the baseline is rolled back, and a
+	 * list written without the line would read as the user's delete.
+	 */
 	if (a->trash.len > 0) {
 		struct es_error e;
 
@@ -564,6 +560,19 @@ es__acts_apply(struct es__acts *a, struct es_error *err)
 			es_log(ES_LOG_WARN, SUB, "the lines that lost a "
 			    "conflict are kept in %s", CONFLICTS_ACTIONS);
 	}
+	for (int losing = 0; losing < 2; losing++)
+		for (size_t i = 0; i < a->nlists; i++) {
+			struct alist *l = &a->lists[i];
+			struct es_error e;
+
+			if (l->l == NULL || !l->dirty || l->lost != losing)
+				continue;
+			es_error_clear(&e);
+			if (write_list(a, l, &e) < 0) {
+				es__add_failure(a->p, &e);
+				l->failed = true;
+			}
+		}
 	return 0;
 }
 

@@ -300,12 +300,28 @@ is_write_op(const struct es_op *op)
 }
 
 /*
+ * Whether e keeps the document's version (the loser of a conflict, SPEC
+ * 4.2) before its op k writes the document: then that write must wait
+ * for its turn, after the keep, or a crash or a failed keep between them
+ * would lose the version it overwrote.
+ */
+static bool
+keeps_doc_before(const struct es_plan *p, const struct ent *e, size_t k)
+{
+	for (size_t j = e->op_first; j < k; j++)
+		if (p->ops[j].op == ES_OP_KEEP_DOC_VERSION)
+			return true;
+	return false;
+}
+
+/*
  * The compare-and-swap writes of a pass, in bulk per collection instead
  * of one round trip per document (issue 5: ten edits cost at most a few
  * round trips more than none; the store cuts large bulks into chunks that
  * fit its socket timeout). Each entity's first document write is batched:
  * the planner puts it before any file operation, so doing it early
- * changes nothing else. A write that lost its race is replayed by
+ * changes nothing else; but not one that a keep of the document's losing
+ * version precedes (keeps_doc_before()). A write that lost its race is replayed by
  * apply_ent() as before: read again, decide again. A write still without
  * an answer after the store's tries (or never sent: the server could not
  * be reached) is neither: it fails, with no write of its own to wait on
@@ -331,7 +347,8 @@ es__eng_batch_cas(struct es__ents *g, enum es_kind kind)
 		size_t k;
 
 		/* The entity's first document write only. */
-		if (!first_op(g, &g->ents[i], kind, es__is_cas_op, &k))
+		if (!first_op(g, &g->ents[i], kind, es__is_cas_op, &k) ||
+		    keeps_doc_before(p, &g->ents[i], k))
 			continue;
 		op = &p->ops[k];
 		if ((v = op->value) == NULL || !v->meta.has_id)

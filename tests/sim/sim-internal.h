@@ -43,10 +43,28 @@ int	 sim_fs_user_rename(struct sim_fs *fs, const char *from,
 	    const char *to, struct es_error *err);
 int	 sim_fs_each(struct sim_fs *fs, sim_file_cb cb, void *ud,
 	    struct es_error *err);
-/* Paths the user changed since the last call (file events), sorted, unique. */
+/* A symbolic link at rel (absent before) pointing to target: tests. */
+int	 sim_fs_user_symlink(struct sim_fs *fs, const char *rel,
+	    const char *target, struct es_error *err);
+/*
+ * Paths the user changed since the last call (file events), sorted,
+ * unique; *paths and each string malloc'd, the caller frees them.
+ */
 int	 sim_fs_events(struct sim_fs *fs, char ***paths, size_t *n);
 /* The first broken promise of the engine's calls (outside the root, an unlink), or NULL. */
 const char *sim_fs_violation(struct sim_fs *fs);
+/*
+ * A planted bug (the lead's check that the invariants catch one): the
+ * engine's write replaces its target in place, in two halves with a
+ * crash point between them, instead of a temporary file renamed over.
+ */
+extern bool	 sim_plant_inplace_write;
+
+/* sim-base.c: the baseline store of one machine, in memory (world.h). */
+struct sim_base;
+struct sim_base	*sim_base_new(struct sim_crash *crash);
+void	 sim_base_free(struct sim_base *b);
+void	 sim_base_table(struct sim_base *b, struct es_world_base *out);
 
 /* ---- sim-db.c: the database ---- */
 

@@ -1,9 +1,12 @@
-/* execsync-sim: placeholder until the driver lands (issue 17). */
-#include <stdio.h>
+/*
+ * execsync-sim: the deterministic simulation's program (issue 17 item 5).
+ * Everything is in the es-sim library (sim-drive.c and below), so the
+ * test programs reach the same code.
+ */
+#include "sim-drive.h"
 
 int
-main(void)
+main(int argc, char **argv)
 {
-	fprintf(stderr, "execsync-sim: not built yet\n");
-	return 2;
+	return sim_drive_main(argc, argv);
 }

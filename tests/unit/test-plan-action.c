@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "execsync/action-line.h"
 #include "execsync/buf.h"
 #include "execsync/doc.h"
 #include "execsync/entity.h"
@@ -333,6 +334,62 @@ test_plan_action_rule4_3_merge_and_conflicts(void **state)
 	};
 	(void)state;
 	run_rows(rows, sizeof(rows) / sizeof(rows[0]));
+}
+
+/*
+ * Completed in the file (state and completion date), moved to waiting in
+ * the database: the state is a conflict, and the completion date goes with
+ * the winning state, whichever side wins; never "waiting with a completion
+ * date", which no list can hold (found by the simulation, issue 17).
+ */
+static void
+test_plan_action_state_conflict_brings_completion_date(void **state)
+{
+	(void)state;
+	for (int file_later = 0; file_later < 2; file_later++) {
+		struct spec sb = A("Call", "@home", N, 0, 0);
+		struct spec sf = A("Call", "@home", C, 0, 0);
+		struct spec sd = A("Call", "@home", W, 0, 0);
+		struct es_action base, file, db;
+		struct es_action_plan_input in;
+		struct es_action_decision d;
+		struct es_error err;
+		struct es_buf line = ES_BUF_INIT;
+
+		build(&base, &sb);
+		build(&file, &sf);
+		build(&db, &sd);
+		file.completed = es_date_from_ymd(2025, 11, 20);
+		memset(&in, 0, sizeof(in));
+		in.base = &base;
+		in.file = &file;
+		in.file_rel = DONE;
+		in.db = &db;
+		in.file_mtime_ms = file_later ? 300 : 100;
+		in.db_updated_at = 200;
+		assert_int_equal(es_plan_action(&in, ES_POLICY_NEWEST, &d,
+		    &err), 0);
+		assert_true(d.conflicts & ES_F_STATE);
+		if (file_later) {
+			assert_int_equal(d.value.state, C);
+			assert_int_equal(d.value.completed,
+			    es_date_from_ymd(2025, 11, 20));
+			assert_int_equal(d.keep, ES_ACT_KEEP_DOC);
+		} else {
+			assert_int_equal(d.value.state, W);
+			assert_int_equal(d.value.completed, ES_DATE_NONE);
+			assert_int_equal(d.keep, ES_ACT_KEEP_FILE);
+		}
+		/* and the result can be written in its list */
+		assert_int_equal(es_action_line_render(&d.value, file_later ?
+		    ES_LIST_COMPLETED : ES_LIST_WAITING, NULL,
+		    ES_LINE_CHECKLIST, &line, &err), 0);
+		es_buf_release(&line);
+		es_action_decision_release(&d);
+		es_action_release(&base);
+		es_action_release(&file);
+		es_action_release(&db);
+	}
 }
 
 /* ---- SPEC 4.8: random histories ---- */
@@ -727,6 +784,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_plan_action_spec6_no_baseline),
 	cmocka_unit_test(test_plan_action_spec6_with_baseline),
 	cmocka_unit_test(test_plan_action_rule4_3_merge_and_conflicts),
+	cmocka_unit_test(test_plan_action_state_conflict_brings_completion_date),
 	cmocka_unit_test(test_plan_action_rule4_8_idempotent_random_histories),
 	cmocka_unit_test(test_plan_action_ops_rows),
 	cmocka_unit_test(test_plan_action_ops_versions),

@@ -73,6 +73,15 @@ int	es_tree_load_each(int root_fd, const struct es_tree_opts *opts,
  */
 void	es_tree_load_file(int root_fd, const struct es_tree_opts *opts,
 	    struct es_tree_file *f, struct es_buf *buf, struct es_tree *t);
+/*
+ * The parse half of es_tree_load_file(), for bytes already read and
+ * checked (es_scan_read(), or a simulated folder's read): f as
+ * es_tree_load_file() leaves it after a successful read (f->status,
+ * f->list and f->entity initialised as it does, f->st set), then raw_fp,
+ * status, entity or list filled. Pure.
+ */
+void	es_tree_file_parse(struct es_tree_file *f, const char *data,
+	    size_t len, struct es_tree *t);
 void	es_tree_release(struct es_tree *t);
 
 /*
