@@ -84,9 +84,18 @@ ent_taken(size_t ref, void *ud)
  * rules.h), so each file finds its document by binary search. A linear
  * scan per file made a --resync quadratic in the size of the folder
  * (execsync-bench reconcile: resync_scale).
+ *
+ * Run twice. First (live_only) before rename detection, with the live
+ * documents only: a file whose name is the slug of a live document this
+ * machine never synced is that document's (its insert landed before a
+ * crash rolled the baseline back, another machine made it, the API did),
+ * never a lost file renamed onto a slug that is taken; taking it for a
+ * rename planned one slug and wrote another (SPEC 4.9) and left a
+ * duplicate (issue 17, seeds 3233, 1560). Then after rename detection,
+ * deleted documents too, and what is left becomes new.
  */
 static void
-pair_by_identity(struct es__ents *g)
+pair_by_identity(struct es__ents *g, bool live_only)
 {
 	struct es_slug_index ix = ES_SLUG_INDEX_INIT;
 
@@ -96,7 +105,8 @@ pair_by_identity(struct es__ents *g)
 		    c->db.meta.deleted, false, i };
 
 		if (!c->has_base && c->file < 0 && c->has_db &&
-		    c->db.slug != NULL)
+		    c->db.slug != NULL && (!live_only ||
+		    (!c->db.meta.deleted && !c->db_broken)))
 			es_slug_index_add(&ix, &sc);
 	}
 	es_slug_index_sort(&ix);
@@ -127,8 +137,8 @@ pair_by_identity(struct es__ents *g)
 		}
 		if (k >= 0)
 			e = &g->ents[ix.v[k].ref];
-		else if (f->broken)
-			continue;	/* counted when read */
+		else if (f->broken || live_only)
+			continue;	/* broken: counted when read */
 		else	/* may move g->ents */
 			e = es__eng_ent_new(g, f->tf.info.kind);
 		pair(e, g, j);
@@ -289,8 +299,10 @@ es__eng_pair_all(struct es__ents *g)
 		if (fi >= 0 && file_usable(&g->files[fi], e->kind))
 			pair(e, g, (size_t)fi);
 	}
-	/* 2. a moved or renamed file, when the evidence agrees (SPEC 4.6) */
+	/* 2. identity with a live document never synced here (SPEC 4.17) */
+	pair_by_identity(g, true);
+	/* 3. a moved or renamed file, when the evidence agrees (SPEC 4.6) */
 	pair_moved(g, nbase);
-	/* 3. identity (SPEC 4.17): kind and slug, documents without a base */
-	pair_by_identity(g);
+	/* 4. identity (SPEC 4.17): kind and slug, documents without a base */
+	pair_by_identity(g, false);
 }
