@@ -146,6 +146,66 @@ pair_by_identity(struct es__ents *g, bool live_only)
 	es_slug_index_release(&ix);
 }
 
+/* A document never synced here, by _id. */
+struct idref {
+	bson_oid_t	 id;
+	size_t		 ref;
+};
+
+static int
+idref_cmp(const void *a, const void *b)
+{
+	return bson_oid_compare(&((const struct idref *)a)->id,
+	    &((const struct idref *)b)->id);
+}
+
+/*
+ * A file with no baseline row whose deterministic _id (docid.h: what its
+ * insert sends) names a document never synced here is that document's:
+ * the insert landed and the pass died before its baseline commit, and
+ * the document changed since (the API retitled it: its slug is no longer
+ * the file's name; or deleted it). Without this the insert met its own
+ * _id, was taken for a slug clash, and the file got a second document
+ * and a "-2" name the dry run had not planned (issue 17, seed 36218;
+ * SPEC 4.9, 4.18). The plan then resolves the two as identity matches
+ * are (SPEC 4.17): by the policy, nothing deleted.
+ */
+static void
+pair_by_docid(struct es__ents *g)
+{
+	struct idref *v;
+	size_t n = 0;
+
+	v = es_xcalloc(g->nents ? g->nents : 1, sizeof(*v));
+	for (size_t i = 0; i < g->nents; i++) {
+		const struct ent *c = &g->ents[i];
+
+		if (!c->has_base && c->file < 0 && c->has_db &&
+		    !c->db_broken && c->db.meta.has_id) {
+			v[n].id = c->db.meta.id;
+			v[n++].ref = i;
+		}
+	}
+	if (n > 0)
+		qsort(v, n, sizeof(*v), idref_cmp);
+	for (size_t j = 0; n > 0 && j < g->nfiles; j++) {
+		struct fent *f = &g->files[j];
+		struct idref key, *hit;
+		struct ent *e;
+
+		if (!file_usable(f, f->tf.info.kind) || f->broken)
+			continue;
+		key.id = es_docid_entity(g->p->o->user_id, &f->tf.entity);
+		hit = bsearch(&key, v, n, sizeof(*v), idref_cmp);
+		if (hit == NULL)
+			continue;
+		e = &g->ents[hit->ref];
+		if (e->kind == f->tf.info.kind && e->file < 0)
+			pair(e, g, j);
+	}
+	free(v);
+}
+
 /*
  * SPEC 4.10: live documents of this user sharing a slug (left by the
  * replaced script, or a client without the unique index) cannot both own
@@ -301,8 +361,10 @@ es__eng_pair_all(struct es__ents *g)
 	}
 	/* 2. identity with a live document never synced here (SPEC 4.17) */
 	pair_by_identity(g, true);
-	/* 3. a moved or renamed file, when the evidence agrees (SPEC 4.6) */
+	/* 3. a file's own document, by the _id its insert sends */
+	pair_by_docid(g);
+	/* 4. a moved or renamed file, when the evidence agrees (SPEC 4.6) */
 	pair_moved(g, nbase);
-	/* 4. identity (SPEC 4.17): kind and slug, documents without a base */
+	/* 5. identity (SPEC 4.17): kind and slug, documents without a base */
 	pair_by_identity(g, false);
 }
