@@ -99,7 +99,7 @@ static void
 apply_cas(struct es__acts *a, const struct docw *w, size_t n)
 {
 	struct es_store_cas *cas = es_xcalloc(n, sizeof(*cas));
-	bson_t *upd = es_xcalloc(n, sizeof(*upd));
+	bson_t **upd = es_xcalloc(n, sizeof(*upd));	/* bson_new(): aligned */
 	enum es_store_cas_status *status = es_xcalloc(n, sizeof(*status));
 	struct es_error err, lost;
 
@@ -109,13 +109,13 @@ apply_cas(struct es__acts *a, const struct docw *w, size_t n)
 
 		es_action_encode_set(v, w[k].op->fields, v->meta.updated_at,
 		    &body);
-		bson_init(&upd[k]);
-		bson_append_document(&upd[k], "$set", 4, &body);
+		upd[k] = bson_new();
+		bson_append_document(upd[k], "$set", 4, &body);
 		bson_destroy(&body);
 		cas[k].id = v->meta.id;
 		cas[k].expected_updated_at_ms = w[k].op->expect_updated_at;
 		cas[k].new_updated_at_ms = v->meta.updated_at;
-		cas[k].update = &upd[k];
+		cas[k].update = upd[k];
 	}
 	es_error_clear(&err);
 	(void)a->p->db->update_cas_many(a->p->db->ctx, ES_KIND_ACTION,
@@ -146,7 +146,7 @@ apply_cas(struct es__acts *a, const struct docw *w, size_t n)
 		count_op(a, w[k].op);
 	}
 	for (size_t k = 0; k < n; k++)
-		bson_destroy(&upd[k]);
+		bson_destroy(upd[k]);
 	free(status);
 	free(upd);
 	free(cas);

@@ -332,7 +332,7 @@ es__eng_batch_cas(struct es__ents *g, enum es_kind kind)
 {
 	struct es_plan *p = &g->p->r->plan;
 	struct es_store_cas *cas;
-	bson_t *upd;
+	bson_t **upd;	/* bson_new() each: bson_t wants 128-byte alignment */
 	size_t *idx, n = 0;
 	enum es_store_cas_status *status;
 	struct es_error err;
@@ -354,13 +354,13 @@ es__eng_batch_cas(struct es__ents *g, enum es_kind kind)
 		if ((v = op->value) == NULL || !v->meta.has_id)
 			continue;
 		es_entity_encode_set(v, op->fields, v->meta.updated_at, &body);
-		bson_init(&upd[n]);
-		bson_append_document(&upd[n], "$set", 4, &body);
+		upd[n] = bson_new();
+		bson_append_document(upd[n], "$set", 4, &body);
 		bson_destroy(&body);
 		cas[n].id = v->meta.id;
 		cas[n].expected_updated_at_ms = op->expect_updated_at;
 		cas[n].new_updated_at_ms = v->meta.updated_at;
-		cas[n].update = &upd[n];
+		cas[n].update = upd[n];
 		idx[n++] = k;
 	}
 	status = es_xcalloc(n ? n : 1, sizeof(*status));
@@ -373,7 +373,7 @@ es__eng_batch_cas(struct es__ents *g, enum es_kind kind)
 		    CAS_DONE : status[i] == ES_STORE_CAS_LOST ? CAS_LOST :
 		    CAS_UNKNOWN;
 	for (size_t i = 0; i < n; i++)
-		bson_destroy(&upd[i]);
+		bson_destroy(upd[i]);
 	free(status);
 	free(idx);
 	free(upd);

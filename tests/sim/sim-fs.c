@@ -668,11 +668,16 @@ fs_move(void *ctx, const char *from, const char *to, struct es_error *err)
 			snprintf(err->path, sizeof(err->path), "%s", to);
 		return -1;
 	}
-	if (strcmp(from, to) == 0 || sim__fs_find(fs, to) >= 0) {
-		violate(fs, "engine move of '%s' onto the existing '%s'",
-		    from, to);
+	/*
+	 * Never onto an existing path: refused, as the real move (renameat2
+	 * RENAME_NOREPLACE) refuses it, and nothing is replaced, which is
+	 * the promise; the engine reports it and the next pass decides
+	 * again. A refused move is no violation (a crash between a pass's
+	 * file writes and its baseline commit can leave the planner a
+	 * target it cannot see taken: issue 17, seed 19406).
+	 */
+	if (strcmp(from, to) == 0 || sim__fs_find(fs, to) >= 0)
 		return es_error_set(err, ES_ECONFLICT, to, 0, EXISTS_MSG);
-	}
 	if (sim__fs_parent_ready(fs, to, err) < 0)
 		return -1;
 	sim__fs_rename(fs, (size_t)i, to);
