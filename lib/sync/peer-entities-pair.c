@@ -164,11 +164,14 @@ idref_cmp(const void *a, const void *b)
  * insert sends) names a document never synced here is that document's:
  * the insert landed and the pass died before its baseline commit, and
  * the document changed since (the API retitled it: its slug is no longer
- * the file's name; or deleted it). Without this the insert met its own
+ * the file's name). Without this the insert met its own
  * _id, was taken for a slug clash, and the file got a second document
  * and a "-2" name the dry run had not planned (issue 17, seed 36218;
  * SPEC 4.9, 4.18). The plan then resolves the two as identity matches
- * are (SPEC 4.17): by the policy, nothing deleted.
+ * are (SPEC 4.17): by the policy, nothing deleted. Live documents only,
+ * and after rename detection: the _id is made of the slug and the dates,
+ * so a file renamed onto a deleted project's name computes that
+ * project's _id without being it (test-sync-hostile).
  */
 static void
 pair_by_docid(struct es__ents *g)
@@ -181,7 +184,8 @@ pair_by_docid(struct es__ents *g)
 		const struct ent *c = &g->ents[i];
 
 		if (!c->has_base && c->file < 0 && c->has_db &&
-		    !c->db_broken && c->db.meta.has_id) {
+		    !c->db_broken && !c->db.meta.deleted &&
+		    c->db.meta.has_id) {
 			v[n].id = c->db.meta.id;
 			v[n++].ref = i;
 		}
@@ -361,10 +365,10 @@ es__eng_pair_all(struct es__ents *g)
 	}
 	/* 2. identity with a live document never synced here (SPEC 4.17) */
 	pair_by_identity(g, true);
-	/* 3. a file's own document, by the _id its insert sends */
-	pair_by_docid(g);
-	/* 4. a moved or renamed file, when the evidence agrees (SPEC 4.6) */
+	/* 3. a moved or renamed file, when the evidence agrees (SPEC 4.6) */
 	pair_moved(g, nbase);
+	/* 4. a file's own live document, by the _id its insert sends */
+	pair_by_docid(g);
 	/* 5. identity (SPEC 4.17): kind and slug, documents without a base */
 	pair_by_identity(g, false);
 }
