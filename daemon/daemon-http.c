@@ -64,6 +64,9 @@ snapshot(struct daemon *d)
 	else if (d->st.unhealthy & ES_UNHEALTHY_DATABASE)
 		snprintf(d->st.unhealthy_why, sizeof(d->st.unhealthy_why),
 		    "%.255s", d->src.error);
+	else if (d->st.unhealthy & ES_UNHEALTHY_IDENTITY)
+		snprintf(d->st.unhealthy_why, sizeof(d->st.unhealthy_why),
+		    "%.255s", d->unhealthy_identity);
 }
 
 static bool

@@ -30,6 +30,7 @@ struct daemon {
 	struct es_status	 st;
 	char			*socket_path;
 	char			 unhealthy_root[256];
+	char			 unhealthy_identity[256];
 	/* The root, when ready: its descriptor, lock, worker, watcher. */
 	bool			 ready;
 	int			 root_fd;

@@ -412,7 +412,22 @@ finish(struct daemon *d, struct es_job *j)
 			give_back(d, j);
 		back_off(d);
 	} else if (j->rc < 0) {
-		if (j->err.code == ES_ECONFIG && !j->once) {
+		if (j->r.wrong_identity) {
+			/*
+			 * SPEC 4.18: the baseline is another database's or
+			 * user's. Nothing syncs until the configuration is
+			 * fixed (SIGHUP) or `execsyncd --once --resync`
+			 * adopts the new one; said once, not at every pass.
+			 */
+			if ((d->st.unhealthy & ES_UNHEALTHY_IDENTITY) == 0) {
+				es_log_error(&j->err, ES_LOG_ERROR, SUB);
+				es__d_remember_error(d, &j->err);
+			} else
+				es_log_error(&j->err, ES_LOG_DEBUG, SUB);
+			es_error_format(&j->err, d->unhealthy_identity,
+			    sizeof(d->unhealthy_identity));
+			es__d_set_unhealthy(d, ES_UNHEALTHY_IDENTITY, true);
+		} else if (j->err.code == ES_ECONFIG && !j->once) {
 			/* The root went away, or is not ours: wait for it. */
 			es__d_root_wait(d, &j->err);
 			if (!j->once)

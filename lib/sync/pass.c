@@ -351,6 +351,7 @@ check_identity(struct es__pass *p, struct es_error *err)
 		    p->o->identity);
 		goto out;
 	}
+	p->r->wrong_identity = true;
 	rc = es_error_set(err, ES_ECONFIG, p->o->root, 0, "this folder was "
 	    "synced with '%s', not '%s': nothing synced (check --user-id, "
 	    "--database and --mongodb-uri; --resync adopts the new one on "

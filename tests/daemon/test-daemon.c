@@ -1258,6 +1258,62 @@ test_held_root_once_json_and_migrate(void **state)
 	es_buf_release(&err);
 }
 
+/* ---- a baseline of another user: "identity", said once, --resync ---- */
+
+static size_t
+count_in_file(const char *path, const char *needle)
+{
+	size_t n = 0, len;
+	char *text = es_read_file(path, &len), *at;
+
+	for (at = text; at != NULL && (at = strstr(at, needle)) != NULL;
+	    at += strlen(needle))
+		n++;
+	free(text);
+	return n;
+}
+
+static void
+test_wrong_identity_waits_for_resync(void **state)
+{
+	struct dt *t = *state;
+	static const char *const other[] = { "--once", "--user-id",
+	    "someone-else", NULL };
+	static const char *const once[] = { "--once", NULL };
+	static const char *const resync[] = { "--once", "--resync", NULL };
+	static const char *const refused = "this folder was synced with";
+	struct es_buf out = ES_BUF_INIT, err = ES_BUF_INIT;
+	char *s;
+
+	dt_begin(t, "d_ident", NULL);
+	/* The folder's baseline is another user's (SPEC 4.18). */
+	assert_int_equal(d_run(t, 0, other, &out, &err), 0);
+	d_start(t, 0);
+	d_wait_health(t, 0, 503, "identity", SYNC_MS);
+	put_at(t, 0, "10k-projects/active/work/ident.md",
+	    s = project_text("Ident", "Work", "body\n"));
+	free(s);
+	/* A pass handed over is refused too (2), and waits for nothing. */
+	es_buf_release(&out);
+	es_buf_release(&err);
+	assert_int_equal(d_run(t, 0, once, &out, &err), 2);
+	assert_true(contains(err.buf, refused));
+	assert_true(es_proc_running(&t->d[0]));
+	/* Said once in the daemon's log (at error level), not at every pass. */
+	s = es_xasprintf("error daemon %s: %s", t->root[0], refused);
+	assert_int_equal(count_in_file(t->log[0], s), 1);
+	free(s);
+	assert_int_equal(live_count(t, "projects"), 0);
+	/* --resync adopts this user, handed to the daemon: healthy. */
+	es_buf_release(&out);
+	es_buf_release(&err);
+	assert_int_equal(d_run(t, 0, resync, &out, &err), 0);
+	d_wait_health(t, 0, 200, NULL, SYNC_MS);
+	wait_live_count(t, "projects", SEED_PROJECTS + 1, SYNC_MS);
+	es_buf_release(&out);
+	es_buf_release(&err);
+}
+
 /* ---- the Prometheus checker itself can fail ---- */
 
 static void
@@ -1343,6 +1399,7 @@ static const struct CMUnitTest tests[] = {
 	    dt_setup, dt_teardown),
 	cmocka_unit_test_setup_teardown(test_held_root_once_json_and_migrate,
 	    dt_setup, dt_teardown),
+	cmocka_unit_test_setup_teardown(test_wrong_identity_waits_for_resync, dt_setup, dt_teardown),
 	cmocka_unit_test(test_prom_check_catches),
 };
 

@@ -79,6 +79,7 @@ struct es_engine_result {
 	bool			 held;		/* a git operation ran */
 	const char		*held_by;	/* its marker (static) */
 	bool			 guard_stopped;	/* SPEC 4.15 */
+	bool			 wrong_identity; /* SPEC 4.18: refused (-1) */
 	struct es_error		*errors;	/* per item, path:line: reason */
 	size_t			 nerrors;
 	uint64_t		 round_trips;
