@@ -511,6 +511,43 @@ guards(struct es__pass *p, struct es_error *err)
 }
 
 /*
+ * Before applying: the files this pass writes or moves for a project's or
+ * goal's document, as intents (pass.h), committed on their own, so a pass
+ * that dies before its commit leaves the next one the knowledge of whose
+ * file each is. One small commit, only when the plan writes such files.
+ */
+static int
+intents_write(struct es__pass *p, struct es_error *err)
+{
+	struct es_buf text = ES_BUF_INIT;
+	int rc = 0;
+
+	for (size_t i = 0; i < p->r->plan.n; i++) {
+		const struct es_op *op = &p->r->plan.ops[i];
+		char hex[25];
+
+		if ((op->op != ES_OP_FILE_WRITE && op->op != ES_OP_FILE_MOVE) ||
+		    op->kind == ES_KIND_ACTION || op->rel == NULL ||
+		    op->value == NULL || !op->value->meta.has_id ||
+		    strchr(op->rel, '\n') != NULL)
+			continue;
+		bson_oid_to_string(&op->value->meta.id, hex);
+		es_buf_addf(&text, "%s %d %s\n", hex, (int)op->kind, op->rel);
+	}
+	if (text.len > 0) {
+		if (p->base->begin(p->base->ctx, err) < 0 ||
+		    p->base->set_meta(p->base->ctx, "intents", text.buf,
+		    err) < 0 || p->base->commit(p->base->ctx, err) < 0) {
+			p->base->rollback(p->base->ctx);
+			rc = -1;
+		} else
+			p->intents_pending = true;
+	}
+	es_buf_release(&text);
+	return rc;
+}
+
+/*
  * Applying, inside one baseline transaction: each peer's operations, then
  * the pass's bookkeeping, then each peer's baseline rows and watermark.
  */
@@ -533,6 +570,10 @@ apply_commit(struct es__pass *p, struct es__ents *g, struct es__acts *a,
 		goto fail;
 	if (p->o->identity != NULL && p->base->set_meta(p->base->ctx, "identity",
 	    p->o->identity, err) < 0)
+		goto fail;
+	/* Committed with what they announced: no longer needed. */
+	if (p->intents_pending && p->base->set_meta(p->base->ctx, "intents", "",
+	    err) < 0)
 		goto fail;
 	if (es__ents_commit(g, err) < 0 || es__acts_commit(a, err) < 0)
 		goto fail;
@@ -600,7 +641,7 @@ es_pass_run(const struct es_engine_opts *o, const struct es_world *w,
 		goto out;
 	}
 	/* apply, commit */
-	if (apply_commit(&p, g, a, err) < 0)
+	if (intents_write(&p, err) < 0 || apply_commit(&p, g, a, err) < 0)
 		goto out;
 	rc = 0;
 out:

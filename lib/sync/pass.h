@@ -62,6 +62,11 @@ struct es__pass {
 	bool				 full_next;	/* the next pass reads all */
 	char				**unread;	/* scan's skipped, sorted */
 	size_t				 nunread;
+	/*
+	 * The baseline holds the intents of a pass that died before its
+	 * commit, or this pass wrote its own: the commit clears them.
+	 */
+	bool				 intents_pending;
 };
 
 /* ---- pass.c: helpers both peers use ---- */
@@ -200,6 +205,18 @@ struct ent {
 	bson_oid_t		 new_id;
 };
 
+/*
+ * A file a pass was about to write or move for a document (meta
+ * "intents", written and committed before the pass applies anything):
+ * should the pass die before its baseline commit, the next pass knows
+ * whose file rel is (es__ents_pair).
+ */
+struct es__intent {
+	bson_oid_t	 id;
+	enum es_kind	 kind;
+	char		*rel;
+};
+
 struct es__ents {
 	struct es__pass			*p;
 	struct fent			*files;
@@ -209,6 +226,8 @@ struct es__ents {
 	size_t				*by_id;		/* ents with a base, by id */
 	size_t				*by_rel;	/* the same, by base_rel */
 	size_t				 nby_id;
+	struct es__intent		*intents;
+	size_t				 nintents;
 	bool				 full;		/* this peer read in full */
 	int64_t				 maxseen[2];
 	/* Results of the batched compare-and-swap writes, by index into
@@ -284,6 +303,7 @@ struct alist {
 	size_t			 nowner;
 	size_t			 ngone;		/* lines marked GONE */
 	bool			 lost;		/* a line left it this pass */
+	bool			 gained;	/* a line came or changed */
 	bool			 dirty, failed, broken;
 };
 

@@ -300,6 +300,7 @@ owner_append(struct es__acts *a, size_t li, size_t ti,
 	a->acts[ti].list = li;
 	a->acts[ti].pos = l->nowner;
 	l->owner[l->nowner++] = ti;
+	l->gained = true;
 	l->dirty = true;
 	return 0;
 }
@@ -373,6 +374,7 @@ apply_line_op(struct es__acts *a, size_t ti, const struct es_op *op,
 			/* The line is there: rewritten in place. */
 			if (es_action_list_set(l->l, pos, op->action, err) < 0)
 				return -1;
+			l->gained = true;
 			l->dirty = true;
 			return 0;
 		}
@@ -415,8 +417,6 @@ apply_lines(struct es__acts *a)
 				count_op(a, &p->ops[k]);
 		}
 	}
-	for (size_t i = 0; i < a->nlists; i++)
-		list_compact(a, &a->lists[i]);
 }
 
 static int
@@ -454,6 +454,7 @@ write_list(struct es__acts *a, struct alist *l, struct es_error *err)
 
 		l->exists = true;
 		l->read_st = st;
+		l->read_fp = es_fp_bytes(out.buf, out.len);	/* a 2nd write */
 		/*
 		 * Stat again for the ctime the rename gave, but only if no
 		 * one wrote since: a line appended right after our rename
@@ -537,8 +538,7 @@ es__acts_apply(struct es__acts *a, struct es_error *err)
 	apply_lines(a);
 	/*
 	 * Where lines go before where they leave (issue 17): the lines kept
-	 * (trash, conflicts) first, then the lists that only gain lines,
-	 * then those that lose some. A crash between two writes then leaves
+	 * (trash, conflicts) first. A crash between two writes then leaves
 	 * a line twice, never nowhere: the baseline is rolled back, and a
 	 * list written without the line would read as the user's delete.
 	 */
@@ -560,19 +560,32 @@ es__acts_apply(struct es__acts *a, struct es_error *err)
 			es_log(ES_LOG_WARN, SUB, "the lines that lost a "
 			    "conflict are kept in %s", CONFLICTS_ACTIONS);
 	}
-	for (int losing = 0; losing < 2; losing++)
+	/*
+	 * Then every list that gains or changes a line, with the lines
+	 * leaving it still there (a list may gain one line and lose
+	 * another: a move between two lists that each gain one), then,
+	 * with those lines gone, the lists that lose some: written twice
+	 * when they also gained.
+	 */
+	for (int phase = 0; phase < 2; phase++)
 		for (size_t i = 0; i < a->nlists; i++) {
 			struct alist *l = &a->lists[i];
 			struct es_error e;
 
-			if (l->l == NULL || !l->dirty || l->lost != losing)
+			if (l->l == NULL || !l->dirty || l->failed ||
+			    (phase == 0 && !l->gained) ||
+			    (phase == 1 && l->ngone == 0))
 				continue;
+			if (phase == 1)
+				list_compact(a, l);
 			es_error_clear(&e);
 			if (write_list(a, l, &e) < 0) {
 				es__add_failure(a->p, &e);
 				l->failed = true;
 			}
 		}
+	for (size_t i = 0; i < a->nlists; i++)
+		list_compact(a, &a->lists[i]);	/* failed ones too: rows */
 	return 0;
 }
 

@@ -682,6 +682,22 @@ pair_lines(struct es__acts *a)
 			id = es_docid_action(a->p->o->user_id, l->rel, occ[j],
 			    raw, len, x);
 			ti = find_by_id(a, &id);
+			/*
+			 * Its document is another line's (a crash between a
+			 * move's two list writes left the line twice, and
+			 * the copy at the destination took the document):
+			 * this line's id is the next one free, the same in
+			 * every pass, so its insert never meets a document
+			 * that differs, pass after pass (issue 17, seed
+			 * 26429); the copy becomes an action of its own,
+			 * nothing lost.
+			 */
+			for (unsigned k = 1; ti >= 0 && (a->acts[ti].has_file ||
+			    a->acts[ti].has_base) && k < 64; k++) {
+				id = es_docid_action(a->p->o->user_id, l->rel,
+				    occ[j] + 1000 * k, raw, len, x);
+				ti = find_by_id(a, &id);
+			}
 			if (ti >= 0 && (a->acts[ti].has_file ||
 			    a->acts[ti].has_base))
 				ti = -1;

@@ -211,6 +211,35 @@ pair_by_docid(struct es__ents *g)
 }
 
 /*
+ * The intents of a pass that died before its baseline commit (pass.h): a
+ * file it wrote or moved for a document is that document's, when the
+ * path pairing left both free (a file at an entity's baseline path stays
+ * that entity's). Without this, a new document's file written just
+ * before the crash met, after the API had retitled the document, no
+ * document of its name, and became a second document (issue 17, seed
+ * 19406).
+ */
+static void
+pair_by_intent(struct es__ents *g)
+{
+	for (size_t k = 0; k < g->nintents; k++) {
+		const struct es__intent *it = &g->intents[k];
+		ssize_t fi = find_file_by_rel(g, it->rel);
+		struct ent *e = NULL;
+
+		if (fi < 0 || !file_usable(&g->files[fi], it->kind))
+			continue;
+		for (size_t i = 0; i < g->nents && e == NULL; i++)
+			if (g->ents[i].kind == it->kind && g->ents[i].has_db &&
+			    !g->ents[i].db_broken && g->ents[i].file < 0 &&
+			    bson_oid_equal(&g->ents[i].db.meta.id, &it->id))
+				e = &g->ents[i];
+		if (e != NULL)
+			pair(e, g, (size_t)fi);
+	}
+}
+
+/*
  * SPEC 4.10: live documents of this user sharing a slug (left by the
  * replaced script, or a client without the unique index) cannot both own
  * the file of that slug. The one this machine synced keeps it; the others
@@ -363,12 +392,14 @@ es__eng_pair_all(struct es__ents *g)
 		if (fi >= 0 && file_usable(&g->files[fi], e->kind))
 			pair(e, g, (size_t)fi);
 	}
-	/* 2. identity with a live document never synced here (SPEC 4.17) */
+	/* 2. what a pass that died before its commit wrote (its intents) */
+	pair_by_intent(g);
+	/* 3. identity with a live document never synced here (SPEC 4.17) */
 	pair_by_identity(g, true);
-	/* 3. a moved or renamed file, when the evidence agrees (SPEC 4.6) */
+	/* 4. a moved or renamed file, when the evidence agrees (SPEC 4.6) */
 	pair_moved(g, nbase);
-	/* 4. a file's own live document, by the _id its insert sends */
+	/* 5. a file's own live document, by the _id its insert sends */
 	pair_by_docid(g);
-	/* 5. identity (SPEC 4.17): kind and slug, documents without a base */
+	/* 6. identity (SPEC 4.17): kind and slug, documents without a base */
 	pair_by_identity(g, false);
 }

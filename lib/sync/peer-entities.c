@@ -118,6 +118,44 @@ find_base_by_id(struct es__ents *g, const bson_oid_t *id)
 	return es__find_idx(g->by_id, g->nby_id, id, key_ent_id, g);
 }
 
+/*
+ * The intents a pass left (pass.h, es__intents_write()): one
+ * "<_id hex> <kind> <rel>" a line. A line that does not read is dropped:
+ * intents are hints for pairing, never needed for safety.
+ */
+static int
+gather_intents(struct es__ents *g, struct es_error *err)
+{
+	char *text = NULL, *line, *next;
+
+	if (g->p->base->get_meta(g->p->base->ctx, "intents", &text, err) < 0)
+		return -1;
+	if (text == NULL || text[0] == '\0') {
+		free(text);
+		return 0;
+	}
+	g->p->intents_pending = true;
+	for (line = text; line != NULL && *line != '\0'; line = next) {
+		struct es__intent it;
+		unsigned kind;
+
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		if (strlen(line) < 28 || line[24] != ' ' || line[26] != ' ' ||
+		    !bson_oid_is_valid(line, 24) ||
+		    (kind = (unsigned)(line[25] - '0')) > ES_KIND_GOAL)
+			continue;
+		bson_oid_init_from_string(&it.id, line);
+		it.kind = (enum es_kind)kind;
+		it.rel = es_xstrdup(line + 27);
+		g->intents = es_xreallocarray(g->intents, g->nintents + 1,
+		    sizeof(*g->intents));
+		g->intents[g->nintents++] = it;
+	}
+	free(text);
+	return 0;
+}
+
 int
 es__ents_gather_baseline(struct es__ents *g, struct es_error *err)
 {
@@ -146,7 +184,7 @@ es__ents_gather_baseline(struct es__ents *g, struct es_error *err)
 	memcpy(g->by_rel, g->by_id, g->nby_id * sizeof(size_t));
 	qsort_r(g->by_id, g->nby_id, sizeof(size_t), cmp_ent_id, g->ents);
 	qsort_r(g->by_rel, g->nby_id, sizeof(size_t), cmp_ent_rel, g->ents);
-	return 0;
+	return gather_intents(g, err);
 }
 
 /* ---- the file side ---- */
@@ -444,6 +482,9 @@ es__ents_free(struct es__ents *g)
 	free(g->ents);
 	free(g->by_id);
 	free(g->by_rel);
+	for (size_t i = 0; i < g->nintents; i++)
+		free(g->intents[i].rel);
+	free(g->intents);
 	for (size_t i = 0; i < g->nfiles; i++) {
 		es_entity_release(&g->files[i].tf.entity);
 		free(g->files[i].tf.rel);
