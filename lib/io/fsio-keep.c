@@ -120,24 +120,13 @@ es__fsio_keep(int root_fd, const char *rel, const char *side, int64_t now_ms,
 	struct es__fsio_tmp t = { -1, -1, "" };
 	char stamp[32], stem[NAME_MAX + 1], name[NAME_MAX + 1];
 	const char *base;
-	struct tm tm;
-	int64_t secs;
-	time_t tt;
 	int dfd = -1, w, rc = -1;
 
 	if (!es__fsio_safe(rel))
 		return es__fsio_unsafe(err, rel);
-	if (side == NULL || (strcmp(side, "file") != 0 &&
-	    strcmp(side, "database") != 0))
-		return es_error_set(err, ES_EUSAGE, rel, 0,
-		    "bad conflict side '%s'", side ? side : "(null)");
-	/* Floor, so a time before the epoch names its own second. */
-	secs = now_ms / 1000 - (now_ms % 1000 < 0);
-	tt = (time_t)secs;
-	if (gmtime_r(&tt, &tm) == NULL ||
-	    strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm) == 0)
-		return es_error_set(err, ES_EUSAGE, rel, 0,
-		    "bad time %lld ms", (long long)now_ms);
+	if (es_fsio_conflict_stamp(rel, side, now_ms, stamp, sizeof(stamp),
+	    err) < 0)
+		return -1;
 
 	es_buf_addf(&dst, "%s/%s", ES_FSIO_CONFLICT_DIR, rel);
 	if ((dfd = es__fsio_open_parent(root_fd, dst.buf, true, &base,
@@ -176,6 +165,28 @@ out:
 		close(dfd);
 	es_buf_release(&dst);
 	return rc;
+}
+
+int
+es_fsio_conflict_stamp(const char *rel, const char *side, int64_t now_ms,
+    char *stamp, size_t size, struct es_error *err)
+{
+	struct tm tm;
+	int64_t secs;
+	time_t tt;
+
+	if (side == NULL || (strcmp(side, "file") != 0 &&
+	    strcmp(side, "database") != 0))
+		return es_error_set(err, ES_EUSAGE, rel, 0,
+		    "bad conflict side '%s'", side ? side : "(null)");
+	/* Floor, so a time before the epoch names its own second. */
+	secs = now_ms / 1000 - (now_ms % 1000 < 0);
+	tt = (time_t)secs;
+	if (gmtime_r(&tt, &tm) == NULL ||
+	    strftime(stamp, size, "%Y%m%dT%H%M%SZ", &tm) == 0)
+		return es_error_set(err, ES_EUSAGE, rel, 0,
+		    "bad time %lld ms", (long long)now_ms);
+	return 0;
 }
 
 int

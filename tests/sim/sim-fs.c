@@ -742,22 +742,12 @@ fs_conflict_copy(void *ctx, const char *rel, const char *side,
 	struct sim_fs *fs = ctx;
 	char stamp[32], *stem, *tmp, *dst;
 	struct node *nd;
-	struct tm tm;
-	int64_t secs;
-	time_t tt;
 
 	if (engine_path(fs, "conflict copy", rel, true, err) < 0)
 		return -1;
-	if (side == NULL || (strcmp(side, "file") != 0 &&
-	    strcmp(side, "database") != 0))
-		return es_error_set(err, ES_EUSAGE, rel, 0,
-		    "bad conflict side '%s'", side ? side : "(null)");
-	secs = now_ms / 1000 - (now_ms % 1000 < 0);
-	tt = (time_t)secs;
-	if (gmtime_r(&tt, &tm) == NULL ||
-	    strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm) == 0)
-		return es_error_set(err, ES_EUSAGE, rel, 0,
-		    "bad time %lld ms", (long long)now_ms);
+	if (es_fsio_conflict_stamp(rel, side, now_ms, stamp, sizeof(stamp),
+	    err) < 0)
+		return -1;
 	if (crashed(fs, rel, err))
 		return -1;
 	stem = es_xasprintf("%s/%s.%s.%s", ES_FSIO_CONFLICT_DIR, rel, stamp,

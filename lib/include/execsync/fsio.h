@@ -135,6 +135,15 @@ int	es_fsio_trash(int root_fd, const char *rel, struct es_buf *trash_rel,
 	    struct es_error *err);
 
 /*
+ * The "<YYYYMMDDTHHMMSSZ>" of a conflict copy's name (now_ms floored to
+ * its second, UTC) into stamp, side checked ("file" or "database"): 0,
+ * or -1 with err (ES_EUSAGE). The one place the name is made; the
+ * simulation (tests/sim) names its copies with it too.
+ */
+int	es_fsio_conflict_stamp(const char *rel, const char *side,
+	    int64_t now_ms, char *stamp, size_t size, struct es_error *err);
+
+/*
  * SPEC 4.2: keep the losing version of a conflict. Writes the len bytes at
  * buf, atomically as es_fsio_write() and never replacing a file, to
  *	ES_FSIO_CONFLICT_DIR "/" rel "." YYYYMMDDTHHMMSSZ "." side [".N"]
