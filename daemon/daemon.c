@@ -278,6 +278,15 @@ next_job(struct daemon *d)
 		j->kind = ES_TRIGGER_ORDINARY;
 		d->need_poll = false;
 	}
+	/*
+	 * A pass the deletion guard stopped or a git operation held applied
+	 * nothing, and the change events it took are gone: until a pass goes
+	 * through, each one reads the since-query too, which starts at the
+	 * last watermark committed (issue 17: an edit against a delete the
+	 * stopped pass had taken was trashed, not resurrected, SPEC 4.5).
+	 */
+	if (d->st.unhealthy & (ES_UNHEALTHY_GUARD | ES_UNHEALTHY_GIT))
+		j->db_quiet = false;
 	es__d_hold_attach(d, j);
 	return j;
 }

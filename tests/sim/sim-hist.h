@@ -92,6 +92,7 @@ void	sim_oracle_tokens(struct sim_oracle *o, const char *p, size_t len);
 struct sim_mach {
 	bool		 need_full;	/* after a crash or lost events */
 	bool		 max100;	/* after the deletion guard tripped */
+	bool		 stopped;	/* guard or git: the next pass not quiet */
 	bool		 lose;		/* the next paths pass loses events */
 	bool		 crash_armed;
 	bool		 unsure;	/* base[] unknown (items skipped) */

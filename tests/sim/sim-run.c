@@ -127,7 +127,8 @@ trig_build(struct sim_run *r, int m, enum es_trigger_kind kind,
 			return -1;
 		t->t.changes = t->ch;
 		t->t.nchanges = t->nch;
-		t->t.db_quiet = true;
+		/* As the daemon: not quiet after a stopped or held pass. */
+		t->t.db_quiet = !mc->stopped;
 		return 0;
 	default:
 		return drain(r, m, err);
@@ -250,15 +251,20 @@ pass(struct sim_run *r, int m, struct trig *t, bool dry,
 			    "tripped but should not have" : "should have "
 			    "tripped", why);
 		if (res->guard_stopped) {
-			if (!dry)
+			if (!dry) {
 				r->out->guard_trips++;
+				mc->stopped = true;
+			}
 			mc->max100 = true;
 			return 0;
 		}
 	}
+	if (!dry && res->held)
+		mc->stopped = true;
 	if (dry || res->held)
 		return 0;
 	mc->max100 = false;
+	mc->stopped = false;
 	mc->need_full = false;
 	if (res->failed > 0 || res->lost_races > 0 || res->nerrors > 0) {
 		mc->unsure = true;
