@@ -1314,6 +1314,74 @@ test_wrong_identity_waits_for_resync(void **state)
 	es_buf_release(&err);
 }
 
+/* ---- after a stopped pass, the next reads the since-query too ---- */
+
+static bool
+passes_over(struct dt *t, void *ud, char *why, size_t whysz)
+{
+	json_t *st = d_status(t, 0);
+	json_int_t n = json_integer_value(json_object_get(st, "passes"));
+
+	json_decref(st);
+	snprintf(why, whysz, "%lld passes", (long long)n);
+	return n > *(json_int_t *)ud;
+}
+
+static void
+test_guard_stopped_events_not_lost(void **state)
+{
+	struct dt *t = *state;
+	char rel[128], *text[10];
+	json_t *st;
+	json_int_t n0;
+
+	dt_begin(t, "d_guardev", NULL);
+	for (int k = 0; k < 12; k++) {
+		char title[32], *s;
+
+		snprintf(title, sizeof(title), "Keep %02d", k);
+		snprintf(rel, sizeof(rel), "10k-projects/active/work/"
+		    "keep-%02d.md", k);
+		put_at(t, 0, rel, s = project_text(title, "Work", "kept\n"));
+		if (k < 10)
+			text[k] = s;	/* put back later */
+		else
+			free(s);
+	}
+	d_up(t, 0);
+	wait_live_count(t, "projects", SEED_PROJECTS + 12, SYNC_MS);
+	d_settle(t, 0, SYNC_MS);
+	/* A mistake: 10 of 13 gone, the guard stops the pass. */
+	for (int k = 0; k < 10; k++) {
+		snprintf(rel, sizeof(rel), "10k-projects/active/work/"
+		    "keep-%02d.md", k);
+		remove_rel(t, 0, rel);
+	}
+	d_wait_health(t, 0, 503, "deletion guard", SYNC_MS);
+	/* The API changes a project the mistake left alone: its event's
+	 * pass is stopped by the guard too. */
+	st = d_status(t, 0);
+	n0 = json_integer_value(json_object_get(st, "passes"));
+	json_decref(st);
+	peer(&t->w, "update-project", "{\"slug\":\"keep-11\",\"set\":"
+	    "{\"content\":\"# Keep 11\\n\\nfrom the api\\n\"}}");
+	dt_wait(t, "the change's pass (stopped)", SYNC_MS, 20, passes_over,
+	    &n0);
+	d_wait_health(t, 0, 503, "deletion guard", SYNC_MS);
+	/* The user puts the files back: the next pass goes through, and
+	 * brings the API's change that the stopped pass had taken. */
+	for (int k = 0; k < 10; k++) {
+		snprintf(rel, sizeof(rel), "10k-projects/active/work/"
+		    "keep-%02d.md", k);
+		put_at(t, 0, rel, text[k]);
+		free(text[k]);
+	}
+	d_wait_health(t, 0, 200, NULL, SYNC_MS);
+	wait_file(t, 0, "10k-projects/active/work/keep-11.md", "from the api",
+	    SYNC_MS);
+	assert_int_equal(live_count(t, "projects"), SEED_PROJECTS + 12);
+}
+
 /* ---- the Prometheus checker itself can fail ---- */
 
 static void
@@ -1400,6 +1468,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test_setup_teardown(test_held_root_once_json_and_migrate,
 	    dt_setup, dt_teardown),
 	cmocka_unit_test_setup_teardown(test_wrong_identity_waits_for_resync, dt_setup, dt_teardown),
+	cmocka_unit_test_setup_teardown(test_guard_stopped_events_not_lost, dt_setup, dt_teardown),
 	cmocka_unit_test(test_prom_check_catches),
 };
 
