@@ -12,6 +12,7 @@
 
 #include <mongoc/mongoc.h>
 
+#include "execsync/doc.h"
 #include "execsync/log.h"
 #include "execsync/store.h"
 #include "execsync/uri.h"
@@ -275,13 +276,15 @@ es_store_insert_many(struct es_store *s, enum es_kind kind,
 
 /*
  * The versions of ops[0..m) now, by one find ({_id} when m is 1, else
- * {_id: {$in}}), reduced to user_id and updated_at: ua[i] the document's
- * updated_at, -1 when it is not there or not user_id's. false with be
- * when the read failed.
+ * {_id: {$in}}): ua[i] the document's updated_at, -1 when it is not there
+ * or not user_id's; ours[i] whether it also holds what ops[i] writes
+ * (es_doc_has_update()): a version alone can be another writer's. false
+ * with be when the read failed.
  */
 static bool
 read_versions(mongoc_collection_t *coll, const char *user_id,
-    const struct es_store_cas *ops, size_t m, int64_t *ua, bson_error_t *be)
+    const struct es_store_cas *ops, size_t m, int64_t *ua, bool *ours,
+    bson_error_t *be)
 {
 	mongoc_cursor_t *cur;
 	bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER, sub, in;
@@ -305,12 +308,10 @@ read_versions(mongoc_collection_t *coll, const char *user_id,
 		bson_append_array_end(&sub, &in);
 		bson_append_document_end(&filter, &sub);
 	}
-	BSON_APPEND_DOCUMENT_BEGIN(&opts, "projection", &sub);
-	BSON_APPEND_INT32(&sub, "user_id", 1);
-	BSON_APPEND_INT32(&sub, "updated_at", 1);
-	bson_append_document_end(&opts, &sub);
-	for (size_t i = 0; i < m; i++)
+	for (size_t i = 0; i < m; i++) {
 		ua[i] = -1;
+		ours[i] = false;
+	}
 	cur = mongoc_collection_find_with_opts(coll, &filter, &opts, NULL);
 	while (mongoc_cursor_next(cur, &doc)) {
 		const bson_oid_t *id;
@@ -329,8 +330,11 @@ read_versions(mongoc_collection_t *coll, const char *user_id,
 			continue;
 		v = bson_iter_date_time(&it);
 		for (size_t i = 0; i < m; i++)
-			if (bson_oid_equal(id, &ops[i].id))
+			if (bson_oid_equal(id, &ops[i].id)) {
 				ua[i] = v;
+				ours[i] = v == ops[i].new_updated_at_ms &&
+				    es_doc_has_update(doc, ops[i].update);
+			}
 	}
 	ok = !mongoc_cursor_error(cur, be);
 	mongoc_cursor_destroy(cur);
@@ -350,12 +354,13 @@ read_versions(mongoc_collection_t *coll, const char *user_id,
 static bool
 cas_read(mongoc_collection_t *coll, const char *user_id,
     const struct es_store_cas *ops, size_t m, bool lone, int64_t *ua,
-    bson_error_t *be)
+    bool *ours, bson_error_t *be)
 {
 	if (!lone)
-		return read_versions(coll, user_id, ops, m, ua, be);
+		return read_versions(coll, user_id, ops, m, ua, ours, be);
 	for (size_t i = 0; i < m; i++)
-		if (!read_versions(coll, user_id, ops + i, 1, ua + i, be))
+		if (!read_versions(coll, user_id, ops + i, 1, ua + i, ours + i,
+		    be))
 			return false;
 	return true;
 }
@@ -371,13 +376,14 @@ cas_confirm(mongoc_collection_t *coll, const char *user_id,
     enum es_store_cas_status *status, bson_error_t *be)
 {
 	int64_t *ua = es_xcalloc(m ? m : 1, sizeof(*ua));
-	bool ok = cas_read(coll, user_id, ops, m, lone, ua, be);
+	bool *ours = es_xcalloc(m ? m : 1, sizeof(*ours));
+	bool ok = cas_read(coll, user_id, ops, m, lone, ua, ours, be);
 
 	for (size_t i = 0; i < m; i++)
 		status[i] = !ok ? ES_STORE_CAS_UNKNOWN :
-		    ua[i] == ops[i].new_updated_at_ms ? ES_STORE_CAS_DONE :
-		    ES_STORE_CAS_LOST;
+		    ours[i] ? ES_STORE_CAS_DONE : ES_STORE_CAS_LOST;
 	free(ua);
+	free(ours);
 	return ok;
 }
 
@@ -466,13 +472,15 @@ cas_chunk_lone(struct es_store *s, mongoc_collection_t *coll,
 	bson_t bopts = BSON_INITIALIZER, reply;
 	bson_iter_t it;
 	int64_t *ua = es_xcalloc(m, sizeof(*ua)), nmatched = -1;
+	bool *ours = es_xcalloc(m, sizeof(*ours));
 	size_t *sent = es_xcalloc(m, sizeof(*sent)), nsent = 0;
 	struct es_store_cas *sub = NULL;
 	enum es_store_cas_status *substat = NULL;
 	int rc = CHUNK_OK;
 	bool ok;
 
-	if (!cas_read(coll, user_id, ops, m, m <= CAS_LONE_MAX, ua, be)) {
+	if (!cas_read(coll, user_id, ops, m, m <= CAS_LONE_MAX, ua, ours,
+	    be)) {
 		if (unreachable(be))
 			rc = CHUNK_NO_ANSWER;
 		else {
@@ -486,8 +494,8 @@ cas_chunk_lone(struct es_store *s, mongoc_collection_t *coll,
 		    ua[i] != ops[i].new_updated_at_ms)
 			sent[nsent++] = i;
 		else
-			status[i] = ua[i] == ops[i].new_updated_at_ms ?
-			    ES_STORE_CAS_DONE : ES_STORE_CAS_LOST;
+			status[i] = ours[i] ? ES_STORE_CAS_DONE :
+			    ES_STORE_CAS_LOST;
 	}
 	if (nsent == 0)
 		goto out;
@@ -547,6 +555,7 @@ out:
 	free(sub);
 	free(sent);
 	free(ua);
+	free(ours);
 	return rc;
 }
 

@@ -836,3 +836,48 @@ es_doc_user_is(const bson_t *doc, const char *user_id)
 	s = bson_iter_utf8(&it, &len);
 	return strlen(user_id) == len && memcmp(s, user_id, len) == 0;
 }
+
+/* One value's bytes, as a one-field document: equal bytes, equal value. */
+static bool
+same_value(const bson_iter_t *a, const bson_iter_t *b)
+{
+	bson_t x = BSON_INITIALIZER, y = BSON_INITIALIZER;
+	bool same;
+
+	if (bson_iter_type(a) != bson_iter_type(b))
+		return false;
+	bson_append_iter(&x, "v", 1, a);
+	bson_append_iter(&y, "v", 1, b);
+	same = x.len == y.len &&
+	    memcmp(bson_get_data(&x), bson_get_data(&y), x.len) == 0;
+	bson_destroy(&x);
+	bson_destroy(&y);
+	return same;
+}
+
+bool
+es_doc_has_update(const bson_t *doc, const bson_t *update)
+{
+	bson_iter_t op, f, root, d;
+
+	if (!bson_iter_init(&op, update))
+		return false;
+	while (bson_iter_next(&op)) {
+		const char *name = bson_iter_key(&op);
+		bool set = strcmp(name, "$set") == 0;
+
+		if ((!set && strcmp(name, "$unset") != 0) ||
+		    !BSON_ITER_HOLDS_DOCUMENT(&op) ||
+		    !bson_iter_recurse(&op, &f))
+			return false;
+		while (bson_iter_next(&f)) {
+			bool found = bson_iter_init(&root, doc) &&
+			    bson_iter_find_descendant(&root, bson_iter_key(&f),
+			    &d);
+
+			if (set ? !found || !same_value(&f, &d) : found)
+				return false;
+		}
+	}
+	return true;
+}

@@ -406,6 +406,47 @@ cas_title(struct es_itest *t, const struct es_entity *e, const char *user,
 }
 
 /*
+ * Two writers start from one version and pick the same next one (their
+ * clocks behind the API's: both take expected + 1). The second write is
+ * lost, never taken for "ours landed" because the document carries the
+ * version it would have set (issue 17, seed 20466: the edit vanished).
+ */
+static void
+test_store_cas_same_version_other_writer(void **state)
+{
+	struct es_itest t;
+	struct es_entity v0, v1;
+	bson_t doc;
+	bson_oid_t id;
+	int64_t next;
+
+	(void)state;
+	es_itest_begin(&t, "cas_same");
+	es_itest_peer(&t, "create-project",
+	    "{\"title\": \"Plan\", \"area\": \"Work\"}", &doc);
+	es_itest_oid(&doc, "_id", &id);
+	bson_destroy(&doc);
+	read_project(&t, &id, &v0);
+	next = v0.meta.updated_at + 1;
+	/* The other machine's write lands first. */
+	assert_true(cas_title(&t, &v0, t.user, v0.meta.updated_at, "Theirs",
+	    next));
+	/* Ours, from the same version to the same next one: lost. */
+	assert_false(cas_title(&t, &v0, t.user, v0.meta.updated_at, "Mine",
+	    next));
+	read_project(&t, &id, &v1);
+	assert_string_equal(v1.title, "Theirs");
+	/* Ours again, after a late landing of the same write: still ours. */
+	assert_true(cas_title(&t, &v1, t.user, v1.meta.updated_at, "Mine",
+	    next + 1));
+	assert_true(cas_title(&t, &v1, t.user, v1.meta.updated_at, "Mine",
+	    next + 1));
+	es_entity_release(&v0);
+	es_entity_release(&v1);
+	es_itest_end(&t);
+}
+
+/*
  * SPEC 4.12, deterministic interleaving (FerretDB updates are not atomic,
  * so no racing threads): we read, the API writes, our write with the old
  * version is refused and the API's change survives; with the fresh version
@@ -1100,6 +1141,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_store_find),
 	cmocka_unit_test(test_store_insert_many),
 	cmocka_unit_test(test_store_cas),
+	cmocka_unit_test(test_store_cas_same_version_other_writer),
 	cmocka_unit_test(test_store_cas_many),
 	cmocka_unit_test(test_store_lost_answers),
 	cmocka_unit_test(test_store_cas_lone),

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "execsync/doc.h"
 #include "execsync/store.h"
 #include "execsync/xmalloc.h"
 
@@ -39,6 +40,19 @@ version_of(const struct casrun *r, const bson_oid_t *id)
 
 	return c != NULL && sim_db__user_is(c, r->user_id) && c->has_ua ?
 	    c->ua : -1;
+}
+
+/*
+ * Whether the document carries op's write (read_versions()'s ours[]):
+ * its version and what the update writes (es_doc_has_update()).
+ */
+static bool
+ours_of(const struct casrun *r, const struct es_store_cas *op)
+{
+	const struct sim_db_cell *c = sim_db__get(r->mc->db, r->kind, &op->id);
+
+	return version_of(r, &op->id) == op->new_updated_at_ms &&
+	    es_doc_has_update(c->doc, op->update);
 }
 
 /* Fires the race hook (once: it clears itself first). */
@@ -117,8 +131,7 @@ cas_confirm(struct casrun *r, const struct es_store_cas *ops,
 	for (size_t k = 0; k < m; k++) {
 		size_t i = idx != NULL ? idx[k] : k;
 
-		status[i] = version_of(r, &ops[i].id) ==
-		    ops[i].new_updated_at_ms ? ES_STORE_CAS_DONE :
+		status[i] = ours_of(r, &ops[i]) ? ES_STORE_CAS_DONE :
 		    ES_STORE_CAS_LOST;
 	}
 }
@@ -184,7 +197,7 @@ cas_chunk_lone(struct casrun *r, const struct es_store_cas *ops, size_t m,
 		    ua != ops[k].new_updated_at_ms)
 			sent[nsent++] = k;
 		else
-			status[k] = ua == ops[k].new_updated_at_ms ?
+			status[k] = ours_of(r, &ops[k]) ?
 			    ES_STORE_CAS_DONE : ES_STORE_CAS_LOST;
 	}
 	if (m > 0)

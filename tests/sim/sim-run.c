@@ -121,6 +121,8 @@ trig_build(struct sim_run *r, int m, enum es_trigger_kind kind,
 		}
 		t->t.paths = (const char *const *)t->paths;
 		t->t.npaths = t->npaths;
+		/* As the daemon: the change source watches the database. */
+		t->t.db_quiet = !mc->stopped;
 		return 0;
 	case ES_TRIGGER_CHANGES:
 		if (r->ops->changes(r->env->ctx, m, &t->ch, &t->nch, err) < 0)

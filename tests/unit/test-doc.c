@@ -798,6 +798,50 @@ test_doc_decode_mutations(void **state)
 	bson_destroy(&act);
 }
 
+/*
+ * es_doc_has_update(): whether a document holds what an update writes,
+ * the compare-and-swap's "our write landed" besides the version.
+ */
+static void
+test_doc_has_update(void **state)
+{
+	static const struct {
+		const char	*doc, *update;
+		bool		 want;
+	} t[] = {
+		{ "{\"title\": \"A\", \"n\": 1}",
+		    "{\"$set\": {\"title\": \"A\"}}", true },
+		{ "{\"title\": \"B\"}",
+		    "{\"$set\": {\"title\": \"A\"}}", false },
+		/* another type, the same number: not ours */
+		{ "{\"n\": {\"$numberLong\": \"1\"}}",
+		    "{\"$set\": {\"n\": 1}}", false },
+		{ "{\"title\": \"A\"}",
+		    "{\"$set\": {\"title\": \"A\", \"due\": null}}", false },
+		{ "{\"extra\": {\"k\": \"v\"}}",
+		    "{\"$set\": {\"extra.k\": \"v\"}}", true },
+		{ "{\"extra\": {\"k\": \"w\"}}",
+		    "{\"$set\": {\"extra.k\": \"v\"}}", false },
+		{ "{\"a\": 1}", "{\"$unset\": {\"b\": \"\"}}", true },
+		{ "{\"a\": 1, \"b\": 2}",
+		    "{\"$unset\": {\"b\": \"\"}}", false },
+		{ "{\"a\": 1}", "{\"$inc\": {\"a\": 1}}", false },
+		{ "{\"c\": [1, 2]}", "{\"$set\": {\"c\": [1, 2]}}", true },
+		{ "{\"c\": [1, 3]}", "{\"$set\": {\"c\": [1, 2]}}", false },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		bson_t *d = J(t[i].doc), *u = J(t[i].update);
+
+		if (es_doc_has_update(d, u) != t[i].want)
+			fail_msg("case %zu: %s with %s: want %d", i, t[i].doc,
+			    t[i].update, t[i].want);
+		bson_destroy(d);
+		bson_destroy(u);
+	}
+}
+
 static void
 test_doc_user_is(void **state)
 {
@@ -830,6 +874,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_doc_encode_set),
 	cmocka_unit_test(test_doc_decode_mutations),
 	cmocka_unit_test(test_doc_user_is),
+	cmocka_unit_test(test_doc_has_update),
 };
 
 ES_TEST_MAIN(tests)

@@ -98,4 +98,15 @@ int	es_action_decode(const bson_t *doc, struct es_action *out,
  */
 bool	es_doc_user_is(const bson_t *doc, const char *user_id);
 
+/*
+ * Whether doc holds what update ({"$set": {...}}) writes: every field of
+ * its $set (dotted paths followed) with the same type and bytes, and no
+ * field of its $unset. A compare-and-swap tells "our write landed" from
+ * "another writer's version" by this and the version together: two
+ * writers that both start from one version can pick the same next one
+ * (clocks behind the API's), and the version alone took the other's
+ * write for ours, dropping ours (issue 17, seed 20466).
+ */
+bool	es_doc_has_update(const bson_t *doc, const bson_t *update);
+
 #endif
