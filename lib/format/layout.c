@@ -389,3 +389,23 @@ es_layout_action_path(const struct es_action *a, struct es_buf *out,
 	}
 	return es_layout_list_path(list, a->context, out, err);
 }
+
+bool
+es_rel_is_plain(const char *rel)
+{
+	const char *p, *s;
+	size_t n;
+
+	if (rel == NULL || rel[0] == '\0' || rel[0] == '/' ||
+	    strlen(rel) >= PATH_MAX)
+		return false;
+	for (p = rel;; p = s + 1) {
+		s = strchr(p, '/');
+		n = s ? (size_t)(s - p) : strlen(p);
+		if (n == 0 || (n == 1 && p[0] == '.') ||
+		    (n == 2 && p[0] == '.' && p[1] == '.'))
+			return false;
+		if (s == NULL)
+			return true;
+	}
+}

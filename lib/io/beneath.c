@@ -13,25 +13,6 @@
 
 #include "beneath.h"
 
-bool
-es__rel_is_plain(const char *rel)
-{
-	const char *p, *s;
-	size_t n;
-
-	if (rel == NULL || rel[0] == '\0' || rel[0] == '/' ||
-	    strlen(rel) >= PATH_MAX)
-		return false;
-	for (p = rel;; p = s + 1) {
-		s = strchr(p, '/');
-		n = s ? (size_t)(s - p) : strlen(p);
-		if (n == 0 || (n == 1 && p[0] == '.') ||
-		    (n == 2 && p[0] == '.' && p[1] == '.'))
-			return false;
-		if (s == NULL)
-			return true;
-	}
-}
 
 int
 es__nofollow_errno(int dfd, const char *name, int e)

@@ -13,13 +13,6 @@
 
 #include "execsync/scan.h"
 
-/*
- * A relative path made of plain names only: not empty or absolute, no
- * empty, "." or ".." components, shorter than PATH_MAX. Checked before any
- * system call, so that neither the kernel's RESOLVE_BENEATH nor a fallback
- * walk is the only guard.
- */
-bool	es__rel_is_plain(const char *rel);
 
 /*
  * The errno to report for a failed O_NOFOLLOW open of name in dfd: with

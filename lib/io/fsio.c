@@ -34,6 +34,7 @@
 #include "execsync/buf.h"
 #include "execsync/error.h"
 #include "execsync/fingerprint.h"
+#include "execsync/layout.h"
 #include "execsync/fsio.h"
 #include "execsync/scan.h"
 
@@ -258,7 +259,7 @@ es__fsio_safe(const char *rel)
 	if (rel != NULL && strncmp(rel, ".git", 4) == 0 &&
 	    (rel[4] == '\0' || rel[4] == '/'))
 		return false;
-	return es__rel_is_plain(rel);
+	return es_rel_is_plain(rel);
 }
 
 int

@@ -490,7 +490,7 @@ es_scan_read(int root_fd, const char *rel, size_t max_size,
 	int fd = -1, e, r, rc = -1;
 
 	es_buf_reset(out);
-	if (!es__rel_is_plain(rel)) {
+	if (!es_rel_is_plain(rel)) {
 		es_problem_set(err, ES_PROB_UNSAFE_PATH, rel, 0, "unsafe path");
 		goto out;
 	}
@@ -550,7 +550,7 @@ es_scan_stat(int root_fd, const char *rel, struct es_stat *st,
 	struct stat sb;
 	int dfd = root_fd, e, rc = -1;
 
-	if (!es__rel_is_plain(rel))
+	if (!es_rel_is_plain(rel))
 		return es_problem_set(err, ES_PROB_UNSAFE_PATH, rel, 0, "unsafe path");
 	if ((slash = strrchr(rel, '/')) != NULL) {
 		size_t n = (size_t)(slash - rel);

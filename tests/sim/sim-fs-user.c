@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "execsync/layout.h"
 #include "execsync/xmalloc.h"
 
 #include "sim-fs.h"
@@ -52,7 +53,7 @@ sim_fs_events(struct sim_fs *fs, char ***paths, size_t *n)
 static int
 user_path(struct sim_fs *fs, const char *rel, struct es_error *err)
 {
-	if (!sim__rel_plain(rel))
+	if (!es_rel_is_plain(rel))
 		return es_error_set(err, ES_EUNSAFE, rel ? rel : "", 0,
 		    "unsafe path");
 	return sim__fs_parent_ready(fs, rel, err);
@@ -146,7 +147,7 @@ sim_fs_user_read(struct sim_fs *fs, const char *rel, struct es_buf *out,
 	ssize_t i;
 
 	es_buf_reset(out);
-	if (!sim__rel_plain(rel))
+	if (!es_rel_is_plain(rel))
 		return es_error_set(err, ES_EUNSAFE, rel ? rel : "", 0,
 		    "unsafe path");
 	if ((i = user_file(fs, rel, err)) == -2)
@@ -162,7 +163,7 @@ sim_fs_user_remove(struct sim_fs *fs, const char *rel, struct es_error *err)
 {
 	ssize_t i;
 
-	if (!sim__rel_plain(rel))
+	if (!es_rel_is_plain(rel))
 		return es_error_set(err, ES_EUNSAFE, rel ? rel : "", 0,
 		    "unsafe path");
 	if ((i = sim__fs_find(fs, rel)) < 0)
@@ -180,7 +181,7 @@ sim_fs_user_rename(struct sim_fs *fs, const char *from, const char *to,
 {
 	ssize_t i, j;
 
-	if (!sim__rel_plain(from))
+	if (!es_rel_is_plain(from))
 		return es_error_set(err, ES_EUNSAFE, from ? from : "", 0,
 		    "unsafe path");
 	if (user_path(fs, to, err) < 0)

@@ -177,25 +177,6 @@ fill_stat(const struct node *nd, struct es_stat *st)
 /* ---- paths ---- */
 
 /* Relative, '/'-separated plain names: no "", ".", ".." component. */
-bool
-sim__rel_plain(const char *rel)
-{
-	const char *p = rel, *s;
-	size_t n;
-
-	if (rel == NULL || *rel == '\0' || *rel == '/')
-		return false;
-	for (;;) {
-		s = strchr(p, '/');
-		n = s ? (size_t)(s - p) : strlen(p);
-		if (n == 0 || (n == 1 && p[0] == '.') ||
-		    (n == 2 && p[0] == '.' && p[1] == '.'))
-			return false;
-		if (s == NULL)
-			return true;
-		p = s + 1;
-	}
-}
 
 static bool
 rel_in_git(const char *rel)
@@ -228,7 +209,7 @@ static int
 engine_path(struct sim_fs *fs, const char *op, const char *rel, bool mut,
     struct es_error *err)
 {
-	if (!sim__rel_plain(rel) || (mut && rel_in_git(rel))) {
+	if (!es_rel_is_plain(rel) || (mut && rel_in_git(rel))) {
 		violate(fs, "engine %s with an unsafe path '%s'", op,
 		    rel ? rel : "(null)");
 		return es_error_set(err, ES_EUNSAFE, rel ? rel : "", 0,

@@ -50,6 +50,5 @@ void	 sim__fs_rename(struct sim_fs *fs, size_t from, const char *to);
 int	 sim__fs_parent_ready(struct sim_fs *fs, const char *rel,
 	    struct es_error *err);
 const char *sim__fs_base_of(const char *rel);
-bool	 sim__rel_plain(const char *rel);
 
 #endif

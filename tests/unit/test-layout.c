@@ -417,6 +417,34 @@ test_spec2_action_path_table(void **state)
 	es_buf_release(&b);
 }
 
+/* es_rel_is_plain(): the paths the engine may name, and those it may not. */
+static void
+test_rel_is_plain(void **state)
+{
+	static const struct {
+		const char	*rel;
+		bool		 want;
+	} t[] = {
+		{ "10k-projects/active/work/a.md", true },
+		{ "a", true },
+		{ ".execsync/trash/a.md", true },
+		{ "..a/b..", true },
+		{ "", false },
+		{ "/etc/passwd", false },
+		{ "a//b", false },
+		{ "a/./b", false },
+		{ "a/../b", false },
+		{ "..", false },
+		{ "a/", false },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (es_rel_is_plain(t[i].rel) != t[i].want)
+			fail_msg("'%s': want %d", t[i].rel, t[i].want);
+	assert_false(es_rel_is_plain(NULL));
+}
+
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_spec2_classify_synced_table),
 	cmocka_unit_test(test_spec2_classify_not_synced_table),
@@ -425,6 +453,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_spec2_entity_path_table),
 	cmocka_unit_test(test_spec4_11_entity_path_rejects),
 	cmocka_unit_test(test_spec2_action_path_table),
+	cmocka_unit_test(test_rel_is_plain),
 };
 
 ES_TEST_MAIN(tests)

@@ -96,4 +96,13 @@ int	es_layout_action_path(const struct es_action *a, struct es_buf *out,
 int	es_layout_list_path(enum es_list_kind list, const char *context,
 	    struct es_buf *out, struct es_error *err);
 
+/*
+ * A relative path made of plain names only: not empty or absolute, no
+ * empty, "." or ".." components, shorter than PATH_MAX. Checked before any
+ * system call (fsio, scan), so that neither the kernel's RESOLVE_BENEATH
+ * nor a fallback walk is the only guard; the simulated folder
+ * (tests/sim) holds the engine's paths to the same rule.
+ */
+bool	es_rel_is_plain(const char *rel);
+
 #endif
