@@ -249,30 +249,22 @@ static const struct sim_faults_ops faults = {
 	.cas_ferretdb = f_cas_ferretdb,
 };
 
-static const struct sim_env_ops ops1 = {
-	.nmachines = 1,
-	.write_file = e_write_file, .read_file = e_read_file,
-	.remove_file = e_remove_file, .rename_file = e_rename_file,
-	.each_file = e_each_file, .api_insert = e_api_insert,
-	.api_replace = e_api_replace, .api_get = e_api_get,
-	.api_each = e_api_each, .conflicts_each = e_conflicts_each,
-	.db_now_ms = e_db_now_ms, .fs_now_ms = e_fs_now_ms,
-	.advance = e_advance, .pass = e_pass, .changes = e_changes,
-	.file_events = e_file_events, .violation = e_violation,
-	.faults = &faults,
-};
+/* The same table for one or two machines: only nmachines differs. */
+#define ENV_OPS(n) {							\
+	.nmachines = (n),						\
+	.write_file = e_write_file, .read_file = e_read_file,		\
+	.remove_file = e_remove_file, .rename_file = e_rename_file,	\
+	.each_file = e_each_file, .api_insert = e_api_insert,		\
+	.api_replace = e_api_replace, .api_get = e_api_get,		\
+	.api_each = e_api_each, .conflicts_each = e_conflicts_each,	\
+	.db_now_ms = e_db_now_ms, .fs_now_ms = e_fs_now_ms,		\
+	.advance = e_advance, .pass = e_pass, .changes = e_changes,	\
+	.file_events = e_file_events, .violation = e_violation,	\
+	.faults = &faults,						\
+}
 
-static const struct sim_env_ops ops2 = {
-	.nmachines = 2,
-	.write_file = e_write_file, .read_file = e_read_file,
-	.remove_file = e_remove_file, .rename_file = e_rename_file,
-	.each_file = e_each_file, .api_insert = e_api_insert,
-	.api_replace = e_api_replace, .api_get = e_api_get,
-	.api_each = e_api_each, .conflicts_each = e_conflicts_each,
-	.db_now_ms = e_db_now_ms, .fs_now_ms = e_fs_now_ms,
-	.advance = e_advance, .pass = e_pass, .changes = e_changes,
-	.file_events = e_file_events, .violation = e_violation,
-	.faults = &faults,
+static const struct sim_env_ops ops[SIM_MACHINES_MAX] = {
+	ENV_OPS(1), ENV_OPS(2),
 };
 
 int
@@ -301,7 +293,7 @@ sim_env_new(const struct sim_env_opts *o, struct sim_env *out,
 		mc->w.clock.ctx = &e->fs_clock;
 		mc->w.clock.now_ms = clock_fs;
 	}
-	out->ops = e->nmachines == 1 ? &ops1 : &ops2;
+	out->ops = &ops[e->nmachines - 1];
 	out->ctx = e;
 	return 0;
 }
