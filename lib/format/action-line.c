@@ -1,8 +1,9 @@
 /*
  * Action lines (SPEC §2): recognition, parsing, canonical rendering and
- * in-place updates. The grammar is in execsync/action-line.h.
+ * in-place updates (action-line-update.c). The grammar is in
+ * execsync/action-line.h.
  *
- * One scanner, scan_line(), serves all three. It reads a line once: words,
+ * One scanner, es__al_scan_line(), serves all three. It reads a line once: words,
  * control characters, slots and tokens in one pass, the text joined as it
  * goes (list files are parsed on every scan: the cost per line is the
  * action's strings and nothing else). Updating also keeps the words with
@@ -19,57 +20,7 @@
 #include "execsync/slug.h"
 #include "execsync/xmalloc.h"
 
-#define NO_WORD	SIZE_MAX
-/* Longest bad value quoted in a message: enough to find it in the line. */
-#define QUOTE_MAX 80
-
-enum role {
-	R_MARK,		/* "- [ ]", "- [x]", the "x" of "x DATE" */
-	R_PRI,		/* "(A)", also as the todo.txt marker */
-	R_COMPLETED,
-	R_DATE,		/* creation date */
-	R_CONTEXT,
-	R_PROJECT,
-	R_DUE,
-	R_DEFER,
-	R_TEXT,
-};
-
-struct word {
-	size_t		 off;
-	size_t		 len;
-	enum role	 role;
-};
-
-/* The optional leading fields of a line, in the order they may appear. */
-enum slot {
-	S_PRI,
-	S_COMPLETED,
-	S_DATE,
-};
-
-struct scan {
-	enum es_line_form form;
-	bool		 done;
-	bool		 pri_is_mark;	/* "(A) text": priority as marker */
-	char		 pri;
-	es_date_t	 completed;
-	es_date_t	 action_date;
-	es_date_t	 due;
-	es_date_t	 defer;
-	size_t		 ctx_off, ctx_len;	/* ctx_len 0: no token */
-	size_t		 proj_off, proj_len;
-	char		*text;		/* joined text words, owned */
-	size_t		 text_len;
-
-	/* Only when collecting (updates). */
-	bool		 collect;
-	struct word	*w;
-	size_t		 nw, aw;
-	size_t		 i_pri, i_completed, i_date;
-	size_t		 i_ctx, i_proj, i_due, i_defer;
-	size_t		 i_header;	/* last word before the body */
-};
+#include "action-line-internal.h"
 
 /* es_context_is_valid() of the wl bytes at w. */
 static bool
@@ -178,8 +129,8 @@ add_word(struct scan *sc, size_t off, size_t len, enum role role)
 	sc->nw++;
 }
 
-static void
-scan_release(struct scan *sc)
+void
+es__al_scan_release(struct scan *sc)
 {
 	free(sc->w);
 	free(sc->text);
@@ -212,10 +163,10 @@ date_slot_open(const struct scan *sc, enum slot s)
  * Reads the words of a line. Returns 1 (action: sc filled, sc->text owned
  * by sc), 0 (not an action) or -1 (malformed action, err filled).
  * sc->collect, sc->w and sc->aw are the caller's to set before; the rest is
- * initialised here. scan_release() in every case.
+ * initialised here. es__al_scan_release() in every case.
  */
-static int
-scan_line(const char *s, size_t len, struct scan *sc, struct es_error *err)
+int
+es__al_scan_line(const char *s, size_t len, struct scan *sc, struct es_error *err)
 {
 	enum slot slots[4];
 	size_t nslots = 0, k = 0, pos, off, wl, n;
@@ -369,8 +320,8 @@ scan_line(const char *s, size_t len, struct scan *sc, struct es_error *err)
 }
 
 /* Fills out from a successful scan of s; the text moves from sc to out. */
-static void
-scan_fill(const char *s, struct scan *sc, enum es_list_kind list,
+void
+es__al_scan_fill(const char *s, struct scan *sc, enum es_list_kind list,
     const char *list_context, struct es_action *out)
 {
 	out->text = sc->text;
@@ -402,20 +353,20 @@ es_action_line_parse(const char *line, size_t len, enum es_list_kind list,
 	sc.collect = false;
 	sc.w = NULL;
 	sc.aw = 0;
-	if ((r = scan_line(line, len, &sc, err)) == 1) {
-		scan_fill(line, &sc, list, list_context, out);
+	if ((r = es__al_scan_line(line, len, &sc, err)) == 1) {
+		es__al_scan_fill(line, &sc, list, list_context, out);
 		if (form != NULL)
 			*form = sc.form;
 	}
-	scan_release(&sc);
+	es__al_scan_release(&sc);
 	return r;
 }
 
 /* ------------------------------------------------------------------ */
 /* Rendering */
 
-static bool
-date_ok(es_date_t d)
+bool
+es__al_date_ok(es_date_t d)
 {
 	int y, m, day;
 
@@ -513,8 +464,8 @@ render_check(const struct es_action *a, enum es_list_kind list,
 	if (a->priority != 0 && (a->priority < 'A' || a->priority > 'Z'))
 		return es_problem_set(err, ES_PROB_UNKNOWN_VALUE, NULL, 0,
 		    "bad priority %d", a->priority);
-	if (!date_ok(a->due) || !date_ok(a->defer) ||
-	    !date_ok(a->action_date) || !date_ok(a->completed))
+	if (!es__al_date_ok(a->due) || !es__al_date_ok(a->defer) ||
+	    !es__al_date_ok(a->action_date) || !es__al_date_ok(a->completed))
 		return es_problem_set(err, ES_PROB_BAD_DATE, NULL, 0,
 		    "date out of range 0001-9999");
 	if (a->state != want && a->state != ES_STATE_COMPLETED)
@@ -533,8 +484,8 @@ render_check(const struct es_action *a, enum es_list_kind list,
 	return 0;
 }
 
-static void
-add_date(struct es_buf *b, es_date_t d)
+void
+es__al_add_date(struct es_buf *b, es_date_t d)
 {
 	char s[ES_DATE_BUFSZ];
 
@@ -568,11 +519,11 @@ add_tokens(struct es_buf *b, const struct es_action *a, unsigned which,
 			break;
 		case T_DUE:
 			es_buf_add(b, "due:", 4);
-			add_date(b, a->due);
+			es__al_add_date(b, a->due);
 			break;
 		case T_DEFER:
 			es_buf_add(b, "defer:", 6);
-			add_date(b, a->defer);
+			es__al_add_date(b, a->defer);
 			break;
 		}
 		if (front)
@@ -588,7 +539,7 @@ build_line(const struct es_action *a, enum es_line_form form,
 
 	if (form == ES_LINE_TODOTXT && done && a->completed != ES_DATE_NONE) {
 		es_buf_add(b, "x ", 2);
-		add_date(b, a->completed);
+		es__al_add_date(b, a->completed);
 		es_buf_addch(b, ' ');
 		if (a->priority != 0)
 			es_buf_addf(b, "(%c) ", a->priority);
@@ -597,14 +548,14 @@ build_line(const struct es_action *a, enum es_line_form form,
 	} else {
 		es_buf_add(b, done ? "- [x] " : "- [ ] ", 6);
 		if (a->completed != ES_DATE_NONE) {
-			add_date(b, a->completed);
+			es__al_add_date(b, a->completed);
 			es_buf_addch(b, ' ');
 		}
 		if (a->priority != 0)
 			es_buf_addf(b, "(%c) ", a->priority);
 	}
 	if (a->action_date != ES_DATE_NONE) {
-		add_date(b, a->action_date);
+		es__al_add_date(b, a->action_date);
 		es_buf_addch(b, ' ');
 	}
 	add_tokens(b, a, front, true);
@@ -613,8 +564,8 @@ build_line(const struct es_action *a, enum es_line_form form,
 }
 
 /* Does line read back as exactly a? */
-static bool
-reads_back(const char *line, size_t len, enum es_list_kind list,
+bool
+es__al_reads_back(const char *line, size_t len, enum es_list_kind list,
     const char *list_context, const struct es_action *a)
 {
 	struct es_action got;
@@ -660,7 +611,7 @@ es_action_line_render(const struct es_action *a, enum es_list_kind list,
 	tokens |= front;
 
 	build_line(a, form, front, tokens & ~front, &b);
-	if (reads_back(b.buf, b.len, list, list_context, a)) {
+	if (es__al_reads_back(b.buf, b.len, list, list_context, a)) {
 		rc = 0;
 		goto out;
 	}
@@ -675,7 +626,7 @@ es_action_line_render(const struct es_action *a, enum es_list_kind list,
 	if (tokens != 0) {
 		es_buf_reset(&b);
 		build_line(a, form, tokens, 0, &b);
-		if (reads_back(b.buf, b.len, list, list_context, a)) {
+		if (es__al_reads_back(b.buf, b.len, list, list_context, a)) {
 			rc = 0;
 			goto out;
 		}
@@ -687,222 +638,5 @@ out:
 	if (rc == 0)
 		es_buf_add(out, b.buf, b.len);
 	es_buf_release(&b);
-	return rc;
-}
-
-/* ------------------------------------------------------------------ */
-/* Updating in place */
-
-struct edit {
-	bool		 del;
-	const char	*str;		/* replacement: [pre]str, or */
-	char		 pre;
-	char		 buf[24];	/* replacement "defer:YYYY-MM-DD" */
-	char		 ins[32];	/* " (A) YYYY-MM-DD": added after */
-	size_t		 ins_len;
-};
-
-static void
-edit_insert(struct edit *e, const char *s, size_t n)
-{
-	e->ins[e->ins_len++] = ' ';
-	memcpy(e->ins + e->ins_len, s, n);
-	e->ins_len += n;
-}
-
-/* A date token or plain date (prefix "" ) into e's replacement buffer. */
-static void
-edit_date(struct edit *e, const char *prefix, es_date_t d)
-{
-	size_t n = strlen(prefix);
-
-	memcpy(e->buf, prefix, n);
-	es_date_format(d, e->buf + n);
-}
-
-static void
-tail_date(struct es_buf *tail, const char *prefix, es_date_t d)
-{
-	es_buf_addch(tail, ' ');
-	es_buf_addstr(tail, prefix);
-	add_date(tail, d);
-}
-
-/*
- * Appends to b the old line with only the words whose meaning differs
- * between cur (what old says) and a edited. Returns false when that cannot
- * be done in place (the caller renders instead); b is then unchanged.
- * The result is checked by the caller.
- */
-static bool
-edit_line(const char *old, size_t old_len, const struct scan *sc,
-    const struct es_action *cur, const struct es_action *a,
-    struct es_buf *b)
-{
-	struct edit *ed;
-	struct es_buf tail = ES_BUF_INIT;
-	const struct word *w = sc->w;
-	char pri[3];
-	size_t end;
-	bool ok = false;
-
-	ed = es_xcalloc(sc->nw, sizeof(*ed));
-	if (!date_ok(a->completed) || !date_ok(a->action_date) ||
-	    !date_ok(a->due) || !date_ok(a->defer) ||
-	    (a->priority != 0 && (a->priority < 'A' || a->priority > 'Z')))
-		goto out;
-
-	/* Slots first, in line order: completion date, priority, date. */
-	if (a->completed != cur->completed) {
-		if (a->completed == ES_DATE_NONE || sc->i_completed == NO_WORD)
-			goto out;
-		edit_date(&ed[sc->i_completed], "", a->completed);
-	}
-	if (a->priority != cur->priority) {
-		pri[0] = '(';
-		pri[1] = a->priority;
-		pri[2] = ')';
-		if (sc->i_pri != NO_WORD && a->priority == 0) {
-			/* "(A) text" without its "(A)" is no action. */
-			if (sc->pri_is_mark)
-				goto out;
-			ed[sc->i_pri].del = true;
-		} else if (sc->i_pri != NO_WORD)
-			memcpy(ed[sc->i_pri].buf, pri, 3);
-		else {
-			/* After the marker, or after the completion date of
-			 * a done line that has one. */
-			edit_insert(&ed[sc->i_completed != NO_WORD ?
-			    sc->i_completed : 0], pri, 3);
-		}
-	}
-	if (a->action_date != cur->action_date) {
-		char d[ES_DATE_BUFSZ];
-
-		if (sc->i_date != NO_WORD && a->action_date == ES_DATE_NONE)
-			ed[sc->i_date].del = true;
-		else if (sc->i_date != NO_WORD)
-			edit_date(&ed[sc->i_date], "", a->action_date);
-		else {
-			/* The last slot: after everything else of the header
-			 * (a priority inserted above sits at the same word,
-			 * and before). */
-			es_date_format(a->action_date, d);
-			edit_insert(&ed[sc->i_header], d, 10);
-		}
-	}
-
-	/* Tokens: replaced where they are, removed, or appended. */
-	if (!es_str_eq(a->context, cur->context)) {
-		if (sc->i_ctx != NO_WORD && a->context == NULL)
-			ed[sc->i_ctx].del = true;
-		else if (sc->i_ctx != NO_WORD)
-			ed[sc->i_ctx].str = a->context;
-		else if (a->context != NULL) {
-			es_buf_addch(&tail, ' ');
-			es_buf_addstr(&tail, a->context);
-		}
-		/* else: the list's context is gone; the check below fails. */
-	}
-	if (!es_str_eq(a->project_slug, cur->project_slug)) {
-		if (sc->i_proj != NO_WORD && a->project_slug == NULL)
-			ed[sc->i_proj].del = true;
-		else if (sc->i_proj != NO_WORD) {
-			ed[sc->i_proj].pre = '+';
-			ed[sc->i_proj].str = a->project_slug;
-		} else {
-			es_buf_add(&tail, " +", 2);
-			es_buf_addstr(&tail, a->project_slug);
-		}
-	}
-	if (a->due != cur->due) {
-		if (a->due == ES_DATE_NONE)
-			ed[sc->i_due].del = true;
-		else if (sc->i_due != NO_WORD)
-			edit_date(&ed[sc->i_due], "due:", a->due);
-		else
-			tail_date(&tail, "due:", a->due);
-	}
-	if (a->defer != cur->defer) {
-		if (a->defer == ES_DATE_NONE)
-			ed[sc->i_defer].del = true;
-		else if (sc->i_defer != NO_WORD)
-			edit_date(&ed[sc->i_defer], "defer:", a->defer);
-		else
-			tail_date(&tail, "defer:", a->defer);
-	}
-
-	/*
-	 * Each kept word with the whitespace that was before it: a removed
-	 * word takes its leading whitespace with it; the line's trailing
-	 * whitespace stays at the end.
-	 */
-	for (size_t i = 0; i < sc->nw; i++) {
-		struct edit *e = &ed[i];
-
-		if (e->del)
-			continue;
-		if (i > 0) {
-			end = w[i - 1].off + w[i - 1].len;
-			es_buf_add(b, old + end, w[i].off - end);
-		}
-		if (e->str != NULL) {
-			if (e->pre != '\0')
-				es_buf_addch(b, e->pre);
-			es_buf_addstr(b, e->str);
-		} else if (e->buf[0] != '\0')
-			es_buf_addstr(b, e->buf);
-		else
-			es_buf_add(b, old + w[i].off, w[i].len);
-		es_buf_add(b, e->ins, e->ins_len);
-	}
-	es_buf_add(b, tail.buf, tail.len);
-	end = w[sc->nw - 1].off + w[sc->nw - 1].len;
-	es_buf_add(b, old + end, old_len - end);
-	ok = true;
-out:
-	es_buf_release(&tail);
-	free(ed);
-	return ok;
-}
-
-int
-es_action_line_update(const char *old, size_t old_len,
-    enum es_list_kind list, const char *list_context,
-    const struct es_action *a, struct es_buf *out, struct es_error *err)
-{
-	struct scan sc;
-	struct es_action cur;
-	struct es_buf b = ES_BUF_INIT;
-	enum es_line_form form = ES_LINE_CHECKLIST;
-	int rc;
-
-	es_action_init(&cur);
-	memset(&sc, 0, sizeof(sc));
-	sc.collect = true;
-	if (scan_line(old, old_len, &sc, NULL) != 1)
-		goto render;
-	form = sc.form;
-	scan_fill(old, &sc, list, list_context, &cur);
-	if (a->text == NULL || strcmp(cur.text, a->text) != 0 ||
-	    cur.state != a->state)
-		goto render;
-	if (es_action_diff(&cur, a) == 0) {
-		es_buf_add(out, old, old_len);
-		rc = 0;
-		goto out;
-	}
-	if (edit_line(old, old_len, &sc, &cur, a, &b) &&
-	    reads_back(b.buf, b.len, list, list_context, a)) {
-		es_buf_add(out, b.buf, b.len);
-		rc = 0;
-		goto out;
-	}
-render:
-	rc = es_action_line_render(a, list, list_context, form, out, err);
-out:
-	es_buf_release(&b);
-	es_action_release(&cur);
-	scan_release(&sc);
 	return rc;
 }
