@@ -75,3 +75,19 @@ es__hmap_intern(struct es_hmap *m, uint64_t h, es_hmap_eq eq, const void *key,
 			return s->id;
 	}
 }
+
+size_t
+es__hmap_find(const struct es_hmap *m, uint64_t h, es_hmap_eq eq,
+    const void *key)
+{
+	if (m->cap == 0)
+		return ES_HMAP_NONE;
+	for (size_t i = (size_t)h & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
+		const struct es_hslot *s = &m->slots[i];
+
+		if (s->id == ES_HMAP_NONE)
+			return ES_HMAP_NONE;
+		if (s->h == h && eq(key, s->id))
+			return s->id;
+	}
+}

@@ -31,5 +31,8 @@ void	es__hmap_release(struct es_hmap *m);
 /* The id of key (hash h); when absent, next is stored and returned. */
 size_t	es__hmap_intern(struct es_hmap *m, uint64_t h, es_hmap_eq eq,
 	    const void *key, size_t next);
+/* The id of key (hash h), or ES_HMAP_NONE: adds nothing. */
+size_t	es__hmap_find(const struct es_hmap *m, uint64_t h, es_hmap_eq eq,
+	    const void *key);
 
 #endif

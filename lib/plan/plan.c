@@ -43,6 +43,9 @@ struct planner {
 	/* This entity's ops, spliced into the caller's plan on success. */
 	struct es_plan		 ops;
 	struct es_error		*err;
+	/* The slug the file's name asked for, held by another document
+	 * (es_plan_input.slugs): the file is renamed away from it. */
+	const char		*slug_taken;
 };
 
 static struct es_entity *
@@ -433,8 +436,13 @@ follow_slug(struct planner *p, const char *rel, const struct es_entity *v,
 {
 	char why[160];
 
-	snprintf(why, sizeof(why), "file name follows the slug '%s' "
-	    "(SPEC §2)", v->slug ? v->slug : "");
+	if (p->slug_taken != NULL)
+		snprintf(why, sizeof(why), "slug '%s' is taken in the "
+		    "database; the file takes '%s' (SPEC §2)", p->slug_taken,
+		    v->slug ? v->slug : "");
+	else
+		snprintf(why, sizeof(why), "file name follows the slug '%s' "
+		    "(SPEC §2)", v->slug ? v->slug : "");
 	return to_file(p, rel, v, NULL, NULL, v, why, final);
 }
 
@@ -576,12 +584,16 @@ plan_no_base(struct planner *p)
 		op = doc_op(p, ES_OP_DOC_UNDELETE, in->file,
 		    d | ES_DOC_F_DELETED);
 		op_reason(op, "%s", why);
-		baseline_put(p, in->file, in->file_rel, true, false, why);
+		if (follow_slug(p, in->file_rel, in->file, &final) == -1)
+			goto out;
+		baseline_put(p, in->file, final.buf, true, false, why);
 		rc = 0;
 	} else if (in->file != NULL) {
 		op = doc_op(p, ES_OP_DOC_INSERT, in->file, ES_PLAN_F_ALL);
 		op_reason(op, "new file (SPEC 4.4)");
-		baseline_put(p, in->file, in->file_rel, true, true,
+		if (follow_slug(p, in->file_rel, in->file, &final) == -1)
+			goto out;
+		baseline_put(p, in->file, final.buf, true, true,
 		    "new file (SPEC 4.4)");
 		rc = 0;
 	} else if (in->db != NULL && !in->db->meta.deleted) {
@@ -792,8 +804,11 @@ plan_with_base(struct planner *p)
 			op = doc_op(p, ES_OP_DOC_INSERT, in->file,
 			    ES_PLAN_F_ALL);
 			op_reason(op, "%s", why);
+			if (follow_slug(p, in->file_rel, in->file,
+			    &final) == -1)
+				goto out;
 			baseline_forget(p, why);
-			baseline_put(p, in->file, in->file_rel, true, true,
+			baseline_put(p, in->file, final.buf, true, true,
 			    why);
 		}
 		break;
@@ -807,9 +822,15 @@ out:
 	return rc;
 }
 
-int
-es_plan_entity(const struct es_plan_input *in, enum es_policy policy,
-    int64_t now_ms, struct es_plan *plan, struct es_error *err)
+/*
+ * One decision of the entity into out (an initialised plan); taken: the
+ * slug its file asked for when another document holds it (in->file then
+ * carries the free one).
+ */
+static int
+plan_once(const struct es_plan_input *in, enum es_policy policy,
+    int64_t now_ms, const char *taken, struct es_plan *out,
+    struct es_error *err)
 {
 	struct planner p;
 	struct es_plan_input kept;
@@ -822,9 +843,11 @@ es_plan_entity(const struct es_plan_input *in, enum es_policy policy,
 	 * A file still at its baseline path was not renamed, so its name
 	 * says nothing new about the slug: the baseline's slug stands (an
 	 * import that gave it slug-2 for a clash left the file's name alone;
-	 * follow_slug() renames it).
+	 * follow_slug() renames it). Unless that slug is taken: then the
+	 * file asks for the free one.
 	 */
-	if (in->base != NULL && in->file != NULL && in->base_rel != NULL &&
+	if (taken == NULL && in->base != NULL && in->file != NULL &&
+	    in->base_rel != NULL &&
 	    in->file_rel != NULL && strcmp(in->base_rel, in->file_rel) == 0 &&
 	    in->base->slug != NULL && (in->file->slug == NULL ||
 	    strcmp(in->base->slug, in->file->slug) != 0)) {
@@ -838,7 +861,8 @@ es_plan_entity(const struct es_plan_input *in, enum es_policy policy,
 	p.policy = policy;
 	p.now_ms = now_ms;
 	p.err = err;
-	es_plan_init(&p.ops);
+	p.slug_taken = taken;
+	p.ops = *out;
 
 	if (in->kind != ES_KIND_PROJECT && in->kind != ES_KIND_GOAL) {
 		es_error_set(err, ES_EPARSE, NULL, 0,
@@ -865,8 +889,76 @@ es_plan_entity(const struct es_plan_input *in, enum es_policy policy,
 		rc = plan_with_base(&p);
 	}
 out:
-	if (rc == 0)
-		es__plan_splice(plan, &p.ops);
-	es_plan_release(&p.ops);
+	*out = p.ops;
+	return rc;
+}
+
+/* The slug ops write to the document, or NULL: none changes it. */
+static const char *
+slug_written(const struct es_plan *ops)
+{
+	for (size_t i = 0; i < ops->n; i++) {
+		const struct es_op *op = &ops->ops[i];
+
+		if (op->value != NULL && (op->op == ES_OP_DOC_INSERT ||
+		    ((op->op == ES_OP_DOC_UPDATE ||
+		    op->op == ES_OP_DOC_UNDELETE) && (op->fields & ES_F_SLUG))))
+			return op->value->slug;
+	}
+	return NULL;
+}
+
+/*
+ * SPEC §2, 4.4: ops that write a slug another document holds (the
+ * unique index refuses it) are decided again with the file asking for
+ * the first free slug-N, so the plan renames the file and a dry run
+ * shows it (SPEC 4.9). Kept only when the new decision writes that slug
+ * or none; else the first stands and the server's refusal decides at
+ * apply time.
+ */
+static void
+plan_free_slug(const struct es_plan_input *in, enum es_policy policy,
+    int64_t now_ms, struct es_plan *ops, struct es_error *err)
+{
+	const char *want = slug_written(ops), *got, *again;
+	struct es_plan_input asked;
+	struct es_entity named;
+	struct es_plan alt = ES_PLAN_INIT;
+	char *taken;
+
+	if (want == NULL || in->slugs == NULL || in->file == NULL)
+		return;
+	got = es_slug_claims_take(in->slugs, in->kind, want, in->slug_owner);
+	if (strcmp(got, want) == 0)
+		return;
+	taken = es_xstrdup(want);
+	named = *in->file;	/* shallow: only slug differs */
+	named.slug = (char *)got;
+	asked = *in;
+	asked.file = &named;
+	if (plan_once(&asked, policy, now_ms, taken, &alt, err) == 0 &&
+	    ((again = slug_written(&alt)) == NULL ||
+	    strcmp(again, got) == 0)) {
+		es_plan_release(ops);
+		*ops = alt;
+	} else {
+		es_plan_release(&alt);
+	}
+	free(taken);
+}
+
+int
+es_plan_entity(const struct es_plan_input *in, enum es_policy policy,
+    int64_t now_ms, struct es_plan *plan, struct es_error *err)
+{
+	struct es_plan ops = ES_PLAN_INIT;
+	int rc;
+
+	rc = plan_once(in, policy, now_ms, NULL, &ops, err);
+	if (rc == 0) {
+		plan_free_slug(in, policy, now_ms, &ops, err);
+		es__plan_splice(plan, &ops);
+	}
+	es_plan_release(&ops);
 	return rc;
 }

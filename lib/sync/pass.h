@@ -237,6 +237,9 @@ struct es__ents {
 	struct es_error			 cas_err;
 	struct es_buf			 buf;
 	struct es_tree			 errs;		/* parse errors */
+	/* The slugs documents hold and this pass's writes took (SPEC
+	 * §2), by entity index: filled before planning. */
+	struct es_slug_claims		 slugs;
 };
 
 enum { APPLY_OK = 0, APPLY_FAIL = -1, APPLY_LOST = -2 };

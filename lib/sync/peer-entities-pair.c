@@ -168,10 +168,14 @@ idref_cmp(const void *a, const void *b)
  * _id, was taken for a slug clash, and the file got a second document
  * and a "-2" name the dry run had not planned (issue 17, seed 36218;
  * SPEC 4.9, 4.18). The plan then resolves the two as identity matches
- * are (SPEC 4.17): by the policy, nothing deleted. Live documents only,
- * and after rename detection: the _id is made of the slug and the dates,
- * so a file renamed onto a deleted project's name computes that
- * project's _id without being it (test-sync-hostile).
+ * are (SPEC 4.17): by the policy, nothing deleted; a document the API
+ * deleted meanwhile is undeleted with the file's meaning, its own
+ * version kept (issue 17, seed 131726: the insert met its own _id and
+ * the file became "-2", which the dry run had not planned). After
+ * rename detection: the _id is made of the slug and the dates, so a file
+ * renamed onto a deleted project's name computes that project's _id
+ * without being it (test-sync-hostile), and its baseline entity must
+ * claim it first.
  */
 static void
 pair_by_docid(struct es__ents *g)
@@ -184,8 +188,7 @@ pair_by_docid(struct es__ents *g)
 		const struct ent *c = &g->ents[i];
 
 		if (!c->has_base && c->file < 0 && c->has_db &&
-		    !c->db_broken && !c->db.meta.deleted &&
-		    c->db.meta.has_id) {
+		    !c->db_broken && c->db.meta.has_id) {
 			v[n].id = c->db.meta.id;
 			v[n++].ref = i;
 		}
@@ -398,7 +401,7 @@ es__eng_pair_all(struct es__ents *g)
 	pair_by_identity(g, true);
 	/* 4. a moved or renamed file, when the evidence agrees (SPEC 4.6) */
 	pair_moved(g, nbase);
-	/* 5. a file's own live document, by the _id its insert sends */
+	/* 5. a file's own document, by the _id its insert sends */
 	pair_by_docid(g);
 	/* 6. identity (SPEC 4.17): kind and slug, documents without a base */
 	pair_by_identity(g, false);

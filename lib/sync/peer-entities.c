@@ -413,6 +413,8 @@ es__eng_plan_one(struct es__ents *g, struct ent *e, struct es_plan *plan)
 		in.db = &e->db;
 		in.db_updated_at = e->db_ua;
 	}
+	in.slugs = &g->slugs;
+	in.slug_owner = (size_t)(e - g->ents);
 	e->op_first = plan->n;
 	es_error_clear(&err);
 	if (es_plan_entity(&in, g->p->o->policy, g->p->now_ms, plan, &err) < 0) {
@@ -454,9 +456,32 @@ es__ents_pair(struct es__ents *g)
 	es__eng_pair_all(g);
 }
 
+/*
+ * What the unique index on (user_id, slug) holds as far as this pass
+ * knows: every document read, live or deleted; a synced entity's slug
+ * when a partial read did not bring its document. And the folder's
+ * names, which a fresh slug-N avoids.
+ */
+static void
+slugs_fill(struct es__ents *g)
+{
+	for (size_t i = 0; i < g->nents; i++) {
+		const struct ent *e = &g->ents[i];
+
+		if (e->has_db)
+			es_slug_claims_doc(&g->slugs, e->kind, e->db.slug, i);
+		else if (e->has_base && !g->full)
+			es_slug_claims_doc(&g->slugs, e->kind, e->base.slug, i);
+	}
+	for (size_t j = 0; j < g->nfiles; j++)
+		es_slug_claims_file(&g->slugs, g->files[j].tf.info.kind,
+		    g->files[j].tf.info.slug);
+}
+
 void
 es__ents_plan(struct es__ents *g)
 {
+	slugs_fill(g);
 	for (size_t i = 0; i < g->nents; i++)
 		es__eng_plan_one(g, &g->ents[i], &g->p->r->plan);
 	g->p->r->entities += g->nents;
@@ -491,6 +516,7 @@ es__ents_free(struct es__ents *g)
 	}
 	free(g->files);
 	free(g->errs.errors);	/* the only thing load_file adds */
+	es_slug_claims_release(&g->slugs);
 	es_buf_release(&g->buf);
 	free(g);
 }

@@ -296,6 +296,12 @@ test_rename_onto_trashed_slug_converges(void **state)
 		free(a);
 		free(b);
 	}
+	/* SPEC 4.9: the dry run plans the "-2" the real pass makes. */
+	assert_int_equal(syncd1(&w, "--dry-run"), 0);
+	assert_true(contains(w.out.buf, "10k-projects/active/work/"
+	    "reading-2.md from 10k-projects/active/work/reading.md"));
+	assert_true(contains(w.out.buf, "slug 'reading' is taken"));
+	assert_true(exists(&w, "10k-projects/active/work/reading.md"));
 	assert_int_equal(syncd(&w, NULL), 0);
 	assert_true(contains(w.err.buf, "slug 'reading' is taken"));
 	assert_file_has(&w, "10k-projects/active/work/reading-2.md", "new");

@@ -496,6 +496,11 @@ test_slug_clash_renames_file(void **state)
 	    "---\narea: Home\ntitle: Plan\n---\nhome\n");
 	put(&w, "10k-projects/active/work/plan.md",
 	    "---\narea: Work\ntitle: Plan\n---\nwork\n");
+	/* SPEC 4.9: the dry run plans the rename the real pass makes. */
+	assert_int_equal(syncd1(&w, "--dry-run"), 0);
+	assert_true(contains(w.out.buf, "10k-projects/active/work/plan-2.md "
+	    "from 10k-projects/active/work/plan.md"));
+	assert_int_equal(count_docs(&w, "projects"), 0);
 	assert_int_equal(syncd(&w, NULL), 0);
 	assert_int_equal(count_docs(&w, "projects"), 2);
 	assert_true(exists(&w, "10k-projects/active/home/plan.md"));

@@ -109,6 +109,8 @@
 #include "execsync/error.h"
 #include "execsync/policy.h"
 
+struct es_slug_claims;		/* rules.h */
+
 /* Every meaning field of a project or goal (enum es_field). */
 #define ES_PLAN_F_ALL	(ES_F_TITLE | ES_F_SLUG | ES_F_AREA | \
 	ES_F_FOLDER | ES_F_TYPE | ES_F_CREATED | ES_F_STARTED | \
@@ -131,6 +133,11 @@
  *			db->meta.deleted: soft-deleted
  *	db_updated_at	the document's version as read (SPEC 4.12)
  *	db_broken	the document exists but does not decode
+ *	slugs		NULL, or the slugs the collection holds and this
+ *			pass took (rules.h): a write of a slug another
+ *			document holds takes the first free slug-N instead,
+ *			and the file is renamed to it (SPEC §2, 4.4)
+ *	slug_owner	this entity, for slugs
  */
 struct es_plan_input {
 	enum es_kind		 kind;	/* PROJECT or GOAL */
@@ -144,6 +151,8 @@ struct es_plan_input {
 	const struct es_entity	*db;
 	int64_t			 db_updated_at;
 	bool			 db_broken;
+	struct es_slug_claims	*slugs;
+	size_t			 slug_owner;
 };
 
 /*
@@ -151,10 +160,11 @@ struct es_plan_input {
  *
  *	DOC_INSERT	a new document (value->meta.has_id false: the
  *			engine gives it its deterministic id, docid.h, before
- *			the plan is printed or applied; on a slug clash the
- *			applier picks the unique slug, SPEC §2, renaming the
- *			file to match, and the op then holds the id and path
- *			it really wrote)
+ *			the plan is printed or applied; a slug clash with a
+ *			document the pass did not read is found by the
+ *			server: the applier then picks the unique slug, SPEC
+ *			§2, renaming the file to match, and the op holds the
+ *			id and path it really wrote)
  *	DOC_UPDATE	$set of `fields` from value, compare-and-swap on
  *			expect_updated_at
  *	DOC_DELETE	soft delete: value->meta.deleted, deleted_at = now;

@@ -294,4 +294,44 @@ void	es_slug_shared(const struct es_slug_index *ix, bool *alone,
 	    size_t *shared_by);
 void	es_slug_index_release(struct es_slug_index *ix);
 
+/* ---- SPEC §2, 4.4: the slug a document write may take (slug-claims.c) ---- */
+
+/*
+ * The collection's unique index on (user_id, slug) counts live and
+ * soft-deleted documents alike. A pass that writes a slug another
+ * document holds (a new file named like another area's file, a file
+ * renamed onto a trashed project's name) is refused by the server, so
+ * the plan gives such a write the first free slug-2, slug-3, ... and
+ * renames its file (SPEC §2), and a dry run shows exactly that (SPEC
+ * 4.9). Only documents the pass read are known here; one it did not read
+ * is found by the write's refusal at apply time, as before.
+ *
+ * Fill with _doc and _file, then _take in the order the pass writes.
+ * Strings are copied. Cost: one hash lookup per call.
+ */
+struct es_slug_claims {
+	struct es__slug_rec	*v;
+	size_t			 n, alloc;
+	struct es__slug_map	*map;
+};
+
+#define ES_SLUG_CLAIMS_INIT	{ NULL, 0, 0, NULL }
+
+/* A document read, of kind, holding slug; owner: the caller's entity. */
+void	es_slug_claims_doc(struct es_slug_claims *c, enum es_kind kind,
+	    const char *slug, size_t owner);
+/* A file of kind in the folder, named slug (a fresh slug avoids it). */
+void	es_slug_claims_file(struct es_slug_claims *c, enum es_kind kind,
+	    const char *slug);
+/*
+ * The slug owner's write of want may carry: want itself unless another
+ * owner's document holds it or another owner took it before; else the
+ * first slug-N that no document, no other owner's take and no file has.
+ * What is returned is taken for owner: a pointer into c, valid until
+ * es_slug_claims_release().
+ */
+const char *es_slug_claims_take(struct es_slug_claims *c, enum es_kind kind,
+	    const char *want, size_t owner);
+void	es_slug_claims_release(struct es_slug_claims *c);
+
 #endif
