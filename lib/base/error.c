@@ -165,8 +165,9 @@ static const struct {
 	    "wanted, a number out of range)" },
 	[ES_PROB_NOT_WRITTEN] = { "not-written", ES_ELIMIT,
 	    "a file that would be written over a limit: left as it is" },
-	[ES_PROB_SLUG_TAKEN] = { "slug-taken", ES_EPARSE,
-	    "the slug is taken by another file of the collection" },
+	[ES_PROB_SLUG_TAKEN] = { "slug-taken", ES_ECONFLICT,
+	    "documents share a slug (left alone until one has it), or a "
+	    "slug another document holds could not be given up" },
 	[ES_PROB_IO] = { "io", ES_EIO,
 	    "a system call failed on this item (permissions, disk)" },
 	[ES_PROB_DATABASE] = { "database", ES_EDB,

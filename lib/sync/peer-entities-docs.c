@@ -188,7 +188,7 @@ rename_for_slug(struct es__ents *g, struct ent *e, struct es_op *op,
 	int rc = -1;
 
 	if (e->cur_rel == NULL || (slash = strrchr(e->cur_rel, '/')) == NULL)
-		return es_error_set(err, ES_ECONFLICT, op->rel, 0,
+		return es_problem_set(err, ES_PROB_SLUG_TAKEN, op->rel, 0,
 		    "slug '%s' is taken in the database", v->slug);
 	if ((fresh = unique_slug(g, e, v->slug, err)) == NULL)
 		return -1;

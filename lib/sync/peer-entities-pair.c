@@ -281,9 +281,9 @@ es__eng_mark_shared_slugs(struct es__ents *g)
 		bson_oid_to_string(&e->db.meta.id, hex);
 		snprintf(where, sizeof(where), "%s/%s",
 		    es_kind_collection(e->kind), hex);
-		es_error_set(&err, ES_ECONFLICT, where, 0, "slug '%s' is shared "
-		    "by %zu documents: left alone until only one has it (SPEC "
-		    "4.10)", e->db.slug, shared[k]);
+		es_problem_set(&err, ES_PROB_SLUG_TAKEN, where, 0, "slug '%s' "
+		    "is shared by %zu documents: left alone until only one "
+		    "has it (SPEC 4.10)", e->db.slug, shared[k]);
 		es__add_failure(g->p, &err);
 		e->db_broken = true;
 	}

@@ -225,10 +225,16 @@ test_shared_slugs_reported_not_wedged(void **state)
 		    "Fine body");
 		assert_int_equal(count_docs(&w, "projects"), 4);
 	}
-	/* A file of that slug is left alone as well: no third document. */
+	/* A file of that slug is left alone as well: no third document.
+	 * Scripts see the problem by its code (SPEC §1). */
 	put(&w, "10k-projects/active/work/dup.md",
 	    "---\narea: Work\ntitle: Dup\n---\nmine\n");
-	assert_int_equal(syncd1(&w, "--full"), 1);
+	{
+		const char *const full_json[] = { "--full", "--json", NULL };
+
+		assert_int_equal(syncd(&w, full_json), 1);
+		assert_true(contains(w.out.buf, "\"code\":\"slug-taken\""));
+	}
 	assert_int_equal(count_docs(&w, "projects"), 4);
 	assert_file_has(&w, "10k-projects/active/work/dup.md", "mine");
 	/* The user resolves it in the app: the pass goes through. */
