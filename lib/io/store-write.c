@@ -14,6 +14,7 @@
 
 #include "execsync/doc.h"
 #include "execsync/log.h"
+#include "execsync/rules.h"
 #include "execsync/store.h"
 #include "execsync/uri.h"
 #include "execsync/xmalloc.h"
@@ -274,17 +275,24 @@ es_store_insert_many(struct es_store *s, enum es_kind kind,
 	return rc;
 }
 
+/* What a read by _id says of one op's document. */
+struct seen {
+	int64_t	 ua;	/* updated_at; -1: absent, another user's, no date */
+	bool	 ours;	/* carries what the op writes, at its new version */
+	bool	 same;	/* means what the op expects (when it asks) */
+};
+
 /*
- * The versions of ops[0..m) now, by one find ({_id} when m is 1, else
- * {_id: {$in}}): ua[i] the document's updated_at, -1 when it is not there
- * or not user_id's; ours[i] whether it also holds what ops[i] writes
- * (es_doc_has_update()): a version alone can be another writer's. false
- * with be when the read failed.
+ * The documents of ops[0..m) now, by one find ({_id} when m is 1, else
+ * {_id: {$in}}), into sn[0..m): a version alone can be another writer's,
+ * so ours also needs what the op writes (es_doc_has_update()) and same
+ * the meaning it expects (es_doc_meaning()). false with be when the read
+ * failed.
  */
 static bool
-read_versions(mongoc_collection_t *coll, const char *user_id,
-    const struct es_store_cas *ops, size_t m, int64_t *ua, bool *ours,
-    bson_error_t *be)
+read_versions(mongoc_collection_t *coll, enum es_kind kind,
+    const char *user_id, const struct es_store_cas *ops, size_t m,
+    struct seen *sn, bson_error_t *be)
 {
 	mongoc_cursor_t *cur;
 	bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER, sub, in;
@@ -309,8 +317,8 @@ read_versions(mongoc_collection_t *coll, const char *user_id,
 		bson_append_document_end(&filter, &sub);
 	}
 	for (size_t i = 0; i < m; i++) {
-		ua[i] = -1;
-		ours[i] = false;
+		sn[i].ua = -1;
+		sn[i].ours = sn[i].same = false;
 	}
 	cur = mongoc_collection_find_with_opts(coll, &filter, &opts, NULL);
 	while (mongoc_cursor_next(cur, &doc)) {
@@ -329,12 +337,18 @@ read_versions(mongoc_collection_t *coll, const char *user_id,
 		    !BSON_ITER_HOLDS_DATE_TIME(&it))
 			continue;
 		v = bson_iter_date_time(&it);
-		for (size_t i = 0; i < m; i++)
-			if (bson_oid_equal(id, &ops[i].id)) {
-				ua[i] = v;
-				ours[i] = v == ops[i].new_updated_at_ms &&
-				    es_doc_has_update(doc, ops[i].update);
-			}
+		for (size_t i = 0; i < m; i++) {
+			es_fp_t fp;
+
+			if (!bson_oid_equal(id, &ops[i].id))
+				continue;
+			sn[i].ua = v;
+			sn[i].ours = v == ops[i].new_updated_at_ms &&
+			    es_doc_has_update(doc, ops[i].update);
+			sn[i].same = !ops[i].check_meaning ||
+			    (es_doc_meaning(doc, kind, &fp) &&
+			    fp == ops[i].expect_fp);
+		}
 	}
 	ok = !mongoc_cursor_error(cur, be);
 	mongoc_cursor_destroy(cur);
@@ -352,149 +366,99 @@ read_versions(mongoc_collection_t *coll, const char *user_id,
 
 /* read_versions() of each op alone when lone, else of all at once. */
 static bool
-cas_read(mongoc_collection_t *coll, const char *user_id,
-    const struct es_store_cas *ops, size_t m, bool lone, int64_t *ua,
-    bool *ours, bson_error_t *be)
+cas_read(mongoc_collection_t *coll, enum es_kind kind, const char *user_id,
+    const struct es_store_cas *ops, size_t m, bool lone, struct seen *sn,
+    bson_error_t *be)
 {
 	if (!lone)
-		return read_versions(coll, user_id, ops, m, ua, ours, be);
+		return read_versions(coll, kind, user_id, ops, m, sn, be);
 	for (size_t i = 0; i < m; i++)
-		if (!read_versions(coll, user_id, ops + i, 1, ua + i, ours + i,
-		    be))
+		if (!read_versions(coll, kind, user_id, ops + i, 1, sn + i, be))
 			return false;
 	return true;
 }
 
 /*
- * Which of ops[0..m) carry the updated_at their write set (DONE) and which
- * do not (LOST): read by _id (cas_read()). false with be when the read
- * failed (all UNKNOWN).
+ * Which of ops[0..m) carry their write (DONE) and which do not (LOST):
+ * read by _id (cas_read()). false with be when the read failed (all
+ * UNKNOWN).
  */
 static bool
-cas_confirm(mongoc_collection_t *coll, const char *user_id,
-    const struct es_store_cas *ops, size_t m, bool lone,
+cas_confirm(mongoc_collection_t *coll, enum es_kind kind,
+    const char *user_id, const struct es_store_cas *ops, size_t m, bool lone,
     enum es_store_cas_status *status, bson_error_t *be)
 {
-	int64_t *ua = es_xcalloc(m ? m : 1, sizeof(*ua));
-	bool *ours = es_xcalloc(m ? m : 1, sizeof(*ours));
-	bool ok = cas_read(coll, user_id, ops, m, lone, ua, ours, be);
+	struct seen *sn = es_xcalloc(m ? m : 1, sizeof(*sn));
+	bool ok = cas_read(coll, kind, user_id, ops, m, lone, sn, be);
 
 	for (size_t i = 0; i < m; i++)
 		status[i] = !ok ? ES_STORE_CAS_UNKNOWN :
-		    ours[i] ? ES_STORE_CAS_DONE : ES_STORE_CAS_LOST;
-	free(ua);
-	free(ours);
+		    sn[i].ours ? ES_STORE_CAS_DONE : ES_STORE_CAS_LOST;
+	free(sn);
 	return ok;
 }
 
 /*
- * One update command for ops[0..m), then, unless all matched, the read
- * that sorts ours from lost ones. CHUNK_NO_ANSWER: nothing known, be says
- * why. *refused gets the server's error when it answered with one (a
- * unique index, say), else stays as it was.
+ * One chunk of compare-and-swap updates, ops[0..m).
+ *
+ * MongoDB: one unordered bulk of update_one filtered on {_id, user_id,
+ * updated_at: expected}, atomic per document; then, unless all matched,
+ * the read that sorts ours from lost ones. When an op asks for its
+ * meaning, a read by _id comes first, and a document at the expected
+ * version that means something else is LOST, never sent.
+ *
+ * FerretDB: its compare-and-swap filter scans the whole collection, and
+ * its updates are read-then-write anyway (a concurrent writer can fall
+ * between its own read and write, NOTES-deps §2), so nothing atomic is
+ * lost by doing the same here at a tenth of the cost: always that read
+ * first, by lone _id, the comparison here, then an update by lone _id of
+ * the documents still as expected.
+ *
+ * Either way a document already at new_updated_at_ms carrying our write
+ * is an earlier write of ours that landed (DONE); one elsewhere, gone or
+ * another user's is LOST. CHUNK_NO_ANSWER: nothing known, be says why.
+ * *refused gets the server's error when it answered with one (a unique
+ * index, say), else stays as it was.
  */
 static int
 cas_chunk(struct es_store *s, mongoc_collection_t *coll, const char *cname,
-    const char *user_id, const struct es_store_cas *ops, size_t m,
-    enum es_store_cas_status *status, bson_error_t *refused,
+    enum es_kind kind, const char *user_id, const struct es_store_cas *ops,
+    size_t m, enum es_store_cas_status *status, bson_error_t *refused,
     bson_error_t *be, struct es_error *err)
 {
+	bool lone = s->flavor == ES_STORE_FERRETDB, first = lone;
 	mongoc_bulk_operation_t *bulk;
 	bson_t bopts = BSON_INITIALIZER, reply;
 	bson_iter_t it;
 	int64_t nmatched = -1;
-	bool ok;
-
-	BSON_APPEND_BOOL(&bopts, "ordered", false);
-	bulk = mongoc_collection_create_bulk_operation_with_opts(coll, &bopts);
-	bson_destroy(&bopts);
-	for (size_t i = 0; i < m; i++) {
-		bson_t sel = BSON_INITIALIZER;
-
-		/* SPEC 4.12: each write applies only to the version read. */
-		BSON_APPEND_OID(&sel, "_id", &ops[i].id);
-		BSON_APPEND_UTF8(&sel, "user_id", user_id);
-		BSON_APPEND_DATE_TIME(&sel, "updated_at",
-		    ops[i].expected_updated_at_ms);
-		ok = mongoc_bulk_operation_update_one_with_opts(bulk, &sel,
-		    ops[i].update, NULL, be);
-		bson_destroy(&sel);
-		if (!ok) {
-			mongoc_bulk_operation_destroy(bulk);
-			es__store_error(s, err, cname, "update", be);
-			return CHUNK_FAIL;
-		}
-	}
-	ok = mongoc_bulk_operation_execute(bulk, &reply, be) != 0;
-	mongoc_bulk_operation_destroy(bulk);
-	if ((!ok && unreachable(be)) || lose_reply(be)) {
-		bson_destroy(&reply);
-		return CHUNK_NO_ANSWER;
-	}
-	if (!ok)
-		*refused = *be;
-	else if (bson_iter_init_find(&it, &reply, "nMatched") &&
-	    BSON_ITER_HOLDS_NUMBER(&it))
-		nmatched = bson_iter_as_int64(&it);
-	bson_destroy(&reply);
-	if (nmatched == (int64_t)m) {
-		for (size_t i = 0; i < m; i++)
-			status[i] = ES_STORE_CAS_DONE;
-		return CHUNK_OK;
-	}
-	/* Some did not match (or an error): the winners carry our version. */
-	if (cas_confirm(coll, user_id, ops, m, false, status, be))
-		return CHUNK_OK;
-	if (unreachable(be))
-		return CHUNK_NO_ANSWER;
-	es__store_error(s, err, cname, "find", be);
-	return CHUNK_FAIL;
-}
-
-/*
- * cas_chunk() on FerretDB: its compare-and-swap filter scans the whole
- * collection, and its updates are read-then-write anyway (a concurrent
- * writer can fall between its own read and write, NOTES-deps §2), so
- * nothing atomic is lost by doing the same here at a tenth of the cost:
- * read the versions by lone _id, compare them here, update by lone _id
- * the documents still at the expected version. A document already at
- * new_updated_at_ms is an earlier write of ours that landed (DONE); one
- * elsewhere, gone or another user's is LOST. The same outcomes as
- * cas_chunk().
- */
-static int
-cas_chunk_lone(struct es_store *s, mongoc_collection_t *coll,
-    const char *cname, const char *user_id, const struct es_store_cas *ops,
-    size_t m, enum es_store_cas_status *status, bson_error_t *refused,
-    bson_error_t *be, struct es_error *err)
-{
-	mongoc_bulk_operation_t *bulk;
-	bson_t bopts = BSON_INITIALIZER, reply;
-	bson_iter_t it;
-	int64_t *ua = es_xcalloc(m, sizeof(*ua)), nmatched = -1;
-	bool *ours = es_xcalloc(m, sizeof(*ours));
-	size_t *sent = es_xcalloc(m, sizeof(*sent)), nsent = 0;
+	size_t *sent = es_xcalloc(m ? m : 1, sizeof(*sent)), nsent = 0;
+	struct seen *sn = NULL;
 	struct es_store_cas *sub = NULL;
 	enum es_store_cas_status *substat = NULL;
 	int rc = CHUNK_OK;
 	bool ok;
 
-	if (!cas_read(coll, user_id, ops, m, m <= CAS_LONE_MAX, ua, ours,
-	    be)) {
-		if (unreachable(be))
-			rc = CHUNK_NO_ANSWER;
-		else {
-			es__store_error(s, err, cname, "find", be);
-			rc = CHUNK_FAIL;
+	for (size_t i = 0; i < m; i++)
+		first |= ops[i].check_meaning;
+	if (first) {
+		sn = es_xcalloc(m ? m : 1, sizeof(*sn));
+		if (!cas_read(coll, kind, user_id, ops, m,
+		    lone && m <= CAS_LONE_MAX, sn, be)) {
+			if (unreachable(be))
+				rc = CHUNK_NO_ANSWER;
+			else {
+				es__store_error(s, err, cname, "find", be);
+				rc = CHUNK_FAIL;
+			}
+			goto out;
 		}
-		goto out;
 	}
 	for (size_t i = 0; i < m; i++) {
-		if (ua[i] == ops[i].expected_updated_at_ms &&
-		    ua[i] != ops[i].new_updated_at_ms)
+		if (sn == NULL || (sn[i].ua == ops[i].expected_updated_at_ms &&
+		    sn[i].ua != ops[i].new_updated_at_ms && sn[i].same))
 			sent[nsent++] = i;
 		else
-			status[i] = ours[i] ? ES_STORE_CAS_DONE :
+			status[i] = sn[i].ours ? ES_STORE_CAS_DONE :
 			    ES_STORE_CAS_LOST;
 	}
 	if (nsent == 0)
@@ -503,12 +467,19 @@ cas_chunk_lone(struct es_store *s, mongoc_collection_t *coll,
 	bulk = mongoc_collection_create_bulk_operation_with_opts(coll, &bopts);
 	bson_destroy(&bopts);
 	for (size_t k = 0; k < nsent; k++) {
+		const struct es_store_cas *op = &ops[sent[k]];
 		bson_t sel = BSON_INITIALIZER;
 
-		/* The version was compared above: a lone _id, no scan. */
-		BSON_APPEND_OID(&sel, "_id", &ops[sent[k]].id);
+		BSON_APPEND_OID(&sel, "_id", &op->id);
+		if (!lone) {
+			/* SPEC 4.12: each write applies only to the version
+			 * read. (FerretDB's: compared above, a lone _id.) */
+			BSON_APPEND_UTF8(&sel, "user_id", user_id);
+			BSON_APPEND_DATE_TIME(&sel, "updated_at",
+			    op->expected_updated_at_ms);
+		}
 		ok = mongoc_bulk_operation_update_one_with_opts(bulk, &sel,
-		    ops[sent[k]].update, NULL, be);
+		    op->update, NULL, be);
 		bson_destroy(&sel);
 		if (!ok) {
 			mongoc_bulk_operation_destroy(bulk);
@@ -535,13 +506,14 @@ cas_chunk_lone(struct es_store *s, mongoc_collection_t *coll,
 			status[sent[k]] = ES_STORE_CAS_DONE;
 		goto out;
 	}
-	/* Some did not land (gone meanwhile, refused): read them again. */
+	/* Some did not match (changed, gone, refused): the winners carry
+	 * our write. */
 	sub = es_xcalloc(nsent, sizeof(*sub));
 	substat = es_xcalloc(nsent, sizeof(*substat));
 	for (size_t k = 0; k < nsent; k++)
 		sub[k] = ops[sent[k]];
-	ok = cas_confirm(coll, user_id, sub, nsent, nsent <= CAS_LONE_MAX,
-	    substat, be);
+	ok = cas_confirm(coll, kind, user_id, sub, nsent,
+	    lone && nsent <= CAS_LONE_MAX, substat, be);
 	for (size_t k = 0; k < nsent; k++)
 		status[sent[k]] = substat[k];
 	if (!ok && unreachable(be))
@@ -553,9 +525,8 @@ cas_chunk_lone(struct es_store *s, mongoc_collection_t *coll,
 out:
 	free(substat);
 	free(sub);
+	free(sn);
 	free(sent);
-	free(ua);
-	free(ours);
 	return rc;
 }
 
@@ -591,8 +562,7 @@ cas_run(struct es_store *s, enum es_kind kind, const char *user_id,
 		bson_error_t be;
 		int r;
 
-		r = (s->flavor == ES_STORE_FERRETDB ? cas_chunk_lone :
-		    cas_chunk)(s, coll, cname, user_id, ops + i, m,
+		r = cas_chunk(s, coll, cname, kind, user_id, ops + i, m,
 		    status + i, refused, &be, err);
 		size = es_store_chunk_next(m, chunk_took(s, t0, r),
 		    chunk_target(s), ES_STORE_CAS_CHUNK_MAX);
@@ -633,16 +603,26 @@ es_store_update_cas(struct es_store *s, enum es_kind kind,
     struct es_error *err)
 {
 	struct es_store_cas op;
+
+	memset(&op, 0, sizeof(op));
+	bson_oid_copy(id, &op.id);
+	op.expected_updated_at_ms = expected_updated_at_ms;
+	op.new_updated_at_ms = new_updated_at_ms;
+	op.update = update;
+	return es_store_update_cas_op(s, kind, user_id, &op, matched, err);
+}
+
+int
+es_store_update_cas_op(struct es_store *s, enum es_kind kind,
+    const char *user_id, const struct es_store_cas *op, bool *matched,
+    struct es_error *err)
+{
 	enum es_store_cas_status st;
 	bson_error_t refused;
 
 	*matched = false;
 	memset(&refused, 0, sizeof(refused));
-	bson_oid_copy(id, &op.id);
-	op.expected_updated_at_ms = expected_updated_at_ms;
-	op.new_updated_at_ms = new_updated_at_ms;
-	op.update = update;
-	if (cas_run(s, kind, user_id, &op, 1, &st, &refused, err) < 0)
+	if (cas_run(s, kind, user_id, op, 1, &st, &refused, err) < 0)
 		return -1;
 	/* Refused rather than lost: the caller needs the server's reason
 	 * (a slug a unique index already holds). */

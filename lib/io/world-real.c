@@ -292,12 +292,10 @@ db_insert_many(void *ctx, enum es_kind kind, const bson_t *const *docs,
 }
 
 static int
-db_update_cas(void *ctx, enum es_kind kind, const bson_oid_t *id,
-    const char *user_id, int64_t expected, int64_t next,
-    const bson_t *update, bool *matched, struct es_error *err)
+db_update_cas(void *ctx, enum es_kind kind, const char *user_id,
+    const struct es_store_cas *op, bool *matched, struct es_error *err)
 {
-	return es_store_update_cas(ctx, kind, id, user_id, expected, next,
-	    update, matched, err);
+	return es_store_update_cas_op(ctx, kind, user_id, op, matched, err);
 }
 
 static int

@@ -105,6 +105,7 @@ apply_cas(struct es__acts *a, const struct docw *w, size_t n)
 
 	for (size_t k = 0; k < n; k++) {
 		const struct es_action *v = w[k].op->action;
+		const struct act *t = &a->acts[w[k].ti];
 		bson_t body = BSON_INITIALIZER;
 
 		es_action_encode_set(v, w[k].op->fields, v->meta.updated_at,
@@ -116,6 +117,12 @@ apply_cas(struct es__acts *a, const struct docw *w, size_t n)
 		cas[k].expected_updated_at_ms = w[k].op->expect_updated_at;
 		cas[k].new_updated_at_ms = v->meta.updated_at;
 		cas[k].update = upd[k];
+		/* And the meaning there, when the pass has it (store.h). */
+		if (t->has_db && !t->db_broken &&
+		    !(t->db_as_base && t->base_lazy)) {
+			cas[k].check_meaning = true;
+			cas[k].expect_fp = es_action_fingerprint(&t->db);
+		}
 	}
 	es_error_clear(&err);
 	(void)a->p->db->update_cas_many(a->p->db->ctx, ES_KIND_ACTION,

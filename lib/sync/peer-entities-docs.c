@@ -148,6 +148,27 @@ insert_doc(struct es__ents *g, struct ent *e, struct es_entity *v,
 	return rc;
 }
 
+/*
+ * The compare-and-swap of op (SPEC 4.12) into cas: the version the plan
+ * expects and, when the plan knows it, the meaning there (the document
+ * as read, or the baseline's for one a since-query did not return): a
+ * version alone can be another writer's (store.h).
+ */
+static void
+cas_of(const struct ent *e, const struct es_op *op, const bson_t *update,
+    struct es_store_cas *cas)
+{
+	memset(cas, 0, sizeof(*cas));
+	cas->id = op->value->meta.id;
+	cas->expected_updated_at_ms = op->expect_updated_at;
+	cas->new_updated_at_ms = op->value->meta.updated_at;
+	cas->update = update;
+	if (e->has_db && !e->db_broken) {
+		cas->check_meaning = true;
+		cas->expect_fp = es_entity_fingerprint(&e->db);
+	}
+}
+
 /* The compare-and-swap of op's fields (SPEC 4.12); *matched: it won. */
 static int
 update_doc(struct es__ents *g, struct ent *e, const struct es_op *op,
@@ -155,13 +176,14 @@ update_doc(struct es__ents *g, struct ent *e, const struct es_op *op,
 {
 	const struct es_entity *v = op->value;
 	bson_t body = BSON_INITIALIZER, update = BSON_INITIALIZER;
+	struct es_store_cas cas;
 	int rc;
 
 	es_entity_encode_set(v, op->fields, v->meta.updated_at, &body);
 	bson_append_document(&update, "$set", 4, &body);
-	rc = g->p->db->update_cas(g->p->db->ctx, e->kind, &v->meta.id,
-	    g->p->o->user_id, op->expect_updated_at, v->meta.updated_at, &update,
-	    matched, err);
+	cas_of(e, op, &update, &cas);
+	rc = g->p->db->update_cas(g->p->db->ctx, e->kind, g->p->o->user_id,
+	    &cas, matched, err);
 	bson_destroy(&body);
 	bson_destroy(&update);
 	return rc;
@@ -357,10 +379,7 @@ es__eng_batch_cas(struct es__ents *g, enum es_kind kind)
 		upd[n] = bson_new();
 		bson_append_document(upd[n], "$set", 4, &body);
 		bson_destroy(&body);
-		cas[n].id = v->meta.id;
-		cas[n].expected_updated_at_ms = op->expect_updated_at;
-		cas[n].new_updated_at_ms = v->meta.updated_at;
-		cas[n].update = upd[n];
+		cas_of(&g->ents[i], op, upd[n], &cas[n]);
 		idx[n++] = k;
 	}
 	status = es_xcalloc(n ? n : 1, sizeof(*status));

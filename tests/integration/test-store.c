@@ -446,6 +446,93 @@ test_store_cas_same_version_other_writer(void **state)
 	es_itest_end(&t);
 }
 
+/* Our title write from e's version, meaning checked when check. */
+static bool
+cas_title_meaning(struct es_itest *t, const struct es_entity *e,
+    bool check, const char *title, int64_t now)
+{
+	struct es_entity mine;
+	bson_t update = BSON_INITIALIZER, body = BSON_INITIALIZER;
+	struct es_store_cas op;
+	struct es_error err;
+	bool matched;
+
+	memset(&op, 0, sizeof(op));
+	es_entity_copy(&mine, e);
+	free(mine.title);
+	mine.title = es_xstrdup(title);
+	es_entity_encode_set(&mine, ES_F_TITLE, now, &body);
+	BSON_APPEND_DOCUMENT(&update, "$set", &body);
+	op.id = e->meta.id;
+	op.expected_updated_at_ms = e->meta.updated_at;
+	op.new_updated_at_ms = now;
+	op.update = &update;
+	op.check_meaning = check;
+	op.expect_fp = es_entity_fingerprint(e);
+	if (es_store_update_cas_op(t->store, ES_KIND_PROJECT, t->user, &op,
+	    &matched, &err) != 0)
+		fail_msg("cas: %s", err.msg);
+	bson_destroy(&body);
+	bson_destroy(&update);
+	es_entity_release(&mine);
+	return matched;
+}
+
+/*
+ * The API, its clock gone back, stamps its edit with the very version we
+ * read: the version alone says "unchanged" and our write overwrote the
+ * edit (issue 17, seed 376645). With the meaning checked it is lost, in
+ * both forms of the compare-and-swap; without, it is not (the check is
+ * what catches it).
+ */
+static void
+test_store_cas_same_version_other_meaning(void **state)
+{
+	struct es_itest t;
+	struct es_entity v0, v1;
+	bson_t doc;
+	bson_oid_t id;
+	char hex[25], *set;
+
+	(void)state;
+	es_itest_begin(&t, "cas_meaning");
+	for (int form = 0; form < 2; form++) {
+		es_store_set_flavor(t.store, form == 0 ? ES_STORE_FERRETDB :
+		    ES_STORE_MONGODB);
+		es_itest_peer(&t, "create-project", form == 0 ?
+		    "{\"title\": \"Plan\", \"area\": \"Work\"}" :
+		    "{\"title\": \"Plan B\", \"area\": \"Work\"}", &doc);
+		es_itest_oid(&doc, "_id", &id);
+		bson_destroy(&doc);
+		read_project(&t, &id, &v0);
+		bson_oid_to_string(&id, hex);
+		set = es_xasprintf("{\"collection\": \"projects\", \"id\": "
+		    "\"%s\", \"set\": {\"title\": \"Theirs\", "
+		    "\"updated_at\": {\"$date\": {\"$numberLong\": "
+		    "\"%lld\"}}}}", hex, (long long)v0.meta.updated_at);
+		es_itest_peer(&t, "update-raw", set, &doc);
+		bson_destroy(&doc);
+		free(set);
+		assert_false(cas_title_meaning(&t, &v0, true, "Mine",
+		    v0.meta.updated_at + 1));
+		read_project(&t, &id, &v1);
+		assert_string_equal(v1.title, "Theirs");
+		assert_int_equal(v1.meta.updated_at, v0.meta.updated_at);
+		/* The version alone: the API's edit overwritten. */
+		assert_true(cas_title_meaning(&t, &v0, false, "Mine",
+		    v0.meta.updated_at + 1));
+		es_entity_release(&v1);
+		read_project(&t, &id, &v1);
+		assert_string_equal(v1.title, "Mine");
+		/* From what it means now: ours goes through. */
+		assert_true(cas_title_meaning(&t, &v1, true, "Mine again",
+		    v1.meta.updated_at + 1));
+		es_entity_release(&v0);
+		es_entity_release(&v1);
+	}
+	es_itest_end(&t);
+}
+
 /*
  * SPEC 4.12, deterministic interleaving (FerretDB updates are not atomic,
  * so no racing threads): we read, the API writes, our write with the old
@@ -713,6 +800,7 @@ test_store_server_stopped(void **state)
 		bson_t upd = BSON_INITIALIZER, set;
 		bool matched = true;
 
+		memset(&op, 0, sizeof(op));
 		BSON_APPEND_DOCUMENT_BEGIN(&upd, "$set", &set);
 		BSON_APPEND_DATE_TIME(&set, "updated_at", T0 + 1);
 		bson_append_document_end(&upd, &set);
@@ -766,6 +854,7 @@ test_store_cas_many(void **state)
 	static const char *const titles[3] = { "Alpha", "Beta", "Gamma" };
 
 	(void)state;
+	memset(ops, 0, sizeof(ops));
 	es_itest_begin(&t, "casmany");
 	/* The true filter, which FerretDB runs too (slowly): its costs. */
 	es_store_set_flavor(t.store, ES_STORE_MONGODB);
@@ -924,6 +1013,7 @@ test_store_lost_answers(void **state)
 	struct seen s;
 
 	(void)state;
+	memset(ops, 0, sizeof(ops));
 	es_itest_begin(&t, "lostans");
 	/* The true filter's costs; the lone-_id form's: test_store_cas_lone. */
 	es_store_set_flavor(t.store, ES_STORE_MONGODB);
@@ -1030,6 +1120,7 @@ test_store_cas_lone(void **state)
 	bool matched = true;
 
 	(void)state;
+	memset(ops, 0, sizeof(ops));
 	es_itest_begin(&t, "caslone");
 	assert_int_equal(es_store_flavor(t.store), ES_STORE_AUTO);
 	if (es_store_ping(t.store, &err) != 0)
@@ -1142,6 +1233,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_store_insert_many),
 	cmocka_unit_test(test_store_cas),
 	cmocka_unit_test(test_store_cas_same_version_other_writer),
+	cmocka_unit_test(test_store_cas_same_version_other_meaning),
 	cmocka_unit_test(test_store_cas_many),
 	cmocka_unit_test(test_store_lost_answers),
 	cmocka_unit_test(test_store_cas_lone),

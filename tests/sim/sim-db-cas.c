@@ -1,12 +1,13 @@
 /*
  * The simulated database's compare-and-swap (sim-db.c, world.h): both
- * forms of lib/io/store-write.c, step for step. MongoDB's (cas_chunk()):
- * one unordered bulk of updates filtered on {_id, user_id, updated_at:
- * expected}, then, unless all matched, a read by _id that tells our
- * landed writes (DONE: the document carries our new version) from lost
- * ones. FerretDB's (cas_chunk_lone()): the versions read by lone _id,
- * compared here, the documents still at the expected version updated by
- * lone _id: a writer that falls between the read and the update is
+ * forms of lib/io/store-write.c's cas_chunk(), step for step. MongoDB's:
+ * a read by _id first when an op asks for its meaning, one unordered bulk
+ * of updates filtered on {_id, user_id, updated_at: expected}, then,
+ * unless all matched, a read by _id that tells our landed writes (DONE:
+ * the document carries our new version) from lost ones. FerretDB's: the
+ * versions (and meanings) read by lone _id, compared here, the documents
+ * still as expected updated by lone _id: a writer that falls between the
+ * read and the update is
  * clobbered (the loss window of that server). The race hook (sim_db_set_
  * race) plays that writer: just before the atomic bulk, or between the
  * read and the update. Chunks as cas_run() cuts them; a crash can fall
@@ -17,6 +18,7 @@
 #include <string.h>
 
 #include "execsync/doc.h"
+#include "execsync/rules.h"
 #include "execsync/store.h"
 #include "execsync/xmalloc.h"
 
@@ -53,6 +55,19 @@ ours_of(const struct casrun *r, const struct es_store_cas *op)
 
 	return version_of(r, &op->id) == op->new_updated_at_ms &&
 	    es_doc_has_update(c->doc, op->update);
+}
+
+/* Whether the document means what op expects (read_versions()'s same). */
+static bool
+same_of(const struct casrun *r, const struct es_store_cas *op)
+{
+	const struct sim_db_cell *c = sim_db__get(r->mc->db, r->kind, &op->id);
+	es_fp_t fp;
+
+	if (!op->check_meaning)
+		return true;
+	return c != NULL && es_doc_meaning(c->doc, r->kind, &fp) &&
+	    fp == op->expect_fp;
 }
 
 /* Fires the race hook (once: it clears itself first). */
@@ -137,21 +152,43 @@ cas_confirm(struct casrun *r, const struct es_store_cas *ops,
 }
 
 /*
- * cas_chunk(), MongoDB's form: one bulk of updates filtered on {_id,
- * user_id, updated_at: expected}, then a read by _id unless all matched.
- * -1: a CW_STOP (err filled).
+ * cas_chunk(), MongoDB's form: when an op asks for its meaning, a read by
+ * _id first (a document at the expected version meaning something else
+ * is LOST, not sent); one bulk of updates filtered on {_id, user_id,
+ * updated_at: expected}, then a read by _id unless all matched. -1: a
+ * CW_STOP (err filled).
  */
 static int
 cas_chunk_atomic(struct casrun *r, const struct es_store_cas *ops, size_t m,
     enum es_store_cas_status *status, struct es_error *err)
 {
+	size_t *sent = es_xcalloc(m ? m : 1, sizeof(*sent)), nsent = 0;
 	size_t matched = 0;
-	bool refused = false;
+	bool refused = false, first = false;
 
+	for (size_t k = 0; k < m; k++)
+		first |= ops[k].check_meaning;
+	if (first)
+		r->mc->trips++;
+	for (size_t k = 0; k < m; k++) {
+		int64_t ua = version_of(r, &ops[k].id);
+
+		if (!first || (ua == ops[k].expected_updated_at_ms &&
+		    ua != ops[k].new_updated_at_ms && same_of(r, &ops[k])))
+			sent[nsent++] = k;
+		else
+			status[k] = ours_of(r, &ops[k]) ?
+			    ES_STORE_CAS_DONE : ES_STORE_CAS_LOST;
+	}
 	if (m > 0)
 		race(r->mc->db, r->kind, &ops[0].id);
+	if (nsent == 0) {
+		free(sent);
+		return 0;
+	}
 	r->mc->trips++;
-	for (size_t k = 0; k < m; k++) {
+	for (size_t j = 0; j < nsent; j++) {
+		size_t k = sent[j];
 		int w;
 
 		/* The filter {_id, user_id, updated_at: expected}. */
@@ -159,19 +196,21 @@ cas_chunk_atomic(struct casrun *r, const struct es_store_cas *ops, size_t m,
 		    || ops[k].expected_updated_at_ms < 0)
 			continue;
 		w = cas_write(r, &ops[k].id, ops[k].update, err);
-		if (w == CW_STOP)
+		if (w == CW_STOP) {
+			free(sent);
 			return -1;
+		}
 		if (w == CW_REFUSED)
 			refused = true;
 		else if (w == CW_OK)
 			matched++;
 	}
-	if (matched == m && !refused) {
-		for (size_t k = 0; k < m; k++)
-			status[k] = ES_STORE_CAS_DONE;
-		return 0;
-	}
-	cas_confirm(r, ops, NULL, m, false, status);
+	if (matched == nsent && !refused)
+		for (size_t j = 0; j < nsent; j++)
+			status[sent[j]] = ES_STORE_CAS_DONE;
+	else
+		cas_confirm(r, ops, sent, nsent, false, status);
+	free(sent);
 	return 0;
 }
 
@@ -194,7 +233,7 @@ cas_chunk_lone(struct casrun *r, const struct es_store_cas *ops, size_t m,
 		int64_t ua = version_of(r, &ops[k].id);
 
 		if (ua == ops[k].expected_updated_at_ms &&
-		    ua != ops[k].new_updated_at_ms)
+		    ua != ops[k].new_updated_at_ms && same_of(r, &ops[k]))
 			sent[nsent++] = k;
 		else
 			status[k] = ours_of(r, &ops[k]) ?
@@ -271,22 +310,15 @@ cas_run(struct casrun *r, const struct es_store_cas *ops, size_t n,
 }
 
 int
-sim_db__update_cas(void *ctx, enum es_kind kind, const bson_oid_t *id,
-    const char *user_id, int64_t expected_updated_at_ms,
-    int64_t new_updated_at_ms, const bson_t *update, bool *matched,
-    struct es_error *err)
+sim_db__update_cas(void *ctx, enum es_kind kind, const char *user_id,
+    const struct es_store_cas *op, bool *matched, struct es_error *err)
 {
 	struct casrun r = { .mc = SIM_DB_MACH(ctx), .kind = kind,
 	    .user_id = user_id };
-	struct es_store_cas op;
 	enum es_store_cas_status st;
 
 	*matched = false;
-	bson_oid_copy(id, &op.id);
-	op.expected_updated_at_ms = expected_updated_at_ms;
-	op.new_updated_at_ms = new_updated_at_ms;
-	op.update = update;
-	if (cas_run(&r, &op, 1, &st, err) < 0)
+	if (cas_run(&r, op, 1, &st, err) < 0)
 		return -1;
 	/* Refused rather than lost: the caller needs the server's reason. */
 	if (st == ES_STORE_CAS_LOST && r.refused) {

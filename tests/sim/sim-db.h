@@ -137,10 +137,9 @@ bool	sim_db__reachable(struct sim_db_mach *mc, const char *coll,
 	    const char *what, struct es_error *err);
 
 /* sim-db-cas.c: the table's compare-and-swap (world.h). */
-int	sim_db__update_cas(void *ctx, enum es_kind kind, const bson_oid_t *id,
-	    const char *user_id, int64_t expected_updated_at_ms,
-	    int64_t new_updated_at_ms, const bson_t *update, bool *matched,
-	    struct es_error *err);
+int	sim_db__update_cas(void *ctx, enum es_kind kind,
+	    const char *user_id, const struct es_store_cas *op,
+	    bool *matched, struct es_error *err);
 int	sim_db__update_cas_many(void *ctx, enum es_kind kind,
 	    const char *user_id, const struct es_store_cas *ops, size_t n,
 	    enum es_store_cas_status *status, struct es_error *err);

@@ -9,10 +9,30 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "execsync/doc.h"
+#include "execsync/rules.h"
+#include "execsync/store.h"
 #include "execsync/world.h"
+#include "execsync/xmalloc.h"
 
 #include "sim-db.h"
 #include "sim-internal.h"
+
+/* One compare-and-swap through the world's seam, its version only. */
+static int
+cas1(const struct es_world_db *w, enum es_kind kind, const bson_oid_t *id,
+    const char *user, int64_t expected, int64_t next, const bson_t *update,
+    bool *matched, struct es_error *err)
+{
+	struct es_store_cas op;
+
+	memset(&op, 0, sizeof(op));
+	bson_oid_copy(id, &op.id);
+	op.expected_updated_at_ms = expected;
+	op.new_updated_at_ms = next;
+	op.update = update;
+	return w->update_cas(w->ctx, kind, user, &op, matched, err);
+}
 
 #define T0	1700000000000LL
 
@@ -229,7 +249,7 @@ test_sim_db_other_user_invisible(void **state)
 	for (int f = 0; f < 2; f++) {
 		sim_db_set_ferretdb(db, f == 1);
 		u = set_title("hijacked", 200);
-		assert_int_equal(w.update_cas(w.ctx, ES_KIND_PROJECT, &ids[1],
+		assert_int_equal(cas1(&w, ES_KIND_PROJECT, &ids[1],
 		    SIM_USER, 100, 200, u, &matched, &err), 0);
 		assert_false(matched);
 		bson_destroy(u);
@@ -291,7 +311,7 @@ test_sim_db_unique_slug(void **state)
 		BSON_APPEND_UTF8(&body, "slug", "alpha");
 		BSON_APPEND_DATE_TIME(&body, "updated_at", 200);
 		bson_append_document_end(u, &body);
-		assert_int_equal(w.update_cas(w.ctx, ES_KIND_PROJECT, &id,
+		assert_int_equal(cas1(&w, ES_KIND_PROJECT, &id,
 		    SIM_USER, 100, 200, u, &matched, &err), -1);
 		assert_int_equal(err.code, ES_ECONFLICT);
 		bson_destroy(u);
@@ -355,7 +375,7 @@ test_sim_db_cas_race_atomic_vs_ferretdb(void **state)
 		sim_db_set_ferretdb(db, f == 1);
 		api_put(db, ES_KIND_PROJECT, 1, SIM_USER, "p", "base", 100);
 		sim_db_set_race(db, api_races, &r);
-		assert_int_equal(w.update_cas(w.ctx, ES_KIND_PROJECT, &id,
+		assert_int_equal(cas1(&w, ES_KIND_PROJECT, &id,
 		    SIM_USER, 100, 200, u, &matched, &err), 0);
 		assert_int_equal(r.calls, 1);
 		if (f == 0) {
@@ -379,7 +399,7 @@ test_sim_db_cas_race_atomic_vs_ferretdb(void **state)
 		/* The hook fired once and cleared itself. */
 		bson_destroy(u);
 		u = set_title("again", 300);
-		assert_int_equal(w.update_cas(w.ctx, ES_KIND_PROJECT, &id,
+		assert_int_equal(cas1(&w, ES_KIND_PROJECT, &id,
 		    SIM_USER, f == 0 ? 150 : 200, 300, u, &matched, &err), 0);
 		assert_true(matched);
 		assert_int_equal(r.calls, 1);
@@ -405,21 +425,103 @@ test_sim_db_cas_ours_landed_and_trips(void **state)
 		sim_db_set_ferretdb(db, f == 1);
 		api_put(db, ES_KIND_PROJECT, 1, SIM_USER, "p", "base", 100);
 		t0 = w.round_trips(w.ctx);
-		assert_int_equal(w.update_cas(w.ctx, ES_KIND_PROJECT, &id,
+		assert_int_equal(cas1(&w, ES_KIND_PROJECT, &id,
 		    SIM_USER, 100, 200, u, &matched, &err), 0);
 		assert_true(matched);
 		/* Atomic: one update; FerretDB: a read and an update. */
 		assert_int_equal(w.round_trips(w.ctx) - t0, f == 0 ? 1 : 2);
 		/* Sent again (a lost answer): ours landed, still matched. */
-		assert_int_equal(w.update_cas(w.ctx, ES_KIND_PROJECT, &id,
+		assert_int_equal(cas1(&w, ES_KIND_PROJECT, &id,
 		    SIM_USER, 100, 200, u, &matched, &err), 0);
 		assert_true(matched);
 		/* A stale version: lost, nothing written. */
-		assert_int_equal(w.update_cas(w.ctx, ES_KIND_PROJECT, &id,
+		assert_int_equal(cas1(&w, ES_KIND_PROJECT, &id,
 		    SIM_USER, 99, 201, u, &matched, &err), 0);
 		assert_false(matched);
 		assert_string_equal(field(db, ES_KIND_PROJECT, 1,
 		    "updated_at"), "200");
+		bson_destroy(u);
+		sim_db_free(db);
+	}
+}
+
+/* A project document as the API writes it, titled title, at version ua. */
+static bson_t *
+full_project(unsigned n, const char *title, int64_t ua)
+{
+	struct es_entity e;
+	bson_t *d = bson_new();
+
+	es_entity_init(&e, ES_KIND_PROJECT);
+	e.title = es_xstrdup(title);
+	e.slug = es_xstrdup("plan");
+	e.area = es_xstrdup("Work");
+	e.folder = ES_FOLDER_ACTIVE;
+	e.meta.has_id = true;
+	e.meta.id = oid(n);
+	e.meta.created_at = e.meta.updated_at = ua;
+	es_entity_encode(&e, SIM_USER, d);
+	es_entity_release(&e);
+	return d;
+}
+
+/*
+ * store.h: the API stamps its edit with the very version a pass expects
+ * (its clock went back). With the meaning checked the pass's write is
+ * lost, in both forms; with the version alone it overwrote the edit
+ * (issue 17, seed 376645).
+ */
+static void
+test_sim_db_cas_same_version_other_meaning(void **state)
+{
+	(void)state;
+	for (int f = 0; f < 2; f++) {
+		struct sim_db *db = sim_db_new(&db_clock);
+		struct es_world_db w;
+		struct es_error err;
+		struct es_store_cas op;
+		bson_t *d0 = full_project(1, "Plan", 100);
+		bson_t *d1 = full_project(1, "Theirs", 100);
+		bson_t *u = set_title("Mine", 200);
+		es_fp_t fp0;
+		bool matched;
+
+		sim_db_world(db, 0, NULL, &w);
+		sim_db_set_ferretdb(db, f == 1);
+		assert_int_equal(sim_db_api_insert(db, ES_KIND_PROJECT, d0,
+		    &err), 0);
+		assert_true(es_doc_meaning(d0, ES_KIND_PROJECT, &fp0));
+		assert_int_equal(sim_db_api_replace(db, ES_KIND_PROJECT, d1,
+		    &err), 0);
+		memset(&op, 0, sizeof(op));
+		op.id = oid(1);
+		op.expected_updated_at_ms = 100;
+		op.new_updated_at_ms = 200;
+		op.update = u;
+		op.check_meaning = true;
+		op.expect_fp = fp0;
+		assert_int_equal(w.update_cas(w.ctx, ES_KIND_PROJECT, SIM_USER,
+		    &op, &matched, &err), 0);
+		assert_false(matched);
+		assert_string_equal(field(db, ES_KIND_PROJECT, 1, "title"),
+		    "Theirs");
+		/* The bulk form says the same. */
+		{
+			enum es_store_cas_status st;
+
+			assert_int_equal(w.update_cas_many(w.ctx,
+			    ES_KIND_PROJECT, SIM_USER, &op, 1, &st, &err), 0);
+			assert_int_equal(st, ES_STORE_CAS_LOST);
+		}
+		/* The version alone: the edit overwritten. */
+		op.check_meaning = false;
+		assert_int_equal(w.update_cas(w.ctx, ES_KIND_PROJECT, SIM_USER,
+		    &op, &matched, &err), 0);
+		assert_true(matched);
+		assert_string_equal(field(db, ES_KIND_PROJECT, 1, "title"),
+		    "Mine");
+		bson_destroy(d0);
+		bson_destroy(d1);
 		bson_destroy(u);
 		sim_db_free(db);
 	}
@@ -441,6 +543,7 @@ test_sim_db_cas_many_chunks_trips(void **state)
 		bson_t *u = set_title("new", 200);
 		uint64_t t0;
 
+		memset(ops, 0, sizeof(ops));
 		sim_db_world(db, 0, NULL, &w);
 		sim_db_set_ferretdb(db, f == 1);
 		for (unsigned i = 0; i < N; i++) {
@@ -559,6 +662,7 @@ test_sim_db_crash_mid_cas_many(void **state)
 		bson_t *u[4], out;
 		bool found;
 
+		memset(ops, 0, sizeof(ops));
 		sim_db_world(db, 0, &crash, &w);
 		sim_db_set_ferretdb(db, f == 1);
 		for (unsigned i = 0; i < 4; i++) {
@@ -729,6 +833,7 @@ test_sim_db_unsupported_operator_refused(void **state)
 	bool matched = true;
 
 	(void)state;
+	memset(&op, 0, sizeof(op));
 	sim_db_world(db, 0, NULL, &w);
 	api_put(db, ES_KIND_PROJECT, 1, SIM_USER, "p", "base", 100);
 	BSON_APPEND_DOCUMENT_BEGIN(u, "$set", &body);
@@ -737,7 +842,7 @@ test_sim_db_unsupported_operator_refused(void **state)
 	BSON_APPEND_DOCUMENT_BEGIN(u, "$rename", &body);
 	BSON_APPEND_UTF8(&body, "title", "name");
 	bson_append_document_end(u, &body);
-	assert_int_equal(w.update_cas(w.ctx, ES_KIND_PROJECT, &id, SIM_USER,
+	assert_int_equal(cas1(&w, ES_KIND_PROJECT, &id, SIM_USER,
 	    100, 200, u, &matched, &err), -1);
 	assert_false(matched);
 	assert_non_null(strstr(err.msg,
@@ -777,7 +882,9 @@ test_sim_db_unsupported_operator_refused(void **state)
 	for (int f = 0; f < 2; f++) {
 		sim_db_set_ferretdb(db, f == 1);
 		assert_int_equal(w.update_cas_many(w.ctx, ES_KIND_PROJECT,
-		    SIM_USER, &(struct es_store_cas){ id, 100, 200, u }, 1,
+		    SIM_USER, &(struct es_store_cas){ .id = id,
+		    .expected_updated_at_ms = 100, .new_updated_at_ms = 200,
+		    .update = u }, 1,
 		    &st, &err), -1);
 		assert_int_equal(st, ES_STORE_CAS_UNKNOWN);
 		assert_non_null(strstr(err.msg, "not implemented"));
@@ -824,7 +931,7 @@ test_sim_db_changes_per_machine(void **state)
 	sim_db_changes_free(c, n);
 	/* An update: the document after it. Cut off, the stream waits. */
 	u = set_title("updated", 200);
-	assert_int_equal(w0.update_cas(w0.ctx, ES_KIND_PROJECT, &id, SIM_USER,
+	assert_int_equal(cas1(&w0, ES_KIND_PROJECT, &id, SIM_USER,
 	    100, 200, u, &matched, &err), 0);
 	assert_true(matched);
 	bson_destroy(u);
@@ -871,13 +978,13 @@ test_sim_db_outage(void **state)
 	assert_string_equal(v.s, "");
 	assert_int_equal(w.find_one(w.ctx, ES_KIND_PROJECT, &id, &out, &found,
 	    &err), -1);
-	assert_int_equal(w.update_cas(w.ctx, ES_KIND_PROJECT, &id, SIM_USER,
+	assert_int_equal(cas1(&w, ES_KIND_PROJECT, &id, SIM_USER,
 	    100, 200, u, &matched, &err), -1);
 	assert_int_equal(err.code, ES_EDB);
 	assert_int_equal(w.insert_conflict(w.ctx, u, &err), -1);
 	assert_int_equal(w.round_trips(w.ctx), t0);
 	sim_db_set_down(db, false);
-	assert_int_equal(w.update_cas(w.ctx, ES_KIND_PROJECT, &id, SIM_USER,
+	assert_int_equal(cas1(&w, ES_KIND_PROJECT, &id, SIM_USER,
 	    100, 200, u, &matched, &err), 0);
 	assert_true(matched);
 	bson_destroy(u);
@@ -891,6 +998,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_sim_db_unique_slug),
 	cmocka_unit_test(test_sim_db_cas_race_atomic_vs_ferretdb),
 	cmocka_unit_test(test_sim_db_cas_ours_landed_and_trips),
+	cmocka_unit_test(test_sim_db_cas_same_version_other_meaning),
 	cmocka_unit_test(test_sim_db_cas_many_chunks_trips),
 	cmocka_unit_test(test_sim_db_insert_many_statuses),
 	cmocka_unit_test(test_sim_db_crash_mid_cas_many),

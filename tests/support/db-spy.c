@@ -40,13 +40,11 @@ spy_find_one(void *ctx, enum es_kind kind, const bson_oid_t *id,
 }
 
 static int
-spy_update_cas(void *ctx, enum es_kind kind, const bson_oid_t *id,
-    const char *user, int64_t expected, int64_t new_ua,
-    const bson_t *update, bool *matched, struct es_error *err)
+spy_update_cas(void *ctx, enum es_kind kind, const char *user,
+    const struct es_store_cas *op, bool *matched, struct es_error *err)
 {
 	S->update_cas++;
-	return S->real_db.update_cas(ctx, kind, id, user, expected, new_ua,
-	    update, matched, err);
+	return S->real_db.update_cas(ctx, kind, user, op, matched, err);
 }
 
 static int

@@ -254,6 +254,15 @@ enum es_ours {
 enum es_ours es_ours_judge(const bson_t *doc, enum es_kind kind,
 	    const char *user_id, es_fp_t want, struct es_meta *meta);
 
+/*
+ * SPEC 4.1, 4.12: the meaning of a document of kind as the pass compares
+ * it (es_entity_fingerprint(), es_action_fingerprint(); soft-deleted or
+ * not), in *fp; false when it does not decode. A compare-and-swap checks
+ * it beside the version: an API whose clock went back can stamp its
+ * write with the very version a pass expects (issue 17, seed 376645).
+ */
+bool	es_doc_meaning(const bson_t *doc, enum es_kind kind, es_fp_t *fp);
+
 /* ---- SPEC 4.10, 4.17: slug identity of projects and goals ---- */
 
 /* A document that may meet a file by (kind, slug). */

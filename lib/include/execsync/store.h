@@ -31,6 +31,7 @@
 
 #include "execsync/entity.h"
 #include "execsync/error.h"
+#include "execsync/fingerprint.h"
 
 struct es_store;
 
@@ -200,6 +201,11 @@ int	es_store_update_cas(struct es_store *s, enum es_kind kind,
 	    const bson_oid_t *id, const char *user_id,
 	    int64_t expected_updated_at_ms, int64_t new_updated_at_ms,
 	    const bson_t *update, bool *matched, struct es_error *err);
+/* The same, of one es_store_cas (below): its meaning checked too. */
+struct es_store_cas;
+int	es_store_update_cas_op(struct es_store *s, enum es_kind kind,
+	    const char *user_id, const struct es_store_cas *op, bool *matched,
+	    struct es_error *err);
 
 /*
  * Many compare-and-swap updates of one collection: unordered bulks of
@@ -243,6 +249,18 @@ struct es_store_cas {
 	int64_t		 expected_updated_at_ms;
 	int64_t		 new_updated_at_ms;
 	const bson_t	*update;
+	/*
+	 * check_meaning: the document must also still mean expect_fp
+	 * (es_doc_meaning(), rules.h), else the write is LOST. A version
+	 * alone can be another writer's: an API whose clock went back
+	 * stamps its edit with the very version we expect, and the edit
+	 * was overwritten (issue 17, seed 376645). Checked on a read just
+	 * before the write (FerretDB's form reads anyway; MongoDB's gains
+	 * that read for such chunks); a writer stamping that same version
+	 * between the read and the write is the one case left.
+	 */
+	bool		 check_meaning;
+	es_fp_t		 expect_fp;
 };
 int	es_store_update_cas_many(struct es_store *s, enum es_kind kind,
 	    const char *user_id, const struct es_store_cas *ops, size_t n,

@@ -220,11 +220,11 @@ struct es_world_db {
 	 * updated_at is expected; *matched true also when an earlier write
 	 * of ours landed (the document carries new_updated_at_ms). Atomic
 	 * on MongoDB; FerretDB's is read-then-write (a concurrent writer can
-	 * fall between), and a simulation may offer either.
+	 * fall between), and a simulation may offer either. The op's
+	 * meaning is checked too when it asks (es_store_cas).
 	 */
-	int	(*update_cas)(void *ctx, enum es_kind kind, const bson_oid_t *id,
-		    const char *user_id, int64_t expected_updated_at_ms,
-		    int64_t new_updated_at_ms, const bson_t *update,
+	int	(*update_cas)(void *ctx, enum es_kind kind,
+		    const char *user_id, const struct es_store_cas *op,
 		    bool *matched, struct es_error *err);
 	/*
 	 * Many of one collection; status[i] DONE (carries its new version),
