@@ -1,13 +1,15 @@
 /*
  * Lib-internal: what the pieces of the plan share: plan.c (the decisions),
- * plan-list.c (the list and the field names) and plan-describe.c.
+ * plan-entity.c (around them), plan-list.c (the list and the field names)
+ * and plan-describe.c.
  */
 #ifndef EXECSYNC_PLAN_INTERNAL_H
 #define EXECSYNC_PLAN_INTERNAL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
-struct es_plan;
+#include "execsync/plan.h"
 
 /* The fields an operation carries, in the order reasons name them. */
 struct es__plan_field {
@@ -20,6 +22,17 @@ extern const size_t es__plan_nfields;
 
 /* The i-th field's name and bit (enum es_field), or NULL past the last. */
 const char	*es__plan_field_name(size_t i, unsigned *bit);
+
+/*
+ * One decision of plan.c: in's ops appended to out (an initialised plan),
+ * as es_plan_entity() without what it does around it (plan-entity.c).
+ * slug_taken: the slug the file asked for, held by another document (the
+ * reason of the rename then names it), else NULL.
+ */
+int		 es__plan_decide(const struct es_plan_input *in,
+		    enum es_policy policy, int64_t now_ms,
+		    const char *slug_taken, struct es_plan *out,
+		    struct es_error *err);
 
 /* Moves every op of src to the end of dst; src is left empty. */
 void		 es__plan_splice(struct es_plan *dst, struct es_plan *src);

@@ -1,8 +1,9 @@
 /*
  * The decision core for projects and goals (SPEC §4, §6): three versions of
  * one entity in, operations out. plan.h documents every decision; the
- * comments here say how. The plan's list and its field names are
- * plan-list.c's.
+ * comments here say how. The entry point, es_plan_entity(), and what it
+ * does around a decision are plan-entity.c's; the plan's list and its
+ * field names are plan-list.c's.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -822,46 +823,21 @@ out:
 	return rc;
 }
 
-/*
- * One decision of the entity into out (an initialised plan); taken: the
- * slug its file asked for when another document holds it (in->file then
- * carries the free one).
- */
-static int
-plan_once(const struct es_plan_input *in, enum es_policy policy,
-    int64_t now_ms, const char *taken, struct es_plan *out,
+int
+es__plan_decide(const struct es_plan_input *in, enum es_policy policy,
+    int64_t now_ms, const char *slug_taken, struct es_plan *out,
     struct es_error *err)
 {
 	struct planner p;
-	struct es_plan_input kept;
-	struct es_entity named;
 	struct es_op *op;
 	int rc = -1;
 
 	memset(&p, 0, sizeof(p));
-	/*
-	 * A file still at its baseline path was not renamed, so its name
-	 * says nothing new about the slug: the baseline's slug stands (an
-	 * import that gave it slug-2 for a clash left the file's name alone;
-	 * follow_slug() renames it). Unless that slug is taken: then the
-	 * file asks for the free one.
-	 */
-	if (taken == NULL && in->base != NULL && in->file != NULL &&
-	    in->base_rel != NULL &&
-	    in->file_rel != NULL && strcmp(in->base_rel, in->file_rel) == 0 &&
-	    in->base->slug != NULL && (in->file->slug == NULL ||
-	    strcmp(in->base->slug, in->file->slug) != 0)) {
-		named = *in->file;	/* shallow: only slug differs */
-		named.slug = in->base->slug;
-		kept = *in;
-		kept.file = &named;
-		in = &kept;
-	}
 	p.in = in;
 	p.policy = policy;
 	p.now_ms = now_ms;
 	p.err = err;
-	p.slug_taken = taken;
+	p.slug_taken = slug_taken;
 	p.ops = *out;
 
 	if (in->kind != ES_KIND_PROJECT && in->kind != ES_KIND_GOAL) {
@@ -890,75 +866,5 @@ plan_once(const struct es_plan_input *in, enum es_policy policy,
 	}
 out:
 	*out = p.ops;
-	return rc;
-}
-
-/* The slug ops write to the document, or NULL: none changes it. */
-static const char *
-slug_written(const struct es_plan *ops)
-{
-	for (size_t i = 0; i < ops->n; i++) {
-		const struct es_op *op = &ops->ops[i];
-
-		if (op->value != NULL && (op->op == ES_OP_DOC_INSERT ||
-		    ((op->op == ES_OP_DOC_UPDATE ||
-		    op->op == ES_OP_DOC_UNDELETE) && (op->fields & ES_F_SLUG))))
-			return op->value->slug;
-	}
-	return NULL;
-}
-
-/*
- * SPEC §2, 4.4: ops that write a slug another document holds (the
- * unique index refuses it) are decided again with the file asking for
- * the first free slug-N, so the plan renames the file and a dry run
- * shows it (SPEC 4.9). Kept only when the new decision writes that slug
- * or none; else the first stands and the server's refusal decides at
- * apply time.
- */
-static void
-plan_free_slug(const struct es_plan_input *in, enum es_policy policy,
-    int64_t now_ms, struct es_plan *ops, struct es_error *err)
-{
-	const char *want = slug_written(ops), *got, *again;
-	struct es_plan_input asked;
-	struct es_entity named;
-	struct es_plan alt = ES_PLAN_INIT;
-	char *taken;
-
-	if (want == NULL || in->slugs == NULL || in->file == NULL)
-		return;
-	got = es_slug_claims_take(in->slugs, in->kind, want, in->slug_owner);
-	if (strcmp(got, want) == 0)
-		return;
-	taken = es_xstrdup(want);
-	named = *in->file;	/* shallow: only slug differs */
-	named.slug = (char *)got;
-	asked = *in;
-	asked.file = &named;
-	if (plan_once(&asked, policy, now_ms, taken, &alt, err) == 0 &&
-	    ((again = slug_written(&alt)) == NULL ||
-	    strcmp(again, got) == 0)) {
-		es_plan_release(ops);
-		*ops = alt;
-	} else {
-		es_plan_release(&alt);
-	}
-	free(taken);
-}
-
-int
-es_plan_entity(const struct es_plan_input *in, enum es_policy policy,
-    int64_t now_ms, struct es_plan *plan, struct es_error *err)
-{
-	struct es_plan ops = ES_PLAN_INIT;
-	int rc;
-
-	rc = plan_once(in, policy, now_ms, NULL, &ops, err);
-	if (rc == 0) {
-		plan_free_slug(in, policy, now_ms, &ops, err);
-		es__plan_splice(plan, &ops);
-	}
-	es_plan_release(&ops);
 	return rc;
 }

@@ -382,27 +382,46 @@ read_project(struct es_itest *t, const bson_oid_t *id, struct es_entity *e)
 	bson_destroy(&doc);
 }
 
+/*
+ * Our write of title over e (user's, at version expected), setting now;
+ * check: the meaning e has is checked too. Whether it was applied.
+ */
 static bool
-cas_title(struct es_itest *t, const struct es_entity *e, const char *user,
-    int64_t expected, const char *title, int64_t now)
+cas_title_op(struct es_itest *t, const struct es_entity *e, const char *user,
+    int64_t expected, bool check, const char *title, int64_t now)
 {
 	struct es_entity mine;
 	bson_t update = BSON_INITIALIZER, body = BSON_INITIALIZER;
+	struct es_store_cas op;
 	struct es_error err;
 	bool matched;
 
+	memset(&op, 0, sizeof(op));
 	es_entity_copy(&mine, e);
 	free(mine.title);
 	mine.title = es_xstrdup(title);
 	es_entity_encode_set(&mine, ES_F_TITLE, now, &body);
 	BSON_APPEND_DOCUMENT(&update, "$set", &body);
-	if (es_store_update_cas(t->store, ES_KIND_PROJECT, &e->meta.id, user,
-	    expected, now, &update, &matched, &err) != 0)
+	op.id = e->meta.id;
+	op.expected_updated_at_ms = expected;
+	op.new_updated_at_ms = now;
+	op.update = &update;
+	op.check_meaning = check;
+	op.expect_fp = es_entity_fingerprint(e);
+	if (es_store_update_cas_op(t->store, ES_KIND_PROJECT, user, &op,
+	    &matched, &err) != 0)
 		fail_msg("cas: %s", err.msg);
 	bson_destroy(&body);
 	bson_destroy(&update);
 	es_entity_release(&mine);
 	return matched;
+}
+
+static bool
+cas_title(struct es_itest *t, const struct es_entity *e, const char *user,
+    int64_t expected, const char *title, int64_t now)
+{
+	return cas_title_op(t, e, user, expected, false, title, now);
 }
 
 /*
@@ -446,38 +465,6 @@ test_store_cas_same_version_other_writer(void **state)
 	es_itest_end(&t);
 }
 
-/* Our title write from e's version, meaning checked when check. */
-static bool
-cas_title_meaning(struct es_itest *t, const struct es_entity *e,
-    bool check, const char *title, int64_t now)
-{
-	struct es_entity mine;
-	bson_t update = BSON_INITIALIZER, body = BSON_INITIALIZER;
-	struct es_store_cas op;
-	struct es_error err;
-	bool matched;
-
-	memset(&op, 0, sizeof(op));
-	es_entity_copy(&mine, e);
-	free(mine.title);
-	mine.title = es_xstrdup(title);
-	es_entity_encode_set(&mine, ES_F_TITLE, now, &body);
-	BSON_APPEND_DOCUMENT(&update, "$set", &body);
-	op.id = e->meta.id;
-	op.expected_updated_at_ms = e->meta.updated_at;
-	op.new_updated_at_ms = now;
-	op.update = &update;
-	op.check_meaning = check;
-	op.expect_fp = es_entity_fingerprint(e);
-	if (es_store_update_cas_op(t->store, ES_KIND_PROJECT, t->user, &op,
-	    &matched, &err) != 0)
-		fail_msg("cas: %s", err.msg);
-	bson_destroy(&body);
-	bson_destroy(&update);
-	es_entity_release(&mine);
-	return matched;
-}
-
 /*
  * The API, its clock gone back, stamps its edit with the very version we
  * read: the version alone says "unchanged" and our write overwrote the
@@ -513,19 +500,20 @@ test_store_cas_same_version_other_meaning(void **state)
 		es_itest_peer(&t, "update-raw", set, &doc);
 		bson_destroy(&doc);
 		free(set);
-		assert_false(cas_title_meaning(&t, &v0, true, "Mine",
-		    v0.meta.updated_at + 1));
+		assert_false(cas_title_op(&t, &v0, t.user,
+		    v0.meta.updated_at, true, "Mine", v0.meta.updated_at + 1));
 		read_project(&t, &id, &v1);
 		assert_string_equal(v1.title, "Theirs");
 		assert_int_equal(v1.meta.updated_at, v0.meta.updated_at);
 		/* The version alone: the API's edit overwritten. */
-		assert_true(cas_title_meaning(&t, &v0, false, "Mine",
-		    v0.meta.updated_at + 1));
+		assert_true(cas_title_op(&t, &v0, t.user,
+		    v0.meta.updated_at, false, "Mine", v0.meta.updated_at + 1));
 		es_entity_release(&v1);
 		read_project(&t, &id, &v1);
 		assert_string_equal(v1.title, "Mine");
 		/* From what it means now: ours goes through. */
-		assert_true(cas_title_meaning(&t, &v1, true, "Mine again",
+		assert_true(cas_title_op(&t, &v1, t.user,
+		    v1.meta.updated_at, true, "Mine again",
 		    v1.meta.updated_at + 1));
 		es_entity_release(&v0);
 		es_entity_release(&v1);

@@ -7,11 +7,10 @@
  * the document carries our new version) from lost ones. FerretDB's: the
  * versions (and meanings) read by lone _id, compared here, the documents
  * still as expected updated by lone _id: a writer that falls between the
- * read and the update is
- * clobbered (the loss window of that server). The race hook (sim_db_set_
- * race) plays that writer: just before the atomic bulk, or between the
- * read and the update. Chunks as cas_run() cuts them; a crash can fall
- * between two documents of a bulk.
+ * read and the update is clobbered (the loss window of that server). The
+ * race hook (sim_db_set_race) plays that writer: just before the bulk
+ * (between the read and the update on FerretDB). Chunks as cas_run() cuts
+ * them; a crash can fall between two documents of a bulk.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -152,24 +151,28 @@ cas_confirm(struct casrun *r, const struct es_store_cas *ops,
 }
 
 /*
- * cas_chunk(), MongoDB's form: when an op asks for its meaning, a read by
- * _id first (a document at the expected version meaning something else
- * is LOST, not sent); one bulk of updates filtered on {_id, user_id,
- * updated_at: expected}, then a read by _id unless all matched. -1: a
- * CW_STOP (err filled).
+ * cas_chunk(), both forms. MongoDB's: when an op asks for its meaning, a
+ * read by _id first (a document at the expected version meaning
+ * something else is LOST, not sent); one bulk of updates filtered on
+ * {_id, user_id, updated_at: expected}. FerretDB's: always that read (by
+ * lone _id, or by one $in past SIM_DB_CAS_LONE_MAX), the comparison here,
+ * the documents still as expected updated by lone _id. Then, unless all
+ * matched, a read by _id that sorts ours from lost ones. The race hook
+ * falls just before the bulk: between the read and the update on
+ * FerretDB. -1: a CW_STOP (err filled).
  */
 static int
-cas_chunk_atomic(struct casrun *r, const struct es_store_cas *ops, size_t m,
+cas_chunk(struct casrun *r, const struct es_store_cas *ops, size_t m,
     enum es_store_cas_status *status, struct es_error *err)
 {
+	bool lone = r->mc->db->ferretdb, first = lone, refused = false;
 	size_t *sent = es_xcalloc(m ? m : 1, sizeof(*sent)), nsent = 0;
 	size_t matched = 0;
-	bool refused = false, first = false;
 
 	for (size_t k = 0; k < m; k++)
 		first |= ops[k].check_meaning;
 	if (first)
-		r->mc->trips++;
+		r->mc->trips += lone && m <= SIM_DB_CAS_LONE_MAX ? m : 1;
 	for (size_t k = 0; k < m; k++) {
 		int64_t ua = version_of(r, &ops[k].id);
 
@@ -191,9 +194,10 @@ cas_chunk_atomic(struct casrun *r, const struct es_store_cas *ops, size_t m,
 		size_t k = sent[j];
 		int w;
 
-		/* The filter {_id, user_id, updated_at: expected}. */
-		if (version_of(r, &ops[k].id) != ops[k].expected_updated_at_ms
-		    || ops[k].expected_updated_at_ms < 0)
+		/* MongoDB's filter {_id, user_id, updated_at: expected}. */
+		if (!lone && (version_of(r, &ops[k].id) !=
+		    ops[k].expected_updated_at_ms ||
+		    ops[k].expected_updated_at_ms < 0))
 			continue;
 		w = cas_write(r, &ops[k].id, ops[k].update, err);
 		if (w == CW_STOP) {
@@ -209,64 +213,8 @@ cas_chunk_atomic(struct casrun *r, const struct es_store_cas *ops, size_t m,
 		for (size_t j = 0; j < nsent; j++)
 			status[sent[j]] = ES_STORE_CAS_DONE;
 	else
-		cas_confirm(r, ops, sent, nsent, false, status);
-	free(sent);
-	return 0;
-}
-
-/*
- * cas_chunk_lone(), FerretDB's form: the versions read by lone _id (or
- * by one $in past SIM_DB_CAS_LONE_MAX), compared here, the documents
- * still at the expected version updated by lone _id. The race hook
- * falls between the read and the update. -1: a CW_STOP (err filled).
- */
-static int
-cas_chunk_lone(struct casrun *r, const struct es_store_cas *ops, size_t m,
-    enum es_store_cas_status *status, struct es_error *err)
-{
-	size_t *sent = es_xcalloc(m ? m : 1, sizeof(*sent)), nsent = 0;
-	size_t matched = 0;
-	bool refused = false;
-
-	r->mc->trips += m <= SIM_DB_CAS_LONE_MAX ? m : 1;
-	for (size_t k = 0; k < m; k++) {
-		int64_t ua = version_of(r, &ops[k].id);
-
-		if (ua == ops[k].expected_updated_at_ms &&
-		    ua != ops[k].new_updated_at_ms && same_of(r, &ops[k]))
-			sent[nsent++] = k;
-		else
-			status[k] = ours_of(r, &ops[k]) ?
-			    ES_STORE_CAS_DONE : ES_STORE_CAS_LOST;
-	}
-	if (m > 0)
-		race(r->mc->db, r->kind, &ops[0].id);
-	if (nsent == 0) {
-		free(sent);
-		return 0;
-	}
-	r->mc->trips++;
-	for (size_t j = 0; j < nsent; j++) {
-		size_t k = sent[j];
-		int w = cas_write(r, &ops[k].id, ops[k].update, err);
-
-		if (w == CW_STOP) {
-			for (size_t i = 0; i < m; i++)
-				status[i] = ES_STORE_CAS_UNKNOWN;
-			free(sent);
-			return -1;
-		}
-		if (w == CW_REFUSED)
-			refused = true;
-		else if (w == CW_OK)
-			matched++;
-	}
-	if (matched == nsent && !refused)
-		for (size_t j = 0; j < nsent; j++)
-			status[sent[j]] = ES_STORE_CAS_DONE;
-	else
-		cas_confirm(r, ops, sent, nsent, nsent <= SIM_DB_CAS_LONE_MAX,
-		    status);
+		cas_confirm(r, ops, sent, nsent,
+		    lone && nsent <= SIM_DB_CAS_LONE_MAX, status);
 	free(sent);
 	return 0;
 }
@@ -296,8 +244,7 @@ cas_run(struct casrun *r, const struct es_store_cas *ops, size_t n,
 				return sim_db__error(err, ES_EDB,
 				    sim_db__cname(r->kind),
 				    "update", why);
-		if ((r->mc->db->ferretdb ? cas_chunk_lone : cas_chunk_atomic)(r,
-		    ops + i, m, status + i, err) < 0) {
+		if (cas_chunk(r, ops + i, m, status + i, err) < 0) {
 			for (size_t k = i; k < n; k++)
 				status[k] = ES_STORE_CAS_UNKNOWN;
 			return -1;
