@@ -1,12 +1,13 @@
 #!/bin/sh
 # The generated documentation (issue 18 item 4): each man page renders
 # without a warning from man/groff (lintian's check), execsync-config(5)
-# names every key flag the programs' --help lists, execsyncd(1) the
-# problem codes, and the bash completion
+# names every key flag the programs' --help lists, each program's page
+# every option of its --help, execsyncd(1) the problem codes, and the
+# bash completion
 # parses and completes options and the values of enumerated keys.
-# usage: check-docs.sh DOCS_DIR EXECSYNCD EXECSYNC_SCAN
+# usage: check-docs.sh DOCS_DIR EXECSYNCD EXECSYNC_SCAN EXECSYNC_MIGRATE
 set -eu
-docs=$1 syncd=$2 scan=$3
+docs=$1 syncd=$2 scan=$3 migrate=$4
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail() { echo "check-docs: $*"; exit 1; }
@@ -26,6 +27,21 @@ if command -v man >/dev/null 2>&1; then
 		grep -q -- "Flag: $flag\." "$tmp/config.5" ||
 			fail "execsync-config(5) does not name $flag"
 	done <"$tmp/flags"
+	# Every option a program's --help lists is in its page's OPTIONS.
+	for prog in "$syncd" "$migrate" "$scan"; do
+		name=$(basename "$prog")
+		ASAN_OPTIONS=detect_leaks=0 "$prog" --help |
+			sed -n '/^Options:/,/^[A-Z]/s/^  \(--[a-z-]*\).*/\1/p' \
+			>"$tmp/opts"
+		[ -s "$tmp/opts" ] || fail "no options in $name --help"
+		MANWIDTH=200 man -l "$docs/man/$name.1.gz" 2>/dev/null |
+			sed -n '/^OPTIONS/,/^[A-Z]/s/^ *\(--[a-z-]*\).*/\1/p' \
+			>"$tmp/man-opts"
+		while read -r opt; do
+			grep -qx -- "$opt" "$tmp/man-opts" ||
+				fail "$name(1) OPTIONS does not describe $opt"
+		done <"$tmp/opts"
+	done
 	# The problem codes the issue names, in execsyncd(1).
 	man -l "$docs/man/execsyncd.1.gz" 2>/dev/null >"$tmp/execsyncd.1"
 	for code in bad-yaml bad-date unknown-value bad-utf8 nul-byte too-large \
