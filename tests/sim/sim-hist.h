@@ -45,6 +45,7 @@ struct sim_token {
 	uint8_t		 kind;		/* enum es_kind of its holder */
 	uint8_t		 flags;
 	uint32_t	 mark;		/* scratch for set differences */
+	uint32_t	 copies;	/* scratch: in the new text, by mark */
 	char		 where[40];	/* what the write was */
 };
 

@@ -85,6 +85,13 @@ sim_oracle_tokens(struct sim_oracle *o, const char *p, size_t len)
 	}
 }
 
+/*
+ * A user wrote new over old, having read old: a token with fewer copies
+ * in new than in old was replaced knowingly. By copies, not presence: a
+ * crash can leave an action's line twice (never nowhere), and the users
+ * who then edit each copy, one at a time while the other still stands,
+ * replace the token knowingly as well (seed 659679).
+ */
 void
 sim_oracle_replace(struct sim_oracle *o, const char *old, size_t oldlen,
     const char *new, size_t newlen)
@@ -93,16 +100,37 @@ sim_oracle_replace(struct sim_oracle *o, const char *old, size_t oldlen,
 
 	if (new != NULL) {
 		sim_oracle_tokens(o, new, newlen);
-		for (size_t i = 0; i < o->nids; i++)
-			if (o->ids[i] < o->n)
-				o->t[o->ids[i]].mark = e;
+		for (size_t i = 0; i < o->nids; i++) {
+			struct sim_token *t;
+
+			if (o->ids[i] >= o->n)
+				continue;
+			t = &o->t[o->ids[i]];
+			if (t->mark != e) {
+				t->mark = e;
+				t->copies = 0;
+			}
+			t->copies++;
+		}
 	}
 	if (old == NULL)
 		return;
 	sim_oracle_tokens(o, old, oldlen);
-	for (size_t i = 0; i < o->nids; i++)
-		if (o->ids[i] < o->n && o->t[o->ids[i]].mark != e)
-			o->t[o->ids[i]].flags |= SIM_TOK_SUPERSEDED;
+	for (size_t i = 0; i < o->nids; i++) {
+		struct sim_token *t;
+
+		if (o->ids[i] >= o->n)
+			continue;
+		t = &o->t[o->ids[i]];
+		if (t->mark != e) {
+			t->mark = e;
+			t->copies = 0;
+		}
+		if (t->copies == 0)
+			t->flags |= SIM_TOK_SUPERSEDED;
+		else
+			t->copies--;
+	}
 }
 
 void

@@ -147,6 +147,22 @@ test_oracle_tokens(void **state)
 	    21);
 	assert_true(o.t[0].flags & SIM_TOK_SUPERSEDED);
 	assert_false(o.t[1].flags & SIM_TOK_SUPERSEDED);
+	/* by copies: a line twice (a crash's twin), both copies kept in a
+	 * rewrite, then one of them edited away: knowingly replaced */
+	{
+		char two[128], still[128], one[128];
+
+		snprintf(two, sizeof(two), "- [ ] Mail %s\n- [ ] Mail %s\n",
+		    t3, t3);
+		snprintf(still, sizeof(still), "- [ ] Mail %s\n- [ ] Buy\n"
+		    "- [ ] Mail %s\n", t3, t3);
+		snprintf(one, sizeof(one), "- [ ] Ask\n- [ ] Mail %s\n", t3);
+		sim_oracle_replace(&o, two, strlen(two), still, strlen(still));
+		assert_false(o.t[2].flags & SIM_TOK_SUPERSEDED);
+		sim_oracle_replace(&o, two, strlen(two), one, strlen(one));
+		assert_true(o.t[2].flags & SIM_TOK_SUPERSEDED);
+		o.t[2].flags &= (uint8_t)~SIM_TOK_SUPERSEDED;
+	}
 	sim_oracle_scan(&o, strstr(text, t2), 8, SIM_TOK_FOUND);
 	assert_true(o.t[1].flags & SIM_TOK_FOUND);
 	assert_int_equal(sim_oracle_verdict(&o, true, &ferret, why,
