@@ -92,40 +92,41 @@ sim_oracle_tokens(struct sim_oracle *o, const char *p, size_t len)
  * who then edit each copy, one at a time while the other still stands,
  * replace the token knowingly as well (seed 659679).
  */
+/* The i-th token found, its copies counted afresh in epoch e; NULL: none. */
+static struct sim_token *
+token_in(struct sim_oracle *o, size_t i, uint32_t e)
+{
+	struct sim_token *t;
+
+	if (o->ids[i] >= o->n)
+		return NULL;
+	t = &o->t[o->ids[i]];
+	if (t->mark != e) {
+		t->mark = e;
+		t->copies = 0;
+	}
+	return t;
+}
+
 void
 sim_oracle_replace(struct sim_oracle *o, const char *old, size_t oldlen,
     const char *new, size_t newlen)
 {
 	uint32_t e = ++o->epoch;
+	struct sim_token *t;
 
 	if (new != NULL) {
 		sim_oracle_tokens(o, new, newlen);
-		for (size_t i = 0; i < o->nids; i++) {
-			struct sim_token *t;
-
-			if (o->ids[i] >= o->n)
-				continue;
-			t = &o->t[o->ids[i]];
-			if (t->mark != e) {
-				t->mark = e;
-				t->copies = 0;
-			}
-			t->copies++;
-		}
+		for (size_t i = 0; i < o->nids; i++)
+			if ((t = token_in(o, i, e)) != NULL)
+				t->copies++;
 	}
 	if (old == NULL)
 		return;
 	sim_oracle_tokens(o, old, oldlen);
 	for (size_t i = 0; i < o->nids; i++) {
-		struct sim_token *t;
-
-		if (o->ids[i] >= o->n)
+		if ((t = token_in(o, i, e)) == NULL)
 			continue;
-		t = &o->t[o->ids[i]];
-		if (t->mark != e) {
-			t->mark = e;
-			t->copies = 0;
-		}
 		if (t->copies == 0)
 			t->flags |= SIM_TOK_SUPERSEDED;
 		else
